@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @notice Where an amount of one asset goes: `amount[i]` to `to[i]`.
+/// @dev Index 0 is the channel's alice (or a transfer's initiator), index 1 its bob (responder).
+struct Balance {
+    address payable[2] to;
+    uint256[2] amount;
+}
+
+/// @notice The part of a channel state that both parties sign (DESIGN §4.2).
+/// @dev Arrays are indexed by asset: `assetIds[i]` has `balances[i]`, `processedDepositsA[i]`, ...
+struct CoreChannelState {
+    address channelAddress;
+    address alice;
+    address bob;
+    address[] assetIds;
+    Balance[] balances;
+    uint256[] processedDepositsA;
+    uint256[] processedDepositsB;
+    uint256[] defundNonces;
+    uint256 timeout;
+    uint256 nonce;
+    bytes32 merkleRoot;
+}
+
+/// @notice The part of a transfer that the channel's merkle root commits to.
+struct CoreTransferState {
+    address channelAddress;
+    bytes32 transferId;
+    address transferDefinition;
+    address initiator;
+    address responder;
+    address assetId;
+    Balance balance;
+    uint256 transferTimeout;
+    bytes32 initialStateHash;
+}
+
+/// @notice A withdrawal that both parties signed; the channel pays it out once.
+struct WithdrawData {
+    address channelAddress;
+    address assetId;
+    address payable recipient;
+    uint256 amount;
+    uint256 nonce;
+}
+
+/// @notice The channel dispute on record: the latest state submitted and its windows.
+struct ChannelDispute {
+    bytes32 channelStateHash;
+    uint256 nonce;
+    bytes32 merkleRoot;
+    uint256 consensusExpiry;
+    uint256 defundExpiry;
+}
+
+/// @notice A transfer dispute on record.
+struct TransferDispute {
+    bytes32 transferStateHash;
+    uint256 transferDisputeExpiry;
+    bool isDefunded;
+}
+
+/// @notice What the registry holds for a transfer definition.
+struct RegisteredTransfer {
+    string name;
+    address definition;
+    string stateEncoding;
+    string resolverEncoding;
+    bytes encodedCancel;
+}
