@@ -46,7 +46,9 @@ contract ChannelFactory is IChannelFactory, ReentrancyGuard {
         nonReentrant
         returns (address channel)
     {
-        channel = _deployChannel(alice, bob);
+        // Anyone may deploy any channel, so a deposit must not fail because someone did first.
+        channel = Clones.predictDeterministicAddress(_mastercopy, getChannelSalt(alice, bob));
+        if (channel.code.length == 0) _deployChannel(alice, bob);
         if (LibAsset.isNative(assetId)) {
             if (msg.value != amount) revert InvalidDepositValue(amount, msg.value);
             IChannelMastercopy(payable(channel)).depositAlice{value: amount}(assetId, amount);
@@ -62,7 +64,11 @@ contract ChannelFactory is IChannelFactory, ReentrancyGuard {
     }
 
     function _deployChannel(address alice, address bob) internal returns (address channel) {
-        channel = Clones.cloneDeterministic(_mastercopy, getChannelSalt(alice, bob));
+        bytes32 salt = getChannelSalt(alice, bob);
+        address predicted = Clones.predictDeterministicAddress(_mastercopy, salt);
+        // CREATE2 onto an existing address burns all the gas it is given; fail cheaply instead.
+        if (predicted.code.length != 0) revert ChannelAlreadyExists(predicted);
+        channel = Clones.cloneDeterministic(_mastercopy, salt);
         IChannelMastercopy(payable(channel)).setup(alice, bob);
         emit ChannelCreated(channel, alice, bob);
     }

@@ -4,13 +4,7 @@ pragma solidity 0.8.30;
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICMCAdjudicator} from "../interfaces/ICMCAdjudicator.sol";
 import {ITransferDefinition} from "../interfaces/ITransferDefinition.sol";
-import {
-    Balance,
-    ChannelDispute,
-    CoreChannelState,
-    CoreTransferState,
-    TransferDispute
-} from "../interfaces/Types.sol";
+import {Balance, ChannelDispute, CoreChannelState, CoreTransferState, TransferDispute} from "../interfaces/Types.sol";
 import {ChannelHashing} from "../lib/ChannelHashing.sol";
 import {CMCDeposit} from "./CMCDeposit.sol";
 
@@ -103,7 +97,8 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
 
         Balance memory finalBalance;
         if (block.timestamp < transferDispute.transferDisputeExpiry) {
-            finalBalance = _resolveTransfer(cts, encodedInitialTransferState, encodedTransferResolver, responderSignature);
+            finalBalance =
+                _resolveTransfer(cts, encodedInitialTransferState, encodedTransferResolver, responderSignature);
         } else {
             // The responder let the timeout pass: the initial balance stands.
             finalBalance = cts.balance;
@@ -153,12 +148,14 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
 
     /// @dev Checks that the state is this channel's, well formed and signed by both parties;
     /// returns its struct hash.
-    function _verifyChannelState(CoreChannelState calldata ccs, bytes calldata aliceSignature, bytes calldata bobSignature)
-        internal
-        view
-        returns (bytes32 stateHash)
-    {
-        if (ccs.channelAddress != address(this)) revert WrongChannel(address(this), ccs.channelAddress);
+    function _verifyChannelState(
+        CoreChannelState calldata ccs,
+        bytes calldata aliceSignature,
+        bytes calldata bobSignature
+    ) internal view returns (bytes32 stateHash) {
+        if (ccs.channelAddress != address(this)) {
+            revert WrongChannel(address(this), ccs.channelAddress);
+        }
         if (ccs.alice != _alice || ccs.bob != _bob) revert WrongParticipants(ccs.alice, ccs.bob);
         uint256 assets = ccs.assetIds.length;
         if (
@@ -222,9 +219,8 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
             );
         }
         // A view call: the definition runs under STATICCALL and cannot re-enter.
-        finalBalance = ITransferDefinition(cts.transferDefinition).resolve(
-            abi.encode(cts.balance), encodedInitialTransferState, encodedTransferResolver
-        );
+        finalBalance = ITransferDefinition(cts.transferDefinition)
+            .resolve(abi.encode(cts.balance), encodedInitialTransferState, encodedTransferResolver);
         if (
             finalBalance.to[0] != cts.balance.to[0] || finalBalance.to[1] != cts.balance.to[1]
                 || finalBalance.amount[0] + finalBalance.amount[1] > cts.balance.amount[0] + cts.balance.amount[1]

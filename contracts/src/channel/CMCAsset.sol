@@ -35,6 +35,7 @@ abstract contract CMCAsset is CMCCore, ICMCAsset {
     /// @dev Records the payment before making it (checks-effects-interactions); a failed
     /// payment reverts the whole call.
     function _transferAsset(address assetId, address payable recipient, uint256 amount) internal {
+        if (recipient == address(this)) revert InvalidRecipient(recipient);
         _totalTransferred[assetId] += amount;
         LibAsset.transfer(assetId, recipient, amount);
     }

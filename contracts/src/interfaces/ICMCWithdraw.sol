@@ -11,8 +11,7 @@ interface ICMCWithdraw {
 
     /// @notice Pays `wd.amount` of `wd.assetId` to `wd.recipient` if both parties signed the
     /// commitment's EIP-712 digest and it was never paid before.
-    function withdraw(WithdrawData calldata wd, bytes calldata aliceSignature, bytes calldata bobSignature)
-        external;
+    function withdraw(WithdrawData calldata wd, bytes calldata aliceSignature, bytes calldata bobSignature) external;
 
     /// @notice The EIP-712 digest both parties sign for a withdrawal (also its replay key).
     function withdrawDigest(WithdrawData calldata wd) external view returns (bytes32);

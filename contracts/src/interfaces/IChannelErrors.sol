@@ -23,6 +23,9 @@ interface IChannelErrors {
     error MalformedChannelState();
     /// @notice This withdrawal commitment was already paid out.
     error WithdrawalAlreadyExecuted(bytes32 commitment);
+    /// @notice A payout to the channel itself would count as paid while the money stays, and
+    /// then as a deposit of bob's.
+    error InvalidRecipient(address recipient);
     /// @notice `exit` was called by neither the owner nor for the owner's own address.
     error UnauthorizedExit(address caller, address owner);
     /// @notice Nothing is exitable for this owner and asset.

@@ -10,6 +10,9 @@ interface IChannelFactory {
     /// @notice The ETH sent does not match the deposit amount, or ETH was sent with a token.
     error InvalidDepositValue(uint256 amount, uint256 value);
 
+    /// @notice The channel between these parties is already deployed.
+    error ChannelAlreadyExists(address channel);
+
     /// @notice The mastercopy every channel clones.
     function getMastercopy() external view returns (address);
 
@@ -22,8 +25,8 @@ interface IChannelFactory {
     /// @notice Deploys and sets up the channel between `alice` and `bob`.
     function createChannel(address alice, address bob) external returns (address channel);
 
-    /// @notice Deploys the channel and makes alice's first deposit in one transaction. For a
-    /// token, approve the factory for `amount` first.
+    /// @notice Deploys the channel unless it exists, then deposits for alice, in one
+    /// transaction. For a token, approve the factory for `amount` first.
     function createChannelAndDepositAlice(address alice, address bob, address assetId, uint256 amount)
         external
         payable

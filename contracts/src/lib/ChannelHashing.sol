@@ -28,9 +28,7 @@ library ChannelHashing {
     function hashBalance(Balance calldata balance) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
-                BALANCE_TYPEHASH,
-                keccak256(abi.encodePacked(balance.to)),
-                keccak256(abi.encodePacked(balance.amount))
+                BALANCE_TYPEHASH, keccak256(abi.encodePacked(balance.to)), keccak256(abi.encodePacked(balance.amount))
             )
         );
     }
@@ -79,9 +77,10 @@ library ChannelHashing {
     }
 
     function hashWithdrawData(WithdrawData calldata wd) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(WITHDRAW_DATA_TYPEHASH, wd.channelAddress, wd.assetId, wd.recipient, wd.amount, wd.nonce)
-        );
+        return
+            keccak256(
+                abi.encode(WITHDRAW_DATA_TYPEHASH, wd.channelAddress, wd.assetId, wd.recipient, wd.amount, wd.nonce)
+            );
     }
 
     function hashTransferResolution(bytes32 transferId, bytes calldata encodedResolver)

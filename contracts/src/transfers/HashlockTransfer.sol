@@ -39,7 +39,9 @@ contract HashlockTransfer is ITransferDefinition {
             revert InvalidInitialBalance(balance.amount[0], balance.amount[1]);
         }
         if (state.lockHash == bytes32(0)) revert EmptyLockHash();
-        if (state.expiry != 0 && state.expiry <= block.timestamp) revert TransferExpired(state.expiry, block.timestamp);
+        if (state.expiry != 0 && state.expiry <= block.timestamp) {
+            revert TransferExpired(state.expiry, block.timestamp);
+        }
         return true;
     }
 
@@ -55,7 +57,9 @@ contract HashlockTransfer is ITransferDefinition {
 
         if (resolver.preImage == bytes32(0)) return balance; // cancelled
 
-        if (state.expiry != 0 && state.expiry <= block.timestamp) revert TransferExpired(state.expiry, block.timestamp);
+        if (state.expiry != 0 && state.expiry <= block.timestamp) {
+            revert TransferExpired(state.expiry, block.timestamp);
+        }
         bytes32 preImageHash = sha256(abi.encode(resolver.preImage));
         if (preImageHash != state.lockHash) revert InvalidPreImage(state.lockHash, preImageHash);
         balance.amount[1] += balance.amount[0];

@@ -101,12 +101,15 @@ contract CMCWithdrawTest is ChannelTestBase {
     /// @dev Documents current behaviour: a commitment paying the channel itself counts as paid
     /// out while the coins stay, so bob's derived deposit total grows by the amount (an
     /// off-chain deposit reconcile would then credit it to bob, whoever withdrew it).
-    function test_withdraw_toChannelItselfCountsAsBobDeposit() public {
-        executeWithdraw(withdrawData(ETH, address(channel), 1 ether, 1));
-        assertEq(address(channel).balance, 10 ether);
-        assertEq(channel.getTotalTransferred(ETH), 1 ether);
-        assertEq(channel.getTotalDepositsAlice(ETH), 6 ether);
-        assertEq(channel.getTotalDepositsBob(ETH), 5 ether);
+    function test_withdraw_revertsWhenRecipientIsTheChannel() public {
+        WithdrawData memory wd = withdrawData(ETH, address(channel), 1 ether, 1);
+        bytes memory aliceSig = signWithdraw(aliceKey, wd);
+        bytes memory bobSig = signWithdraw(bobKey, wd);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.InvalidRecipient.selector, address(channel)));
+        channel.withdraw(wd, aliceSig, bobSig);
+        // Otherwise the amount would count as paid out and, staying in the channel, as bob's.
+        assertEq(channel.getTotalTransferred(ETH), 0);
+        assertEq(channel.getTotalDepositsBob(ETH), 4 ether);
     }
 
     // ---------------------------------------------------------------- replay

@@ -103,11 +103,11 @@ contract ChannelFactoryTest is ChannelFixture {
     }
 
     function test_createChannel_revertsWhenExists() public {
-        factory.createChannel(carol, dave);
-        vm.expectRevert(abi.encodeWithSelector(Errors.FailedDeployment.selector));
-        factory.createChannel(carol, dave);
+        address created = factory.createChannel(carol, dave);
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ChannelAlreadyExists.selector, created));
+        factory.createChannel{gas: 200_000}(carol, dave); // fails cheaply, not by running out of gas
         // The fixture's channel too.
-        vm.expectRevert(abi.encodeWithSelector(Errors.FailedDeployment.selector));
+        vm.expectRevert(abi.encodeWithSelector(IChannelFactory.ChannelAlreadyExists.selector, address(channel)));
         factory.createChannel(alice, bob);
     }
 
@@ -189,11 +189,13 @@ contract ChannelFactoryTest is ChannelFixture {
         assertEq(factory.getChannelAddress(carol, dave).code.length, 0);
     }
 
-    function test_createChannelAndDepositAlice_revertsWhenExists() public {
+    function test_createChannelAndDepositAlice_depositsWhenChannelExists() public {
         vm.deal(alice, 1 ether);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(Errors.FailedDeployment.selector));
-        factory.createChannelAndDepositAlice{value: 1 ether}(alice, bob, ETH, 1 ether);
+        address deposited = factory.createChannelAndDepositAlice{value: 1 ether}(alice, bob, ETH, 1 ether);
+        assertEq(deposited, address(channel));
+        assertEq(channel.getTotalDepositsAlice(ETH), 1 ether);
+        assertEq(address(channel).balance, 1 ether);
     }
 
     // ---------------------------------------------------------------- counterfactual deposits
@@ -252,13 +254,14 @@ contract ChannelFactoryTest is ChannelFixture {
         assertEq(ch.getTotalDepositsAlice(ETH), ethAmount);
         assertEq(ch.getTotalDepositsBob(ETH), 0);
 
-        // A second (token) create of the same channel fails.
+        // A second (token) call finds the channel deployed and only deposits.
         token.mint(payer, tokenAmount);
         vm.startPrank(payer);
         token.approve(address(factory), tokenAmount);
-        vm.expectRevert(abi.encodeWithSelector(Errors.FailedDeployment.selector));
-        factory.createChannelAndDepositAlice(a, b, address(token), tokenAmount);
+        assertEq(factory.createChannelAndDepositAlice(a, b, address(token), tokenAmount), created);
         vm.stopPrank();
+        assertEq(ch.getTotalDepositsAlice(address(token)), tokenAmount);
+        assertEq(ch.getTotalDepositsAlice(ETH), ethAmount);
     }
 
     function testFuzz_createChannelAndDepositAlice_token(uint128 aliceAmount, uint128 bobAmount) public {

@@ -7,9 +7,7 @@ import {TestToken} from "../../src/TestToken.sol";
 import {TransferRegistry} from "../../src/TransferRegistry.sol";
 import {ChannelMastercopy} from "../../src/channel/ChannelMastercopy.sol";
 import {IChannelMastercopy} from "../../src/interfaces/IChannelMastercopy.sol";
-import {
-    Balance, CoreChannelState, CoreTransferState, WithdrawData
-} from "../../src/interfaces/Types.sol";
+import {Balance, CoreChannelState, CoreTransferState, WithdrawData} from "../../src/interfaces/Types.sol";
 import {HashlockTransfer} from "../../src/transfers/HashlockTransfer.sol";
 import {Withdraw} from "../../src/transfers/Withdraw.sol";
 
@@ -156,7 +154,9 @@ abstract contract ChannelFixture is Test {
         bytes32 preImage,
         uint256 expiry
     ) internal view returns (CoreTransferState memory cts, bytes memory encodedState) {
-        encodedState = abi.encode(HashlockTransfer.HashlockState({lockHash: sha256(abi.encode(preImage)), expiry: expiry}));
+        encodedState = abi.encode(
+            HashlockTransfer.HashlockState({lockHash: sha256(abi.encode(preImage)), expiry: expiry})
+        );
         cts = CoreTransferState({
             channelAddress: address(channel),
             transferId: transferId,

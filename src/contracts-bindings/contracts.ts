@@ -1,0 +1,11 @@
+/** The contracts the package ships ABIs, bytecode and typed factories for. */
+export const SHIPPED_CONTRACTS = [
+  "ChannelFactory",
+  "ChannelMastercopy",
+  "TransferRegistry",
+  "HashlockTransfer",
+  "Withdraw",
+  "TestToken",
+] as const;
+
+export type ShippedContract = (typeof SHIPPED_CONTRACTS)[number];
