@@ -1,0 +1,118 @@
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { bytesToHex, hexToBytes, isHex, keccak256 } from "./bytes";
+import { ProtocolError } from "./errors";
+import type { Address, Bytes32, HexString } from "./types";
+
+/**
+ * Signing and recovery of 32-byte EIP-712 digests as 65-byte `r ‖ s ‖ v` signatures, the
+ * form OpenZeppelin's ECDSA accepts on-chain (v 27/28, low s).
+ */
+
+/** Who signs for a party. A wallet, a hardware key or a private key in memory. */
+export interface ChannelSigner {
+  readonly address: Address;
+  /** Signs an EIP-712 digest as is (no message prefix). */
+  signDigest(digest: Bytes32): Promise<HexString>;
+}
+
+const HALF_N = secp256k1.Point.CURVE().n / 2n;
+
+/** A signer over a private key held in memory, with pure-JavaScript secp256k1. */
+export function privateKeySigner(privateKey: HexString): ChannelSigner {
+  const secret = hexToBytes(privateKey);
+  if (secret.length !== 32 || !secp256k1.utils.isValidSecretKey(secret)) {
+    throw new ProtocolError("MALFORMED_MESSAGE", "a private key is 32 bytes in the curve's range");
+  }
+  const address = publicKeyToAddress(secp256k1.getPublicKey(secret, false));
+  return {
+    address,
+    signDigest: async (digest) => signDigestSync(digest, secret),
+  };
+}
+
+/** Signs synchronously; for signers that hold the key in memory. */
+export function signDigestSync(digest: Bytes32, secret: Uint8Array): HexString {
+  const recovered = secp256k1.sign(digestBytes(digest), secret, {
+    prehash: false,
+    format: "recovered",
+  });
+  // noble puts the recovery bit first; Ethereum wants r ‖ s ‖ (27 + bit).
+  const signature = new Uint8Array(65);
+  signature.set(recovered.subarray(1), 0);
+  signature[64] = 27 + (recovered[0] as number);
+  return bytesToHex(signature);
+}
+
+/**
+ * The address that signed `digest`, or an INVALID_SIGNATURE error for a signature the
+ * channel contract would refuse (wrong length, v not 27/28, high s, not on the curve).
+ */
+export function recoverSigner(digest: Bytes32, signature: HexString): Address {
+  if (!isHex(signature, 65)) {
+    const got = String(signature as unknown).length;
+    throw new ProtocolError(
+      "INVALID_SIGNATURE",
+      `expected a 65-byte 0x hex signature, got ${got} characters`,
+    );
+  }
+  const bytes = hexToBytes(signature);
+  const v = bytes[64] as number;
+  if (v !== 27 && v !== 28)
+    throw new ProtocolError("INVALID_SIGNATURE", `expected v 27 or 28, got ${v}`);
+  const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
+  if (s > HALF_N) throw new ProtocolError("INVALID_SIGNATURE", "signature is malleable (high s)");
+  const recovered = new Uint8Array(65);
+  recovered[0] = v - 27;
+  recovered.set(bytes.subarray(0, 64), 1);
+  try {
+    const publicKey = secp256k1.recoverPublicKey(recovered, digestBytes(digest), {
+      prehash: false,
+    });
+    return publicKeyToAddress(secp256k1.Point.fromBytes(publicKey).toBytes(false));
+  } catch (cause) {
+    throw new ProtocolError(
+      "INVALID_SIGNATURE",
+      `signature does not recover: ${(cause as Error).message}`,
+    );
+  }
+}
+
+/** Throws WRONG_SIGNER unless `signature` over `digest` is `expected`'s. */
+export function assertSigner(
+  digest: Bytes32,
+  signature: HexString,
+  expected: Address,
+  role: string,
+): void {
+  const signer = recoverSigner(digest, signature);
+  if (signer.toLowerCase() !== expected.toLowerCase()) {
+    throw new ProtocolError("WRONG_SIGNER", `expected ${role} ${expected} to sign, got ${signer}`, {
+      expected,
+      signer,
+    });
+  }
+}
+
+function digestBytes(digest: Bytes32): Uint8Array {
+  if (!isHex(digest, 32)) throw new ProtocolError("INVALID_HEX", "a digest is 32 bytes of 0x hex");
+  return hexToBytes(digest);
+}
+
+/** Checksummed (EIP-55) address of an uncompressed public key. */
+export function publicKeyToAddress(uncompressed: Uint8Array): Address {
+  return toChecksumAddress(bytesToHex(keccak256(uncompressed.subarray(1)).subarray(12)));
+}
+
+/** EIP-55 checksum of a 0x address in any case. */
+export function toChecksumAddress(address: string): Address {
+  if (!isHex(address, 20))
+    throw new ProtocolError("INVALID_ADDRESS", `"${address}" is not an address`);
+  const lower = address.slice(2).toLowerCase();
+  const hash = keccak256(new TextEncoder().encode(lower));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    const nibble = ((hash[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    out += nibble >= 8 ? (lower[i] as string).toUpperCase() : lower[i];
+  }
+  return out;
+}
