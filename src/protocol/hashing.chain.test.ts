@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { getAddress, hexlify, JsonRpcProvider, randomBytes } from "ethers";
+import {
+  ChannelFactory__factory,
+  type ChannelMastercopy,
+  ChannelMastercopy__factory,
+  deployContracts,
+  devAccount,
+} from "../contracts-bindings";
+import { type Anvil, startAnvil } from "../node/chain/anvil";
+import {
+  channelStateDigest,
+  channelStateHash,
+  transferResolutionDigest,
+  transferStateHash,
+  withdrawDigest,
+} from "./hashing";
+import type { Balance, CoreChannelState, CoreTransferState } from "./types";
+
+// The contract is the ground truth: the TypeScript hashes must equal its views byte for byte.
+
+let anvil: Anvil;
+let provider: JsonRpcProvider;
+let channel: ChannelMastercopy;
+let channelAddress: string;
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+  });
+  const deployer = devAccount(0, provider);
+  const book = await deployContracts(deployer);
+  const factory = ChannelFactory__factory.connect(book.channelFactory, deployer);
+  const [alice, bob] = [devAccount(1).address, devAccount(2).address];
+  await (await factory.createChannel(alice, bob)).wait();
+  channelAddress = await factory.getChannelAddress(alice, bob);
+  channel = ChannelMastercopy__factory.connect(channelAddress, provider);
+});
+
+afterAll(async () => {
+  provider?.destroy();
+  await anvil?.stop();
+});
+
+const address = () => getAddress(hexlify(randomBytes(20)));
+const bytes32 = () => hexlify(randomBytes(32));
+const uint = () => BigInt(hexlify(randomBytes(1 + Math.floor(Math.random() * 32))));
+const balance = (): Balance => ({ to: [address(), address()], amount: [uint(), uint()] });
+
+function randomState(assets: number): CoreChannelState {
+  const list = <T>(make: () => T) => Array.from({ length: assets }, make);
+  return {
+    channelAddress: Math.random() < 0.5 ? channelAddress : address(),
+    alice: address(),
+    bob: address(),
+    assetIds: list(address),
+    balances: list(balance),
+    processedDepositsA: list(uint),
+    processedDepositsB: list(uint),
+    defundNonces: list(uint),
+    timeout: Math.floor(Math.random() * Number.MAX_SAFE_INTEGER),
+    nonce: Math.floor(Math.random() * Number.MAX_SAFE_INTEGER),
+    merkleRoot: bytes32(),
+  };
+}
+
+function randomTransfer(): CoreTransferState {
+  return {
+    channelAddress: address(),
+    transferId: bytes32(),
+    transferDefinition: address(),
+    initiator: address(),
+    responder: address(),
+    assetId: address(),
+    balance: balance(),
+    transferTimeout: Math.floor(Math.random() * 1e12),
+    initialStateHash: bytes32(),
+  };
+}
+
+test("channel state digests and hashes equal the contract's for 240 random states", async () => {
+  const states = Array.from({ length: 240 }, (_, i) => randomState(i % 6));
+  const onChain = await Promise.all(
+    states.map(async (state) => [
+      await channel.channelStateDigest(state),
+      await channel.channelStateHash(state),
+    ]),
+  );
+  states.forEach((state, i) => {
+    expect([
+      channelStateDigest(state, anvil.chainId, channelAddress),
+      channelStateHash(state),
+    ]).toEqual(onChain[i] as string[]);
+  });
+});
+
+test("transfer state hashes equal the contract's for 200 random transfers", async () => {
+  const transfers = Array.from({ length: 200 }, randomTransfer);
+  const onChain = await Promise.all(
+    transfers.map((transfer) => channel.transferStateHash(transfer)),
+  );
+  transfers.forEach((transfer, i) => {
+    expect(transferStateHash(transfer)).toBe(onChain[i] as string);
+  });
+});
+
+test("withdrawal and transfer-resolution digests equal the contract's", async () => {
+  for (let i = 0; i < 50; i++) {
+    const data = {
+      channelAddress: address(),
+      assetId: address(),
+      recipient: address(),
+      amount: uint(),
+      nonce: uint(),
+    };
+    expect(withdrawDigest(data, anvil.chainId, channelAddress)).toBe(
+      await channel.withdrawDigest(data),
+    );
+    const transferId = bytes32();
+    const resolver = hexlify(randomBytes(i * 7));
+    expect(transferResolutionDigest(transferId, resolver, anvil.chainId, channelAddress)).toBe(
+      await channel.transferResolutionDigest(transferId, resolver),
+    );
+  }
+});
