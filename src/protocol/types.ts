@@ -59,3 +59,83 @@ export interface WithdrawData {
   amount: bigint;
   nonce: bigint;
 }
+
+/** The four kinds of channel update (DESIGN §4.4). */
+export const UPDATE_TYPES = ["setup", "deposit", "create", "resolve"] as const;
+export type UpdateType = (typeof UPDATE_TYPES)[number];
+
+export interface SetupDetails {
+  timeout: number;
+  networkContext: NetworkContext;
+}
+
+/** The on-chain deposit totals the update reconciles; the responder checks them on-chain. */
+export interface DepositDetails {
+  totalDepositsAlice: bigint;
+  totalDepositsBob: bigint;
+}
+
+export interface CreateDetails {
+  transferId: Bytes32;
+  transferDefinition: Address;
+  /** The transfer's own balance: index 0 the initiator, 1 the responder. */
+  transferBalance: Balance;
+  transferTimeout: number;
+  /** ABI-encoded initial state, in the definition's state encoding. */
+  transferInitialState: HexString;
+  merkleRoot: Bytes32;
+  meta?: Record<string, unknown>;
+}
+
+export interface ResolveDetails {
+  transferId: Bytes32;
+  transferDefinition: Address;
+  /** ABI-encoded resolver, in the definition's resolver encoding. */
+  transferResolver: HexString;
+  merkleRoot: Bytes32;
+  meta?: Record<string, unknown>;
+}
+
+export interface UpdateDetailsMap {
+  setup: SetupDetails;
+  deposit: DepositDetails;
+  create: CreateDetails;
+  resolve: ResolveDetails;
+}
+
+/**
+ * One channel update: who proposes it, the resulting balance of the asset it touches, its
+ * details, and the signatures on the resulting channel state.
+ */
+export interface ChannelUpdate<T extends UpdateType = UpdateType> {
+  channelAddress: Address;
+  fromIdentifier: Address;
+  toIdentifier: Address;
+  type: T;
+  nonce: number;
+  assetId: Address;
+  /** The channel's balance of `assetId` after the update. */
+  balance: Balance;
+  details: UpdateDetailsMap[T];
+  aliceSignature?: HexString;
+  bobSignature?: HexString;
+}
+
+/** A channel state as the parties keep it: the signed core plus what produced it. */
+export interface FullChannelState extends CoreChannelState {
+  networkContext: NetworkContext;
+  /** The update that produced this state, with the signatures on it. */
+  latestUpdate: ChannelUpdate;
+}
+
+/** A transfer as the parties keep it: the committed core plus its state and history. */
+export interface FullTransferState extends CoreTransferState {
+  chainId: number;
+  /** ABI-encoded initial state (hashes to `initialStateHash`). */
+  transferState: HexString;
+  /** ABI-encoded resolver, once resolved. */
+  transferResolver?: HexString;
+  /** Nonce of the channel update that created it. */
+  channelNonce: number;
+  meta?: Record<string, unknown>;
+}
