@@ -18,6 +18,8 @@ export interface Balance {
 export interface NetworkContext {
   chainId: number;
   channelFactoryAddress: Address;
+  /** The code channels clone; with the factory it fixes every channel's address. */
+  channelMastercopyAddress: Address;
   transferRegistryAddress: Address;
 }
 

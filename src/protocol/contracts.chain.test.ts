@@ -8,6 +8,7 @@ import {
   devAccount,
 } from "../contracts-bindings";
 import { type Anvil, startAnvil } from "../node/chain/anvil";
+import { channelAddressFor } from "./channelAddress";
 import {
   channelStateDigest,
   channelStateHash,
@@ -23,6 +24,7 @@ let anvil: Anvil;
 let provider: JsonRpcProvider;
 let channel: ChannelMastercopy;
 let channelAddress: string;
+let book: Awaited<ReturnType<typeof deployContracts>>;
 
 beforeAll(async () => {
   anvil = await startAnvil();
@@ -31,7 +33,7 @@ beforeAll(async () => {
     cacheTimeout: -1,
   });
   const deployer = devAccount(0, provider);
-  const book = await deployContracts(deployer);
+  book = await deployContracts(deployer);
   const factory = ChannelFactory__factory.connect(book.channelFactory, deployer);
   const [alice, bob] = [devAccount(1).address, devAccount(2).address];
   await (await factory.createChannel(alice, bob)).wait();
@@ -122,6 +124,22 @@ test("withdrawal and transfer-resolution digests equal the contract's", async ()
     const resolver = hexlify(randomBytes(i * 7));
     expect(transferResolutionDigest(transferId, resolver, anvil.chainId, channelAddress)).toBe(
       await channel.transferResolutionDigest(transferId, resolver),
+    );
+  }
+});
+
+test("channel addresses equal the factory's CREATE2 prediction", async () => {
+  const factory = ChannelFactory__factory.connect(book.channelFactory, provider);
+  const network = {
+    chainId: anvil.chainId,
+    channelFactoryAddress: book.channelFactory,
+    channelMastercopyAddress: book.channelMastercopy,
+    transferRegistryAddress: book.transferRegistry,
+  };
+  for (let i = 0; i < 20; i++) {
+    const [alice, bob] = [address(), address()];
+    expect(channelAddressFor(alice, bob, network)).toBe(
+      await factory.getChannelAddress(alice, bob),
     );
   }
 });
