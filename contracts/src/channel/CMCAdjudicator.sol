@@ -221,9 +221,11 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         // A view call: the definition runs under STATICCALL and cannot re-enter.
         finalBalance = ITransferDefinition(cts.transferDefinition)
             .resolve(abi.encode(cts.balance), encodedInitialTransferState, encodedTransferResolver);
+        // Compared without adding the resolved amounts, which a bad definition could overflow.
+        uint256 total = cts.balance.amount[0] + cts.balance.amount[1];
         if (
             finalBalance.to[0] != cts.balance.to[0] || finalBalance.to[1] != cts.balance.to[1]
-                || finalBalance.amount[0] + finalBalance.amount[1] > cts.balance.amount[0] + cts.balance.amount[1]
+                || finalBalance.amount[0] > total || finalBalance.amount[1] > total - finalBalance.amount[0]
         ) revert InvalidResolvedBalance();
     }
 

@@ -173,18 +173,9 @@ contract DefundTransferDefinitionsTest is AdjudicatorBase {
         _expectInvalidResolution(MaliciousDefinition.Mode.CreateMoney, type(uint256).max - AMOUNT);
     }
 
-    /// @dev Amounts whose sum overflows are refused, but today by a checked-arithmetic panic
-    /// (0x11) in the sum check rather than InvalidResolvedBalance: see the report; this test
-    /// only holds the safety part.
+    /// A definition whose resolved amounts overflow when added is refused by name, not by panic.
     function test_defundTransfer_revertsWhenResolvedAmountsOverflow() public {
-        bytes memory state = _maliciousState(MaliciousDefinition.Mode.OverflowSum, 1);
-        CoreTransferState memory cts = _transfer(keccak256("overflow"), address(malicious), alice, bob, state);
-        _disputeOnly(cts);
-        vm.expectRevert();
-        vm.prank(bob);
-        channel.defundTransfer(cts, state, "", "");
-        assertEq(channel.getExitableAmount(ETH, alice), 0);
-        assertFalse(channel.getTransferDispute(cts.transferId).isDefunded);
+        _expectInvalidResolution(MaliciousDefinition.Mode.OverflowSum, 1);
     }
 
     function test_defundTransfer_resolutionBurningPartIsAccepted() public {
