@@ -80,3 +80,15 @@ describe("MerkleTree", () => {
     expect(verifyProof(proof, rebuildRoot(leaves.slice(1)), leaves[2] as string)).toBe(false);
   });
 });
+
+test("a clone changes independently of its original", () => {
+  const leaves = Array.from({ length: 7 }, (_, i) => bytesToHex(new Uint8Array(32).fill(i + 1)));
+  const tree = new MerkleTree(leaves);
+  const root = tree.root();
+  const copy = tree.clone();
+  copy.remove(leaves[3] as string);
+  copy.insert(bytesToHex(new Uint8Array(32).fill(99)));
+  expect(tree.root()).toBe(root);
+  expect(tree.leafHashes).toEqual(leaves);
+  expect(copy.root()).not.toBe(root);
+});

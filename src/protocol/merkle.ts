@@ -23,6 +23,18 @@ export class MerkleTree {
     for (const leaf of leaves) this.insert(leaf);
   }
 
+  /**
+   * A copy that shares the (immutable) node hashes: updates validate against a copy, and the
+   * shell adopts it only once the new state is stored.
+   */
+  clone(): MerkleTree {
+    const copy = new MerkleTree();
+    copy.levels.length = 0;
+    for (const level of this.levels) copy.levels.push(level.slice());
+    for (const [key, position] of this.positions) copy.positions.set(key, position);
+    return copy;
+  }
+
   get size(): number {
     return this.leaves.length;
   }

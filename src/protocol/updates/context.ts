@@ -1,0 +1,94 @@
+import type { MerkleTree } from "../merkle";
+import type {
+  Address,
+  Balance,
+  ChannelUpdate,
+  CoreChannelState,
+  FullChannelState,
+  FullTransferState,
+  HexString,
+  NetworkContext,
+  UpdateType,
+} from "../types";
+
+/**
+ * What a transfer definition's off-chain mirror must answer, on encoded states and resolvers
+ * (DESIGN §4.5). Throws ProtocolError TRANSFER_REJECTED / RESOLVE_REJECTED where the contract
+ * would revert.
+ */
+export interface DefinitionRules {
+  readonly name: string;
+  create(balance: Balance, encodedState: HexString, now: number): void;
+  resolve(
+    balance: Balance,
+    encodedState: HexString,
+    encodedResolver: HexString,
+    now: number,
+  ): Balance;
+}
+
+/** Bounds a party puts on what it signs. */
+export interface ProtocolPolicy {
+  /** Channel dispute timeout, seconds. */
+  minChannelTimeout: number;
+  maxChannelTimeout: number;
+  /** Transfer dispute timeout, seconds. */
+  minTransferTimeout: number;
+  maxTransferTimeout: number;
+}
+
+export const DEFAULT_POLICY: ProtocolPolicy = {
+  minChannelTimeout: 60 * 60,
+  maxChannelTimeout: 30 * 24 * 60 * 60,
+  minTransferTimeout: 10 * 60,
+  maxTransferTimeout: 30 * 24 * 60 * 60,
+};
+
+/**
+ * Everything from outside the pure core that an update needs; the shell fills it in.
+ */
+export interface UpdateContext {
+  /** The network this party works on; a setup for another is refused. */
+  network: NetworkContext;
+  /** Current time, unix seconds. */
+  now: number;
+  /** Registered transfer definitions by address; absent means not registered. */
+  lookupDefinition(address: Address): DefinitionRules | undefined;
+  /** On-chain deposit totals of the asset a deposit update touches, read by the shell. */
+  chainDeposits?: { totalDepositsAlice: bigint; totalDepositsBob: bigint };
+  policy?: ProtocolPolicy;
+}
+
+/** A channel as the protocol sees it: its latest state, active transfers and their tree. */
+export interface ChannelView {
+  state: FullChannelState | undefined;
+  /** Active transfers by id. */
+  transfers: ReadonlyMap<string, FullTransferState>;
+  /** Tree over the active transfers' hashes, in creation order. Never mutated here. */
+  tree: MerkleTree;
+}
+
+/** What applying an update produces. The shell persists it, then adopts it. */
+export interface AppliedUpdate {
+  state: FullChannelState;
+  /** The tree over the new set of active transfers. */
+  tree: MerkleTree;
+  /** The transfer this update created or resolved, as it now stands. */
+  transfer?: FullTransferState;
+}
+
+/** The core state an update produces, before signatures. */
+export interface Transition {
+  core: CoreChannelState;
+  tree: MerkleTree;
+  transfer?: FullTransferState;
+}
+
+/**
+ * One update type's rules. `derive` computes the resulting state from the previous one and
+ * the update's inputs, checking every rule of its type; both sides run it, so the proposer's
+ * claims (balance, merkle root, transfer id) are recomputed, not trusted.
+ */
+export interface UpdateHandler<T extends UpdateType> {
+  derive(view: ChannelView, update: ChannelUpdate<T>, context: UpdateContext): Transition;
+}

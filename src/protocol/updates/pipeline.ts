@@ -1,0 +1,245 @@
+import { ProtocolError } from "../errors";
+import { channelStateDigest } from "../hashing";
+import { assertSigner, type ChannelSigner } from "../signatures";
+import type {
+  Balance,
+  ChannelUpdate,
+  CoreChannelState,
+  FullChannelState,
+  UpdateType,
+} from "../types";
+import type {
+  AppliedUpdate,
+  ChannelView,
+  Transition,
+  UpdateContext,
+  UpdateHandler,
+} from "./context";
+import { createHandler } from "./create";
+import { depositHandler } from "./deposit";
+import { resolveHandler } from "./resolve";
+import { setupHandler } from "./setup";
+import { balancesEqual, channelBalance, partyIndex, sameAddress } from "./state";
+
+/** One handler per update type: the only place that dispatches on the type. */
+const HANDLERS: { [T in UpdateType]: UpdateHandler<T> } = {
+  setup: setupHandler,
+  deposit: depositHandler,
+  create: createHandler,
+  resolve: resolveHandler,
+};
+
+/**
+ * Checks an update against the channel and computes the state it produces, with every rule of
+ * DESIGN §4.4 except signatures. Throws a ProtocolError; changes nothing.
+ */
+export function deriveTransition(
+  view: ChannelView,
+  update: ChannelUpdate,
+  context: UpdateContext,
+): Transition {
+  const transition = computeTransition(view, update, context);
+  requireClaims(update, transition);
+  return transition;
+}
+
+/**
+ * The state an update produces, without comparing it to what the update claims (the
+ * proposer's resulting balance, merkle root and transfer id): the proposer fills those in
+ * from here.
+ */
+export function computeTransition(
+  view: ChannelView,
+  update: ChannelUpdate,
+  context: UpdateContext,
+): Transition {
+  if (update.type !== "setup") requireSequence(view.state, update);
+  const handler = HANDLERS[update.type] as UpdateHandler<UpdateType> | undefined;
+  if (!handler)
+    throw new ProtocolError("MALFORMED_MESSAGE", `unknown update type ${String(update.type)}`);
+  return handler.derive(view, update, context);
+}
+
+/** The chain id a state of this update is signed under. */
+export function chainIdOf(view: ChannelView, update: ChannelUpdate): number {
+  if (update.type === "setup")
+    return (update as ChannelUpdate<"setup">).details.networkContext.chainId;
+  return (view.state as FullChannelState).networkContext.chainId;
+}
+
+/** The responder's side: validates, checks the proposer's signature, and countersigns. */
+export async function respondToUpdate(
+  view: ChannelView,
+  update: ChannelUpdate,
+  signer: ChannelSigner,
+  context: UpdateContext,
+): Promise<{ update: ChannelUpdate; applied: AppliedUpdate }> {
+  if (!sameAddress(signer.address, update.toIdentifier)) {
+    throw new ProtocolError(
+      "WRONG_PARTICIPANTS",
+      `update is addressed to ${update.toIdentifier}, not ${signer.address}`,
+    );
+  }
+  const transition = deriveTransition(view, update, context);
+  const digest = channelStateDigest(transition.core, chainIdOf(view, update));
+  const proposerRole = roleOf(transition.core, update.fromIdentifier);
+  const proposerSignature = update[`${proposerRole}Signature`];
+  if (proposerSignature === undefined) {
+    throw new ProtocolError("INVALID_SIGNATURE", `the update carries no ${proposerRole} signature`);
+  }
+  assertSigner(digest, proposerSignature, update.fromIdentifier, proposerRole);
+
+  const responderRole = proposerRole === "alice" ? "bob" : "alice";
+  const countersigned: ChannelUpdate = {
+    ...update,
+    [`${responderRole}Signature`]: await signer.signDigest(digest),
+  };
+  return { update: countersigned, applied: applied(view, countersigned, transition) };
+}
+
+/**
+ * The proposer's last step: the countersigned update must be the one it proposed, with a
+ * valid responder signature.
+ */
+export function acceptCountersigned(
+  view: ChannelView,
+  proposed: ChannelUpdate,
+  countersigned: ChannelUpdate,
+  context: UpdateContext,
+): AppliedUpdate {
+  const transition = deriveTransition(view, countersigned, context);
+  const proposerRole = roleOf(transition.core, proposed.fromIdentifier);
+  const responderRole = proposerRole === "alice" ? "bob" : "alice";
+  if (countersigned[`${proposerRole}Signature`] !== proposed[`${proposerRole}Signature`]) {
+    throw new ProtocolError("UPDATE_MISMATCH", "the countersigned update is not the one proposed");
+  }
+  const digest = channelStateDigest(transition.core, chainIdOf(view, countersigned));
+  // Our own signature on the recomputed state proves the update is the one we signed.
+  assertSigner(
+    digest,
+    proposed[`${proposerRole}Signature`] as string,
+    proposed.fromIdentifier,
+    proposerRole,
+  );
+  const responderSignature = countersigned[`${responderRole}Signature`];
+  if (responderSignature === undefined) {
+    throw new ProtocolError("INVALID_SIGNATURE", `the reply carries no ${responderRole} signature`);
+  }
+  assertSigner(digest, responderSignature, countersigned.toIdentifier, responderRole);
+  return applied(view, countersigned, transition);
+}
+
+/** Signs `update` (complete but unsigned) as its proposer. */
+export async function signAsProposer(
+  view: ChannelView,
+  update: ChannelUpdate,
+  signer: ChannelSigner,
+  context: UpdateContext,
+): Promise<{ update: ChannelUpdate; transition: Transition }> {
+  if (!sameAddress(signer.address, update.fromIdentifier)) {
+    throw new ProtocolError(
+      "WRONG_PARTICIPANTS",
+      `update is from ${update.fromIdentifier}, not ${signer.address}`,
+    );
+  }
+  const transition = deriveTransition(view, update, context);
+  const digest = channelStateDigest(transition.core, chainIdOf(view, update));
+  const role = roleOf(transition.core, update.fromIdentifier);
+  return {
+    update: { ...update, [`${role}Signature`]: await signer.signDigest(digest) },
+    transition,
+  };
+}
+
+function applied(view: ChannelView, update: ChannelUpdate, transition: Transition): AppliedUpdate {
+  const networkContext =
+    update.type === "setup"
+      ? (update as ChannelUpdate<"setup">).details.networkContext
+      : (view.state as FullChannelState).networkContext;
+  const state: FullChannelState = { ...transition.core, networkContext, latestUpdate: update };
+  return transition.transfer
+    ? { state, tree: transition.tree, transfer: transition.transfer }
+    : { state, tree: transition.tree };
+}
+
+function roleOf(core: CoreChannelState, party: string): "alice" | "bob" {
+  return partyIndex(core, party) === 0 ? "alice" : "bob";
+}
+
+/** Same channel, the two parties, and the next nonce. */
+function requireSequence(state: FullChannelState | undefined, update: ChannelUpdate): void {
+  if (!state)
+    throw new ProtocolError("CHANNEL_NOT_SETUP", `channel ${update.channelAddress} is not set up`);
+  if (!sameAddress(update.channelAddress, state.channelAddress)) {
+    throw new ProtocolError(
+      "WRONG_CHANNEL",
+      `expected channel ${state.channelAddress}, got ${update.channelAddress}`,
+    );
+  }
+  const parties = [state.alice.toLowerCase(), state.bob.toLowerCase()];
+  const from = update.fromIdentifier.toLowerCase();
+  const to = update.toIdentifier.toLowerCase();
+  if (from === to || !parties.includes(from) || !parties.includes(to)) {
+    throw new ProtocolError(
+      "WRONG_PARTICIPANTS",
+      `expected an update between ${state.alice} and ${state.bob}, got ${update.fromIdentifier} → ${update.toIdentifier}`,
+    );
+  }
+  const expected = state.nonce + 1;
+  if (update.nonce < expected) {
+    throw new ProtocolError("STALE_NONCE", `expected nonce ${expected}, got ${update.nonce}`, {
+      expected,
+      got: update.nonce,
+    });
+  }
+  if (update.nonce > expected) {
+    throw new ProtocolError("NONCE_GAP", `expected nonce ${expected}, got ${update.nonce}`, {
+      expected,
+      got: update.nonce,
+    });
+  }
+}
+
+/** What the proposer claims about the result must be what the rules produce. */
+function requireClaims(update: ChannelUpdate, transition: Transition): void {
+  if (update.type === "setup" && update.nonce !== 1) {
+    throw new ProtocolError("UPDATE_MISMATCH", `a setup has nonce 1, got ${update.nonce}`);
+  }
+  const expected: Balance = channelBalance(transition.core, update.assetId);
+  if (!balancesEqual(expected, update.balance)) {
+    throw new ProtocolError(
+      "BALANCE_MISMATCH",
+      `expected resulting balance [${expected.amount.join(", ")}], got [${update.balance.amount.join(", ")}]`,
+    );
+  }
+  if (update.type === "create" || update.type === "resolve") {
+    const details = (update as ChannelUpdate<"create" | "resolve">).details;
+    if (details.merkleRoot.toLowerCase() !== transition.core.merkleRoot) {
+      throw new ProtocolError(
+        "MERKLE_MISMATCH",
+        `expected merkle root ${transition.core.merkleRoot}, got ${details.merkleRoot}`,
+      );
+    }
+  }
+  if (update.type === "create") {
+    const claimed = (update as ChannelUpdate<"create">).details.transferId;
+    const derived = transition.transfer?.transferId as string;
+    if (claimed.toLowerCase() !== derived) {
+      throw new ProtocolError("UPDATE_MISMATCH", `expected transfer id ${derived}, got ${claimed}`);
+    }
+  }
+}
+
+/**
+ * The channel as it stands once `applied` is stored: the new state and tree, the created
+ * transfer added, the resolved one removed. Shells call this after persisting, never before.
+ */
+export function adoptApplied(view: ChannelView, applied: AppliedUpdate): ChannelView {
+  const transfers = new Map(view.transfers);
+  const transfer = applied.transfer;
+  if (transfer) {
+    if (applied.state.latestUpdate.type === "resolve") transfers.delete(transfer.transferId);
+    else transfers.set(transfer.transferId, transfer);
+  }
+  return { state: applied.state, transfers, tree: applied.tree };
+}

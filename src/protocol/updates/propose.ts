@@ -1,0 +1,159 @@
+import { channelAddressFor } from "../channelAddress";
+import { ProtocolError } from "../errors";
+import type { ChannelSigner } from "../signatures";
+import type { Address, ChannelUpdate, FullChannelState, HexString, NetworkContext } from "../types";
+import type { ChannelView, Transition, UpdateContext } from "./context";
+import { computeTransition, signAsProposer } from "./pipeline";
+import { channelBalance, ZERO_ADDRESS } from "./state";
+
+/** What a proposer asks for; the rest of the update is derived. */
+export type UpdateDraft =
+  | { type: "setup"; counterparty: Address; timeout: number; networkContext: NetworkContext }
+  /** Reconciles the totals in `context.chainDeposits`, read from the chain by the shell. */
+  | { type: "deposit"; assetId: Address }
+  | {
+      type: "create";
+      assetId: Address;
+      amount: bigint;
+      transferDefinition: Address;
+      transferInitialState: HexString;
+      transferTimeout: number;
+      meta?: Record<string, unknown>;
+    }
+  | {
+      type: "resolve";
+      transferId: string;
+      transferResolver: HexString;
+      meta?: Record<string, unknown>;
+    };
+
+const PLACEHOLDER_HASH = `0x${"0".repeat(64)}`;
+
+/**
+ * The proposer's side: builds the next update from a draft, checks it with the same rules the
+ * responder will run, and signs the resulting state.
+ *
+ * @example
+ * const { update, transition } = await proposeUpdate(view, { type: "deposit", assetId }, signer, context);
+ * // send `update`; on the reply: acceptCountersigned(view, update, reply, context)
+ */
+export async function proposeUpdate(
+  view: ChannelView,
+  draft: UpdateDraft,
+  signer: ChannelSigner,
+  context: UpdateContext,
+): Promise<{ update: ChannelUpdate; transition: Transition }> {
+  const unsigned = draftUpdate(view, draft, signer.address, context);
+  // Fill in what the rules derive (resulting balance, merkle root, transfer id), then sign.
+  const transition = computeTransition(view, unsigned, context);
+  const complete = withClaims(unsigned, transition);
+  return signAsProposer(view, complete, signer, context);
+}
+
+function draftUpdate(
+  view: ChannelView,
+  draft: UpdateDraft,
+  proposer: Address,
+  context: UpdateContext,
+): ChannelUpdate {
+  if (draft.type === "setup") {
+    return {
+      channelAddress: channelAddressFor(draft.counterparty, proposer, draft.networkContext),
+      fromIdentifier: proposer,
+      toIdentifier: draft.counterparty,
+      type: "setup",
+      nonce: 1,
+      assetId: ZERO_ADDRESS,
+      balance: { to: [draft.counterparty, proposer], amount: [0n, 0n] },
+      details: { timeout: draft.timeout, networkContext: draft.networkContext },
+    } satisfies ChannelUpdate<"setup">;
+  }
+  const state = view.state;
+  if (!state) throw new ProtocolError("CHANNEL_NOT_SETUP", `${draft.type} before setup`);
+  const base = {
+    channelAddress: state.channelAddress,
+    fromIdentifier: proposer,
+    toIdentifier: counterpartyOf(state, proposer),
+    nonce: state.nonce + 1,
+  };
+  switch (draft.type) {
+    case "deposit": {
+      const chain = context.chainDeposits;
+      if (!chain)
+        throw new ProtocolError("INVALID_DEPOSIT", "the on-chain deposit totals were not read");
+      return {
+        ...base,
+        type: "deposit",
+        assetId: draft.assetId,
+        balance: channelBalance(state, draft.assetId),
+        details: {
+          totalDepositsAlice: chain.totalDepositsAlice,
+          totalDepositsBob: chain.totalDepositsBob,
+        },
+      } satisfies ChannelUpdate<"deposit">;
+    }
+    case "create":
+      return {
+        ...base,
+        type: "create",
+        assetId: draft.assetId,
+        balance: channelBalance(state, draft.assetId),
+        details: {
+          transferId: PLACEHOLDER_HASH,
+          transferDefinition: draft.transferDefinition,
+          transferBalance: { to: [proposer, base.toIdentifier], amount: [draft.amount, 0n] },
+          transferTimeout: draft.transferTimeout,
+          transferInitialState: draft.transferInitialState,
+          merkleRoot: PLACEHOLDER_HASH,
+          ...(draft.meta ? { meta: draft.meta } : {}),
+        },
+      } satisfies ChannelUpdate<"create">;
+    case "resolve": {
+      const transfer = view.transfers.get(draft.transferId);
+      if (!transfer)
+        throw new ProtocolError("UNKNOWN_TRANSFER", `no active transfer ${draft.transferId}`);
+      return {
+        ...base,
+        type: "resolve",
+        assetId: transfer.assetId,
+        balance: channelBalance(state, transfer.assetId),
+        details: {
+          transferId: transfer.transferId,
+          transferDefinition: transfer.transferDefinition,
+          transferResolver: draft.transferResolver,
+          merkleRoot: PLACEHOLDER_HASH,
+          ...(draft.meta ? { meta: draft.meta } : {}),
+        },
+      } satisfies ChannelUpdate<"resolve">;
+    }
+  }
+}
+
+function withClaims(update: ChannelUpdate, transition: Transition): ChannelUpdate {
+  const balance = channelBalance(transition.core, update.assetId);
+  if (update.type === "create") {
+    const details = (update as ChannelUpdate<"create">).details;
+    return {
+      ...update,
+      balance,
+      details: {
+        ...details,
+        transferId: transition.transfer?.transferId as string,
+        merkleRoot: transition.core.merkleRoot,
+      },
+    } as ChannelUpdate;
+  }
+  if (update.type === "resolve") {
+    const details = (update as ChannelUpdate<"resolve">).details;
+    return {
+      ...update,
+      balance,
+      details: { ...details, merkleRoot: transition.core.merkleRoot },
+    } as ChannelUpdate;
+  }
+  return { ...update, balance };
+}
+
+function counterpartyOf(state: FullChannelState, party: Address): Address {
+  return party.toLowerCase() === state.alice.toLowerCase() ? state.bob : state.alice;
+}
