@@ -154,7 +154,9 @@ export interface RestoreMessage {
 
 /** JSON for the wire: bigints as decimal strings. */
 export function encodeMessage(message: UpdateMessage | RestoreMessage): string {
-  return JSON.stringify(message, (_key, value) => (typeof value === "bigint" ? value.toString(10) : value));
+  return JSON.stringify(message, (_key, value) =>
+    typeof value === "bigint" ? value.toString(10) : value,
+  );
 }
 
 /**
@@ -164,7 +166,10 @@ export function encodeMessage(message: UpdateMessage | RestoreMessage): string {
 export function decodeMessage<T>(schema: z.ZodType<unknown>, raw: string | Uint8Array): T {
   const size = byteLength(raw);
   if (size > MAX_MESSAGE_BYTES) {
-    throw new ProtocolError("MESSAGE_TOO_LARGE", `expected at most ${MAX_MESSAGE_BYTES} bytes, got ${size}`);
+    throw new ProtocolError(
+      "MESSAGE_TOO_LARGE",
+      `expected at most ${MAX_MESSAGE_BYTES} bytes, got ${size}`,
+    );
   }
   let json: unknown;
   try {
@@ -172,7 +177,12 @@ export function decodeMessage<T>(schema: z.ZodType<unknown>, raw: string | Uint8
   } catch {
     throw new ProtocolError("MALFORMED_MESSAGE", "the message is not JSON");
   }
-  if (json && typeof json === "object" && "protocolVersion" in json && json.protocolVersion !== PROTOCOL_VERSION) {
+  if (
+    json &&
+    typeof json === "object" &&
+    "protocolVersion" in json &&
+    json.protocolVersion !== PROTOCOL_VERSION
+  ) {
     throw new ProtocolError(
       "UNSUPPORTED_PROTOCOL_VERSION",
       `expected protocol version ${PROTOCOL_VERSION}, got ${String(json.protocolVersion)}`,
@@ -183,7 +193,9 @@ export function decodeMessage<T>(schema: z.ZodType<unknown>, raw: string | Uint8
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "message";
     throw new ProtocolError("MALFORMED_MESSAGE", `${where}: ${issue?.message ?? "invalid"}`, {
-      issues: parsed.error.issues.slice(0, 5).map((i) => ({ path: i.path.join("."), message: i.message })),
+      issues: parsed.error.issues
+        .slice(0, 5)
+        .map((i) => ({ path: i.path.join("."), message: i.message })),
     });
   }
   return parsed.data as T;
