@@ -1,31 +1,14 @@
+import type { EncodedTransferDefinition } from "../definitions";
 import type { MerkleTree } from "../merkle";
 import type {
   Address,
-  Balance,
   ChannelUpdate,
   CoreChannelState,
   FullChannelState,
   FullTransferState,
-  HexString,
   NetworkContext,
   UpdateType,
 } from "../types";
-
-/**
- * What a transfer definition's off-chain mirror must answer, on encoded states and resolvers
- * (DESIGN §4.5). Throws ProtocolError TRANSFER_REJECTED / RESOLVE_REJECTED where the contract
- * would revert.
- */
-export interface DefinitionRules {
-  readonly name: string;
-  create(balance: Balance, encodedState: HexString, now: number): void;
-  resolve(
-    balance: Balance,
-    encodedState: HexString,
-    encodedResolver: HexString,
-    now: number,
-  ): Balance;
-}
 
 /** Bounds a party puts on what it signs. */
 export interface ProtocolPolicy {
@@ -53,7 +36,7 @@ export interface UpdateContext {
   /** Current time, unix seconds. */
   now: number;
   /** Registered transfer definitions by address; absent means not registered. */
-  lookupDefinition(address: Address): DefinitionRules | undefined;
+  lookupDefinition(address: Address): EncodedTransferDefinition | undefined;
   /** On-chain deposit totals of the asset a deposit update touches, read by the shell. */
   chainDeposits?: { totalDepositsAlice: bigint; totalDepositsBob: bigint };
   policy?: ProtocolPolicy;

@@ -56,7 +56,7 @@ export const createHandler: UpdateHandler<"create"> = {
     }
 
     // Rejects what the contract's create would, before anything is signed.
-    rules.create(transferBalance, details.transferInitialState, context.now);
+    rules.createEncoded(transferBalance, details.transferInitialState, context.now);
 
     const initialStateHash = keccakHex(hexToBytes(details.transferInitialState));
     const transfer: CoreTransferState = {

@@ -43,7 +43,7 @@ export const resolveHandler: UpdateHandler<"resolve"> = {
       );
     }
 
-    const resolved = rules.resolve(
+    const resolved = rules.resolveEncoded(
       transfer.balance,
       transfer.transferState,
       details.transferResolver,
