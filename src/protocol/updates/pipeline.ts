@@ -88,8 +88,11 @@ export async function respondToUpdate(
     throw new ProtocolError("INVALID_SIGNATURE", `the update carries no ${proposerRole} signature`);
   }
   assertSigner(digest, proposerSignature, update.fromIdentifier, proposerRole);
-
   const responderRole = proposerRole === "alice" ? "bob" : "alice";
+  if (update[`${responderRole}Signature`] !== undefined) {
+    throw new ProtocolError("INVALID_SIGNATURE", `a proposal carries no ${responderRole} signature yet`);
+  }
+
   const countersigned: ChannelUpdate = {
     ...update,
     [`${responderRole}Signature`]: await signer.signDigest(digest),

@@ -3,7 +3,7 @@ import { ProtocolError } from "../errors";
 import { EMPTY_ROOT } from "../merkle";
 import type { NetworkContext } from "../types";
 import { DEFAULT_POLICY, type UpdateHandler } from "./context";
-import { sameAddress } from "./state";
+import { sameAddress, ZERO_ADDRESS } from "./state";
 
 /**
  * setup: the user (bob) opens the channel with the node (alice). Fixes both parties, the
@@ -29,6 +29,9 @@ export const setupHandler: UpdateHandler<"setup"> = {
         "INVALID_TIMEOUT",
         `expected a channel timeout from ${policy.minChannelTimeout} to ${policy.maxChannelTimeout} s, got ${timeout}`,
       );
+    }
+    if (!sameAddress(update.assetId, ZERO_ADDRESS)) {
+      throw new ProtocolError("UPDATE_MISMATCH", `a setup touches no asset; got ${update.assetId}`);
     }
     const alice = update.toIdentifier;
     const bob = update.fromIdentifier;
