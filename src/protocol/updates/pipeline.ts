@@ -90,7 +90,10 @@ export async function respondToUpdate(
   assertSigner(digest, proposerSignature, update.fromIdentifier, proposerRole);
   const responderRole = proposerRole === "alice" ? "bob" : "alice";
   if (update[`${responderRole}Signature`] !== undefined) {
-    throw new ProtocolError("INVALID_SIGNATURE", `a proposal carries no ${responderRole} signature yet`);
+    throw new ProtocolError(
+      "INVALID_SIGNATURE",
+      `a proposal carries no ${responderRole} signature yet`,
+    );
   }
 
   const countersigned: ChannelUpdate = {
