@@ -54,8 +54,9 @@ function collectPaths(
   out: (string | number)[][] = [],
 ) {
   out.push(path);
-  if (Array.isArray(value)) value.forEach((item, i) => collectPaths(item, [...path, i], out));
-  else if (value !== null && typeof value === "object") {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) collectPaths(item, [...path, i], out);
+  } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) collectPaths(item, [...path, key], out);
   }
   return out;
