@@ -113,25 +113,22 @@ export function acceptCountersigned(
   countersigned: ChannelUpdate,
   context: UpdateContext,
 ): AppliedUpdate {
-  const transition = deriveTransition(view, countersigned, context);
-  const proposerRole = roleOf(transition.core, proposed.fromIdentifier);
+  const proposerRole = proposed.aliceSignature !== undefined ? "alice" : "bob";
   const responderRole = proposerRole === "alice" ? "bob" : "alice";
-  if (countersigned[`${proposerRole}Signature`] !== proposed[`${proposerRole}Signature`]) {
+  const responderSignature = countersigned[`${responderRole}Signature`];
+  const reply: ChannelUpdate = { ...countersigned };
+  delete reply[`${responderRole}Signature`];
+  // The reply must be our proposal, field for field, plus the responder's signature; then our
+  // own checks on the proposal still hold and only that signature needs recovering.
+  if (canonicalJson(reply) !== canonicalJson(proposed)) {
     throw new ProtocolError("UPDATE_MISMATCH", "the countersigned update is not the one proposed");
   }
-  const digest = channelStateDigest(transition.core, chainIdOf(view, countersigned));
-  // Our own signature on the recomputed state proves the update is the one we signed.
-  assertSigner(
-    digest,
-    proposed[`${proposerRole}Signature`] as string,
-    proposed.fromIdentifier,
-    proposerRole,
-  );
-  const responderSignature = countersigned[`${responderRole}Signature`];
   if (responderSignature === undefined) {
     throw new ProtocolError("INVALID_SIGNATURE", `the reply carries no ${responderRole} signature`);
   }
-  assertSigner(digest, responderSignature, countersigned.toIdentifier, responderRole);
+  const transition = deriveTransition(view, proposed, context);
+  const digest = channelStateDigest(transition.core, chainIdOf(view, proposed));
+  assertSigner(digest, responderSignature, proposed.toIdentifier, responderRole);
   return applied(view, countersigned, transition);
 }
 
@@ -166,6 +163,19 @@ function applied(view: ChannelView, update: ChannelUpdate, transition: Transitio
   return transition.transfer
     ? { state, tree: transition.tree, transfer: transition.transfer }
     : { state, tree: transition.tree };
+}
+
+/** JSON with object keys sorted, so that equal updates compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item) => {
+    if (typeof item === "bigint") return `${item}n`;
+    if (item && typeof item === "object" && !Array.isArray(item)) {
+      return Object.fromEntries(
+        Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    }
+    return item;
+  });
 }
 
 function roleOf(core: CoreChannelState, party: string): "alice" | "bob" {

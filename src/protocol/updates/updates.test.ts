@@ -15,7 +15,7 @@ import {
   setupChannel,
 } from "../testing/twoParties";
 import type { ChannelUpdate } from "../types";
-import { respondToUpdate } from "./pipeline";
+import { acceptCountersigned, respondToUpdate } from "./pipeline";
 import { proposeUpdate } from "./propose";
 
 const NODE_KEY = `0x${"11".repeat(32)}`;
@@ -260,5 +260,31 @@ describe("the responder re-derives everything the proposer claims", () => {
       () => respond({ ...update, fromIdentifier: `0x${"78".repeat(20)}` }),
       "WRONG_PARTICIPANTS",
     );
+  });
+});
+
+describe("the proposer checks the countersigned reply", () => {
+  test("refuses a reply that changed the proposal, lacks the signature or is signed by another", async () => {
+    await fundedChannel();
+    const ctx = context();
+    const { update } = await proposeUpdate(user.view, hashlockDraft(3n), user.signer, ctx);
+    const reply = (await respondToUpdate(node.view, update, node.signer, ctx)).update;
+    const accept = async (countersigned: ChannelUpdate) =>
+      acceptCountersigned(user.view, update, countersigned, ctx);
+
+    expect((await accept(reply)).state.nonce).toBe(3);
+    await expectRejected(
+      () => accept({ ...reply, balance: { ...reply.balance, amount: [7n, 3n] } }),
+      "UPDATE_MISMATCH",
+    );
+    await expectRejected(
+      () => accept({ ...reply, bobSignature: reply.aliceSignature }),
+      "UPDATE_MISMATCH",
+    );
+    const { aliceSignature: _dropped, ...unsigned } = reply;
+    await expectRejected(() => accept(unsigned), "INVALID_SIGNATURE");
+    const outsider = party(`0x${"66".repeat(32)}`);
+    const forged = await outsider.signer.signDigest(`0x${"12".repeat(32)}`);
+    await expectRejected(() => accept({ ...reply, aliceSignature: forged }), "WRONG_SIGNER");
   });
 });

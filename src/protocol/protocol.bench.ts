@@ -1,0 +1,83 @@
+// `npm run bench:protocol`: the protocol core's hot path on this machine, as a table.
+// Pure JavaScript crypto (noble): keccak-256 and secp256k1 dominate every figure.
+import { bench, do_not_optimize, group, run, summary } from "mitata";
+import { hashlock, hashlockLockHash } from "./definitions";
+import { channelStateDigest } from "./hashing";
+import { recoverSigner } from "./signatures";
+import {
+  context,
+  ETH,
+  exchange,
+  HASHLOCK_ADDRESS,
+  party,
+  setupChannel,
+} from "./testing/twoParties";
+import type { Balance, CoreChannelState, FullChannelState } from "./types";
+
+const node = party(`0x${"11".repeat(32)}`);
+const user = party(`0x${"22".repeat(32)}`);
+await setupChannel(node, user);
+await exchange(
+  user,
+  node,
+  { type: "deposit", assetId: ETH },
+  {
+    chainDeposits: { totalDepositsAlice: 10n ** 30n, totalDepositsBob: 10n ** 30n },
+  },
+);
+const ctx = context();
+
+function stateWithAssets(assets: number): CoreChannelState {
+  const base = node.view.state as FullChannelState;
+  const balance: Balance = { to: [base.alice, base.bob], amount: [10n ** 24n, 10n ** 23n] };
+  const list = <T>(value: T) => Array.from({ length: assets }, () => value);
+  return {
+    ...base,
+    assetIds: Array.from(
+      { length: assets },
+      (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`,
+    ),
+    balances: list(balance),
+    processedDepositsA: list(10n ** 24n),
+    processedDepositsB: list(10n ** 23n),
+    defundNonces: list(1n),
+  };
+}
+
+const oneAsset = stateWithAssets(1);
+const fiveAssets = stateWithAssets(5);
+const digest = channelStateDigest(oneAsset, ctx.network.chainId);
+const signature = await node.signer.signDigest(digest);
+const preImage = `0x${"5a".repeat(32)}`;
+const lockedState = hashlock.encodeState({ lockHash: hashlockLockHash(preImage), expiry: 0n });
+const resolver = hashlock.encodeResolver({ preImage });
+
+group("hashing and signatures", () => {
+  summary(() => {
+    bench("channel state digest, 1 asset", () =>
+      do_not_optimize(channelStateDigest(oneAsset, 1337)),
+    );
+    bench("channel state digest, 5 assets", () =>
+      do_not_optimize(channelStateDigest(fiveAssets, 1337)),
+    );
+    bench("sign a digest", async () => do_not_optimize(await node.signer.signDigest(digest)));
+    bench("recover a signer", () => do_not_optimize(recoverSigner(digest, signature)));
+  });
+});
+
+group("updates, both sides (propose, validate + countersign, accept)", () => {
+  bench("hashlock create + resolve cycle", async () => {
+    const created = await exchange(user, node, {
+      type: "create",
+      assetId: ETH,
+      amount: 1n,
+      transferDefinition: HASHLOCK_ADDRESS,
+      transferInitialState: lockedState,
+      transferTimeout: 3600,
+    });
+    const transferId = (created.details as { transferId: string }).transferId;
+    await exchange(node, user, { type: "resolve", transferId, transferResolver: resolver });
+  });
+});
+
+await run({ colors: false });
