@@ -1,0 +1,47 @@
+import { expect, test } from "bun:test";
+import * as protocol from ".";
+
+// The public surface changes only on purpose: update this list with the README section.
+test("the protocol core exports exactly its documented surface", () => {
+  expect(Object.keys(protocol).sort()).toEqual([
+    "DEFAULT_POLICY",
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "EMPTY_ROOT",
+    "MAX_MESSAGE_BYTES",
+    "MerkleTree",
+    "PROTOCOL_ERROR_CODES",
+    "PROTOCOL_VERSION",
+    "ProtocolError",
+    "TYPE_STRINGS",
+    "UPDATE_TYPES",
+    "acceptCountersigned",
+    "adoptApplied",
+    "applyDoublySigned",
+    "assertSigner",
+    "channelAddressFor",
+    "channelStateDigest",
+    "channelStateHash",
+    "decodeRestoreMessage",
+    "decodeUpdateMessage",
+    "definitionRegistry",
+    "deriveTransition",
+    "encodeMessage",
+    "hashlock",
+    "hashlockLockHash",
+    "isProtocolError",
+    "lookupDefinition",
+    "privateKeySigner",
+    "proposeUpdate",
+    "recoverSigner",
+    "respondToUpdate",
+    "toChecksumAddress",
+    "transferIdFor",
+    "transferResolutionDigest",
+    "transferStateHash",
+    "validateRestore",
+    "verifyProof",
+    "withdraw",
+    "withdrawDigest",
+  ]);
+});

@@ -1,0 +1,72 @@
+/**
+ * The channel protocol core (DESIGN §4): pure functions shared by node and client. No I/O:
+ * callers pass in the chain's deposit totals, the time and the registered definitions, and
+ * persist what comes back before acting on it.
+ */
+
+export { channelAddressFor } from "./channelAddress";
+export {
+  type DefinitionRegistry,
+  definitionRegistry,
+  type EncodedTransferDefinition,
+  type HashlockResolver,
+  type HashlockState,
+  hashlock,
+  hashlockLockHash,
+  lookupDefinition,
+  type TransferDefinitionRules,
+  type WithdrawResolver,
+  type WithdrawState,
+  withdraw,
+} from "./definitions";
+export {
+  isProtocolError,
+  PROTOCOL_ERROR_CODES,
+  ProtocolError,
+  type ProtocolErrorCode,
+} from "./errors";
+export {
+  channelStateDigest,
+  channelStateHash,
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  TYPE_STRINGS,
+  transferResolutionDigest,
+  transferStateHash,
+  withdrawDigest,
+} from "./hashing";
+export { EMPTY_ROOT, MerkleTree, verifyProof } from "./merkle";
+export {
+  decodeRestoreMessage,
+  decodeUpdateMessage,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  type RestoreMessage,
+  type UpdateMessage,
+} from "./schemas";
+export {
+  assertSigner,
+  type ChannelSigner,
+  privateKeySigner,
+  recoverSigner,
+  toChecksumAddress,
+} from "./signatures";
+export { applyDoublySigned, validateRestore } from "./sync";
+export type * from "./types";
+export { UPDATE_TYPES } from "./types";
+export {
+  type AppliedUpdate,
+  type ChannelView,
+  DEFAULT_POLICY,
+  type ProtocolPolicy,
+  type UpdateContext,
+} from "./updates/context";
+export {
+  acceptCountersigned,
+  adoptApplied,
+  deriveTransition,
+  respondToUpdate,
+} from "./updates/pipeline";
+export { proposeUpdate, type UpdateDraft } from "./updates/propose";
+export { transferIdFor } from "./updates/state";
