@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { hashlock, hashlockLockHash } from "../definitions";
+import { hashlock, hashlockLockHash, withdraw } from "../definitions";
 import { isProtocolError, type ProtocolErrorCode } from "../errors";
-import { channelStateDigest } from "../hashing";
+import { channelStateDigest, withdrawDigest } from "../hashing";
 import { EMPTY_ROOT } from "../merkle";
 import {
   context,
@@ -13,6 +13,7 @@ import {
   type Party,
   party,
   setupChannel,
+  WITHDRAW_ADDRESS,
 } from "../testing/twoParties";
 import type { ChannelUpdate } from "../types";
 import { acceptCountersigned, respondToUpdate } from "./pipeline";
@@ -286,5 +287,70 @@ describe("the proposer checks the countersigned reply", () => {
     const outsider = party(`0x${"66".repeat(32)}`);
     const forged = await outsider.signer.signDigest(`0x${"12".repeat(32)}`);
     await expectRejected(() => accept({ ...reply, aliceSignature: forged }), "WRONG_SIGNER");
+  });
+});
+
+describe("withdraw transfers", () => {
+  test("the commitment both sign takes the amount out of the channel; the responder keeps the fee", async () => {
+    await fundedChannel();
+    const state = user.view.state as NonNullable<typeof user.view.state>;
+    const data = withdrawDigest(
+      {
+        channelAddress: state.channelAddress,
+        assetId: ETH,
+        recipient: user.signer.address,
+        amount: 3n,
+        nonce: 3n,
+      },
+      NETWORK.chainId,
+    );
+    await exchange(user, node, {
+      type: "create",
+      assetId: ETH,
+      amount: 4n,
+      transferDefinition: WITHDRAW_ADDRESS,
+      transferInitialState: withdraw.encodeState({
+        initiatorSignature: await user.signer.signDigest(data),
+        initiator: user.signer.address,
+        responder: node.signer.address,
+        data,
+        nonce: 3n,
+        fee: 1n,
+      }),
+      transferTimeout: 3600,
+    });
+    const transferId = [...node.view.transfers.keys()][0] as string;
+    await exchange(node, user, {
+      type: "resolve",
+      transferId,
+      transferResolver: withdraw.encodeResolver({
+        responderSignature: await node.signer.signDigest(data),
+      }),
+    });
+    for (const view of [node.view, user.view])
+      expect(view.state?.balances[0]?.amount).toEqual([11n, 1n]);
+  });
+});
+
+describe("no one signs away its own balance (DESIGN §6)", () => {
+  test("a create that would lock the responder's funds is refused", async () => {
+    await fundedChannel();
+    const ctx = context();
+    const { update } = await proposeUpdate(user.view, hashlockDraft(2n), user.signer, ctx);
+    const create = update as ChannelUpdate<"create">;
+    const locksResponder = {
+      ...create,
+      details: {
+        ...create.details,
+        transferBalance: {
+          ...create.details.transferBalance,
+          amount: [2n, 1n] as [bigint, bigint],
+        },
+      },
+    };
+    await expectRejected(
+      () => respondToUpdate(node.view, locksResponder, node.signer, ctx),
+      "TRANSFER_REJECTED",
+    );
   });
 });
