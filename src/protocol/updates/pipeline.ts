@@ -132,12 +132,15 @@ export function acceptCountersigned(
   return applied(view, countersigned, transition);
 }
 
-/** Signs `update` (complete but unsigned) as its proposer. */
+/**
+ * Signs `update` (complete but unsigned) as its proposer, given the transition computed for
+ * it; the claims are checked against that transition first.
+ */
 export async function signAsProposer(
   view: ChannelView,
   update: ChannelUpdate,
+  transition: Transition,
   signer: ChannelSigner,
-  context: UpdateContext,
 ): Promise<{ update: ChannelUpdate; transition: Transition }> {
   if (!sameAddress(signer.address, update.fromIdentifier)) {
     throw new ProtocolError(
@@ -145,7 +148,7 @@ export async function signAsProposer(
       `update is from ${update.fromIdentifier}, not ${signer.address}`,
     );
   }
-  const transition = deriveTransition(view, update, context);
+  requireClaims(update, transition);
   const digest = channelStateDigest(transition.core, chainIdOf(view, update));
   const role = roleOf(transition.core, update.fromIdentifier);
   return {

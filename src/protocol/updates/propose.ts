@@ -46,8 +46,7 @@ export async function proposeUpdate(
   const unsigned = draftUpdate(view, draft, signer.address, context);
   // Fill in what the rules derive (resulting balance, merkle root, transfer id), then sign.
   const transition = computeTransition(view, unsigned, context);
-  const complete = withClaims(unsigned, transition);
-  return signAsProposer(view, complete, signer, context);
+  return signAsProposer(view, withClaims(unsigned, transition), transition, signer);
 }
 
 function draftUpdate(
