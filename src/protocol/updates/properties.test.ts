@@ -221,6 +221,11 @@ describe("every single-field mutation of a valid signed update is rejected", () 
       const ctx = context({ chainDeposits: chain });
       const { update } = await proposeUpdate(proposer.view, drafts[type], proposer.signer, ctx);
       const raw = encodeMessage({ protocolVersion: PROTOCOL_VERSION, update });
+      const before = {
+        state: structuredClone(responder.view.state),
+        root: responder.view.tree.root(),
+        size: responder.view.transfers.size,
+      };
       // The unmutated message is accepted: the rejections below are the mutations' doing.
       await respondToUpdate(responder.view, decodeUpdateMessage(raw).update, responder.signer, ctx);
 
@@ -242,6 +247,10 @@ describe("every single-field mutation of a valid signed update is rejected", () 
         ),
         { numRuns: 10_000 },
       );
+      // Pure functions: nothing the rejected messages did reached the responder's channel.
+      expect(responder.view.state).toEqual(before.state as FullChannelState);
+      expect(responder.view.tree.root()).toBe(before.root);
+      expect(responder.view.transfers.size).toBe(before.size);
     });
   }
 });
