@@ -1,8 +1,9 @@
 // `npm run bench:protocol`: the protocol core's hot path on this machine, as a table.
 // Pure JavaScript crypto (noble): keccak-256 and secp256k1 dominate every figure.
+import { TypedDataEncoder } from "ethers";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { hashlock, hashlockLockHash } from "./definitions";
-import { channelStateDigest } from "./hashing";
+import { channelStateDigest, TYPE_STRINGS } from "./hashing";
 import { recoverSigner } from "./signatures";
 import {
   context,
@@ -47,6 +48,25 @@ function stateWithAssets(assets: number): CoreChannelState {
 const oneAsset = stateWithAssets(1);
 const fiveAssets = stateWithAssets(5);
 const digest = channelStateDigest(oneAsset, ctx.network.chainId);
+const domain = {
+  name: "Connext",
+  version: "2",
+  chainId: 1337,
+  verifyingContract: oneAsset.channelAddress,
+};
+// The same types, parsed back out of the EIP-712 type strings the contracts hash.
+const ETHERS_TYPES = {
+  Balance: fields(TYPE_STRINGS.Balance),
+  CoreChannelState: fields(TYPE_STRINGS.CoreChannelState),
+};
+
+function fields(typeString: string) {
+  const body = typeString.slice(typeString.indexOf("(") + 1, typeString.indexOf(")"));
+  return body.split(",").map((field) => {
+    const [type, name] = field.split(" ");
+    return { name: name as string, type: type as string };
+  });
+}
 const signature = await node.signer.signDigest(digest);
 const preImage = `0x${"5a".repeat(32)}`;
 const lockedState = hashlock.encodeState({ lockHash: hashlockLockHash(preImage), expiry: 0n });
@@ -56,6 +76,9 @@ group("hashing and signatures", () => {
   summary(() => {
     bench("channel state digest, 1 asset", () =>
       do_not_optimize(channelStateDigest(oneAsset, 1337)),
+    );
+    bench("channel state digest, 1 asset, with ethers (reference)", () =>
+      do_not_optimize(TypedDataEncoder.hash(domain, ETHERS_TYPES, oneAsset)),
     );
     bench("channel state digest, 5 assets", () =>
       do_not_optimize(channelStateDigest(fiveAssets, 1337)),
