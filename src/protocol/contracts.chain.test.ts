@@ -16,6 +16,8 @@ import {
   transferStateHash,
   withdrawDigest,
 } from "./hashing";
+import { MerkleTree } from "./merkle";
+import { privateKeySigner } from "./signatures";
 import type { Balance, CoreChannelState, CoreTransferState } from "./types";
 
 // The contract is the ground truth: the TypeScript hashes must equal its views byte for byte.
@@ -142,4 +144,53 @@ test("channel addresses equal the factory's CREATE2 prediction", async () => {
       await factory.getChannelAddress(alice, bob),
     );
   }
+});
+
+test("the channel accepts every merkle proof of the TypeScript tree in a dispute", async () => {
+  const [alice, bob] = [devAccount(1), devAccount(2)];
+  const transfers = Array.from({ length: 7 }, () => ({ ...randomTransfer(), channelAddress }));
+  const tree = new MerkleTree(transfers.map(transferStateHash));
+  tree.remove(transferStateHash(transfers[2] as CoreTransferState)); // exercise the incremental path
+  const active = transfers.filter((_, i) => i !== 2);
+
+  const state: CoreChannelState = {
+    channelAddress,
+    alice: alice.address,
+    bob: bob.address,
+    assetIds: [],
+    balances: [],
+    processedDepositsA: [],
+    processedDepositsB: [],
+    defundNonces: [],
+    timeout: 60,
+    nonce: 5,
+    merkleRoot: tree.root(),
+  };
+  const digest = channelStateDigest(state, anvil.chainId);
+  const signatures = await Promise.all(
+    [alice, bob].map((wallet) => privateKeySigner(wallet.privateKey).signDigest(digest)),
+  );
+  const submitter = channel.connect(devAccount(3, provider));
+  await (
+    await submitter.disputeChannel(state, signatures[0] as string, signatures[1] as string)
+  ).wait();
+  await provider.send("evm_increaseTime", [60]);
+  await provider.send("evm_mine", []);
+
+  for (const transfer of active) {
+    await (
+      await submitter.disputeTransfer(transfer, tree.proof(transferStateHash(transfer)))
+    ).wait();
+    expect((await channel.getTransferDispute(transfer.transferId)).transferStateHash).toBe(
+      transferStateHash(transfer),
+    );
+  }
+  // The removed transfer has no proof against this root.
+  const removed = transfers[2] as CoreTransferState;
+  await expect(
+    submitter.disputeTransfer.staticCall(
+      removed,
+      tree.proof(transferStateHash(active[0] as CoreTransferState)),
+    ),
+  ).rejects.toThrow();
 });
