@@ -1,0 +1,82 @@
+/**
+ * The embedded broker's public shape (issue: embedded messaging broker). It speaks the NATS
+ * client protocol over TCP and WebSocket, so the official NATS clients cannot tell it from
+ * nats-server for everything the project uses.
+ */
+
+/** The fields of a client's CONNECT that authentication may look at. */
+export interface ConnectOptions {
+  user?: string;
+  pass?: string;
+  auth_token?: string;
+  name?: string;
+  lang?: string;
+  version?: string;
+  verbose?: boolean;
+  pedantic?: boolean;
+  headers?: boolean;
+  no_responders?: boolean;
+  protocol?: number;
+  echo?: boolean;
+  [field: string]: unknown;
+}
+
+/** Subject patterns (wildcards allowed) a user may publish to / subscribe to. */
+export interface Permissions {
+  publish: { allow: string[] };
+  subscribe: { allow: string[] };
+}
+
+export interface AuthResult extends Permissions {
+  /** Who the connection is, for logs and metrics. */
+  user: string;
+}
+
+/**
+ * Checked on CONNECT. Return the user and its permissions, or `undefined` (or throw) to refuse
+ * with nats-server's "Authorization Violation".
+ */
+export type Authenticate = (
+  connect: ConnectOptions,
+) => AuthResult | undefined | Promise<AuthResult | undefined>;
+
+export interface BrokerOptions {
+  /** Loopback by default. */
+  host?: string;
+  /** TCP port; 0 or absent picks a free one. */
+  port?: number;
+  /** Largest payload accepted, announced in INFO (nats-server's default: 1 MiB). */
+  maxPayload?: number;
+  /** Largest control line (nats-server's default: 4 KiB). */
+  maxControlLine?: number;
+  /** Bytes queued to a client that stops reading before it is cut off as a slow consumer. */
+  maxPendingBytes?: number;
+  /** Server PING interval and how many may go unanswered before the connection is stale. */
+  pingIntervalMs?: number;
+  maxPingsOut?: number;
+  /** Absent: every client may do everything. */
+  authenticate?: Authenticate;
+  /** A standalone WebSocket listener on this port (0 picks one); absent: none. */
+  websocketPort?: number;
+  serverName?: string;
+}
+
+export interface Broker {
+  /** `nats://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** `ws://host:port` when a standalone WebSocket listener runs. */
+  readonly websocketUrl: string | undefined;
+  /**
+   * For mounting WebSocket clients on another Bun HTTP server (the node's, same origin as its
+   * API): call `upgrade` from its fetch handler and pass `websocket` to `Bun.serve`.
+   */
+  readonly websocket: {
+    upgrade(request: Request, server: import("bun").Server<unknown>): boolean;
+    handlers: import("bun").WebSocketHandler<unknown>;
+  };
+  /** Number of client connections open now. */
+  connectionCount(): number;
+  /** Stops accepting, flushes what is queued, closes every connection. */
+  stop(): Promise<void>;
+}
