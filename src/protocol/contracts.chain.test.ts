@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { getAddress, hexlify, JsonRpcProvider, randomBytes } from "ethers";
+import { hexlify, JsonRpcProvider, randomBytes } from "ethers";
 import {
   ChannelFactory__factory,
   type ChannelMastercopy,
@@ -18,7 +18,14 @@ import {
 } from "./hashing";
 import { MerkleTree } from "./merkle";
 import { privateKeySigner } from "./signatures";
-import type { Balance, CoreChannelState, CoreTransferState } from "./types";
+import {
+  randomAddress,
+  randomBytes32,
+  randomChannelState,
+  randomTransferState,
+  randomUint,
+} from "./testing/random";
+import type { CoreChannelState, CoreTransferState } from "./types";
 
 // The contract is the ground truth: the TypeScript hashes must equal its views byte for byte.
 
@@ -48,41 +55,9 @@ afterAll(async () => {
   await anvil?.stop();
 });
 
-const address = () => getAddress(hexlify(randomBytes(20)));
-const bytes32 = () => hexlify(randomBytes(32));
-const uint = () => BigInt(hexlify(randomBytes(1 + Math.floor(Math.random() * 32))));
-const balance = (): Balance => ({ to: [address(), address()], amount: [uint(), uint()] });
-
-function randomState(assets: number): CoreChannelState {
-  const list = <T>(make: () => T) => Array.from({ length: assets }, make);
-  return {
-    channelAddress: Math.random() < 0.5 ? channelAddress : address(),
-    alice: address(),
-    bob: address(),
-    assetIds: list(address),
-    balances: list(balance),
-    processedDepositsA: list(uint),
-    processedDepositsB: list(uint),
-    defundNonces: list(uint),
-    timeout: Math.floor(Math.random() * Number.MAX_SAFE_INTEGER),
-    nonce: Math.floor(Math.random() * Number.MAX_SAFE_INTEGER),
-    merkleRoot: bytes32(),
-  };
-}
-
-function randomTransfer(): CoreTransferState {
-  return {
-    channelAddress: address(),
-    transferId: bytes32(),
-    transferDefinition: address(),
-    initiator: address(),
-    responder: address(),
-    assetId: address(),
-    balance: balance(),
-    transferTimeout: Math.floor(Math.random() * 1e12),
-    initialStateHash: bytes32(),
-  };
-}
+const randomState = (assets: number) =>
+  randomChannelState(assets, Math.random() < 0.5 ? channelAddress : randomAddress());
+const randomTransfer = () => randomTransferState();
 
 test("channel state digests and hashes equal the contract's for 240 random states", async () => {
   const states = Array.from({ length: 240 }, (_, i) => randomState(i % 6));
@@ -113,16 +88,16 @@ test("transfer state hashes equal the contract's for 200 random transfers", asyn
 test("withdrawal and transfer-resolution digests equal the contract's", async () => {
   for (let i = 0; i < 50; i++) {
     const data = {
-      channelAddress: address(),
-      assetId: address(),
-      recipient: address(),
-      amount: uint(),
-      nonce: uint(),
+      channelAddress: randomAddress(),
+      assetId: randomAddress(),
+      recipient: randomAddress(),
+      amount: randomUint(),
+      nonce: randomUint(),
     };
     expect(withdrawDigest(data, anvil.chainId, channelAddress)).toBe(
       await channel.withdrawDigest(data),
     );
-    const transferId = bytes32();
+    const transferId = randomBytes32();
     const resolver = hexlify(randomBytes(i * 7));
     expect(transferResolutionDigest(transferId, resolver, anvil.chainId, channelAddress)).toBe(
       await channel.transferResolutionDigest(transferId, resolver),
@@ -139,7 +114,7 @@ test("channel addresses equal the factory's CREATE2 prediction", async () => {
     transferRegistryAddress: book.transferRegistry,
   };
   for (let i = 0; i < 20; i++) {
-    const [alice, bob] = [address(), address()];
+    const [alice, bob] = [randomAddress(), randomAddress()];
     expect(channelAddressFor(alice, bob, network)).toBe(
       await factory.getChannelAddress(alice, bob),
     );

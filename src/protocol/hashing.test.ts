@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { getAddress, hexlify, randomBytes, TypedDataEncoder, Wallet } from "ethers";
 import { channelStateDigest, transferStateHash, withdrawDigest } from "./hashing";
 import { assertSigner, privateKeySigner, recoverSigner, toChecksumAddress } from "./signatures";
-import type { Balance, CoreChannelState, CoreTransferState } from "./types";
+import {
+  randomAddress,
+  randomBalance,
+  randomBytes32,
+  randomChannelState,
+  randomUint,
+} from "./testing/random";
+import type { CoreTransferState } from "./types";
 
 const BALANCE = [
   { name: "to", type: "address[2]" },
@@ -39,27 +46,7 @@ const TRANSFER_TYPES = {
   ],
 };
 
-const address = () => getAddress(hexlify(randomBytes(20)));
-const bytes32 = () => hexlify(randomBytes(32));
-const amount = () => BigInt(hexlify(randomBytes(1 + Math.floor(Math.random() * 31))));
-const balance = (): Balance => ({ to: [address(), address()], amount: [amount(), amount()] });
-
-function randomState(assets: number): CoreChannelState {
-  const list = <T>(make: () => T) => Array.from({ length: assets }, make);
-  return {
-    channelAddress: address(),
-    alice: address(),
-    bob: address(),
-    assetIds: list(address),
-    balances: list(balance),
-    processedDepositsA: list(amount),
-    processedDepositsB: list(amount),
-    defundNonces: list(amount),
-    timeout: Math.floor(Math.random() * 1e9),
-    nonce: Math.floor(Math.random() * 1e9),
-    merkleRoot: bytes32(),
-  };
-}
+const randomState = (assets: number) => randomChannelState(assets);
 
 describe("EIP-712 hashes agree with ethers' reference encoder", () => {
   test("channel state digests, 0 to 5 assets", () => {
@@ -79,15 +66,15 @@ describe("EIP-712 hashes agree with ethers' reference encoder", () => {
 
   test("transfer state struct hashes", () => {
     const transfer: CoreTransferState = {
-      channelAddress: address(),
-      transferId: bytes32(),
-      transferDefinition: address(),
-      initiator: address(),
-      responder: address(),
-      assetId: address(),
-      balance: balance(),
+      channelAddress: randomAddress(),
+      transferId: randomBytes32(),
+      transferDefinition: randomAddress(),
+      initiator: randomAddress(),
+      responder: randomAddress(),
+      assetId: randomAddress(),
+      balance: randomBalance(),
       transferTimeout: 86_400,
-      initialStateHash: bytes32(),
+      initialStateHash: randomBytes32(),
     };
     const encoder = TypedDataEncoder.from(TRANSFER_TYPES);
     expect(transferStateHash(transfer)).toBe(encoder.hashStruct("CoreTransferState", transfer));
@@ -95,10 +82,10 @@ describe("EIP-712 hashes agree with ethers' reference encoder", () => {
 
   test("withdrawal digests", () => {
     const data = {
-      channelAddress: address(),
-      assetId: address(),
-      recipient: address(),
-      amount: amount(),
+      channelAddress: randomAddress(),
+      assetId: randomAddress(),
+      recipient: randomAddress(),
+      amount: randomUint(),
       nonce: 9n,
     };
     const types = {
@@ -125,16 +112,18 @@ describe("signatures", () => {
     const wallet = Wallet.createRandom();
     const signer = privateKeySigner(wallet.privateKey);
     expect(signer.address).toBe(wallet.address);
-    const digest = bytes32();
+    const digest = randomBytes32();
     const signature = await signer.signDigest(digest);
     expect(signature).toBe(wallet.signingKey.sign(digest).serialized);
     expect(recoverSigner(digest, signature)).toBe(wallet.address);
-    expect(() => assertSigner(digest, signature, address(), "alice")).toThrow(/expected alice/);
+    expect(() => assertSigner(digest, signature, randomAddress(), "alice")).toThrow(
+      /expected alice/,
+    );
   });
 
   test("refuses malformed, high-s and wrong-v signatures", async () => {
     const signer = privateKeySigner(Wallet.createRandom().privateKey);
-    const digest = bytes32();
+    const digest = randomBytes32();
     const signature = await signer.signDigest(digest);
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const s = BigInt(`0x${signature.slice(66, 130)}`);

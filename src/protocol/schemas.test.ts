@@ -1,18 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { isProtocolError, type ProtocolErrorCode } from "./errors";
 import { decodeUpdateMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from "./schemas";
+import { expectCode } from "./testing/expectations";
 import { context, exchange, party, setupChannel } from "./testing/twoParties";
-
-function expectCode(run: () => unknown, code: ProtocolErrorCode): string {
-  try {
-    run();
-  } catch (error) {
-    if (!isProtocolError(error)) throw error;
-    expect(error.code).toBe(code);
-    return error.message;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 async function signedUpdate() {
   const node = party(`0x${"11".repeat(32)}`);

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { hashlock, hashlockLockHash } from "./definitions";
-import { isProtocolError, type ProtocolErrorCode } from "./errors";
 import { PROTOCOL_VERSION, type RestoreMessage } from "./schemas";
 import { applyDoublySigned, validateRestore } from "./sync";
+import { expectCode } from "./testing/expectations";
 import {
   context,
   ETH,
@@ -17,17 +17,6 @@ import { adoptApplied } from "./updates/pipeline";
 
 let node: Party;
 let user: Party;
-
-function expectCode(run: () => unknown, code: ProtocolErrorCode) {
-  try {
-    run();
-  } catch (error) {
-    if (!isProtocolError(error)) throw error;
-    expect(error.code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 /** Setup, a deposit and two transfers: a channel with history and active transfers. */
 beforeEach(async () => {

@@ -7,7 +7,7 @@ import type { RestoreMessage } from "./schemas";
 import { assertSigner } from "./signatures";
 import type { Address, ChannelUpdate, FullChannelState, FullTransferState } from "./types";
 import type { AppliedUpdate, ChannelView, UpdateContext } from "./updates/context";
-import { chainIdOf, deriveTransition } from "./updates/pipeline";
+import { applied, chainIdOf, deriveTransition } from "./updates/pipeline";
 import { sameAddress } from "./updates/state";
 
 /**
@@ -30,14 +30,7 @@ export function applyDoublySigned(
   const transition = deriveTransition(view, update, context);
   const digest = channelStateDigest(transition.core, chainIdOf(view, update));
   requireBothSignatures(digest, update, transition.core.alice, transition.core.bob);
-  const networkContext =
-    update.type === "setup"
-      ? (update as ChannelUpdate<"setup">).details.networkContext
-      : (view.state as FullChannelState).networkContext;
-  const state: FullChannelState = { ...transition.core, networkContext, latestUpdate: update };
-  return transition.transfer
-    ? { state, tree: transition.tree, transfer: transition.transfer }
-    : { state, tree: transition.tree };
+  return applied(view, update, transition);
 }
 
 /**

@@ -1,23 +1,11 @@
-import { expect } from "bun:test";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes } from "../bytes";
-import { isProtocolError, type ProtocolErrorCode } from "../errors";
 import { publicKeyToAddress, signDigestSync } from "../signatures";
 import type { Address, Bytes32, HexString } from "../types";
 
 /** Shared by the definitions' tests only. */
 
-/** Expects `run` to throw a ProtocolError with `code`, and returns its message. */
-export function expectCode(run: () => unknown, code: ProtocolErrorCode): string {
-  try {
-    run();
-  } catch (error) {
-    if (!isProtocolError(error)) throw error;
-    expect(error.code).toBe(code);
-    return error.message;
-  }
-  throw new Error(`expected ProtocolError ${code}, nothing was thrown`);
-}
+export { expectCode } from "../testing/expectations";
 
 export function randomHex(bytes: number): HexString {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)));

@@ -157,7 +157,12 @@ export async function signAsProposer(
   };
 }
 
-function applied(view: ChannelView, update: ChannelUpdate, transition: Transition): AppliedUpdate {
+/** The stored form of a transition: the full state with the update that produced it. */
+export function applied(
+  view: ChannelView,
+  update: ChannelUpdate,
+  transition: Transition,
+): AppliedUpdate {
   const networkContext =
     update.type === "setup"
       ? (update as ChannelUpdate<"setup">).details.networkContext

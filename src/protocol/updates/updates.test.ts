@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { hashlock, hashlockLockHash, withdraw } from "../definitions";
-import { isProtocolError, type ProtocolErrorCode } from "../errors";
 import { channelStateDigest, withdrawDigest } from "../hashing";
 import { EMPTY_ROOT } from "../merkle";
+import { expectRejected } from "../testing/expectations";
 import {
   context,
   ETH,
@@ -30,17 +30,6 @@ beforeEach(() => {
   node = party(NODE_KEY);
   user = party(USER_KEY);
 });
-
-async function expectRejected(run: () => Promise<unknown>, code: ProtocolErrorCode) {
-  try {
-    await run();
-  } catch (error) {
-    if (!isProtocolError(error)) throw error;
-    expect(error.code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}, nothing was thrown`);
-}
 
 /** Both parties deposited: node 10, user 5 of ETH, reconciled. */
 async function fundedChannel() {
