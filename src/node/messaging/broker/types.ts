@@ -56,6 +56,8 @@ export interface BrokerOptions {
   maxPingsOut?: number;
   /** Absent: every client may do everything. */
   authenticate?: Authenticate;
+  /** With `authenticate`: how long a client has to send CONNECT (nats-server's default: 2 s). */
+  authTimeoutMs?: number;
   /** A standalone WebSocket listener on this port (0 picks one); absent: none. */
   websocketPort?: number;
   serverName?: string;

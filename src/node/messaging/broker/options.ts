@@ -1,0 +1,62 @@
+import { BrokerError } from "./errors";
+import type { Authenticate, BrokerOptions } from "./types";
+
+/** BrokerOptions with nats-server's defaults filled in. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  maxPayload: number;
+  maxControlLine: number;
+  maxPendingBytes: number;
+  pingIntervalMs: number;
+  maxPingsOut: number;
+  authTimeoutMs: number;
+  authenticate: Authenticate | undefined;
+  websocketPort: number | undefined;
+  serverName: string | undefined;
+}
+
+const MiB = 1024 * 1024;
+
+export function resolveOptions(options: BrokerOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    maxPayload: options.maxPayload ?? MiB,
+    maxControlLine: options.maxControlLine ?? 4096,
+    maxPendingBytes: options.maxPendingBytes ?? 64 * MiB,
+    pingIntervalMs: options.pingIntervalMs ?? 120_000,
+    maxPingsOut: options.maxPingsOut ?? 2,
+    authTimeoutMs: options.authTimeoutMs ?? 2000,
+    authenticate: options.authenticate,
+    websocketPort: options.websocketPort,
+    serverName: options.serverName,
+  };
+  port("port", resolved.port);
+  if (resolved.websocketPort !== undefined) port("websocketPort", resolved.websocketPort);
+  positive("maxPayload", resolved.maxPayload);
+  positive("maxControlLine", resolved.maxControlLine);
+  positive("maxPendingBytes", resolved.maxPendingBytes);
+  positive("pingIntervalMs", resolved.pingIntervalMs);
+  positive("maxPingsOut", resolved.maxPingsOut);
+  positive("authTimeoutMs", resolved.authTimeoutMs);
+  // parseSize reads at most 9 digits, as nats-server's does.
+  if (resolved.maxPayload > 999_999_999) {
+    invalid("maxPayload", resolved.maxPayload, "at most 999999999");
+  }
+  return resolved;
+}
+
+function port(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    invalid(name, value, "a port number (0 picks one)");
+  }
+}
+
+function positive(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) invalid(name, value, "a positive integer");
+}
+
+function invalid(name: string, value: unknown, expected: string): never {
+  throw new BrokerError("INVALID_OPTIONS", `${name} must be ${expected}, got ${value}`);
+}

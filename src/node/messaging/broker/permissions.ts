@@ -1,0 +1,31 @@
+import { isSubsetOf } from "./subjects";
+
+/**
+ * One allow-list (publish or subscribe) of an authenticated connection. A subject is allowed
+ * when everything it names is named by one pattern, so `a.*` does not grant `a.>` (nats-server
+ * 2.9 would let that subscription through; we do not).
+ */
+export class AllowList {
+  private readonly patterns: readonly string[][];
+  /** Publishing checks every message, so decisions are cached per subject. */
+  private readonly decided = new Map<string, boolean>();
+
+  constructor(patterns: readonly string[]) {
+    // Patterns come as JS strings; subjects on the wire are bytes held as latin1.
+    this.patterns = patterns.map((p) => Buffer.from(p, "utf8").toString("latin1").split("."));
+  }
+
+  allows(subject: string): boolean {
+    const known = this.decided.get(subject);
+    if (known !== undefined) return known;
+    const tokens = subject.split(".");
+    const allowed = this.patterns.some((pattern) => isSubsetOf(tokens, pattern));
+    if (this.decided.size >= CACHE_MAX) {
+      this.decided.delete(this.decided.keys().next().value as string);
+    }
+    this.decided.set(subject, allowed);
+    return allowed;
+  }
+}
+
+const CACHE_MAX = 256;
