@@ -1,4 +1,5 @@
 import { isSubsetOf } from "./subjects";
+import { sweepOldest } from "./sublist";
 
 /**
  * One allow-list (publish or subscribe) of an authenticated connection. A subject is allowed
@@ -20,10 +21,8 @@ export class AllowList {
     if (known !== undefined) return known;
     const tokens = subject.split(".");
     const allowed = this.patterns.some((pattern) => isSubsetOf(tokens, pattern));
-    if (this.decided.size >= CACHE_MAX) {
-      this.decided.delete(this.decided.keys().next().value as string);
-    }
     this.decided.set(subject, allowed);
+    if (this.decided.size > CACHE_MAX) sweepOldest(this.decided, CACHE_MAX / 4);
     return allowed;
   }
 }

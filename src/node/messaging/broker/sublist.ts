@@ -27,7 +27,7 @@ export interface MatchResult<S> {
 
 const EMPTY: MatchResult<never> = Object.freeze({ plain: [], groups: [] });
 
-/** nats-server's cache size; past it the oldest subject is evicted. */
+/** nats-server's cache size; past it the oldest quarter is swept out. */
 const CACHE_MAX = 1024;
 
 class TrieNode<S> {
@@ -111,10 +111,8 @@ export class Sublist<S extends Indexed> {
     const cached = this.cache.get(subject);
     if (cached !== undefined) return cached;
     const result = this.collect(subject);
-    if (this.cache.size >= CACHE_MAX) {
-      this.cache.delete(this.cache.keys().next().value as string);
-    }
     this.cache.set(subject, result);
+    if (this.cache.size > CACHE_MAX) sweepOldest(this.cache, CACHE_MAX / 4);
     return result;
   }
 
@@ -136,6 +134,19 @@ export class Sublist<S extends Indexed> {
     for (const subject of this.cache.keys()) {
       if (subjectMatches(subject, tokens)) this.cache.delete(subject);
     }
+  }
+}
+
+/**
+ * Deletes the `count` oldest entries in one pass. Evicting one at a time costs a fresh
+ * iterator per miss, and JSC's iterator walks past every earlier deletion: a reply subject is
+ * unique per request, so that would be paid on nearly every reply.
+ */
+export function sweepOldest(map: Map<string, unknown>, count: number): void {
+  let left = count;
+  for (const key of map.keys()) {
+    map.delete(key);
+    if (--left === 0) return;
   }
 }
 

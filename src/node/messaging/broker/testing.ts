@@ -21,6 +21,13 @@ export class RawClient {
 
   /** Connects and waits for INFO. */
   static async open(port: number): Promise<RawClient> {
+    const raw = await RawClient.openRaw(port);
+    await raw.waitFor("\r\n");
+    return raw;
+  }
+
+  /** Connects without waiting for anything (e.g. to speak HTTP first). */
+  static async openRaw(port: number): Promise<RawClient> {
     const raw = new RawClient();
     raw.socket = await Bun.connect({
       hostname: "127.0.0.1",
@@ -32,7 +39,6 @@ export class RawClient {
         error: () => raw.ended(),
       },
     });
-    await raw.waitFor("\r\n");
     return raw;
   }
 

@@ -24,8 +24,8 @@ export function noRespondersFrame(reply: string, sid: string): Uint8Array {
 const SPACE = 32;
 const CR = 13;
 const LF = 10;
-/** Below this many bytes a copy loop beats `set(subarray(...))`. */
-const SMALL_COPY = 64;
+/** Below this many bytes a copy loop beats `set(subarray(...))` (measured on Bun 1.4). */
+const SMALL_COPY = 128;
 
 /** One message's shared frame parts: `<OP> <subject> ` before the sid, the rest after it. */
 class FrameParts {
