@@ -274,13 +274,14 @@ async function main(): Promise<void> {
   );
   console.table(rows);
   if (nats !== undefined && ours !== undefined) {
-    const worst = Math.max(
-      (nats[0] as number) / (ours[0] as number),
-      (nats[1] as number) / (ours[1] as number),
+    // The issue's goal: our request/reply rate within 1.5× of nats-server's (ours/nats ≥ 0.67).
+    const worst = Math.min(
+      (ours[0] as number) / (nats[0] as number),
+      (ours[1] as number) / (nats[1] as number),
     );
     console.log(
-      `request/reply goal (within 1.5× of nats-server): ${worst <= 1.5 ? "met" : "NOT met"} ` +
-        `(nats-server is ${worst.toFixed(2)}× ours at worst)`,
+      `request/reply goal (ours within 1.5× of nats-server, ours/nats ≥ 0.67): ` +
+        `${worst >= 1 / 1.5 ? "met" : "NOT met"}, worst ours/nats ${worst.toFixed(2)}×`,
     );
   }
   for (const note of notes) console.log(note);

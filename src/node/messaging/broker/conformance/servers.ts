@@ -248,9 +248,9 @@ async function startNatsServer(options: ServerOptions): Promise<ServerUnderTest>
 
 const OUR_INDEX = new URL("../index.ts", import.meta.url);
 
-type StartBroker = (options: BrokerOptions) => Promise<Broker>;
+export type StartBroker = (options: BrokerOptions) => Promise<Broker>;
 
-async function loadStartBroker(): Promise<StartBroker> {
+export async function loadStartBroker(): Promise<StartBroker> {
   const path = fileURLToPath(OUR_INDEX);
   if (!existsSync(path)) {
     throw new Error(
