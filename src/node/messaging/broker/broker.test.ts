@@ -393,7 +393,7 @@ describe("pings and stale connections", () => {
 describe("slow consumers", () => {
   let broker: Broker;
   beforeAll(async () => {
-    broker = await startBroker({ maxPendingBytes: 512 * 1024 });
+    broker = await startBroker({ maxPendingBytes: 512 * 1024, maxPayload: 128 * 1024 });
   });
   afterAll(() => broker.stop());
 
@@ -463,6 +463,9 @@ describe("lifecycle", () => {
   test("bad options and busy ports are typed errors", async () => {
     await expect(startBroker({ maxPayload: 0 })).rejects.toBeInstanceOf(BrokerError);
     await expect(startBroker({ port: 70000 })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(startBroker({ maxPayload: 2048, maxPendingBytes: 1024 })).rejects.toMatchObject({
+      code: "INVALID_OPTIONS",
+    });
     const broker = await startBroker({});
     try {
       await expect(startBroker({ port: broker.port })).rejects.toMatchObject({

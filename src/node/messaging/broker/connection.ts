@@ -113,16 +113,23 @@ export class Connection implements ParserHandler {
 
   /** The socket can take more bytes. */
   drained(): void {
-    const empty = this.out.drained();
-    if (this.closed && empty) this.endTransport();
+    try {
+      const empty = this.out.drained();
+      if (this.closed && empty) this.endTransport();
+    } catch {
+      this.close("PROTOCOL_VIOLATION");
+    }
   }
 
   /** The transport closed (client went away, or our close completed). */
   transportClosed(): void {
     this.transportOpen = false;
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    if (!this.closed) this.release();
-    this.core.detach(this);
+    try {
+      if (!this.closed) this.release();
+    } finally {
+      this.core.detach(this);
+    }
   }
 
   /** Queues bytes for the client; a client that cannot take them is a slow consumer. */
@@ -168,7 +175,11 @@ export class Connection implements ParserHandler {
     if (!this.transportOpen) return;
     this.transportOpen = false;
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.transport.close(this.closeReason);
+    try {
+      this.transport.close(this.closeReason);
+    } catch {
+      // Already closed underneath us: the close event finishes the bookkeeping.
+    }
   }
 
   /** Forgets subscriptions and timers; nothing is routed to this client any more. */
@@ -185,16 +196,21 @@ export class Connection implements ParserHandler {
     this.core.forget(this);
   }
 
+  /** nats-server's ping timer: stale once maxPingsOut PINGs went unanswered. */
   private pingTick(): void {
     if (this.closed) return;
-    if (this.pingsOut + 1 > this.core.options.maxPingsOut) {
-      this.close("STALE");
-      return;
+    try {
+      if (this.pingsOut + 1 > this.core.options.maxPingsOut) {
+        this.close("STALE");
+        return;
+      }
+      this.pingsOut++;
+      this.send(PING_LINE);
+      this.core.flushDirty();
+      this.out.trim();
+    } catch {
+      this.close("PROTOCOL_VIOLATION");
     }
-    this.pingsOut++;
-    this.send(PING_LINE);
-    this.core.flushDirty();
-    this.out.trim();
   }
 
   private ok(): void {

@@ -40,6 +40,14 @@ export function resolveOptions(options: BrokerOptions): ResolvedOptions {
   positive("pingIntervalMs", resolved.pingIntervalMs);
   positive("maxPingsOut", resolved.maxPingsOut);
   positive("authTimeoutMs", resolved.authTimeoutMs);
+  // nats-server refuses a max_payload above max_pending too: such a message could never be queued.
+  if (resolved.maxPayload > resolved.maxPendingBytes) {
+    invalid(
+      "maxPayload",
+      resolved.maxPayload,
+      `at most maxPendingBytes (${resolved.maxPendingBytes})`,
+    );
+  }
   // parseSize reads at most 9 digits, as nats-server's does.
   if (resolved.maxPayload > 999_999_999) {
     invalid("maxPayload", resolved.maxPayload, "at most 999999999");

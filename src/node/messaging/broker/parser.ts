@@ -348,9 +348,13 @@ export class Parser {
     this.pendingLen += bytes.length;
   }
 
+  /** Grows geometrically (never straight to a big announced size: a client may never send it). */
   private reserve(capacity: number): void {
     if (this.pending.length >= capacity) return;
-    const grown = Buffer.allocUnsafe(Math.max(capacity, this.need, 2 * this.pending.length, 4096));
+    const doubled = Math.max(2 * this.pending.length, 4096);
+    const grown = Buffer.allocUnsafe(
+      Math.max(capacity, this.need > 0 ? Math.min(doubled, this.need) : doubled),
+    );
     if (this.pendingLen > 0) grown.set(this.pending.subarray(0, this.pendingLen), 0);
     this.pending = grown;
   }

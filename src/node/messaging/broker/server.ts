@@ -52,7 +52,11 @@ export class BrokerCore {
     const conn = new Connection(this, this.nextClientId++, ip, transport);
     this.connections.add(conn);
     this.attached.add(conn);
-    conn.start(infoLine(this.info, conn.id, ip));
+    try {
+      conn.start(infoLine(this.info, conn.id, ip));
+    } catch {
+      conn.close("PROTOCOL_VIOLATION");
+    }
     return conn;
   }
 
