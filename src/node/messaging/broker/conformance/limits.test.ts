@@ -78,7 +78,7 @@ function permissionError(status: Status): PermissionViolationError {
   return status.error;
 }
 
-describeEachServer("permissions", { users: USERS }, (h) => {
+describeEachServer("permissions", { users: USERS, authTimeoutMs: 400 }, (h) => {
   test("wrong or missing credentials are refused with an authorization error", async () => {
     const wrong = await rejection(h.tcp({ user: "alice", pass: "nope" }));
     expect(wrong).toBeInstanceOf(AuthorizationError);
@@ -90,6 +90,21 @@ describeEachServer("permissions", { users: USERS }, (h) => {
     raw.write('CONNECT {"verbose":false,"user":"mallory","pass":"x"}\r\nPING\r\n');
     await raw.waitFor("-ERR 'Authorization Violation'\r\n");
     expect(await raw.waitClosed()).toBe(true);
+  });
+
+  test("before CONNECT, any other operation is an authorization violation", async () => {
+    const raw = await h.raw({ connect: false });
+    raw.write("PUB perm.alice.x 2\r\nhi\r\n");
+    await raw.waitFor("-ERR 'Authorization Violation'\r\n");
+    expect(await raw.waitClosed()).toBe(true);
+  });
+
+  test("a client that never sends CONNECT is closed at the auth timeout", async () => {
+    const raw = await h.raw({ connect: false });
+    const started = Date.now();
+    await raw.waitFor("-ERR 'Authentication Timeout'\r\n", 3000);
+    expect(await raw.waitClosed()).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
   test("publish violation: the client surfaces it, the message is dropped, the connection goes on", async () => {
@@ -174,11 +189,16 @@ describeEachServer("permissions", { users: USERS }, (h) => {
 
   test("the exact -ERR lines nats-server sends for permission violations; the connection stays", async () => {
     const raw = await h.raw({ connect: alice });
-    raw.write("PUB perm.bob.x 2\r\nhi\r\nSUB perm.bob.x 1\r\nSUB perm.bob.y q 2\r\nPING\r\n");
+    raw.write(
+      "PUB perm.bob.x 2\r\nhi\r\nPUB perm.svc.a.b 0\r\n\r\n" +
+        "SUB perm.bob.x 1\r\nSUB perm.bob.y q 2\r\nPING\r\n",
+    );
     await raw.waitFor("PONG\r\n");
     expect(raw.sinceMark).toBe(
       [
         `-ERR 'Permissions Violation for Publish to "perm.bob.x"'`,
+        // perm.svc.* allows one token, not two.
+        `-ERR 'Permissions Violation for Publish to "perm.svc.a.b"'`,
         `-ERR 'Permissions Violation for Subscription to "perm.bob.x"'`,
         `-ERR 'Permissions Violation for Subscription to "perm.bob.y" using queue "q"'`,
         "PONG",

@@ -42,6 +42,8 @@ export interface ServerOptions {
   maxPingsOut?: number;
   /** Absent: no authentication, everyone may do everything. */
   users?: TestUser[];
+  /** With users: how long a client has to send CONNECT (nats-server's default: 2 s). */
+  authTimeoutMs?: number;
 }
 
 export interface ServerUnderTest {
@@ -164,7 +166,9 @@ export function natsServerConfig(
         `publish: { allow: ${JSON.stringify(u.publish)} }, ` +
         `subscribe: { allow: ${JSON.stringify(u.subscribe)} } } }`,
     );
-    lines.push(`authorization { users: [\n  ${users.join(",\n  ")}\n] }`);
+    const timeout =
+      options.authTimeoutMs === undefined ? "" : `timeout: ${options.authTimeoutMs / 1000}, `;
+    lines.push(`authorization { ${timeout}users: [\n  ${users.join(",\n  ")}\n] }`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -291,6 +295,7 @@ export function brokerOptions(options: ServerOptions, port: number, wsPort: numb
   if (options.pingIntervalMs !== undefined) result.pingIntervalMs = options.pingIntervalMs;
   if (options.maxPingsOut !== undefined) result.maxPingsOut = options.maxPingsOut;
   if (options.users !== undefined) result.authenticate = authenticateFromTable(options.users);
+  if (options.authTimeoutMs !== undefined) result.authTimeoutMs = options.authTimeoutMs;
   return result;
 }
 
