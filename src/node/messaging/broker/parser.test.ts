@@ -224,6 +224,56 @@ describe("parser: refusals", () => {
   });
 });
 
+describe("parser: fuzzing", () => {
+  const fragments = [
+    "PUB a 1\r\nx\r\n",
+    "SUB a 1\r\n",
+    "PING\r\n",
+    "HPUB a 12 12\r\nNATS/1.0\r\n\r\n\r\n",
+    "UNSUB 1\r\n",
+    "\r\n",
+    "PUB ",
+    " 9999999999",
+    "\x00",
+    "\xff\xfe",
+    "CONNECT {}\r\n",
+  ];
+  const input = fc.array(
+    fc.oneof(
+      fc.constantFrom(...fragments),
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString("latin1")),
+    ),
+    { maxLength: 12 },
+  );
+
+  test("random input never throws, stops at its first error, and chunking does not matter", () => {
+    const small = { maxPayload: 64, maxControlLine: 32 };
+    fc.assert(
+      fc.property(input, fc.array(fc.nat()), (parts, cuts) => {
+        const stream = parts.join("");
+        const whole = parse([stream], undefined, small).events;
+        const errors = whole.filter((e) => e.startsWith("ERROR"));
+        expect(errors.length).toBeLessThanOrEqual(1);
+        if (errors.length === 1) expect(whole[whole.length - 1]).toStartWith("ERROR");
+
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const chunks: string[] = [];
+        let from = 0;
+        for (const point of points) {
+          chunks.push(stream.slice(from, point));
+          from = point;
+        }
+        chunks.push(stream.slice(from));
+        const chunked = parse(chunks, undefined, small).events;
+        // A split line can be refused a little earlier (by length), never differently otherwise.
+        if (errors.length === 0) expect(chunked).toEqual(whole);
+        else expect(chunked.slice(0, -1)).toEqual(whole.slice(0, chunked.length - 1));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe("parser: halting", () => {
   test("a handler that halts holds the rest, in order, until resume()", () => {
     const { events, parser, recorder } = parse(["CONNECT {}\r\nSUB a 1\r\nPI"], (r) => {
