@@ -12,7 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { freePort, HOST, loadStartBroker, NATS_SERVER_BIN } from "./conformance/servers";
+import {
+  freePort,
+  HOST,
+  loadStartBroker,
+  NATS_SERVER_BIN,
+  natsServerCommand,
+} from "./conformance/servers";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP_MS = 300;
@@ -47,7 +53,7 @@ async function startNatsServer(bin: string): Promise<Running> {
     conf,
     `listen: "${HOST}:${port}"\nlog_file: ${JSON.stringify(join(dir, "nats.log"))}\n`,
   );
-  const proc = Bun.spawn([bin, "-c", conf], { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn(natsServerCommand(bin, conf), { stdout: "ignore", stderr: "inherit" });
   const url = `nats://${HOST}:${port}`;
   await waitUntilServing(url);
   return {
@@ -61,6 +67,7 @@ async function startNatsServer(bin: string): Promise<Running> {
 
 async function startOursInChild(): Promise<Running> {
   const proc = Bun.spawn([process.execPath, import.meta.path, "--serve-ours"], {
+    stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -288,7 +295,7 @@ async function main(): Promise<void> {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* entry: the benchmark, or (child mode) serve our broker until SIGTERM                       */
+/* entry: the benchmark, or (child mode) serve our broker until SIGTERM or stdin closes       */
 /* ------------------------------------------------------------------------------------------ */
 
 if (process.argv.includes("--serve-ours")) {
@@ -307,6 +314,9 @@ async function serveOurs(): Promise<void> {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   console.log(JSON.stringify({ url: broker.url }));
-  // Stay alive until the parent kills us.
-  setInterval(() => {}, 1 << 30);
+  // Serve until the parent says stop (SIGTERM) or goes away (our stdin closes).
+  for await (const _ of Bun.stdin.stream()) {
+    // nothing to read: the parent never writes
+  }
+  await stop();
 }

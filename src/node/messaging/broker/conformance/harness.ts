@@ -44,6 +44,15 @@ export function describeEachServer(
 ): void {
   warnSkipped();
   for (const kind of SERVER_KINDS) {
+    if (kind.skipReason !== undefined) {
+      // Again after the block, so the skip is not lost in a long run's output.
+      afterAll(() => {
+        console.warn(
+          `!! "${title}" was NOT checked against ${kind.name} (not installed): ` +
+            "sudo apt-get install nats-server",
+        );
+      });
+    }
     describe.skipIf(kind.skipReason !== undefined)(`${title} [${kind.name}]`, () => {
       let server: ServerUnderTest | undefined;
       const connections = new Set<NatsConnection>();

@@ -4,7 +4,8 @@
  * options.
  *
  * Developer switch: `CONFORMANCE_ONLY=nats-server` (or `=ours`) runs one server only. Without
- * it both run. `NATS_SERVER=/path/to/nats-server` overrides the binary looked up on the PATH.
+ * it both run. `NATS_SERVER=/path/to/nats-server` overrides the binary looked up on the PATH
+ * (pointing it at a missing file shows what a machine without nats-server does: a loud skip).
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -121,8 +122,11 @@ async function waitForPort(port: number, timeoutMs: number, alive: () => boolean
 /* nats-server                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
-export const NATS_SERVER_BIN: string | null =
-  process.env.NATS_SERVER ?? Bun.which("nats-server") ?? Bun.which("/usr/sbin/nats-server");
+/** NATS_SERVER if set (a missing file there counts as not installed), else the PATH, else sbin. */
+export const NATS_SERVER_BIN: string | null = process.env.NATS_SERVER
+  ? Bun.which(process.env.NATS_SERVER)
+  : (Bun.which("nats-server") ??
+    Bun.which("nats-server", { PATH: "/usr/sbin:/usr/local/sbin:/usr/local/bin" }));
 
 const NATS_SERVER_MISSING = [
   "",
@@ -179,6 +183,17 @@ process.on("exit", () => {
   for (const proc of liveProcesses) proc.kill("SIGKILL");
 });
 
+/**
+ * `bun test` runs no exit handlers, so a test process that dies (or is killed) mid-suite would
+ * leave nats-server running: where util-linux's setpriv exists, the kernel kills it with us.
+ */
+const SETPRIV = Bun.which("setpriv");
+export function natsServerCommand(bin: string, conf: string): string[] {
+  return SETPRIV === null
+    ? [bin, "-c", conf]
+    : [SETPRIV, "--pdeathsig", "KILL", "--", bin, "-c", conf];
+}
+
 async function startNatsServer(options: ServerOptions): Promise<ServerUnderTest> {
   const bin = NATS_SERVER_BIN;
   if (bin === null) throw new Error(NATS_SERVER_MISSING);
@@ -208,7 +223,11 @@ async function startNatsServer(options: ServerOptions): Promise<ServerUnderTest>
   };
 
   const launch = async () => {
-    const p = Bun.spawn([bin, "-c", conf], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const p = Bun.spawn(natsServerCommand(bin, conf), {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     proc = p;
     liveProcesses.add(p);
     try {
