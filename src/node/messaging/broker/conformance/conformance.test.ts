@@ -4,7 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { Empty, headers, type Msg, RequestError } from "@nats-io/nats-core";
-import { describeEachServer, rejection, until, within } from "./harness";
+import { describeEachServer, rejection, roundTrip, until, within } from "./harness";
 
 describeEachServer("messaging", {}, (h) => {
   test("publish/subscribe with exact subjects, * and > wildcards", async () => {
@@ -436,4 +436,72 @@ describeEachServer("websocket", {}, (h) => {
     const error = await rejection(ws.request(h.unique("ws.nobody"), "x", { timeout: 3000 }));
     expect((error as RequestError).isNoResponders()).toBe(true);
   });
+
+  test("raw WebSocket: protocol split across frames, binary or text, is one stream", async () => {
+    for (const mode of ["binary", "text"] as const) {
+      const ws = await openRawWs(h.server.wsUrl);
+      const subject = h.unique("ws.frames");
+      const parts = [
+        `CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\nSU`,
+        `B ${subject} 1\r\nPUB ${subject}`,
+        " 5\r\nhel",
+        "lo\r\nPING\r\n",
+      ];
+      for (const part of parts)
+        ws.socket.send(mode === "binary" ? new TextEncoder().encode(part) : part);
+      await until(() => ws.text().endsWith("PONG\r\n"), 3000, `PONG (${mode})`, ws.text);
+      expect(ws.text().replace(/^INFO .*?\r\n/, "")).toBe(
+        `MSG ${subject} 1 5\r\nhello\r\nPONG\r\n`,
+      );
+      ws.socket.close();
+    }
+  });
+
+  test("raw WebSocket: malformed input gets -ERR, then a close frame 1002; others keep working", async () => {
+    const ws = await openRawWs(h.server.wsUrl);
+    ws.socket.send(new TextEncoder().encode("CONNECT {}\r\nXYZ\r\n"));
+    await within(ws.closed, 3000, "the close frame");
+    // CONNECT {} leaves verbose at nats-server's default (on), hence the +OK.
+    expect(ws.text().replace(/^INFO .*?\r\n/, "")).toBe(
+      "+OK\r\n-ERR 'Unknown Protocol Operation'\r\n",
+    );
+    expect(ws.closeCode).toBe(1002);
+    const nc = await h.ws();
+    await roundTrip(nc, nc);
+  });
 });
+
+/** A bare WebSocket to the server's listener, collecting what it receives as text. */
+async function openRawWs(url: string) {
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const chunks: string[] = [];
+  const result = {
+    socket,
+    text: () => chunks.join(""),
+    closeCode: undefined as number | undefined,
+    closed: new Promise<void>((resolve) => {
+      socket.addEventListener("close", (event) => {
+        result.closeCode = event.code;
+        resolve();
+      });
+    }),
+  };
+  socket.addEventListener("message", (event) => {
+    chunks.push(
+      typeof event.data === "string"
+        ? event.data
+        : new TextDecoder().decode(event.data as ArrayBuffer),
+    );
+  });
+  await within(
+    new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve);
+      socket.addEventListener("error", reject);
+    }),
+    3000,
+    `WebSocket to ${url}`,
+  );
+  await until(() => chunks.join("").includes("\r\n"), 3000, "the INFO over WebSocket");
+  return result;
+}
