@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { freePort } from "../net/freePort";
 
 /** A running local anvil chain. */
 export interface Anvil {
@@ -41,14 +42,6 @@ export function findAnvil(): string {
     throw new AnvilError("anvil not found: run `npm install` (it ships in @foundry-rs/anvil)");
   }
   return found;
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = server.port;
-  server.stop(true);
-  return port;
 }
 
 /** Starts anvil on loopback and resolves once its RPC answers. */

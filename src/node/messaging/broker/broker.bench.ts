@@ -12,13 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import {
-  freePort,
-  HOST,
-  loadStartBroker,
-  NATS_SERVER_BIN,
-  natsServerCommand,
-} from "./conformance/servers";
+import { freePort } from "../../net/freePort";
+import { HOST, loadStartBroker, NATS_SERVER_BIN, natsServerCommand } from "./conformance/servers";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP_MS = 300;

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../../net/freePort";
 import type { AuthResult, Broker, BrokerOptions, ConnectOptions } from "../types";
 
 export const HOST = "127.0.0.1";
@@ -78,14 +79,6 @@ function effectiveMaxPayload(options: ServerOptions): number {
   return options.maxPendingBytes === undefined
     ? maxPayload
     : Math.min(maxPayload, options.maxPendingBytes);
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: HOST, port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 /** Resolves once something accepts TCP connections on the port; rejects after timeoutMs. */
