@@ -99,6 +99,17 @@ describe("validateRestore", () => {
       () => validateRestore(message, { identity: user.signer.address, state: newer }, context()),
       "STALE_NONCE",
     );
+    const otherRegistry = {
+      ...message,
+      channel: {
+        ...message.channel,
+        networkContext: {
+          ...message.channel.networkContext,
+          transferRegistryAddress: `0x${"98".repeat(20)}`,
+        },
+      },
+    };
+    expectCode(() => validateRestore(otherRegistry, ours, context()), "WRONG_NETWORK");
     expectCode(
       () =>
         validateRestore(message, { identity: `0x${"99".repeat(20)}`, state: undefined }, context()),

@@ -8,6 +8,7 @@ import { assertSigner } from "./signatures";
 import type { Address, ChannelUpdate, FullChannelState, FullTransferState } from "./types";
 import type { AppliedUpdate, ChannelView, UpdateContext } from "./updates/context";
 import { applied, chainIdOf, deriveTransition } from "./updates/pipeline";
+import { requireSameNetwork } from "./updates/setup";
 import { sameAddress } from "./updates/state";
 
 /**
@@ -53,12 +54,7 @@ export function validateRestore(
     );
   }
   const network = context.network;
-  if (channel.networkContext.chainId !== network.chainId) {
-    throw new ProtocolError(
-      "WRONG_NETWORK",
-      `expected chain ${network.chainId}, got ${channel.networkContext.chainId}`,
-    );
-  }
+  requireSameNetwork(channel.networkContext, network);
   const expectedAddress = channelAddressFor(channel.alice, channel.bob, network);
   if (!sameAddress(expectedAddress, channel.channelAddress)) {
     throw new ProtocolError(

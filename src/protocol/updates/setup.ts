@@ -63,7 +63,8 @@ export const setupHandler: UpdateHandler<"setup"> = {
   },
 };
 
-function requireSameNetwork(proposed: NetworkContext, ours: NetworkContext): void {
+/** Refuses a network context that is not ours in every field. */
+export function requireSameNetwork(proposed: NetworkContext, ours: NetworkContext): void {
   const same =
     proposed.chainId === ours.chainId &&
     sameAddress(proposed.channelFactoryAddress, ours.channelFactoryAddress) &&
