@@ -1,0 +1,205 @@
+import { and, asc, eq, gte } from "drizzle-orm";
+import {
+  type AppliedUpdate,
+  type ChannelUpdate,
+  type ChannelView,
+  type FullChannelState,
+  type FullTransferState,
+  MerkleTree,
+  transferStateHash,
+} from "../../protocol";
+import {
+  channelStateSchema,
+  channelUpdateSchema,
+  transferStateSchema,
+} from "../../protocol/schemas";
+import { fromJson, toJson } from "./codec";
+import type { StoreDb } from "./database";
+import { StoreError } from "./errors";
+import { channels, channelUpdates, transfers } from "./schema";
+
+export interface StoredChannel {
+  channelAddress: string;
+  alice: string;
+  bob: string;
+  chainId: number;
+  nonce: number;
+}
+
+/**
+ * The engine's channel repository. `saveApplied` is the "persist" of DESIGN §4.4: the new
+ * state, its update and its transfer land in one transaction or not at all.
+ */
+export class ChannelStore {
+  constructor(private readonly db: StoreDb) {}
+
+  async saveApplied(applied: AppliedUpdate): Promise<void> {
+    const { state, transfer } = applied;
+    const update = state.latestUpdate;
+    await this.db.transaction(async (tx) => {
+      // FOR UPDATE: two writers of one channel (two node processes) queue here, so the nonce
+      // check below sees the other's commit.
+      const [current] = await tx
+        .select({ nonce: channels.latestNonce })
+        .from(channels)
+        .where(eq(channels.address, state.channelAddress))
+        .for("update");
+      const expected = (current?.nonce ?? 0) + 1;
+      if (state.nonce !== expected || update.nonce !== state.nonce) {
+        throw new StoreError(
+          "NONCE_NOT_SEQUENTIAL",
+          `expected nonce ${expected} for ${state.channelAddress}, got ${state.nonce}`,
+          { expected, got: state.nonce },
+        );
+      }
+      const row = {
+        alice: state.alice,
+        bob: state.bob,
+        chainId: state.networkContext.chainId,
+        latestNonce: state.nonce,
+        latestState: toJson(state),
+        updatedAt: new Date(),
+      };
+      await tx
+        .insert(channels)
+        .values({ address: state.channelAddress, ...row })
+        .onConflictDoUpdate({ target: channels.address, set: row });
+      await tx.insert(channelUpdates).values({
+        channelAddress: state.channelAddress,
+        nonce: update.nonce,
+        type: update.type,
+        update: toJson(update),
+      });
+      if (transfer && update.type === "create") {
+        await insertTransfer(tx, transfer, applied.tree.size - 1);
+      } else if (transfer && update.type === "resolve") {
+        await resolveTransfer(tx, transfer, state.nonce, applied.tree.size);
+      }
+    });
+  }
+
+  /** The channel as the protocol needs it, checked: the stored transfers must give its root. */
+  async loadChannelView(channelAddress: string): Promise<ChannelView | undefined> {
+    const [row] = await this.db
+      .select({ latestState: channels.latestState })
+      .from(channels)
+      .where(eq(channels.address, channelAddress));
+    if (!row) return undefined;
+    const state = fromJson<FullChannelState>(channelStateSchema, row.latestState, "channel state");
+    const active = await this.activeTransfers(channelAddress);
+    const tree = new MerkleTree(active.map((transfer) => transferStateHash(transfer)));
+    if (tree.root() !== state.merkleRoot) {
+      throw new StoreError(
+        "MERKLE_MISMATCH",
+        `stored transfers of ${channelAddress} give root ${tree.root()}, its state has ${state.merkleRoot}`,
+        { channelAddress, nonce: state.nonce, activeTransfers: active.length },
+      );
+    }
+    return { state, transfers: new Map(active.map((t) => [t.transferId, t])), tree };
+  }
+
+  /** Active transfers in merkle-tree order. */
+  async activeTransfers(channelAddress: string): Promise<FullTransferState[]> {
+    const rows = await this.db
+      .select({ state: transfers.state })
+      .from(transfers)
+      .where(and(eq(transfers.channelAddress, channelAddress), eq(transfers.status, "active")))
+      .orderBy(asc(transfers.position));
+    return rows.map((r) => fromJson<FullTransferState>(transferStateSchema, r.state, "transfer"));
+  }
+
+  async listChannels(): Promise<StoredChannel[]> {
+    const rows = await this.db
+      .select({
+        channelAddress: channels.address,
+        alice: channels.alice,
+        bob: channels.bob,
+        chainId: channels.chainId,
+        nonce: channels.latestNonce,
+      })
+      .from(channels)
+      .orderBy(asc(channels.address));
+    return rows;
+  }
+
+  /** Doubly-signed updates from `fromNonce` on, oldest first. */
+  async getUpdates(channelAddress: string, fromNonce = 1): Promise<ChannelUpdate[]> {
+    const rows = await this.db
+      .select({ update: channelUpdates.update })
+      .from(channelUpdates)
+      .where(
+        and(
+          eq(channelUpdates.channelAddress, channelAddress),
+          gte(channelUpdates.nonce, fromNonce),
+        ),
+      )
+      .orderBy(asc(channelUpdates.nonce));
+    return rows.map((r) => fromJson<ChannelUpdate>(channelUpdateSchema, r.update, "update"));
+  }
+}
+
+type Tx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
+
+async function insertTransfer(tx: Tx, transfer: FullTransferState, position: number) {
+  await tx.insert(transfers).values({
+    transferId: transfer.transferId,
+    channelAddress: transfer.channelAddress,
+    transferDefinition: transfer.transferDefinition,
+    initiator: transfer.initiator,
+    responder: transfer.responder,
+    assetId: transfer.assetId,
+    initiatorAmount: transfer.balance.amount[0].toString(10),
+    responderAmount: transfer.balance.amount[1].toString(10),
+    state: toJson(transfer),
+    status: "active",
+    position,
+    createdNonce: transfer.channelNonce,
+    meta: transfer.meta === undefined ? null : toJson(transfer.meta),
+  });
+}
+
+/**
+ * Marks the transfer resolved and mirrors MerkleTree.remove: the last leaf moves into the
+ * freed slot, so stored positions keep the tree's order. `lastPosition` is the tree's size
+ * after the removal, i.e. the old last index.
+ */
+async function resolveTransfer(
+  tx: Tx,
+  transfer: FullTransferState,
+  nonce: number,
+  lastPosition: number,
+) {
+  const [found] = await tx
+    .select({ position: transfers.position })
+    .from(transfers)
+    .where(and(eq(transfers.transferId, transfer.transferId), eq(transfers.status, "active")))
+    .for("update");
+  if (found?.position == null) {
+    throw new StoreError("UNKNOWN_TRANSFER", `no active transfer ${transfer.transferId}`, {
+      transferId: transfer.transferId,
+    });
+  }
+  await tx
+    .update(transfers)
+    .set({
+      state: toJson(transfer),
+      resolver: transfer.transferResolver ?? null,
+      status: "resolved",
+      position: null,
+      resolvedNonce: nonce,
+      resolvedAt: new Date(),
+    })
+    .where(eq(transfers.transferId, transfer.transferId));
+  if (found.position !== lastPosition) {
+    await tx
+      .update(transfers)
+      .set({ position: found.position })
+      .where(
+        and(
+          eq(transfers.channelAddress, transfer.channelAddress),
+          eq(transfers.status, "active"),
+          eq(transfers.position, lastPosition),
+        ),
+      );
+  }
+}

@@ -1,0 +1,59 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
+import { EMBEDDED_MIGRATIONS } from "./migrations";
+import * as schema from "./schema";
+
+/** The one database type the repositories take: PGlite and postgres.js share it. */
+export type StoreDb = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL (postgres.js). Absent: PGlite. */
+  databaseUrl?: string;
+  /** PGlite's data directory. Absent with no URL: PGlite in memory (tests). */
+  dataDir?: string;
+  /**
+   * A drizzle/ folder to migrate from with drizzle's own migrators. Absent: the migrations
+   * embedded in the source (migrations.ts), which is what the compiled binary has.
+   */
+  migrationsFolder?: string;
+}
+
+export interface Database {
+  db: StoreDb;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+/** Opens PGlite or PostgreSQL (DESIGN §3) and brings its schema up to date. */
+export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  const folder = options.migrationsFolder;
+  if (options.databaseUrl) {
+    // Notices ("relation already exists, skipping") are drizzle's, not ours to log.
+    const client = postgres(options.databaseUrl, { onnotice: () => {} });
+    const db = drizzlePostgres({ client, schema });
+    try {
+      if (folder) await migratePostgres(db, { migrationsFolder: folder });
+      else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+    } catch (error) {
+      await client.end();
+      throw error;
+    }
+    return { db: db as unknown as StoreDb, kind: "postgres", close: () => client.end() };
+  }
+  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  const db = drizzlePglite({ client, schema });
+  try {
+    if (folder) await migratePglite(db, { migrationsFolder: folder });
+    else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return { db: db as unknown as StoreDb, kind: "pglite", close: () => client.close() };
+}

@@ -1,0 +1,133 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
+
+/**
+ * The node's tables (issue 5 §4). Amounts are numeric(78,0) — wide enough for any uint256 —
+ * and protocol values inside jsonb keep bigints as decimal strings (the wire encoding), so
+ * nothing is rounded through a JavaScript number. Only SQL that PostgreSQL 15 and PGlite both
+ * accept.
+ */
+
+const uint256 = (name: string) => numeric(name, { precision: 78, scale: 0 });
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+/** One row per channel: its latest doubly-signed state. */
+export const channels = pgTable("channels", {
+  address: text("address").primaryKey(),
+  alice: text("alice").notNull(),
+  bob: text("bob").notNull(),
+  chainId: bigint("chain_id", { mode: "number" }).notNull(),
+  latestNonce: integer("latest_nonce").notNull(),
+  /** FullChannelState, wire-encoded. */
+  latestState: jsonb("latest_state").notNull(),
+  updatedAt: updatedAt(),
+});
+
+/** Append-only history of doubly-signed updates; the key refuses a nonce twice. */
+export const channelUpdates = pgTable(
+  "channel_updates",
+  {
+    channelAddress: text("channel_address")
+      .notNull()
+      .references(() => channels.address),
+    nonce: integer("nonce").notNull(),
+    type: text("type").notNull(),
+    /** ChannelUpdate, wire-encoded. */
+    update: jsonb("update").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.channelAddress, table.nonce] })],
+);
+
+export const TRANSFER_STATUSES = ["active", "resolved"] as const;
+
+export const transfers = pgTable(
+  "transfers",
+  {
+    transferId: text("transfer_id").primaryKey(),
+    channelAddress: text("channel_address")
+      .notNull()
+      .references(() => channels.address),
+    transferDefinition: text("transfer_definition").notNull(),
+    initiator: text("initiator").notNull(),
+    responder: text("responder").notNull(),
+    assetId: text("asset_id").notNull(),
+    initiatorAmount: uint256("initiator_amount").notNull(),
+    responderAmount: uint256("responder_amount").notNull(),
+    /** FullTransferState, wire-encoded (including the resolver once resolved). */
+    state: jsonb("state").notNull(),
+    resolver: text("resolver"),
+    status: text("status", { enum: TRANSFER_STATUSES }).notNull(),
+    /** Leaf index in the channel's merkle tree while active; null once resolved. */
+    position: integer("position"),
+    createdNonce: integer("created_nonce").notNull(),
+    resolvedNonce: integer("resolved_nonce"),
+    meta: jsonb("meta"),
+    createdAt: createdAt(),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("transfers_active_idx")
+      .on(table.channelAddress, table.position)
+      .where(sql`${table.status} = 'active'`),
+  ],
+);
+
+export const PAYMENT_STATUSES = ["pending", "completed", "cancelled", "failed"] as const;
+
+/** A routed payment (DESIGN §4.6): the payer's transfer and its mirror in the payee's channel. */
+export const payments = pgTable(
+  "payments",
+  {
+    paymentId: text("payment_id").primaryKey(),
+    senderTransferId: text("sender_transfer_id").notNull(),
+    recipientTransferId: text("recipient_transfer_id"),
+    sender: text("sender").notNull(),
+    recipient: text("recipient").notNull(),
+    assetId: text("asset_id").notNull(),
+    amount: uint256("amount").notNull(),
+    status: text("status", { enum: PAYMENT_STATUSES }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [index("payments_status_idx").on(table.status)],
+);
+
+export const ONCHAIN_STATUSES = ["pending", "submitted", "mined", "failed"] as const;
+
+export const onchainTransactions = pgTable(
+  "onchain_transactions",
+  {
+    id: serial("id").primaryKey(),
+    channelAddress: text("channel_address"),
+    /** e.g. deploy, deposit, withdraw, dispute. */
+    purpose: text("purpose").notNull(),
+    transactionHash: text("transaction_hash"),
+    status: text("status", { enum: ONCHAIN_STATUSES }).notNull(),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [index("onchain_transactions_channel_idx").on(table.channelAddress)],
+);
+
+/** Just-in-time collateral per asset: top up to `target` below `threshold`, reclaim above. */
+export const collateralSettings = pgTable("collateral_settings", {
+  assetId: text("asset_id").primaryKey(),
+  target: uint256("target").notNull(),
+  threshold: uint256("threshold").notNull(),
+  reclaimThreshold: uint256("reclaim_threshold").notNull(),
+  updatedAt: updatedAt(),
+});
