@@ -130,6 +130,30 @@ function repositorySuite(name: string, open: () => Promise<Database>) {
       expect((await store.getUpdates(address)).map((u) => u.nonce)).toEqual([1, 2, 3]);
     });
 
+    test("two writers of the same first update: one stores it, the other is refused", async () => {
+      const { applied } = await exchangeApplied(node, user, "user", setupDraft(node));
+      const results = await Promise.allSettled([
+        store.saveApplied(applied),
+        store.saveApplied(applied),
+      ]);
+      expect(results.filter((r) => r.status === "fulfilled").length).toBe(1);
+      const refused = results.find((r) => r.status === "rejected");
+      expect(isStoreError(refused?.reason, "NONCE_NOT_SEQUENTIAL")).toBe(true);
+      expect((await store.getUpdates(applied.state.channelAddress)).length).toBe(1);
+    });
+
+    test("a nonce already in the history is refused even when the channel row lags", async () => {
+      const setup = await step("user", setupDraft(node));
+      const { applied } = await exchangeApplied(node, user, "user", depositDraft, DEPOSITS);
+      const address = setup.applied.state.channelAddress;
+      // What a racing writer leaves behind: history row 2 committed first.
+      await database.db.execute(
+        sql`insert into channel_updates (channel_address, nonce, type, update) values (${address}, 2, 'deposit', '{}'::jsonb)`,
+      );
+      await expectStoreError(() => store.saveApplied(applied), "NONCE_NOT_SEQUENTIAL");
+      expect((await store.loadChannelView(address))?.state?.nonce).toBe(1);
+    });
+
     test("a write that fails part-way is rolled back whole", async () => {
       await step("user", setupDraft(node));
       await step("user", depositDraft, DEPOSITS);

@@ -34,6 +34,24 @@ export class ChannelStore {
   constructor(private readonly db: StoreDb) {}
 
   async saveApplied(applied: AppliedUpdate): Promise<void> {
+    const { state } = applied;
+    const update = state.latestUpdate;
+    try {
+      await this.write(applied);
+    } catch (error) {
+      // A first update (no row to lock yet) raced by another writer loses on the history key.
+      if (violates(error, HISTORY_KEY)) {
+        throw new StoreError(
+          "NONCE_NOT_SEQUENTIAL",
+          `nonce ${update.nonce} of ${state.channelAddress} is already stored`,
+          { got: update.nonce },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async write(applied: AppliedUpdate): Promise<void> {
     const { state, transfer } = applied;
     const update = state.latestUpdate;
     await this.db.transaction(async (tx) => {
@@ -136,6 +154,19 @@ export class ChannelStore {
       .orderBy(asc(channelUpdates.nonce));
     return rows.map((r) => fromJson<ChannelUpdate>(channelUpdateSchema, r.update, "update"));
   }
+}
+
+const HISTORY_KEY = "channel_updates_channel_address_nonce_pk";
+
+/** Whether `error` (or its cause, as drizzle wraps driver errors) breaks `constraint`. */
+function violates(error: unknown, constraint: string): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const fields = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown };
+    // postgres.js names it constraint_name, PGlite constraint.
+    const name = fields.constraint_name ?? fields.constraint;
+    if (fields.code === "23505" && name === constraint) return true;
+  }
+  return false;
 }
 
 type Tx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
