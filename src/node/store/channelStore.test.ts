@@ -302,7 +302,10 @@ const countOf = (result: unknown) => Number(rowsOf(result)[0]?.n);
 
 repositorySuite("PGlite (in memory)", () => openDatabase());
 
-if (postgresAvailable()) {
+const postgresMissing = !postgresAvailable();
+if (postgresMissing) console.warn(`\n!!! ${POSTGRES_MISSING}\n`);
+
+describe.skipIf(postgresMissing)("on a PostgreSQL server the test starts", () => {
   let server: PostgresServer;
   let admin: postgres.Sql;
   let count = 0;
@@ -320,12 +323,7 @@ if (postgresAvailable()) {
     await admin.unsafe(`create database ${name}`);
     return openDatabase({ databaseUrl: server.url.replace(/\/postgres$/, `/${name}`) });
   });
-} else {
-  console.warn(`\n!!! ${POSTGRES_MISSING}\n`);
-  describe.skip(`ChannelStore on PostgreSQL — ${POSTGRES_MISSING}`, () => {
-    test("skipped", () => {});
-  });
-}
+});
 
 describe("PGlite data directory", () => {
   let dir: string;
