@@ -98,11 +98,21 @@ export const payments = pgTable(
     recipient: text("recipient").notNull(),
     assetId: text("asset_id").notNull(),
     amount: uint256("amount").notNull(),
+    /** sha256 of the pre-image both transfers lock on. */
+    lockHash: text("lock_hash").notNull(),
+    /** The payer's transfer expiry, unix seconds; the node cancels what is not done before. */
+    expiry: bigint("expiry", { mode: "number" }).notNull(),
     status: text("status", { enum: PAYMENT_STATUSES }).notNull(),
+    /** Why a payment was cancelled or failed. */
+    error: text("error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [index("payments_status_idx").on(table.status)],
+  (table) => [
+    index("payments_status_idx").on(table.status),
+    index("payments_sender_transfer_idx").on(table.senderTransferId),
+    index("payments_recipient_transfer_idx").on(table.recipientTransferId),
+  ],
 );
 
 export const ONCHAIN_STATUSES = ["pending", "submitted", "mined", "failed"] as const;
@@ -114,7 +124,11 @@ export const onchainTransactions = pgTable(
     channelAddress: text("channel_address"),
     /** e.g. deploy, deposit, withdraw, dispute. */
     purpose: text("purpose").notNull(),
+    /** The sending account and the nonce it used. */
+    fromAddress: text("from_address"),
+    nonce: integer("nonce"),
     transactionHash: text("transaction_hash"),
+    attempts: integer("attempts").notNull().default(0),
     status: text("status", { enum: ONCHAIN_STATUSES }).notNull(),
     error: text("error"),
     createdAt: createdAt(),
@@ -130,4 +144,14 @@ export const collateralSettings = pgTable("collateral_settings", {
   threshold: uint256("threshold").notNull(),
   reclaimThreshold: uint256("reclaim_threshold").notNull(),
   updatedAt: updatedAt(),
+});
+
+/**
+ * Users' public keys, learnt from their signed auth nonce: a payer encrypts the pre-image to
+ * the payee's key, and checks that it hashes to the payee's address.
+ */
+export const identities = pgTable("identities", {
+  address: text("address").primaryKey(),
+  publicKey: text("public_key").notNull(),
+  createdAt: createdAt(),
 });
