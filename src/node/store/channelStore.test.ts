@@ -15,6 +15,7 @@ import { ETH, type Party, party } from "../../protocol/testing/twoParties";
 import { ChannelStore } from "./channelStore";
 import { type Database, openDatabase } from "./database";
 import { isStoreError, type StoreErrorCode } from "./errors";
+import { EMBEDDED_MIGRATIONS } from "./migrations";
 import {
   depositDraft,
   exchangeApplied,
@@ -359,7 +360,7 @@ describe("PGlite data directory", () => {
     const applied = await database.db.execute(
       sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
     );
-    expect(countOf(applied)).toBe(1);
+    expect(countOf(applied)).toBe(EMBEDDED_MIGRATIONS.journal.entries.length);
     await database.close();
   });
 });
