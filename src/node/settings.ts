@@ -1,0 +1,37 @@
+import type { AddressBook } from "../contracts-bindings";
+
+/** Just-in-time collateral for one asset (issue 5 §5), in the asset's base units. */
+export interface CollateralPolicy {
+  /** Top the node's side of a channel up to `target` when a payment needs more than it has. */
+  target: bigint;
+  /** Reclaim with a withdrawal when the node's side holds more than this. */
+  reclaimThreshold: bigint;
+}
+
+/**
+ * Everything the node needs to run, resolved and validated by the CLI's config loader
+ * (flags and environment) before `startNode` sees it.
+ */
+export interface NodeSettings {
+  /** HTTP API (and WebSocket messaging) listen address. */
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Absent: PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** Absent: the embedded broker. */
+  natsUrl?: string;
+  /** Embedded broker's TCP port; 0 picks a free one. */
+  natsPort: number;
+  ethRpcUrl: string;
+  /** The node's signing key (0x, 32 bytes): its identifier is this key's address. */
+  privateKey: string;
+  addressBook: AddressBook;
+  /** Bearer token for admin routes; absent: admin routes are refused. */
+  adminToken?: string;
+  logLevel: string;
+  /** Blocks to wait for before a transaction counts as mined. */
+  confirmations: number;
+  /** Per asset (lowercase address); assets absent here get no collateral. */
+  collateral: Record<string, CollateralPolicy>;
+}
