@@ -1,0 +1,35 @@
+/** Every reason authentication refuses, as stable codes (the HTTP API sends them as is). */
+export const AUTH_ERROR_CODES = [
+  /** A private key or secret that cannot key the MACs (configuration, not a client's fault). */
+  "INVALID_SECRET",
+  /** Not a 0x-prefixed 20-byte hex address (or a mixed-case one with a bad checksum). */
+  "INVALID_ADDRESS",
+  /** Not a nonce this node issued for this address: malformed, altered or another's. */
+  "INVALID_NONCE",
+  /** A genuine nonce past its expiry. */
+  "NONCE_EXPIRED",
+  /** Malformed, or signed by a key other than the address's. */
+  "INVALID_SIGNATURE",
+  /** Not a token this node issued: malformed or altered. */
+  "INVALID_TOKEN",
+  /** A genuine token past its expiry. */
+  "TOKEN_EXPIRED",
+] as const;
+
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+
+export class AuthError extends Error {
+  override readonly name = "AuthError";
+
+  constructor(
+    readonly code: AuthErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAuthError(error: unknown, code?: AuthErrorCode): error is AuthError {
+  return error instanceof AuthError && (code === undefined || error.code === code);
+}
