@@ -1,0 +1,172 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { type NatsConnection, PermissionViolationError, RequestError } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { Wallet } from "ethers";
+import { type Broker, startBroker } from "../messaging/broker";
+import { createAuth } from "./auth";
+import { brokerAuthenticator, nodePermissions, userPermissions } from "./brokerPermissions";
+import { authSecretFromPrivateKey } from "./mac";
+
+const nodeWallet = Wallet.createRandom();
+const node = nodeWallet.address;
+const n = node.toLowerCase();
+let t = Date.now();
+const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey), now: () => t });
+const alice = Wallet.createRandom().address;
+const bob = Wallet.createRandom().address;
+const a = alice.toLowerCase();
+const b = bob.toLowerCase();
+
+let broker: Broker;
+const open: NatsConnection[] = [];
+
+async function as(address: string, options: Record<string, unknown> = {}) {
+  const nc = await connect({
+    servers: broker.url,
+    token: auth.issueToken(address).token,
+    inboxPrefix: `_inbox.${address.toLowerCase()}`,
+    ...options,
+  });
+  open.push(nc);
+  return nc;
+}
+
+/** The next asynchronous error the connection reports (publish violations arrive so). */
+function nextError(nc: NatsConnection): Promise<Error> {
+  return (async () => {
+    for await (const s of nc.status()) if (s.type === "error") return s.error;
+    throw new Error("closed without an error");
+  })();
+}
+
+/** What a subscription ends with: the violation that refused it. */
+async function subscriptionError(nc: NatsConnection, subject: string): Promise<unknown> {
+  const sub = nc.subscribe(subject);
+  try {
+    for await (const _ of sub) {
+      // nothing can arrive
+    }
+    return "ended without an error";
+  } catch (error) {
+    return error;
+  }
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ authenticate: brokerAuthenticator({ auth, node }) });
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((nc) => nc.close().catch(() => undefined)));
+});
+afterAll(() => broker.stop());
+
+describe("permission sets", () => {
+  test("a user: publish to its node as itself and to its inboxes; subscribe to its own", () => {
+    expect(userPermissions(node, alice)).toEqual({
+      publish: { allow: [`connext.${n}.${a}.>`, `_inbox.${a}.>`] },
+      subscribe: { allow: [`connext.${a}.>`, `_inbox.${a}.>`] },
+    });
+    expect(nodePermissions()).toEqual({ publish: { allow: [">"] }, subscribe: { allow: [">"] } });
+  });
+});
+
+describe("on a real broker with the official client", () => {
+  test("a user requests its node (inboxes under _inbox.<user>) and hears what is sent to it", async () => {
+    const hub = await as(node);
+    hub.subscribe(`connext.${n}.*.>`, {
+      callback: (_e, m) => {
+        m.respond(`node got ${m.string()} on ${m.subject}`);
+      },
+    });
+    await hub.flush();
+
+    const user = await as(alice);
+    const reply = await user.request(`connext.${n}.${a}.setup`, "hi", { timeout: 2000 });
+    expect(reply.string()).toBe(`node got hi on connext.${n}.${a}.setup`);
+
+    const inbound = user.subscribe(`connext.${a}.>`, { max: 1 });
+    await user.flush();
+    hub.publish(`connext.${a}.${n}.transfer`, "for alice");
+    for await (const m of inbound) expect(m.string()).toBe("for alice");
+  });
+
+  test("the node requests a user, with a reply subject in the user's inbox space", async () => {
+    const hub = await as(node);
+    const user = await as(alice);
+    user.subscribe(`connext.${a}.${n}.>`, {
+      callback: (_e, m) => {
+        m.respond(`alice answers ${m.string()}`);
+      },
+    });
+    await user.flush();
+    const reply = await hub.request(`connext.${a}.${n}.create`, "proposal", {
+      timeout: 2000,
+      noMux: true,
+      reply: `_inbox.${a}.node.${Date.now()}`,
+    });
+    expect(reply.string()).toBe("alice answers proposal");
+  });
+
+  test("publishing as another user, or to another user, is a permissions violation", async () => {
+    const user = await as(alice);
+    for (const subject of [`connext.${n}.${b}.setup`, `connext.${b}.${a}.hello`, `_inbox.${b}.x`]) {
+      const reported = nextError(user);
+      user.publish(subject, "forged");
+      const error = await reported;
+      expect(error).toBeInstanceOf(PermissionViolationError);
+      expect(String(error)).toContain(`Permissions Violation for Publish to "${subject}"`);
+    }
+    expect(user.isClosed()).toBe(false);
+  });
+
+  test("subscribing to another user's subjects or inbox, or to everything, is refused", async () => {
+    const user = await as(alice);
+    for (const subject of [`connext.${b}.>`, `connext.${n}.>`, `_inbox.${b}.>`, ">", "_INBOX.>"]) {
+      const error = await subscriptionError(user, subject);
+      expect(error).toBeInstanceOf(PermissionViolationError);
+      expect((error as PermissionViolationError).operation).toBe("subscription");
+    }
+  });
+
+  test("a user that keeps the default _INBOX prefix cannot get a reply: its inbox subscription is refused", async () => {
+    const hub = await as(node);
+    hub.subscribe(`connext.${n}.*.>`, { callback: (_e, m) => void m.respond("pong") });
+    await hub.flush();
+    const careless = await as(alice, { inboxPrefix: "_INBOX" });
+    const outcome = await careless
+      .request(`connext.${n}.${a}.ping`, "ping", { timeout: 1000 })
+      .then(
+        (m) => m.string(),
+        (error: unknown) => error,
+      );
+    expect(outcome).toBeInstanceOf(RequestError);
+    expect(String(outcome)).toContain('Permissions Violation for Subscription to "_INBOX.');
+  });
+
+  test("no token, a bad token or an expired token cannot connect", async () => {
+    const attempt = (options: Record<string, unknown>) =>
+      connect({ servers: broker.url, reconnect: false, ...options }).then(
+        (nc) => {
+          open.push(nc);
+          return "connected";
+        },
+        (error: unknown) => String(error),
+      );
+    const expired = auth.issueToken(alice).token;
+    t += 86_400_000;
+    try {
+      for (const options of [
+        {},
+        { token: "nope" },
+        { token: auth.issueToken(alice).token.replace(alice, bob) },
+        { token: expired },
+        { user: alice, pass: "x" },
+      ]) {
+        expect(await attempt(options)).toContain("Authorization Violation");
+      }
+      expect(await attempt({ token: auth.issueToken(alice).token })).toBe("connected");
+    } finally {
+      t -= 86_400_000;
+    }
+  });
+});
