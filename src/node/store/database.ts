@@ -7,6 +7,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
+import { pgliteAssets } from "./pgliteAssets";
 import * as schema from "./schema";
 
 /** The one database type the repositories take: PGlite and postgres.js share it. */
@@ -46,7 +47,9 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     }
     return { db: db as unknown as StoreDb, kind: "postgres", close: () => client.end() };
   }
-  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  // Handed over explicitly so PGlite also opens inside the compiled binary (pgliteAssets.ts).
+  const assets = await pgliteAssets();
+  const client = options.dataDir ? new PGlite(options.dataDir, assets) : new PGlite(assets);
   const db = drizzlePglite({ client, schema });
   try {
     if (folder) await migratePglite(db, { migrationsFolder: folder });
