@@ -54,7 +54,7 @@ describe("node metrics", () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('connext_payments{status="completed"} 1');
     expect(text).toMatch(/^connext_channels Nan$/m);
-    // Scrapes collect concurrently, so the count shows from the next scrape.
+    expect(text).toContain('connext_metrics_source_errors_total{source="channelCount"} 1');
     expect(await metrics.registry.metrics()).toContain(
       'connext_metrics_source_errors_total{source="channelCount"} 2',
     );

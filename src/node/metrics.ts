@@ -43,15 +43,20 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   let sources: MetricSources | undefined;
 
-  const sourceErrors = new Counter({
-    name: "connext_metrics_source_errors_total",
-    help: "Scrapes in which a metric's source failed (that metric was left empty)",
-    labelNames: ["source"],
-    registers: [registry],
-  });
+  // Reads of this scrape still running; the error counter waits for them (see below).
+  const inflight = new Set<Promise<void>>();
+  function read<T>(source: keyof MetricSources, gauge: Gauge<string>, set: (v: T) => void) {
+    const reading = readInto(source, gauge, set);
+    inflight.add(reading);
+    return reading.finally(() => inflight.delete(reading));
+  }
 
   /** Runs one source for a scrape; on failure the gauge reports nothing this time. */
-  async function read<T>(source: keyof MetricSources, gauge: Gauge<string>, set: (v: T) => void) {
+  async function readInto<T>(
+    source: keyof MetricSources,
+    gauge: Gauge<string>,
+    set: (v: T) => void,
+  ): Promise<void> {
     gauge.reset();
     // An unlabelled gauge always has a sample (0 after reset): unknown must not read as zero.
     if (source === "channelCount") gauge.set(Number.NaN);
@@ -104,6 +109,18 @@ export function createMetrics(): Metrics {
           collateral.set({ asset }, Number(amount));
         }
       }),
+  });
+
+  // Registered last: a scrape starts every collect in registration order, so by now this
+  // scrape's reads are in `inflight`, and a failure shows in the same scrape.
+  const sourceErrors = new Counter({
+    name: "connext_metrics_source_errors_total",
+    help: "Scrapes in which a metric's source failed (that metric was left empty)",
+    labelNames: ["source"],
+    registers: [registry],
+    collect: async () => {
+      await Promise.all(inflight);
+    },
   });
 
   return {
