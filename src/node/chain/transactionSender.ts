@@ -1,0 +1,366 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type BaseWallet,
+  type Interface,
+  type Provider,
+  Transaction,
+  type TransactionReceipt,
+  type TransactionRequest,
+} from "ethers";
+import type { Logger } from "pino";
+import type { OnchainTransactionRepository } from "../store/onchainTransactions";
+import { ChainError, isChainError } from "./errors";
+import {
+  describeRevert,
+  errorMessage,
+  isInsufficientFunds,
+  isNonceConflict,
+  isRevert,
+  isTransient,
+} from "./rpcErrors";
+import { SerialQueue } from "./serialQueue";
+
+/** What to send: a call or a value transfer, from the sender's account. */
+export interface TransactionCall {
+  to: string;
+  data?: string;
+  value?: bigint;
+  /** Estimated (plus a margin) when absent. */
+  gasLimit?: bigint;
+}
+
+/** What the transaction is for, as recorded in the transactions table. */
+export interface TransactionMeta {
+  /** e.g. deploy, deposit, approve, withdraw. */
+  purpose: string;
+  channelAddress?: string;
+}
+
+export interface SentTransaction {
+  /** Row id in onchain_transactions. */
+  id: number;
+  hash: string;
+  nonce: number;
+  /** Broadcasts it took, retries and nonce re-syncs included. */
+  attempts: number;
+  receipt: TransactionReceipt;
+}
+
+export interface RetryPolicy {
+  /** Tries per RPC step before RPC_UNAVAILABLE, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface TransactionSenderOptions {
+  wallet: BaseWallet;
+  provider: Provider;
+  repository: OnchainTransactionRepository;
+  logger: Logger;
+  /** Blocks, the transaction's own included, before it counts as mined. Default 1. */
+  confirmations?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Times a send re-reads the nonce after a conflict before it gives up. Default 5. */
+  maxNonceResyncs?: number;
+  /** How often to look for the receipt. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How long to wait for the receipt before CONFIRMATION_TIMEOUT. Default 10 minutes. */
+  receiptTimeoutMs?: number;
+  /** Added to the gas estimate, so a small change of state before mining does not run out. */
+  gasMarginPercent?: number;
+  /** ABIs to name custom-error reverts with. */
+  errorInterfaces?: readonly Interface[];
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+type Prepared = TransactionRequest & { gasLimit: bigint; chainId: bigint };
+
+/**
+ * Sends one account's transactions with the node's own nonce bookkeeping. Nonces are handed
+ * out in a serial queue (read once from the chain's pending count, then counted locally), but
+ * a send leaves the queue as soon as its broadcast is accepted: the next one is broadcast
+ * while the previous is still being mined. Create one sender per account and process.
+ *
+ * @example
+ * const sender = new TransactionSender({ wallet, provider, repository, logger });
+ * const { hash, receipt } = await sender.send({ to, value: 1n }, { purpose: "fund" });
+ */
+export class TransactionSender {
+  readonly address: string;
+  private readonly queue = new SerialQueue();
+  /** The next nonce to use; undefined means "ask the chain". */
+  private nextNonce: number | undefined;
+  private chainId: Promise<bigint> | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly confirmations: number;
+
+  constructor(private readonly options: TransactionSenderOptions) {
+    this.address = options.wallet.address;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.confirmations = Math.max(1, options.confirmations ?? 1);
+  }
+
+  /**
+   * Sends `call`, waits for it to be mined and records it throughout. Throws a `ChainError`:
+   * TRANSACTION_REVERTED (at estimation or mined), INSUFFICIENT_FUNDS, RPC_UNAVAILABLE,
+   * CONFIRMATION_TIMEOUT (left `submitted`: it may still be mined) or TRANSACTION_FAILED.
+   */
+  async send(call: TransactionCall, meta: TransactionMeta): Promise<SentTransaction> {
+    const { repository, logger } = this.options;
+    const id = await repository.create({ ...meta, fromAddress: this.address });
+    const log = logger.child({ txId: id, purpose: meta.purpose, channel: meta.channelAddress });
+    let broadcast: { hash: string; nonce: number; attempts: number } | undefined;
+    try {
+      const prepared = await this.prepare(call);
+      broadcast = await this.queue.run(() => this.broadcast(prepared, log));
+      const sent = broadcast;
+      await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+      log.info({ hash: broadcast.hash, nonce: broadcast.nonce }, "transaction submitted");
+      const receipt = await this.waitMined(broadcast.hash, broadcast.nonce);
+      if (receipt.status !== 1) {
+        throw new ChainError(
+          "TRANSACTION_REVERTED",
+          `transaction ${broadcast.hash} reverted in block ${receipt.blockNumber}`,
+          { transactionHash: broadcast.hash, nonce: broadcast.nonce },
+        );
+      }
+      await this.record(log, "mined", () => repository.markMined(id));
+      log.info({ hash: broadcast.hash, block: receipt.blockNumber }, "transaction mined");
+      return { id, ...broadcast, receipt };
+    } catch (caught) {
+      const error = this.toChainError(caught, broadcast);
+      if (error.code === "CONFIRMATION_TIMEOUT") {
+        // The pool may have dropped it: count from the chain again rather than leave a gap.
+        await this.queue.run(() => {
+          this.nextNonce = undefined;
+        });
+        log.error({ hash: broadcast?.hash, err: error.message }, "no receipt in time");
+      } else {
+        await this.record(log, "failed", () => repository.markFailed(id, error.message));
+        log.warn(
+          { code: error.code, hash: broadcast?.hash, err: error.message },
+          "transaction failed",
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Gas, fees and chain id: everything but the nonce, outside the queue. */
+  private async prepare(call: TransactionCall): Promise<Prepared> {
+    const { provider } = this.options;
+    const request: TransactionRequest = {
+      to: call.to,
+      data: call.data ?? "0x",
+      value: call.value ?? 0n,
+      from: this.address,
+    };
+    const [gasLimit, fees, chainId] = await Promise.all([
+      call.gasLimit ?? this.withRetry("estimateGas", () => provider.estimateGas(request)),
+      this.withRetry("getFeeData", () => provider.getFeeData()),
+      this.getChainId(),
+    ]);
+    const margin = BigInt(this.options.gasMarginPercent ?? 20);
+    const prepared: Prepared = {
+      ...request,
+      chainId,
+      gasLimit: call.gasLimit ?? (gasLimit * (100n + margin)) / 100n,
+    };
+    if (fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) {
+      prepared.type = 2;
+      prepared.maxFeePerGas = fees.maxFeePerGas;
+      prepared.maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
+    } else {
+      prepared.type = 0;
+      prepared.gasPrice = fees.gasPrice;
+    }
+    return prepared;
+  }
+
+  /** Runs inside the queue: picks the nonce, signs, broadcasts; does not wait for mining. */
+  private async broadcast(
+    prepared: Prepared,
+    log: Logger,
+  ): Promise<{ hash: string; nonce: number; attempts: number }> {
+    const { provider, wallet } = this.options;
+    const maxResyncs = this.options.maxNonceResyncs ?? 5;
+    let attempts = 0;
+    let resyncs = 0;
+    let rpcFailures = 0;
+    for (;;) {
+      const nonce =
+        this.nextNonce ??
+        (await this.withRetry("getTransactionCount", () =>
+          provider.getTransactionCount(this.address, "pending"),
+        ));
+      const signed = await wallet.signTransaction({ ...prepared, nonce });
+      const hash = Transaction.from(signed).hash as string;
+      attempts += 1;
+      try {
+        await provider.broadcastTransaction(signed);
+        this.nextNonce = nonce + 1;
+        return { hash, nonce, attempts };
+      } catch (error) {
+        // An earlier try may have arrived after all (a timeout), or be mined already.
+        if ((isNonceConflict(error) || isTransient(error)) && (await this.isKnown(hash))) {
+          this.nextNonce = nonce + 1;
+          return { hash, nonce, attempts };
+        }
+        if (isNonceConflict(error) && resyncs < maxResyncs) {
+          resyncs += 1;
+          this.nextNonce = undefined;
+          log.warn(
+            { nonce, err: errorMessage(error) },
+            "nonce taken: re-reading it from the chain",
+          );
+          continue;
+        }
+        if (isTransient(error) && rpcFailures + 1 < this.retry.attempts) {
+          rpcFailures += 1;
+          this.nextNonce = nonce;
+          const delay = this.backoff(rpcFailures);
+          log.warn({ nonce, delay, err: errorMessage(error) }, "broadcast failed: retrying");
+          await sleep(delay);
+          continue;
+        }
+        // The nonce may or may not be used now: the next send asks the chain.
+        this.nextNonce = undefined;
+        if (isNonceConflict(error)) {
+          throw new ChainError(
+            "TRANSACTION_FAILED",
+            `nonce still conflicting after ${resyncs} re-syncs: ${errorMessage(error)}`,
+            { nonce },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Polls for the receipt until it has enough confirmations, or the nonce went to another. */
+  private async waitMined(hash: string, nonce: number): Promise<TransactionReceipt> {
+    const { provider, logger } = this.options;
+    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 600_000);
+    const interval = this.options.pollIntervalMs ?? 1_000;
+    for (;;) {
+      try {
+        const receipt = await provider.getTransactionReceipt(hash);
+        if (receipt) {
+          const head =
+            this.confirmations > 1 ? await provider.getBlockNumber() : receipt.blockNumber;
+          if (head - receipt.blockNumber + 1 >= this.confirmations) return receipt;
+        } else if ((await provider.getTransactionCount(this.address, "latest")) > nonce) {
+          // Mined between the two reads, or replaced by another transaction with our nonce.
+          if (!(await provider.getTransactionReceipt(hash))) {
+            throw new ChainError(
+              "TRANSACTION_FAILED",
+              `transaction ${hash} was replaced: nonce ${nonce} was mined by another transaction`,
+              { transactionHash: hash, nonce },
+            );
+          }
+          continue;
+        }
+      } catch (error) {
+        if (isChainError(error)) throw error;
+        // The transaction is out: whatever the RPC says now, keep looking until the deadline.
+        logger.debug({ hash, err: errorMessage(error) }, "receipt poll failed");
+      }
+      if (Date.now() >= deadline) {
+        throw new ChainError("CONFIRMATION_TIMEOUT", `no receipt for ${hash} in time`, {
+          transactionHash: hash,
+          nonce,
+        });
+      }
+      await sleep(interval);
+    }
+  }
+
+  /**
+   * Once a transaction is out, a failed write of its record must not turn the send into a
+   * failure: the chain is the truth, the table a journal of it.
+   */
+  private async record(log: Logger, status: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      log.error({ status, err: errorMessage(error) }, "could not record the transaction");
+    }
+  }
+
+  private async isKnown(hash: string): Promise<boolean> {
+    try {
+      return (await this.options.provider.getTransaction(hash)) !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  private getChainId(): Promise<bigint> {
+    if (!this.chainId) {
+      const pending = this.withRetry("getNetwork", () => this.options.provider.getNetwork()).then(
+        (network) => network.chainId,
+      );
+      this.chainId = pending;
+      // A failed look-up is asked again next time rather than cached.
+      pending.catch(() => {
+        if (this.chainId === pending) this.chainId = undefined;
+      });
+    }
+    return this.chainId;
+  }
+
+  /** Retries `run` on transient errors with exponential backoff. */
+  private async withRetry<T>(what: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (attempt >= this.retry.attempts) {
+          throw new ChainError(
+            "RPC_UNAVAILABLE",
+            `${what} failed ${attempt} times: ${errorMessage(error)}`,
+            {},
+            { cause: error },
+          );
+        }
+        const delay = this.backoff(attempt);
+        this.options.logger.warn({ what, attempt, delay, err: errorMessage(error) }, "RPC retry");
+        await sleep(delay);
+      }
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const { baseDelayMs, maxDelayMs } = this.retry;
+    return Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  }
+
+  private toChainError(
+    error: unknown,
+    broadcast: { hash: string; nonce: number } | undefined,
+  ): ChainError {
+    if (isChainError(error)) return error;
+    const context = broadcast ? { transactionHash: broadcast.hash, nonce: broadcast.nonce } : {};
+    const options = { cause: error };
+    if (isRevert(error)) {
+      const revert = describeRevert(error, this.options.errorInterfaces ?? []);
+      return new ChainError(
+        "TRANSACTION_REVERTED",
+        `reverted: ${revert}`,
+        { ...context, revert },
+        options,
+      );
+    }
+    if (isInsufficientFunds(error)) {
+      return new ChainError("INSUFFICIENT_FUNDS", errorMessage(error), context, options);
+    }
+    if (isTransient(error)) {
+      return new ChainError("RPC_UNAVAILABLE", errorMessage(error), context, options);
+    }
+    return new ChainError("TRANSACTION_FAILED", errorMessage(error), context, options);
+  }
+}
