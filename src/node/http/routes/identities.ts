@@ -1,0 +1,16 @@
+import type { Hono } from "hono";
+import { ApiError } from "../errors";
+import { addressParam } from "../input";
+import type { ApiDeps, ApiEnv } from "../types";
+
+/** Public: a payer needs the payee's key to encrypt the payment's pre-image to it. */
+export function identityRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "identities">): void {
+  app.get("/identities/:address", async (c) => {
+    const address = addressParam(c);
+    const publicKey = await deps.identities.publicKey(address);
+    if (publicKey === undefined) {
+      throw new ApiError(404, "IDENTITY_NOT_FOUND", `${address} has never signed in`);
+    }
+    return c.json({ address, publicKey });
+  });
+}
