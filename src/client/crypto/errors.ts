@@ -1,0 +1,36 @@
+/** Every reason the client's crypto helpers refuse something, as stable codes. */
+export const CRYPTO_ERROR_CODES = [
+  /** Not a secp256k1 public key (33 bytes compressed or 65 uncompressed, on the curve). */
+  "INVALID_PUBLIC_KEY",
+  /** Not a 32-byte secp256k1 private key. */
+  "INVALID_PRIVATE_KEY",
+  /** Not a 32-byte 0x pre-image. */
+  "INVALID_PRE_IMAGE",
+  /** The ciphertext is malformed, tampered with, or for another key. */
+  "DECRYPTION_FAILED",
+] as const;
+
+export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
+
+/**
+ * The one error class of the client's crypto helpers.
+ *
+ * @example
+ * if (isCryptoError(error, "DECRYPTION_FAILED")) ignoreTransfer();
+ */
+export class CryptoError extends Error {
+  override readonly name = "CryptoError";
+
+  constructor(
+    readonly code: CryptoErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** Whether `error` is a CryptoError, optionally with the given code. */
+export function isCryptoError(error: unknown, code?: CryptoErrorCode): error is CryptoError {
+  return error instanceof CryptoError && (code === undefined || error.code === code);
+}
