@@ -125,7 +125,10 @@ describe("TransactionSender on an automining anvil", () => {
     const call = await token.transfer.populateTransaction(Wallet.createRandom().address, 5n);
     // An explicit gas limit skips estimation, so the revert happens on-chain.
     const error = await expectChainError(
-      sender(4).send({ ...call, gasLimit: 100_000n }, { purpose: "transfer" }),
+      sender(4, { errorInterfaces: [TestToken__factory.createInterface()] }).send(
+        { ...call, gasLimit: 100_000n },
+        { purpose: "transfer" },
+      ),
       "TRANSACTION_REVERTED",
     );
     expect(error.context.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
@@ -135,6 +138,9 @@ describe("TransactionSender on an automining anvil", () => {
     expect(receipt?.status).toBe(0);
     const [row] = await repository.list({ limit: 1 });
     expect(row).toMatchObject({ status: "failed", transactionHash: error.context.transactionHash });
+    // Named by calling it again on the state after its block.
+    expect(error.context.revert).toStartWith("ERC20InsufficientBalance(");
+    expect(row?.error).toContain("ERC20InsufficientBalance");
   });
 
   test("an account without funds gets INSUFFICIENT_FUNDS", async () => {

@@ -120,10 +120,12 @@ export class TransactionSender {
       log.info({ hash: broadcast.hash, nonce: broadcast.nonce }, "transaction submitted");
       const receipt = await this.waitMined(broadcast.hash, broadcast.nonce);
       if (receipt.status !== 1) {
+        const revert = await this.replayRevert(prepared, receipt.blockNumber);
+        const reason = revert ? `: ${revert}` : "";
         throw new ChainError(
           "TRANSACTION_REVERTED",
-          `transaction ${broadcast.hash} reverted in block ${receipt.blockNumber}`,
-          { transactionHash: broadcast.hash, nonce: broadcast.nonce },
+          `transaction ${broadcast.hash} reverted in block ${receipt.blockNumber}${reason}`,
+          { transactionHash: broadcast.hash, nonce: broadcast.nonce, revert },
         );
       }
       await this.record(log, "mined", () => repository.markMined(id));
@@ -275,6 +277,23 @@ export class TransactionSender {
         });
       }
       await sleep(interval);
+    }
+  }
+
+  /**
+   * Best effort: the reason a mined transaction reverted, by calling it again on the state
+   * after its block (the state it ran on is not available). Undefined when the call passes
+   * there, e.g. it ran out of gas.
+   */
+  private async replayRevert(prepared: Prepared, blockNumber: number): Promise<string | undefined> {
+    const { to, data, value, from } = prepared;
+    try {
+      await this.options.provider.call({ to, data, value, from, blockTag: blockNumber });
+      return undefined;
+    } catch (error) {
+      return isRevert(error)
+        ? describeRevert(error, this.options.errorInterfaces ?? [])
+        : undefined;
     }
   }
 
