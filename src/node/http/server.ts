@@ -3,6 +3,8 @@ import type { Hono } from "hono";
 
 /** Backstop for Bun itself; the API's own limit (16 KiB) answers first with a JSON 413. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** How long `stop()` waits for requests in flight before closing their connections. */
+const STOP_GRACE_MS = 10_000;
 
 export interface WebSocketRoute {
   /** e.g. "/messaging" */
@@ -26,7 +28,10 @@ export interface HttpServer {
   /** `http://host:port` */
   url: string;
   port: number;
-  /** Stops accepting, lets requests in flight finish, then closes every connection. */
+  /**
+   * Stops accepting, lets requests in flight finish (10 s at most), then closes every
+   * connection, WebSockets included.
+   */
   stop(): Promise<void>;
 }
 
@@ -66,8 +71,11 @@ export function startHttpServer({ app, host, port, websocket }: HttpServerOption
     url: `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`,
     port: boundPort,
     async stop() {
-      await server.stop(false);
-      // Idle keep-alive (and WebSocket) connections would otherwise hold the port.
+      // Not awaited: Bun's graceful stop also waits for every WebSocket (the broker's clients)
+      // and idle keep-alive connection to end, which may be never.
+      void server.stop(false);
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (server.pendingRequests > 0 && Date.now() < deadline) await Bun.sleep(10);
       await server.stop(true);
     },
   };
