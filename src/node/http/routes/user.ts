@@ -11,7 +11,7 @@ export function userRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "auth" | "read
   app.get("/channel", signedIn, async (c) => {
     const user = c.get("user");
     const channel = await deps.reads.channel(user);
-    if (channel === undefined) {
+    if (channel === undefined || channel === null) {
       throw new ApiError(404, "CHANNEL_NOT_FOUND", `the node has no channel with ${user}`);
     }
     return c.json(channel as JSONValue);
