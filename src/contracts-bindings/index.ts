@@ -3,6 +3,7 @@
  * plus deployment and the address book.
  */
 export { type AddressBook, addressBookSchema, parseAddressBook } from "./addressBook";
+export * from "./channelDeposits";
 export { SHIPPED_CONTRACTS, type ShippedContract } from "./contracts";
 export { type DeployOptions, deployContracts } from "./deploy";
 export { DEV_MNEMONIC, devAccount } from "./devAccounts";
