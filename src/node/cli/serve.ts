@@ -1,0 +1,35 @@
+import type { Logger } from "pino";
+import { type RunningNode, startNode } from "../node";
+import type { NodeSettings } from "../settings";
+import { type Shutdown, unlessSignalled } from "./shutdown";
+
+/**
+ * Starts the node, prints where it is reachable (the one line of output `dev` and `start`
+ * have), and keeps it up until a signal. Resolves with the exit code.
+ */
+export async function serveNode(
+  label: "dev" | "start",
+  settings: NodeSettings,
+  io: { logger: Logger; print(line: string): void; shutdown: Shutdown },
+): Promise<number> {
+  const starting = startNode(settings, io.logger);
+  let node: RunningNode;
+  try {
+    node = await unlessSignalled(io.shutdown, starting);
+  } catch (error) {
+    // Interrupted while starting: a node that comes up anyway is stopped right away.
+    starting.then((late) => late.stop()).catch(() => {});
+    throw error;
+  }
+  io.shutdown.add("node", () => node.stop());
+  io.logger.info({ identifier: node.identifier, http: node.httpUrl }, "node is up");
+  io.print(readyLine(label, node));
+  await io.shutdown.signalled;
+  return 0;
+}
+
+/** `connext-node dev: http://… · messaging nats://… (ws://…/messaging)` */
+export function readyLine(label: string, node: RunningNode): string {
+  const ws = node.messagingWsUrl ? ` (${node.messagingWsUrl})` : "";
+  return `connext-node ${label}: ${node.httpUrl} · messaging ${node.messagingUrl}${ws}`;
+}

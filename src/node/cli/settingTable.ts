@@ -1,0 +1,272 @@
+import { resolve } from "node:path";
+import { getAddress, HDNodeWallet, isAddress, Mnemonic, SigningKey, ZeroAddress } from "ethers";
+import { z } from "zod";
+import { LOG_LEVELS } from "../logger";
+import type { CollateralPolicy } from "../settings";
+
+export const COMMAND_NAMES = ["dev", "start", "deploy", "migrate"] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** One setting: where it comes from, what it defaults to, how it is checked. */
+export interface SettingSpec<T = unknown> {
+  env: string;
+  /** Long flag without the dashes. */
+  flag: string;
+  /** Shown in help after the flag, e.g. `<port>`. */
+  placeholder: string;
+  /** The default as help shows it; the value itself is applied by the config loader. */
+  defaultText: string;
+  description: string;
+  /** Never echoed back in an error message. */
+  secret?: boolean;
+  commands: readonly CommandName[];
+  /** Parses the raw string; issue messages read after "SETTING: ". */
+  schema: z.ZodType<T, string>;
+}
+
+const ALL: readonly CommandName[] = COMMAND_NAMES;
+const NODE: readonly CommandName[] = ["dev", "start"];
+const CHAIN: readonly CommandName[] = ["dev", "start", "deploy"];
+
+const portSchema = wholeNumber("must be a port number from 0 to 65535", 0, 65_535);
+
+const urlWith = (protocols: string[], message: string) =>
+  z.string().refine((value) => protocols.some((protocol) => hasProtocol(value, protocol)), {
+    error: message,
+  });
+
+const wei = z
+  .string({ error: "must be a decimal string of wei" })
+  .regex(/^\d{1,78}$/, { error: "must be a decimal string of wei" })
+  .transform((value) => BigInt(value));
+
+const policy = z
+  .strictObject(
+    { target: wei, reclaimThreshold: wei },
+    { error: "must be { target, reclaimThreshold }" },
+  )
+  .refine((value) => value.reclaimThreshold >= value.target, {
+    error: "reclaimThreshold must be at least target",
+  });
+
+const assetKey = z
+  .string()
+  .refine((key) => key.toUpperCase() === "ETH" || isAddress(key), {
+    error: 'must be an asset address (or "ETH")',
+  })
+  .transform((key) => (key.toUpperCase() === "ETH" ? ZeroAddress : getAddress(key)).toLowerCase());
+
+const collateralSchema = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: "custom", message: "must be JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(assetKey, policy, { error: "must be a JSON object keyed by asset" }))
+  .transform((value): Record<string, CollateralPolicy> => value);
+
+/** Every setting the CLI reads, in the order help lists them. */
+export const SETTINGS = {
+  port: spec({
+    env: "PORT",
+    flag: "port",
+    placeholder: "<port>",
+    defaultText: "3000",
+    description: "HTTP API (and WebSocket messaging) port on HOST; 0 picks a free one.",
+    commands: NODE,
+    schema: portSchema,
+  }),
+  host: spec({
+    env: "HOST",
+    flag: "host",
+    placeholder: "<address>",
+    defaultText: "127.0.0.1",
+    description: "Address the HTTP API listens on; 0.0.0.0 to accept other machines.",
+    commands: NODE,
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, { error: "must be a host name or IP address" }),
+  }),
+  dataDir: spec({
+    env: "DATA_DIR",
+    flag: "data-dir",
+    placeholder: "<dir>",
+    defaultText: ".connext",
+    description: "Directory for the embedded database and the dev address book.",
+    commands: ALL,
+    schema: z
+      .string()
+      .min(1, { error: "must be a directory path" })
+      .transform((path) => resolve(path)),
+  }),
+  databaseUrl: spec({
+    env: "DATABASE_URL",
+    flag: "database-url",
+    placeholder: "<url>",
+    defaultText: "PGlite in DATA_DIR/pglite",
+    description: "PostgreSQL to use instead of the embedded PGlite.",
+    commands: ["dev", "start", "migrate"],
+    // No host required: `postgres:///db?host=/run/postgresql` reaches a Unix socket.
+    schema: z.string().refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), {
+      error: "must be a postgres:// or postgresql:// URL",
+    }),
+  }),
+  natsUrl: spec({
+    env: "NATS_URL",
+    flag: "nats-url",
+    placeholder: "<url>",
+    defaultText: "the embedded broker",
+    description: "NATS server or cluster (comma-separated nats:// or tls:// URLs).",
+    commands: NODE,
+    schema: z
+      .string()
+      .refine(
+        (value) =>
+          value
+            .split(",")
+            .every((part) => hasProtocol(part.trim(), "nats:") || hasProtocol(part.trim(), "tls:")),
+        { error: "must be nats:// or tls:// URLs, comma-separated" },
+      ),
+  }),
+  natsPort: spec({
+    env: "NATS_PORT",
+    flag: "nats-port",
+    placeholder: "<port>",
+    defaultText: "4222",
+    description: "The embedded broker's TCP port on HOST; 0 picks a free one.",
+    commands: NODE,
+    schema: portSchema,
+  }),
+  ethRpcUrl: spec({
+    env: "ETH_RPC_URL",
+    flag: "eth-rpc-url",
+    placeholder: "<url>",
+    defaultText: "dev: a local anvil; required otherwise",
+    description: "Ethereum JSON-RPC endpoint (http(s) or ws(s)).",
+    commands: CHAIN,
+    schema: urlWith(["http:", "https:", "ws:", "wss:"], "must be an http(s) or ws(s) URL"),
+  }),
+  privateKey: spec({
+    env: "NODE_PRIVATE_KEY",
+    flag: "private-key",
+    placeholder: "<hex>",
+    defaultText: "dev: anvil account 0; required otherwise (or a mnemonic)",
+    description: "The node's signing key: its address is the node's identifier.",
+    secret: true,
+    commands: CHAIN,
+    schema: z
+      .string()
+      .regex(/^(0x)?[0-9a-fA-F]{64}$/, { error: "must be 32 bytes as 64 hex digits" })
+      .refine(isSigningKey, { error: "is not a valid secp256k1 private key" })
+      .transform((key) => (key.startsWith("0x") ? key : `0x${key}`).toLowerCase()),
+  }),
+  mnemonic: spec({
+    env: "NODE_MNEMONIC",
+    flag: "mnemonic",
+    placeholder: "<words>",
+    defaultText: "none (exclusive with NODE_PRIVATE_KEY)",
+    description: "BIP-39 phrase instead of a key: the node signs with its account 0.",
+    secret: true,
+    commands: CHAIN,
+    schema: z
+      .string()
+      .transform((phrase) => phrase.trim().split(/\s+/).join(" "))
+      .refine((phrase) => Mnemonic.isValidMnemonic(phrase), {
+        error: "must be a valid BIP-39 mnemonic",
+      })
+      .transform((phrase) => HDNodeWallet.fromPhrase(phrase).privateKey),
+  }),
+  addressBook: spec({
+    env: "ADDRESS_BOOK",
+    flag: "address-book",
+    placeholder: "<file>",
+    defaultText: "dev: deploys and writes DATA_DIR/address-book.json; required by start",
+    description: "JSON file naming the contracts on the chain (as `deploy` writes it).",
+    commands: NODE,
+    schema: z
+      .string()
+      .min(1, { error: "must be a file path" })
+      .transform((path) => resolve(path)),
+  }),
+  adminToken: spec({
+    env: "ADMIN_TOKEN",
+    flag: "admin-token",
+    placeholder: "<token>",
+    defaultText: "none: admin routes are refused",
+    description: "Bearer token for the admin routes (16 characters or more).",
+    secret: true,
+    commands: NODE,
+    schema: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters, no spaces" }),
+  }),
+  logLevel: spec({
+    env: "LOG_LEVEL",
+    flag: "log-level",
+    placeholder: "<level>",
+    defaultText: "info",
+    description: `One of ${LOG_LEVELS.join(", ")}.`,
+    commands: ALL,
+    schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  }),
+  confirmations: spec({
+    env: "CONFIRMATIONS",
+    flag: "confirmations",
+    placeholder: "<blocks>",
+    defaultText: "1",
+    description: "Blocks to wait for before a transaction counts as mined.",
+    commands: NODE,
+    schema: wholeNumber("must be a whole number of blocks from 1 to 1000", 1, 1000),
+  }),
+  collateral: spec({
+    env: "COLLATERAL",
+    flag: "collateral",
+    placeholder: "<json>",
+    defaultText: "dev: ETH 1/5 ETH, test token 1000/5000; start: none",
+    description:
+      'Per asset, wei as strings: {"<asset or ETH>": {"target": "…", "reclaimThreshold": "…"}}.',
+    commands: NODE,
+    schema: collateralSchema,
+  }),
+};
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** The settings `command` reads, in help order. */
+export function settingsOf(command: CommandName): SettingKey[] {
+  return (Object.keys(SETTINGS) as SettingKey[]).filter((key) =>
+    SETTINGS[key].commands.includes(command),
+  );
+}
+
+function spec<T>(value: SettingSpec<T>): SettingSpec<T> {
+  return value;
+}
+
+function wholeNumber(message: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, { error: message })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, { error: message });
+}
+
+function hasProtocol(value: string, protocol: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === protocol && url.host !== "";
+  } catch {
+    return false;
+  }
+}
+
+function isSigningKey(key: string): boolean {
+  try {
+    new SigningKey(key.startsWith("0x") ? key : `0x${key}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
