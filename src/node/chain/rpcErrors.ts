@@ -23,10 +23,10 @@ const TRANSIENT_CODES = new Set([
   "UND_ERR_SOCKET",
 ]);
 const TRANSIENT_TEXT =
-  /rate limit|too many requests|timed? ?out|temporarily unavailable|header not found|socket hang up|connection (refused|reset|closed)|503|502/i;
+  /rate limit|too many requests|timed? ?out|temporarily unavailable|header not found|socket hang up|connection (refused|reset|closed)|\b50[234]\b/i;
 const NONCE_CODES = new Set(["NONCE_EXPIRED", "REPLACEMENT_UNDERPRICED", "TRANSACTION_REPLACED"]);
 const NONCE_TEXT =
-  /nonce too low|nonce has already been used|already known|already imported|replacement transaction|transaction underpriced/i;
+  /nonce too low|nonce has already been used|already known|already imported|replacement transaction/i;
 const FUNDS_TEXT = /insufficient funds/i;
 
 interface ErrorLike {
