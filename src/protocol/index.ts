@@ -70,3 +70,4 @@ export {
 } from "./updates/pipeline";
 export { proposeUpdate, type UpdateDraft } from "./updates/propose";
 export { transferIdFor } from "./updates/state";
+export { restoreMessageOf, transfersInTreeOrder } from "./view";

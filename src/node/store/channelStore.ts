@@ -33,11 +33,15 @@ export interface StoredChannel {
 export class ChannelStore {
   constructor(private readonly db: StoreDb) {}
 
-  async saveApplied(applied: AppliedUpdate): Promise<void> {
+  /**
+   * Stores an applied update. `alongside` runs in the same transaction (e.g. the payment record
+   * a routed transfer opens), so both land or neither does.
+   */
+  async saveApplied(applied: AppliedUpdate, alongside?: (tx: Tx) => Promise<void>): Promise<void> {
     const { state } = applied;
     const update = state.latestUpdate;
     try {
-      await this.write(applied);
+      await this.write(applied, alongside);
     } catch (error) {
       // A first update (no row to lock yet) raced by another writer loses on the history key.
       if (violates(error, HISTORY_KEY)) {
@@ -51,7 +55,10 @@ export class ChannelStore {
     }
   }
 
-  private async write(applied: AppliedUpdate): Promise<void> {
+  private async write(
+    applied: AppliedUpdate,
+    alongside: ((tx: Tx) => Promise<void>) | undefined,
+  ): Promise<void> {
     const { state, transfer } = applied;
     const update = state.latestUpdate;
     await this.db.transaction(async (tx) => {
@@ -93,6 +100,7 @@ export class ChannelStore {
       } else if (transfer && update.type === "resolve") {
         await resolveTransfer(tx, transfer, state.nonce, applied.tree.size);
       }
+      if (alongside) await alongside(tx);
     });
   }
 
@@ -124,6 +132,43 @@ export class ChannelStore {
       .where(and(eq(transfers.channelAddress, channelAddress), eq(transfers.status, "active")))
       .orderBy(asc(transfers.position));
     return rows.map((r) => fromJson<FullTransferState>(transferStateSchema, r.state, "transfer"));
+  }
+
+  /** The stored nonce of a channel (0 when unknown): a cheap check that a cached view is current. */
+  async latestNonce(channelAddress: string): Promise<number> {
+    const [row] = await this.db
+      .select({ nonce: channels.latestNonce })
+      .from(channels)
+      .where(eq(channels.address, channelAddress));
+    return row?.nonce ?? 0;
+  }
+
+  /** One transfer, active or resolved. */
+  async getTransfer(
+    transferId: string,
+  ): Promise<{ transfer: FullTransferState; active: boolean } | undefined> {
+    const [row] = await this.db
+      .select({ state: transfers.state, status: transfers.status })
+      .from(transfers)
+      .where(eq(transfers.transferId, transferId));
+    if (!row) return undefined;
+    return {
+      transfer: fromJson<FullTransferState>(transferStateSchema, row.state, "transfer"),
+      active: row.status === "active",
+    };
+  }
+
+  /** The node's (alice's) balance per asset summed over every channel, for metrics. */
+  async nodeBalances(): Promise<Record<string, bigint>> {
+    const rows = await this.db.select({ latestState: channels.latestState }).from(channels);
+    const totals: Record<string, bigint> = {};
+    for (const row of rows) {
+      const state = row.latestState as { assetIds: string[]; balances: { amount: string[] }[] };
+      state.assetIds.forEach((asset, i) => {
+        totals[asset] = (totals[asset] ?? 0n) + BigInt(state.balances[i]?.amount[0] ?? "0");
+      });
+    }
+    return totals;
   }
 
   async listChannels(): Promise<StoredChannel[]> {
@@ -169,7 +214,8 @@ function violates(error: unknown, constraint: string): boolean {
   return false;
 }
 
-type Tx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
+/** A transaction of the store's database. */
+export type Tx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
 
 async function insertTransfer(tx: Tx, transfer: FullTransferState, position: number) {
   await tx.insert(transfers).values({

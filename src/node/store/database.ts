@@ -5,6 +5,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { postgresAdvisoryLock } from "./advisoryLock";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
@@ -28,15 +29,23 @@ export interface DatabaseOptions {
 export interface Database {
   db: StoreDb;
   kind: "pglite" | "postgres";
+  /**
+   * PostgreSQL only: a lock several processes on the database respect. PGlite belongs to one
+   * process, so in-process locks suffice there.
+   */
+  advisoryLock?: (key: string) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** PostgreSQL connections per process; half at most may hold channel locks. */
+const POOL_SIZE = 24;
 
 /** Opens PGlite or PostgreSQL (DESIGN §3) and brings its schema up to date. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const folder = options.migrationsFolder;
   if (options.databaseUrl) {
     // Notices ("relation already exists, skipping") are drizzle's, not ours to log.
-    const client = postgres(options.databaseUrl, { onnotice: () => {} });
+    const client = postgres(options.databaseUrl, { onnotice: () => {}, max: POOL_SIZE });
     const db = drizzlePostgres({ client, schema });
     try {
       if (folder) await migratePostgres(db, { migrationsFolder: folder });
@@ -45,7 +54,12 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       await client.end();
       throw error;
     }
-    return { db: db as unknown as StoreDb, kind: "postgres", close: () => client.end() };
+    return {
+      db: db as unknown as StoreDb,
+      kind: "postgres",
+      advisoryLock: postgresAdvisoryLock(client, POOL_SIZE / 2),
+      close: () => client.end(),
+    };
   }
   // Handed over explicitly so PGlite also opens inside the compiled binary (pgliteAssets.ts).
   const assets = await pgliteAssets();

@@ -1,0 +1,652 @@
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
+import {
+  type AppliedUpdate,
+  type ChannelView,
+  definitionRegistry,
+  type FullChannelState,
+  type FullTransferState,
+  hashlock,
+  lookupDefinition,
+  privateKeySigner,
+  withdraw,
+  withdrawDigest,
+} from "../protocol";
+import { bytesToHex, hexToBytes } from "../protocol/bytes";
+import {
+  decodeRequest,
+  inboxPrefixFor,
+  type NodeEvent,
+  nodeEventSchema,
+  payeeRoutingSchema,
+  payerRoutingSchema,
+  readMeta,
+  subjectFor,
+} from "../protocol/messaging";
+import type { NetworkContext } from "../protocol/types";
+import { depositAsBob } from "./chain/deposit";
+import { ClientChannel } from "./clientChannel";
+import {
+  decryptWithPrivateKey,
+  encryptToPublicKey,
+  lockHashOf,
+  publicKeyMatchesAddress,
+  randomPreImage,
+} from "./crypto";
+import { ClientError } from "./errors";
+import { type ClientEventMap, ClientEvents } from "./events";
+import { connectMessaging } from "./messaging";
+import { NodeApi, type NodeConfig } from "./nodeApi";
+import { hashlockExpired, nodeProposalCheck } from "./nodeEffects";
+import { MemoryStore } from "./store/memory";
+import type { ClientStore } from "./store/types";
+import { Waiters } from "./waiters";
+
+export interface ConnectOptions {
+  /** The user's private key (0x, 32 bytes) or an ethers Wallet. */
+  signer: string | Wallet;
+  /** The node's HTTP API, e.g. `http://127.0.0.1:3000`. */
+  nodeUrl: string;
+  /** The chain, for deposits and for checking the node's deposit claims. */
+  ethRpcUrl: string;
+  /** Where the channel is kept; in memory when absent (lost with the process). */
+  store?: ClientStore;
+  /** Overrides the node's advertised messaging URL (`nats://…` or `ws://…`). */
+  messagingUrl?: string;
+  /** Dispute window of a new channel, seconds (default one day). */
+  channelTimeout?: number;
+  /** How long `transfer` waits for the payee before answering "pending" (default 10 s). */
+  completionTimeoutMs?: number;
+  /** Seconds until a payment's lock expires (default one hour). */
+  paymentExpirySeconds?: number;
+}
+
+export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
+
+const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
+const DAY = 86_400;
+
+/**
+ * A user's connection to its node (issue 5 §6): one channel, deposits, payments through the
+ * node, withdrawals, and events. Every message from the node is validated by the protocol core
+ * before anything is signed.
+ *
+ * @example
+ * const client = await ConnextClient.connect({ signer, nodeUrl, ethRpcUrl });
+ * await client.deposit({ assetId: ZeroAddress, amount: parseEther("1") });
+ * await client.transfer({ recipient, assetId: ZeroAddress, amount: parseEther("0.1") });
+ */
+export class ConnextClient {
+  private readonly events = new ClientEvents();
+  private readonly payments = new Waiters<{ status: PaymentStatus; reason?: string }>();
+  private readonly withdrawals = new Waiters<Extract<NodeEvent, { event: "withdraw" }>>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly background = new Set<Promise<unknown>>();
+  private janitor: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly wallet: Wallet,
+    private readonly config: NodeConfig,
+    private readonly api: NodeApi,
+    private readonly nats: NatsConnection,
+    private readonly channel: ClientChannel,
+    private readonly options: Required<
+      Pick<ConnectOptions, "completionTimeoutMs" | "paymentExpirySeconds" | "channelTimeout">
+    >,
+    private readonly store: ClientStore,
+  ) {}
+
+  /** Connects to the node, signs in, and sets the channel up (or restores it) if new here. */
+  static async connect(options: ConnectOptions): Promise<ConnextClient> {
+    const provider = new JsonRpcProvider(options.ethRpcUrl, undefined, {
+      cacheTimeout: -1,
+      pollingInterval: 500,
+    });
+    const key = typeof options.signer === "string" ? options.signer : options.signer.privateKey;
+    const wallet = new Wallet(key, provider);
+    const api = new NodeApi(options.nodeUrl);
+    const config = await api.config();
+    const { chainId } = await provider.getNetwork();
+    if (Number(chainId) !== config.chainId) {
+      throw new ClientError(
+        "WRONG_CHAIN",
+        `the node runs on chain ${config.chainId}, ${options.ethRpcUrl} is chain ${chainId}`,
+      );
+    }
+    const token = await api.signIn(wallet.address, (message) => wallet.signMessage(message));
+    const nats = await connectMessaging({
+      url: options.messagingUrl ?? config.messagingUrl,
+      wsUrl: config.messagingWsUrl,
+      token,
+      inboxPrefix: inboxPrefixFor(wallet.address),
+      name: `connext-client ${wallet.address}`,
+    });
+    const store = options.store ?? new MemoryStore();
+    const network: NetworkContext = {
+      chainId: config.chainId,
+      channelFactoryAddress: config.contractAddresses.channelFactory,
+      channelMastercopyAddress: config.contractAddresses.channelMastercopy,
+      transferRegistryAddress: config.contractAddresses.transferRegistry,
+    };
+    const registry = definitionRegistry([
+      { address: config.contractAddresses.hashlockTransfer, rules: hashlock },
+      { address: config.contractAddresses.withdraw, rules: withdraw },
+    ]);
+    const node = config.nodeIdentifier;
+    let client: ConnextClient | undefined;
+    const channel = new ClientChannel({
+      signer: privateKeySigner(key),
+      node,
+      network,
+      store,
+      lookupDefinition: (address) => {
+        try {
+          return lookupDefinition(registry, address);
+        } catch {
+          return undefined;
+        }
+      },
+      readDeposits: (channelAddress, assetId) =>
+        readChannelDeposits(provider, channelAddress, assetId),
+      request: async (method, payload) => {
+        try {
+          const reply = await nats.request(subjectFor(node, wallet.address, method), payload, {
+            timeout: 30_000,
+          });
+          return reply.data;
+        } catch (error) {
+          throw new ClientError("NODE_UNREACHABLE", `the node did not answer ${method}: ${error}`);
+        }
+      },
+      check: nodeProposalCheck({
+        me: wallet.address,
+        node,
+        chainId: config.chainId,
+        hashlockAddress: config.contractAddresses.hashlockTransfer,
+        withdrawAddress: config.contractAddresses.withdraw,
+      }),
+      applied: (applied, before, ours) => client?.onApplied(applied, before, ours),
+      now: () => Math.floor(Date.now() / 1000),
+    });
+    client = new ConnextClient(
+      wallet,
+      config,
+      api,
+      nats,
+      channel,
+      {
+        completionTimeoutMs: options.completionTimeoutMs ?? 10_000,
+        paymentExpirySeconds: options.paymentExpirySeconds ?? 3600,
+        channelTimeout: options.channelTimeout ?? DAY,
+      },
+      store,
+    );
+    try {
+      await client.start();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }
+
+  get identifier(): string {
+    return this.wallet.address;
+  }
+
+  get nodeIdentifier(): string {
+    return this.config.nodeIdentifier;
+  }
+
+  get channelAddress(): string {
+    const state = this.channel.view.state;
+    if (!state) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
+    return state.channelAddress;
+  }
+
+  on<E extends keyof ClientEventMap>(event: E, handler: (payload: ClientEventMap[E]) => void) {
+    this.events.on(event, handler);
+    return this;
+  }
+
+  off<E extends keyof ClientEventMap>(event: E, handler: (payload: ClientEventMap[E]) => void) {
+    this.events.off(event, handler);
+    return this;
+  }
+
+  /** Sends `amount` on-chain into the channel and reconciles it; resolves once it is in. */
+  async deposit({ assetId, amount }: { assetId: string; amount: bigint }) {
+    this.requireOpen();
+    this.requireAsset(assetId);
+    if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a deposit must be positive");
+    const { transactionHash } = await depositAsBob({
+      signer: this.wallet,
+      channelAddress: this.channelAddress,
+      assetId,
+      amount,
+    });
+    await this.reconcileDeposit(assetId);
+    return { transactionHash };
+  }
+
+  /** Pays `recipient` through the node; the pre-image travels encrypted to the recipient. */
+  async transfer(params: {
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    paymentId?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
+    this.requireOpen();
+    const publicKey = await this.api.publicKey(params.recipient);
+    if (!publicKey) {
+      throw new ClientError("UNKNOWN_RECIPIENT", `the node does not know ${params.recipient}`);
+    }
+    if (!publicKeyMatchesAddress(publicKey, params.recipient)) {
+      throw new ClientError(
+        "RECIPIENT_KEY_MISMATCH",
+        `the node gave a key that is not ${params.recipient}'s`,
+      );
+    }
+    const preImage = randomPreImage();
+    const encryptedPreImage = encryptToPublicKey(publicKey, hexToBytes(preImage));
+    return this.sendPayment({ ...params, lockHash: lockHashOf(preImage), encryptedPreImage });
+  }
+
+  /** A hashlock payment the recipient resolves itself with `resolveTransfer`. */
+  async conditionalTransfer(params: {
+    type: "hashlock";
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    lockHash: string;
+    /** Unix seconds; default now + paymentExpirySeconds. */
+    expiry?: number;
+    paymentId?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
+    this.requireOpen();
+    return this.sendPayment(params);
+  }
+
+  /** Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it). */
+  async resolveTransfer({ transferId, preImage }: { transferId: string; preImage: string }) {
+    this.requireOpen();
+    const applied = await this.channel.propose((view) => {
+      if (!view.transfers.has(transferId)) {
+        throw new ClientError("UNKNOWN_TRANSFER", `no active transfer ${transferId}`);
+      }
+      return {
+        type: "resolve",
+        transferId,
+        transferResolver: hashlock.encodeResolver({ preImage }),
+      };
+    });
+    return { transferId, resolved: applied !== undefined };
+  }
+
+  /** Withdraws from the channel to `recipient` (default: us); resolves once mined. */
+  async withdraw({
+    assetId,
+    amount,
+    recipient = this.wallet.address,
+    timeoutMs = 120_000,
+  }: {
+    assetId: string;
+    amount: bigint;
+    recipient?: string;
+    timeoutMs?: number;
+  }): Promise<{ transferId: string; transactionHash: string }> {
+    this.requireOpen();
+    if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a withdrawal must be positive");
+    const applied = await this.channel.propose(async (view) => {
+      const state = this.requireState(view);
+      const nonce = BigInt(state.nonce + 1);
+      const data = withdrawDigest(
+        { channelAddress: state.channelAddress, assetId, recipient, amount, nonce },
+        this.config.chainId,
+      );
+      const withdrawState = {
+        initiatorSignature: this.wallet.signingKey.sign(data).serialized,
+        initiator: this.wallet.address,
+        responder: this.config.nodeIdentifier,
+        data,
+        nonce,
+        fee: 0n,
+      };
+      return {
+        type: "create",
+        assetId,
+        amount,
+        transferDefinition: this.config.contractAddresses.withdraw,
+        transferInitialState: withdraw.encodeState(withdrawState),
+        transferTimeout: state.timeout,
+        meta: { withdraw: { recipient } },
+      };
+    });
+    const transferId = applied?.transfer?.transferId as string;
+    const outcome = await this.withdrawals.wait(transferId, timeoutMs, () => ({
+      protocolVersion: "1",
+      event: "withdraw",
+      transferId,
+      status: "failed",
+      reason: `no confirmation within ${timeoutMs} ms`,
+    }));
+    if (outcome.status !== "confirmed" || !outcome.transactionHash) {
+      throw new ClientError("WITHDRAW_FAILED", outcome.reason ?? "the withdrawal failed");
+    }
+    return { transferId, transactionHash: outcome.transactionHash };
+  }
+
+  /** Our and the node's balance of `assetId` in the channel. */
+  getBalance(assetId: string): { user: bigint; node: bigint } {
+    const state = this.channel.view.state;
+    const index = state?.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase());
+    if (!state || index === undefined || index === -1) return { user: 0n, node: 0n };
+    const balance = state.balances[index] as FullChannelState["balances"][number];
+    return { user: balance.amount[1], node: balance.amount[0] };
+  }
+
+  getChannel(): FullChannelState | undefined {
+    return this.channel.view.state;
+  }
+
+  getTransfers(): FullTransferState[] {
+    return [...this.channel.view.transfers.values()];
+  }
+
+  /** Asks the node to top its side of the channel up to its target for `assetId`. */
+  async requestCollateral(assetId: string): Promise<void> {
+    this.requireOpen();
+    this.requireAsset(assetId);
+    await this.channel.call("collateral", { assetId });
+  }
+
+  /** Rebuilds the channel from the node's latest doubly-signed state (after losing the store). */
+  async restoreState(): Promise<void> {
+    this.requireOpen();
+    const restored = await this.channel.restore();
+    if (!restored) throw new ClientError("CHANNEL_NOT_READY", "the node has no channel with us");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.janitor) clearInterval(this.janitor);
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await Promise.allSettled([...this.background]);
+    await this.nats.drain().catch(() => this.nats.close());
+    await this.store.close?.();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    const node = this.config.nodeIdentifier;
+    const me = this.wallet.address;
+    this.subscriptions.push(
+      this.nats.subscribe(subjectFor(me, node, "update"), {
+        callback: (_error, msg) => {
+          this.track(
+            this.channel.respond(msg.data).then((reply) => {
+              if (msg.reply) msg.respond(reply);
+            }),
+          );
+        },
+      }),
+      this.nats.subscribe(subjectFor(me, node, "event"), {
+        callback: (_error, msg) => this.onEvent(msg.data),
+      }),
+    );
+    // Make sure the node has our subscriptions before it may propose anything.
+    await this.nats.flush();
+    const loaded = await this.channel.load();
+    if (!loaded && !(await this.channel.restore())) {
+      await this.channel.propose(() => ({
+        type: "setup",
+        counterparty: node,
+        timeout: this.options.channelTimeout,
+        networkContext: {
+          chainId: this.config.chainId,
+          channelFactoryAddress: this.config.contractAddresses.channelFactory,
+          channelMastercopyAddress: this.config.contractAddresses.channelMastercopy,
+          transferRegistryAddress: this.config.contractAddresses.transferRegistry,
+        },
+      }));
+    }
+    await this.channel.sync();
+    this.settleReceived();
+    this.janitor = setInterval(() => this.settleReceived(), 30_000);
+  }
+
+  private async sendPayment(params: {
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    lockHash: string;
+    encryptedPreImage?: string;
+    expiry?: number;
+    paymentId?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
+    if (params.amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a payment must be positive");
+    this.requireAsset(params.assetId);
+    const paymentId = params.paymentId ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    const expiry =
+      params.expiry ?? Math.floor(Date.now() / 1000) + this.options.paymentExpirySeconds;
+    const outcome = this.payments.wait(
+      paymentId,
+      this.options.completionTimeoutMs + 60_000,
+      () => ({
+        status: "pending",
+      }),
+    );
+    const applied = await this.channel.propose((view) => {
+      const state = this.requireState(view);
+      return {
+        type: "create",
+        assetId: params.assetId,
+        amount: params.amount,
+        transferDefinition: this.config.contractAddresses.hashlockTransfer,
+        transferInitialState: hashlock.encodeState({
+          lockHash: params.lockHash,
+          expiry: BigInt(expiry),
+        }),
+        transferTimeout: state.timeout,
+        meta: {
+          routing: {
+            paymentId,
+            recipient: params.recipient,
+            ...(params.encryptedPreImage ? { encryptedPreImage: params.encryptedPreImage } : {}),
+          },
+          ...(params.meta ? { app: params.meta } : {}),
+        },
+      };
+    });
+    const transferId = applied?.transfer?.transferId as string;
+    const timer = new Promise<{ status: PaymentStatus }>((resolve) =>
+      setTimeout(() => resolve({ status: "pending" }), this.options.completionTimeoutMs),
+    );
+    const { status } = await Promise.race([outcome, timer]);
+    return { paymentId, transferId, status };
+  }
+
+  private reconcileDeposit(assetId: string): Promise<AppliedUpdate | undefined> {
+    return this.channel.propose(async (view) => {
+      const state = this.requireState(view);
+      const chain = await readChannelDeposits(
+        this.wallet.provider as JsonRpcProvider,
+        state.channelAddress,
+        assetId,
+      );
+      const index = state.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase());
+      const processedA = index === -1 ? 0n : (state.processedDepositsA[index] as bigint);
+      const processedB = index === -1 ? 0n : (state.processedDepositsB[index] as bigint);
+      if (chain.totalDepositsAlice <= processedA && chain.totalDepositsBob <= processedB) {
+        return undefined; // the node reconciled it already
+      }
+      return { type: "deposit", assetId };
+    });
+  }
+
+  /** What an update sets off here, whoever proposed it. */
+  private onApplied(applied: AppliedUpdate, _before: ChannelView, ours: boolean): void {
+    const update = applied.state.latestUpdate;
+    const transfer = applied.transfer;
+    if (update.type === "deposit") {
+      this.events.emit("deposit.confirmed", {
+        assetId: update.assetId,
+        balance: this.getBalance(update.assetId),
+      });
+      return;
+    }
+    if (!transfer) return;
+    const isHashlock =
+      transfer.transferDefinition.toLowerCase() ===
+      this.config.contractAddresses.hashlockTransfer.toLowerCase();
+    if (update.type === "create" && !ours) {
+      if (isHashlock) this.onPaymentReceived(transfer);
+      else this.track(this.countersignNodeWithdrawal(transfer));
+      return;
+    }
+    if (update.type === "resolve" && isHashlock) {
+      const cancelled =
+        transfer.transferResolver !== undefined &&
+        hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
+      const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
+      const payee = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+      const paymentId = payer?.paymentId ?? payee?.paymentId;
+      if (payer)
+        this.payments.settle(payer.paymentId, { status: cancelled ? "cancelled" : "completed" });
+      this.events.emit("transfer.resolved", {
+        transferId: transfer.transferId,
+        ...(paymentId ? { paymentId } : {}),
+        assetId: transfer.assetId,
+        amount: transfer.balance.amount[0] + transfer.balance.amount[1],
+        cancelled,
+      });
+    }
+  }
+
+  private onPaymentReceived(transfer: FullTransferState): void {
+    const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+    if (!routing) return;
+    this.events.emit("transfer.received", {
+      transferId: transfer.transferId,
+      paymentId: routing.paymentId,
+      sender: routing.sender,
+      assetId: transfer.assetId,
+      amount: transfer.balance.amount[0],
+      ...(transfer.meta?.app ? { meta: transfer.meta.app as Record<string, unknown> } : {}),
+    });
+    if (routing.encryptedPreImage) this.track(this.claim(transfer, routing.encryptedPreImage));
+  }
+
+  /** Decrypts the pre-image of a payment to us and resolves it. */
+  private async claim(transfer: FullTransferState, encrypted: string): Promise<void> {
+    let preImage: string;
+    try {
+      preImage = bytesToHex(decryptWithPrivateKey(this.wallet.privateKey, encrypted));
+    } catch {
+      this.events.emit(
+        "error",
+        new ClientError("DECRYPTION_FAILED", `payment ${transfer.transferId} cannot be decrypted`),
+      );
+      return;
+    }
+    const { lockHash } = hashlock.decodeState(transfer.transferState);
+    if (lockHashOf(preImage) !== lockHash.toLowerCase()) return;
+    await this.resolveTransfer({ transferId: transfer.transferId, preImage });
+  }
+
+  /** The node reclaims its collateral: we sign its commitment (the check matched it). */
+  private async countersignNodeWithdrawal(transfer: FullTransferState): Promise<void> {
+    const state = withdraw.decodeState(transfer.transferState);
+    await this.channel.propose((view) =>
+      view.transfers.has(transfer.transferId)
+        ? {
+            type: "resolve",
+            transferId: transfer.transferId,
+            transferResolver: withdraw.encodeResolver({
+              responderSignature: this.wallet.signingKey.sign(state.data).serialized,
+            }),
+          }
+        : undefined,
+    );
+  }
+
+  /** Payments to us that arrived while away (claim them) or expired (cancel them). */
+  private settleReceived(): void {
+    if (this.closed) return;
+    const now = Math.floor(Date.now() / 1000);
+    for (const transfer of this.channel.view.transfers.values()) {
+      if (transfer.responder.toLowerCase() !== this.wallet.address.toLowerCase()) continue;
+      if (
+        transfer.transferDefinition.toLowerCase() !==
+        this.config.contractAddresses.hashlockTransfer.toLowerCase()
+      ) {
+        this.track(this.countersignNodeWithdrawal(transfer));
+        continue;
+      }
+      if (hashlockExpired(transfer.transferState, now)) {
+        this.track(
+          this.resolveTransfer({ transferId: transfer.transferId, preImage: ZERO_PRE_IMAGE }),
+        );
+        continue;
+      }
+      const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+      if (routing?.encryptedPreImage) this.track(this.claim(transfer, routing.encryptedPreImage));
+    }
+  }
+
+  private onEvent(data: Uint8Array): void {
+    let event: NodeEvent;
+    try {
+      event = decodeRequest<NodeEvent>(data, nodeEventSchema);
+    } catch {
+      return;
+    }
+    if (event.event === "payment") {
+      if (event.status !== "completed") {
+        this.payments.settle(event.paymentId, {
+          status: event.status,
+          ...(event.reason ? { reason: event.reason } : {}),
+        });
+      }
+    } else if (event.event === "withdraw") {
+      this.withdrawals.settle(event.transferId, event);
+      if (event.status === "confirmed" && event.transactionHash) {
+        this.events.emit("withdraw.confirmed", {
+          transferId: event.transferId,
+          transactionHash: event.transactionHash,
+        });
+      }
+    }
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new ClientError("CLOSED", "the client is closed");
+  }
+
+  private requireAsset(assetId: string): void {
+    const supported = this.config.supportedAssets.some(
+      (a) => a.toLowerCase() === assetId.toLowerCase(),
+    );
+    if (!supported) {
+      throw new ClientError("UNSUPPORTED_ASSET", `the node does not carry ${assetId}`);
+    }
+  }
+
+  private requireState(view: ChannelView): FullChannelState {
+    if (!view.state) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
+    return view.state;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error) => this.events.emit("error", error as Error));
+    this.background.add(tracked);
+    tracked.finally(() => this.background.delete(tracked));
+  }
+}

@@ -1,0 +1,302 @@
+import {
+  type AppliedUpdate,
+  acceptCountersigned,
+  adoptApplied,
+  applyDoublySigned,
+  type ChannelSigner,
+  type ChannelUpdate,
+  type ChannelView,
+  decodeRestoreMessage,
+  decodeUpdateMessage,
+  encodeMessage,
+  isProtocolError,
+  MerkleTree,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  proposeUpdate,
+  type RestoreMessage,
+  respondToUpdate,
+  transfersInTreeOrder,
+  type UpdateContext,
+  type UpdateDraft,
+  type UpdateMessage,
+  validateRestore,
+} from "../protocol";
+import {
+  decodeReply,
+  emptyResultSchema,
+  encodeWire,
+  errorReply,
+  okReply,
+  type SyncResult,
+  syncResultSchema,
+  updateResultSchema,
+} from "../protocol/messaging";
+import { restoreMessageSchema } from "../protocol/schemas";
+import type { NetworkContext } from "../protocol/types";
+import { ClientError } from "./errors";
+import { Mutex } from "./mutex";
+import { decodeChannelRecord, encodeChannelRecord } from "./store/channelRecord";
+import type { ClientStore } from "./store/types";
+
+export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
+
+export interface ClientChannelDeps {
+  signer: ChannelSigner;
+  node: string;
+  network: NetworkContext;
+  store: ClientStore;
+  lookupDefinition: UpdateContext["lookupDefinition"];
+  readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  /** A request to the node; returns its raw reply. */
+  request(method: string, payload: string): Promise<Uint8Array>;
+  /** The client's own checks on a node proposal, before it countersigns. */
+  check(view: ChannelView, update: ChannelUpdate): Promise<void> | void;
+  /** After any update is stored, whoever proposed it. */
+  applied(applied: AppliedUpdate, before: ChannelView, proposedByUs: boolean): void;
+  now(): number;
+}
+
+const EMPTY: ChannelView = { state: undefined, transfers: new Map(), tree: new MerkleTree() };
+const MAX_RETRIES = 5;
+
+/**
+ * The user's side of its channel with the node (DESIGN §4.4): proposes one update at a time,
+ * answers the node's proposals (alice wins a same-nonce race: the node's proposal is answered
+ * even while ours is in flight, and ours is re-proposed on top), catches up from doubly-signed
+ * updates, and stores every state before acknowledging it.
+ */
+export class ClientChannel {
+  private current: ChannelView = EMPTY;
+  /** Guards every change of the view and its storage. */
+  private readonly state = new Mutex();
+  /** Our own proposals, one at a time. */
+  private readonly proposals = new Mutex();
+
+  constructor(private readonly deps: ClientChannelDeps) {}
+
+  get view(): ChannelView {
+    return this.current;
+  }
+
+  private get storeKey(): string {
+    return `channel:${this.deps.node.toLowerCase()}:${this.deps.signer.address.toLowerCase()}`;
+  }
+
+  /** Loads the stored channel, checked like a restore from the node. */
+  async load(): Promise<boolean> {
+    const raw = await this.deps.store.get(this.storeKey);
+    if (raw === undefined) return false;
+    const record = decodeChannelRecord(raw);
+    const message: RestoreMessage = {
+      protocolVersion: PROTOCOL_VERSION,
+      channel: record.channel,
+      activeTransfers: record.activeTransfers,
+    };
+    this.current = validateRestore(
+      message,
+      { identity: this.deps.signer.address, state: undefined },
+      this.baseContext(),
+    );
+    return true;
+  }
+
+  /** Proposes an update built from the current view; retried on top of the node's updates. */
+  propose(
+    draft: (view: ChannelView) => Promise<UpdateDraft | undefined> | UpdateDraft | undefined,
+  ): Promise<AppliedUpdate | undefined> {
+    return this.proposals.run(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const view = this.current;
+        const wanted = await draft(view);
+        if (!wanted) return undefined;
+        const context = await this.context(view, wanted);
+        const { update } = await proposeUpdate(view, wanted, this.deps.signer, context);
+        const message: UpdateMessage = {
+          protocolVersion: PROTOCOL_VERSION,
+          update,
+          ...(view.state ? { previousUpdate: view.state.latestUpdate } : {}),
+        };
+        const raw = await this.deps.request("update", encodeMessage(message));
+        const reply = decodeReply<{ update: ChannelUpdate }>(raw, updateResultSchema);
+        if (reply.ok) {
+          return this.state.run(async () => {
+            // Applied already through the node's next proposal (its previous update)?
+            if ((this.current.state?.nonce ?? 0) >= update.nonce) return undefined;
+            const applied = acceptCountersigned(view, update, reply.result.update, context);
+            await this.adopt(view, applied, true);
+            return applied;
+          });
+        }
+        const { code, message: reason, latestUpdate } = reply.error;
+        const retriable = code === "STALE_NONCE" || code === "NONCE_GAP";
+        if (!retriable || attempt >= MAX_RETRIES) {
+          throw new ClientError(code, `the node refused the ${wanted.type}: ${reason}`);
+        }
+        // The node moved on (its own proposal won the nonce, or we missed one): catch up.
+        if (latestUpdate) await this.catchUp(latestUpdate);
+        if ((this.current.state?.nonce ?? 0) < (latestUpdate?.nonce ?? 0)) await this.restore();
+      }
+    });
+  }
+
+  /** Answers a proposal from the node: the reply to send back. */
+  async respond(raw: Uint8Array): Promise<string> {
+    let message: UpdateMessage;
+    try {
+      message = decodeUpdateMessage(raw);
+    } catch (error) {
+      return replyFor(error);
+    }
+    return this.state.run(async () => {
+      try {
+        if (message.update.fromIdentifier.toLowerCase() !== this.deps.node.toLowerCase()) {
+          throw new ProtocolError("WRONG_PARTICIPANTS", "only the node proposes to us here");
+        }
+        if (message.previousUpdate) await this.catchUpLocked(message.previousUpdate);
+        let view = this.current;
+        const nonce = view.state?.nonce ?? 0;
+        if (message.update.nonce <= nonce) {
+          throw new ProtocolError(
+            "STALE_NONCE",
+            `expected nonce ${nonce + 1}, got ${message.update.nonce}`,
+            { latestUpdate: view.state?.latestUpdate },
+          );
+        }
+        await this.deps.check(view, message.update);
+        view = this.current;
+        const context = await this.context(view, message.update);
+        const { applied } = await respondToUpdate(view, message.update, this.deps.signer, context);
+        await this.adopt(view, applied, false);
+        return okReply({ update: applied.state.latestUpdate });
+      } catch (error) {
+        return replyFor(error);
+      }
+    });
+  }
+
+  /** Exchanges latest updates with the node; whoever is one behind catches up. */
+  async sync(): Promise<void> {
+    const latest = this.current.state?.latestUpdate;
+    const raw = await this.deps.request(
+      "sync",
+      encodeWire({
+        protocolVersion: PROTOCOL_VERSION,
+        ...(latest ? { latestUpdate: latest } : {}),
+      }),
+    );
+    const reply = decodeReply<SyncResult>(raw, syncResultSchema);
+    if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message);
+    const theirs = reply.result.latestUpdate;
+    if (!theirs) return;
+    await this.catchUp(theirs);
+    if ((this.current.state?.nonce ?? 0) < theirs.nonce) await this.restore();
+  }
+
+  /** Replaces the channel with the node's latest doubly-signed state, after checking it. */
+  async restore(): Promise<boolean> {
+    const raw = await this.deps.request(
+      "restore",
+      JSON.stringify({ protocolVersion: PROTOCOL_VERSION }),
+    );
+    const reply = decodeReply<RestoreMessage>(raw, restoreMessageSchema);
+    if (!reply.ok) {
+      if (reply.error.code === "CHANNEL_NOT_SETUP") return false;
+      throw new ClientError(reply.error.code, reply.error.message);
+    }
+    // The schema parsed it; decoding again through the protocol's own entry point keeps one path.
+    const message = decodeRestoreMessage(encodeMessage(reply.result));
+    await this.state.run(async () => {
+      const view = validateRestore(
+        message,
+        { identity: this.deps.signer.address, state: this.current.state },
+        this.baseContext(),
+      );
+      await this.persist(view);
+      this.current = view;
+    });
+    return true;
+  }
+
+  /** Asks the node for something that needs no channel update from us. */
+  async call(method: string, payload: object): Promise<void> {
+    const raw = await this.deps.request(
+      method,
+      JSON.stringify({ protocolVersion: PROTOCOL_VERSION, ...payload }),
+    );
+    const reply = decodeReply(raw, emptyResultSchema);
+    if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message);
+  }
+
+  private catchUp(latest: ChannelUpdate): Promise<void> {
+    return this.state.run(() => this.catchUpLocked(latest));
+  }
+
+  /** Adopts a doubly-signed update that is exactly our next one; anything else is left. */
+  private async catchUpLocked(latest: ChannelUpdate): Promise<void> {
+    const view = this.current;
+    if (latest.nonce !== (view.state?.nonce ?? 0) + 1) return;
+    const context = this.baseContext();
+    if (latest.type === "deposit") {
+      // Our own signature on it says we checked its totals against the chain when we signed.
+      const details = (latest as ChannelUpdate<"deposit">).details;
+      context.chainDeposits = {
+        totalDepositsAlice: details.totalDepositsAlice,
+        totalDepositsBob: details.totalDepositsBob,
+      };
+    }
+    const applied = applyDoublySigned(view, latest, context);
+    await this.adopt(view, applied, latest.fromIdentifier === this.deps.signer.address);
+  }
+
+  private async adopt(before: ChannelView, applied: AppliedUpdate, ours: boolean): Promise<void> {
+    const next = adoptApplied(before, applied);
+    await this.persist(next);
+    this.current = next;
+    this.deps.applied(applied, before, ours);
+  }
+
+  private async persist(view: ChannelView): Promise<void> {
+    if (!view.state) return;
+    await this.deps.store.set(
+      this.storeKey,
+      encodeChannelRecord({ channel: view.state, activeTransfers: transfersInTreeOrder(view) }),
+    );
+  }
+
+  private baseContext(): UpdateContext {
+    return {
+      network: this.deps.network,
+      now: this.deps.now(),
+      lookupDefinition: this.deps.lookupDefinition,
+    };
+  }
+
+  private async context(
+    view: ChannelView,
+    update: { type: string; assetId?: string },
+  ): Promise<UpdateContext> {
+    const context = this.baseContext();
+    if (update.type === "deposit" && update.assetId) {
+      const channelAddress = view.state?.channelAddress;
+      if (!channelAddress) throw new ProtocolError("CHANNEL_NOT_SETUP", "deposit before setup");
+      context.chainDeposits = await this.deps.readDeposits(channelAddress, update.assetId);
+    }
+    return context;
+  }
+}
+
+function replyFor(error: unknown): string {
+  if (isProtocolError(error)) {
+    const latest = error.context.latestUpdate as ChannelUpdate | undefined;
+    return errorReply({
+      code: error.code,
+      message: error.message,
+      ...(latest ? { latestUpdate: latest } : {}),
+    });
+  }
+  if (error instanceof ClientError) return errorReply({ code: error.code, message: error.message });
+  return errorReply({ code: "INTERNAL", message: "the client could not answer" });
+}
+
+export { EMPTY as EMPTY_VIEW };

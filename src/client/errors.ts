@@ -1,0 +1,31 @@
+/** What the client library refuses or fails at; protocol errors keep their own codes. */
+export const CLIENT_ERROR_CODES = [
+  "NODE_UNREACHABLE",
+  "NODE_ERROR",
+  "AUTH_FAILED",
+  "WRONG_CHAIN",
+  "CHANNEL_NOT_READY",
+  "UNKNOWN_RECIPIENT",
+  "RECIPIENT_KEY_MISMATCH",
+  "INVALID_AMOUNT",
+  "INSUFFICIENT_BALANCE",
+  "TIMEOUT",
+  "CLOSED",
+] as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+
+  constructor(
+    readonly code: ClientErrorCode | string,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isClientError(error: unknown, code?: string): error is ClientError {
+  return error instanceof ClientError && (code === undefined || error.code === code);
+}

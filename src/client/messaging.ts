@@ -1,0 +1,36 @@
+import { type NatsConnection, wsconnect } from "@nats-io/nats-core";
+
+export interface MessagingOptions {
+  /** `nats://…` (TCP: Bun and Node) or `ws(s)://…` (WebSocket: browsers, or anywhere). */
+  url: string;
+  /** The node's WebSocket URL, used in browsers when `url` is TCP. */
+  wsUrl: string | undefined;
+  token: string;
+  inboxPrefix: string;
+  name: string;
+}
+
+const IN_BROWSER = typeof (globalThis as { document?: unknown }).document !== "undefined";
+
+/**
+ * Connects with the official NATS clients: the TCP transport where there are sockets, the
+ * WebSocket one in browsers. The TCP transport is imported only when used, so browser
+ * bundles never pull in Node's `net`.
+ */
+export async function connectMessaging(options: MessagingOptions): Promise<NatsConnection> {
+  const common = {
+    token: options.token,
+    inboxPrefix: options.inboxPrefix,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  };
+  const useWebSocket = /^wss?:/.test(options.url) || IN_BROWSER;
+  if (useWebSocket) {
+    const url = /^wss?:/.test(options.url) ? options.url : options.wsUrl;
+    if (!url) throw new Error("the node offers no WebSocket messaging URL for browsers");
+    return wsconnect({ servers: url, ...common });
+  }
+  const { connect } = await import("@nats-io/transport-node");
+  return connect({ servers: options.url, ...common });
+}

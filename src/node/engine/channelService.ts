@@ -1,0 +1,259 @@
+import type { Logger } from "pino";
+import {
+  type AppliedUpdate,
+  acceptCountersigned,
+  adoptApplied,
+  applyDoublySigned,
+  type ChannelSigner,
+  type ChannelUpdate,
+  type ChannelView,
+  channelAddressFor,
+  encodeMessage,
+  MerkleTree,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  proposeUpdate,
+  respondToUpdate,
+  type UpdateContext,
+  type UpdateDraft,
+  type UpdateMessage,
+} from "../../protocol";
+import { decodeReply, updateResultSchema } from "../../protocol/messaging";
+import type { NetworkContext } from "../../protocol/types";
+import type { ChannelStore, Tx } from "../store/channelStore";
+import type { ChannelLocks } from "./channelLocks";
+import { NodeError } from "./errors";
+
+export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
+
+/** Sends a request to a user and returns its raw reply; throws PEER_UNAVAILABLE. */
+export type PeerRequest = (user: string, method: string, payload: string) => Promise<Uint8Array>;
+
+export interface ChannelServiceDeps {
+  signer: ChannelSigner;
+  network: NetworkContext;
+  store: ChannelStore;
+  locks: ChannelLocks;
+  lookupDefinition: UpdateContext["lookupDefinition"];
+  readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  requestPeer: PeerRequest;
+  now(): number;
+  logger: Logger;
+  /** Whether another process may write the same channels (PostgreSQL): then views are re-checked. */
+  shared: boolean;
+  /** Bookkeeping stored in the same transaction as the update (payments, for example). */
+  record(tx: Tx, applied: AppliedUpdate, before: ChannelView): Promise<void>;
+  /** After an update is stored: what it sets off (forwarding, notifications). Must not throw. */
+  committed(applied: AppliedUpdate, before: ChannelView): void;
+  observeLatency(type: string, role: "proposer" | "responder", seconds: number): void;
+}
+
+/** A check the node adds to an incoming proposal before countersigning it. */
+export type ProposalCheck = (view: ChannelView, update: ChannelUpdate) => Promise<void> | void;
+
+/**
+ * The node's side of every channel (DESIGN §4.4): answers users' proposals and proposes its own,
+ * one update at a time per channel, catching up from doubly-signed updates either side is
+ * missing. Nothing is countersigned before it is validated, and no reply leaves before the
+ * update is stored.
+ */
+export class ChannelService {
+  private readonly views = new Map<string, ChannelView>();
+
+  constructor(private readonly deps: ChannelServiceDeps) {}
+
+  get identifier(): string {
+    return this.deps.signer.address;
+  }
+
+  channelFor(user: string): string {
+    return channelAddressFor(this.deps.signer.address, user, this.deps.network);
+  }
+
+  /** The latest view of a user's channel (read-only use: may change right after). */
+  async currentView(user: string): Promise<ChannelView | undefined> {
+    const view = await this.load(this.channelFor(user));
+    return view.state ? view : undefined;
+  }
+
+  /** Runs `work` with the user's channel locked. */
+  withChannel<T>(user: string, work: () => Promise<T>): Promise<T> {
+    return this.deps.locks.run(this.channelFor(user), work);
+  }
+
+  /** Answers a user's proposal: the countersigned update, stored. */
+  async respond(
+    user: string,
+    message: UpdateMessage,
+    check: ProposalCheck,
+  ): Promise<ChannelUpdate> {
+    const { update } = message;
+    const channelAddress = this.channelFor(user);
+    if (update.fromIdentifier.toLowerCase() !== user.toLowerCase()) {
+      throw new ProtocolError(
+        "WRONG_PARTICIPANTS",
+        `the update is from ${update.fromIdentifier}, the message from ${user}`,
+      );
+    }
+    if (update.channelAddress !== channelAddress) {
+      throw new ProtocolError(
+        "WRONG_CHANNEL",
+        `expected channel ${channelAddress}, got ${update.channelAddress}`,
+      );
+    }
+    return this.deps.locks.run(channelAddress, async () => {
+      const started = performance.now();
+      let view = await this.load(channelAddress);
+      if (message.previousUpdate) view = await this.catchUp(view, message.previousUpdate);
+      const nonce = view.state?.nonce ?? 0;
+      if (update.nonce <= nonce) {
+        throw new ProtocolError("STALE_NONCE", `expected nonce ${nonce + 1}, got ${update.nonce}`, {
+          latestUpdate: view.state?.latestUpdate,
+        });
+      }
+      await check(view, update);
+      const context = await this.context(view, update);
+      const { applied } = await respondToUpdate(view, update, this.deps.signer, context);
+      await this.save(view, applied);
+      this.deps.observeLatency(update.type, "responder", (performance.now() - started) / 1000);
+      return applied.state.latestUpdate;
+    });
+  }
+
+  /**
+   * A user's hello: adopts its latest update when it is the one we are missing, and returns
+   * ours, so that it can catch up in turn.
+   */
+  async sync(user: string, theirs: ChannelUpdate | undefined): Promise<ChannelUpdate | undefined> {
+    const channelAddress = this.channelFor(user);
+    if (theirs && theirs.channelAddress !== channelAddress) {
+      throw new ProtocolError(
+        "WRONG_CHANNEL",
+        `expected channel ${channelAddress}, got ${theirs.channelAddress}`,
+      );
+    }
+    return this.deps.locks.run(channelAddress, async () => {
+      let view = await this.load(channelAddress);
+      if (theirs) view = await this.catchUp(view, theirs);
+      return view.state?.latestUpdate;
+    });
+  }
+
+  /**
+   * Proposes an update in the user's channel. `draft` sees the locked, current view and may
+   * return undefined when there is nothing to do any more.
+   */
+  async propose(
+    user: string,
+    draft: (view: ChannelView) => Promise<UpdateDraft | undefined> | UpdateDraft | undefined,
+  ): Promise<AppliedUpdate | undefined> {
+    const channelAddress = this.channelFor(user);
+    return this.deps.locks.run(channelAddress, async () => {
+      let view = await this.load(channelAddress);
+      // One retry: the user may hold an update we lost (we crashed before storing its reply).
+      for (let attempt = 0; attempt < 2; attempt++) {
+        if (!view.state) {
+          throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
+        }
+        const wanted = await draft(view);
+        if (!wanted) return undefined;
+        const started = performance.now();
+        const context = await this.context(view, wanted);
+        const { update } = await proposeUpdate(view, wanted, this.deps.signer, context);
+        const message: UpdateMessage = {
+          protocolVersion: PROTOCOL_VERSION,
+          update,
+          previousUpdate: view.state.latestUpdate,
+        };
+        const raw = await this.deps.requestPeer(user, "update", encodeMessage(message));
+        const reply = decodeReply<{ update: ChannelUpdate }>(raw, updateResultSchema);
+        if (reply.ok) {
+          const applied = acceptCountersigned(view, update, reply.result.update, context);
+          await this.save(view, applied);
+          this.deps.observeLatency(update.type, "proposer", (performance.now() - started) / 1000);
+          return applied;
+        }
+        const theirs = reply.error.latestUpdate;
+        if (
+          reply.error.code === "STALE_NONCE" &&
+          theirs &&
+          theirs.nonce === view.state.nonce + 1 &&
+          attempt === 0
+        ) {
+          view = await this.catchUp(view, theirs);
+          continue;
+        }
+        throw new NodeError("PEER_REJECTED", `${user} refused: ${reply.error.message}`, {
+          peerCode: reply.error.code,
+        });
+      }
+      throw new NodeError("PEER_REJECTED", `${user} stayed ahead after catching up`);
+    });
+  }
+
+  /** The doubly-signed update `latest` when it is the next one for us; our view otherwise. */
+  private async catchUp(view: ChannelView, latest: ChannelUpdate): Promise<ChannelView> {
+    const nonce = view.state?.nonce ?? 0;
+    if (latest.nonce !== nonce + 1) return view;
+    // Our own signature on it says we validated its deposit totals when we signed.
+    const context = this.baseContext();
+    if (latest.type === "deposit") {
+      const details = (latest as ChannelUpdate<"deposit">).details;
+      context.chainDeposits = {
+        totalDepositsAlice: details.totalDepositsAlice,
+        totalDepositsBob: details.totalDepositsBob,
+      };
+    }
+    const applied = applyDoublySigned(view, latest, context);
+    this.deps.logger.info(
+      { channel: latest.channelAddress, nonce: latest.nonce, type: latest.type },
+      "caught up from a doubly-signed update",
+    );
+    return this.save(view, applied);
+  }
+
+  private async save(before: ChannelView, applied: AppliedUpdate): Promise<ChannelView> {
+    await this.deps.store.saveApplied(applied, (tx) => this.deps.record(tx, applied, before));
+    const next = adoptApplied(before, applied);
+    this.views.set(applied.state.channelAddress, next);
+    this.deps.committed(applied, before);
+    return next;
+  }
+
+  private async load(channelAddress: string): Promise<ChannelView> {
+    const cached = this.views.get(channelAddress);
+    if (cached && !this.deps.shared) return cached;
+    if (cached && (await this.deps.store.latestNonce(channelAddress)) === cached.state?.nonce) {
+      return cached;
+    }
+    const view = (await this.deps.store.loadChannelView(channelAddress)) ?? {
+      state: undefined,
+      transfers: new Map(),
+      tree: new MerkleTree(),
+    };
+    if (view.state) this.views.set(channelAddress, view);
+    return view;
+  }
+
+  private baseContext(): UpdateContext {
+    return {
+      network: this.deps.network,
+      now: this.deps.now(),
+      lookupDefinition: this.deps.lookupDefinition,
+    };
+  }
+
+  private async context(
+    view: ChannelView,
+    update: { type: string; assetId?: string },
+  ): Promise<UpdateContext> {
+    const context = this.baseContext();
+    if (update.type === "deposit" && view.state && update.assetId) {
+      context.chainDeposits = await this.deps.readDeposits(
+        view.state.channelAddress,
+        update.assetId,
+      );
+    }
+    return context;
+  }
+}

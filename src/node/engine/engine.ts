@@ -1,0 +1,282 @@
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Logger } from "pino";
+import {
+  type AppliedUpdate,
+  type ChannelSigner,
+  decodeUpdateMessage,
+  definitionRegistry,
+  hashlock,
+  lookupDefinition,
+  ProtocolError,
+  restoreMessageOf,
+  toChecksumAddress,
+  withdraw,
+} from "../../protocol";
+import {
+  collateralRequestSchema,
+  decodeRequest,
+  encodeEvent,
+  type SyncRequest,
+  syncRequestSchema,
+} from "../../protocol/messaging";
+import type { NetworkContext } from "../../protocol/types";
+import type { CollateralPolicy } from "../settings";
+import type { ChannelStore } from "../store/channelStore";
+import type { PaymentRepository } from "../store/payments";
+import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
+import { type ChainDeposits, ChannelService } from "./channelService";
+import { Collateral } from "./collateral";
+import { NodeMessaging } from "./nodeMessaging";
+import { proposalPolicy } from "./proposalPolicy";
+import { PaymentRouter } from "./router";
+import { Withdrawals } from "./withdrawals";
+
+/** What the engine needs of the chain; the node's ChainService provides it. */
+export interface EngineChain {
+  readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  depositAlice(args: {
+    alice: string;
+    bob: string;
+    assetId: string;
+    amount: bigint;
+  }): Promise<{ transactionHash: string }>;
+  withdraw(args: {
+    alice: string;
+    bob: string;
+    commitment: {
+      channelAddress: string;
+      assetId: string;
+      recipient: string;
+      amount: bigint;
+      nonce: bigint;
+    };
+    aliceSignature: string;
+    bobSignature: string;
+  }): Promise<{ transactionHash?: string }>;
+}
+
+export interface EngineOptions {
+  signer: ChannelSigner;
+  network: NetworkContext;
+  hashlockAddress: string;
+  withdrawAddress: string;
+  store: ChannelStore;
+  payments: PaymentRepository;
+  chain: EngineChain;
+  connection: NatsConnection;
+  collateral: Record<string, CollateralPolicy>;
+  crossProcessLock?: CrossProcessLock;
+  logger: Logger;
+  observeLatency(type: string, role: "proposer" | "responder", seconds: number): void;
+  /** Seconds between the payer's expiry and the mirror's. */
+  expiryMarginSeconds?: number;
+  requestTimeoutMs?: number;
+  sweepIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The node's engine (issue 5 §5): channels, payment routing, collateral and withdrawals, wired
+ * to users over NATS.
+ */
+export class Engine {
+  readonly channels: ChannelService;
+  readonly router: PaymentRouter;
+  readonly collateral: Collateral;
+  readonly messaging: NodeMessaging;
+  private readonly withdrawals: Withdrawals;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly background = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: EngineOptions) {
+    const { signer, logger } = options;
+    const node = signer.address;
+    const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    const expiryMarginSeconds = options.expiryMarginSeconds ?? 60;
+    const registry = definitionRegistry([
+      { address: options.hashlockAddress, rules: hashlock },
+      { address: options.withdrawAddress, rules: withdraw },
+    ]);
+    this.messaging = new NodeMessaging({
+      connection: options.connection,
+      node,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      logger,
+      handlers: {
+        update: (user, data) => this.onUpdate(user, data),
+        sync: (user, data) => this.onSync(user, data),
+        restore: (user) => this.onRestore(user),
+        collateral: (user, data) => this.onCollateral(user, data),
+      },
+    });
+    this.channels = new ChannelService({
+      signer,
+      network: options.network,
+      store: options.store,
+      locks: new ChannelLocks(options.crossProcessLock),
+      lookupDefinition: (address) => {
+        try {
+          return lookupDefinition(registry, address);
+        } catch {
+          return undefined;
+        }
+      },
+      readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
+      requestPeer: (user, method, payload) => this.messaging.request(user, method, payload),
+      now,
+      logger,
+      shared: options.crossProcessLock !== undefined,
+      record: (tx, applied) => this.router.record(tx, applied),
+      committed: (applied) => this.committed(applied),
+      observeLatency: options.observeLatency,
+    });
+    const notifyPayment = (
+      user: string,
+      event: {
+        paymentId: string;
+        status: "pending" | "completed" | "cancelled" | "failed";
+        reason?: string;
+      },
+    ) => this.messaging.publish(user, "event", encodeEvent({ event: "payment", ...event }));
+    this.collateral = new Collateral({
+      node,
+      channels: this.channels,
+      policies: options.collateral,
+      readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
+      depositAlice: (args) => options.chain.depositAlice(args),
+      notify: (user, event) =>
+        this.messaging.publish(user, "event", encodeEvent({ event: "collateral", ...event })),
+      logger,
+    });
+    this.router = new PaymentRouter({
+      node,
+      hashlockAddress: options.hashlockAddress,
+      channels: this.channels,
+      store: options.store,
+      payments: options.payments,
+      expiryMarginSeconds,
+      now,
+      ensureCollateral: (user, asset, amount) => this.collateral.ensure(user, asset, amount),
+      notify: notifyPayment,
+      logger,
+    });
+    this.withdrawals = new Withdrawals({
+      signer,
+      chainId: options.network.chainId,
+      withdrawAddress: options.withdrawAddress,
+      channels: this.channels,
+      policies: options.collateral,
+      submit: (args) => options.chain.withdraw(args),
+      notify: (user, event) =>
+        this.messaging.publish(user, "event", encodeEvent({ event: "withdraw", ...event })),
+      logger,
+    });
+    this.policy = proposalPolicy({
+      node,
+      network: options.network,
+      hashlockAddress: options.hashlockAddress,
+      withdrawAddress: options.withdrawAddress,
+      supportedAssets: new Set(Object.keys(options.collateral).map((a) => a.toLowerCase())),
+      expiryMarginSeconds,
+      now,
+      hasChannel: async (user) => (await this.channels.currentView(user)) !== undefined,
+      paymentExists: (paymentId) => options.payments.exists(paymentId),
+    });
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 5_000;
+  }
+
+  private readonly policy: ReturnType<typeof proposalPolicy>;
+  private readonly sweepIntervalMs: number;
+
+  /** Starts serving users and resumes whatever was left in flight. */
+  start(): void {
+    this.messaging.start();
+    this.sweeper = setInterval(() => {
+      this.track(this.router.sweepExpired());
+    }, this.sweepIntervalMs);
+    this.track(this.router.resume());
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.messaging.stop();
+    await Promise.allSettled([...this.background]);
+  }
+
+  /** Calls `listener` for every channel set up from now on. */
+  onSetup(listener: (channelAddress: string, user: string) => void): void {
+    this.setupListeners.push(listener);
+  }
+
+  private readonly setupListeners: ((channelAddress: string, user: string) => void)[] = [];
+
+  /** A deposit seen on-chain (the watcher): reconcile it with the user if nobody did. */
+  onChainDeposit(user: string, assetId: string): void {
+    this.track(this.collateral.reconcile(user, assetId));
+  }
+
+  private async onUpdate(user: string, data: Uint8Array) {
+    const message = decodeUpdateMessage(data);
+    const update = await this.channels.respond(toChecksumAddress(user), message, this.policy);
+    return { update };
+  }
+
+  private async onSync(user: string, data: Uint8Array) {
+    const request = decodeRequest<SyncRequest>(data, syncRequestSchema);
+    const who = toChecksumAddress(user);
+    const latestUpdate = await this.channels.sync(who, request.latestUpdate);
+    if (latestUpdate) this.track(this.resumeFor(who));
+    return latestUpdate ? { latestUpdate } : {};
+  }
+
+  private async onRestore(user: string) {
+    const view = await this.channels.currentView(toChecksumAddress(user));
+    if (!view) throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
+    return restoreMessageOf(view);
+  }
+
+  private async onCollateral(user: string, data: Uint8Array) {
+    const { assetId } = decodeRequest<{ assetId: string }>(data, collateralRequestSchema);
+    await this.collateral.request(toChecksumAddress(user), assetId);
+    return {};
+  }
+
+  /** What a returning user is owed: deposits to reconcile, payments to deliver or settle. */
+  private async resumeFor(user: string): Promise<void> {
+    for (const asset of Object.keys(this.options.collateral)) {
+      await this.collateral.reconcile(user, asset).catch(() => {});
+    }
+    await this.router.resume(user);
+  }
+
+  private committed(applied: AppliedUpdate): void {
+    const update = applied.state.latestUpdate;
+    this.options.logger.info(
+      {
+        channel: update.channelAddress,
+        nonce: update.nonce,
+        type: update.type,
+        transferId: applied.transfer?.transferId,
+      },
+      "update stored",
+    );
+    if (update.type === "setup") {
+      for (const listener of this.setupListeners)
+        listener(update.channelAddress, applied.state.bob);
+    }
+    this.router.committed(applied);
+    this.withdrawals.committed(applied);
+    if (update.type === "resolve") {
+      const user = applied.state.bob;
+      this.track(this.withdrawals.reclaim(user, update.assetId));
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error) =>
+      this.options.logger.warn({ err: error }, "background work failed"),
+    );
+    this.background.add(tracked);
+    tracked.finally(() => this.background.delete(tracked));
+  }
+}

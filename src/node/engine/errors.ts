@@ -1,0 +1,48 @@
+import { isProtocolError } from "../../protocol";
+import { isStoreError } from "../store/errors";
+
+/** What the node's engine refuses or fails at, beyond the protocol core's own codes. */
+export const NODE_ERROR_CODES = [
+  /** The counterparty did not answer (offline, or timed out). */
+  "PEER_UNAVAILABLE",
+  /** The counterparty answered with an error. */
+  "PEER_REJECTED",
+  "PAYMENT_EXISTS",
+  "UNKNOWN_RECIPIENT",
+  "EXPIRY_TOO_SOON",
+  "WITHDRAW_MISMATCH",
+  "UNSUPPORTED_TRANSFER",
+  "UNSUPPORTED_ASSET",
+  "NOT_PERMITTED",
+  "COLLATERAL_FAILED",
+  "SHUTTING_DOWN",
+  "INTERNAL",
+] as const;
+export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number];
+
+export class NodeError extends Error {
+  override readonly name = "NodeError";
+
+  constructor(
+    readonly code: NodeErrorCode,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isNodeError(error: unknown): error is NodeError {
+  return error instanceof NodeError;
+}
+
+/**
+ * The `{ code, message }` a client is told. Protocol, store and node errors keep their codes;
+ * anything else is INTERNAL without its details, which go to the log instead.
+ */
+export function publicError(error: unknown): { code: string; message: string; internal: boolean } {
+  if (isProtocolError(error) || isNodeError(error) || isStoreError(error)) {
+    return { code: error.code, message: error.message, internal: false };
+  }
+  return { code: "INTERNAL", message: "internal error", internal: true };
+}

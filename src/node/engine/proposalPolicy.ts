@@ -1,0 +1,137 @@
+import {
+  type ChannelUpdate,
+  type ChannelView,
+  hashlock,
+  ProtocolError,
+  withdraw,
+  withdrawDigest,
+} from "../../protocol";
+import { payerRoutingSchema, readMeta, withdrawMetaSchema } from "../../protocol/messaging";
+import type { NetworkContext } from "../../protocol/types";
+import { NodeError } from "./errors";
+
+export interface ProposalPolicyOptions {
+  node: string;
+  network: NetworkContext;
+  hashlockAddress: string;
+  withdrawAddress: string;
+  /** Assets the node routes and collateralises (lowercase). */
+  supportedAssets: ReadonlySet<string>;
+  /** Seconds the mirror transfer's expiry stays ahead of the payer's; see `mirrorExpiry`. */
+  expiryMarginSeconds: number;
+  now(): number;
+  /** Whether `user` has a channel with the node. */
+  hasChannel(user: string): Promise<boolean>;
+  paymentExists(paymentId: string): Promise<boolean>;
+}
+
+/**
+ * What the node requires of a user's proposal beyond the protocol's rules, checked before it
+ * countersigns anything: only the transfers it knows how to carry, routed payments it can
+ * forward in time, and withdrawals whose commitment is exactly what the transfer says.
+ */
+export function proposalPolicy(options: ProposalPolicyOptions) {
+  return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
+    if (update.type === "deposit" || update.type === "create") {
+      if (!options.supportedAssets.has(update.assetId.toLowerCase())) {
+        throw new NodeError("UNSUPPORTED_ASSET", `the node does not carry ${update.assetId}`);
+      }
+    }
+    if (update.type !== "create") return;
+    const details = (update as ChannelUpdate<"create">).details;
+    const definition = details.transferDefinition.toLowerCase();
+    if (definition === options.hashlockAddress.toLowerCase()) {
+      await checkRoutedPayment(options, update as ChannelUpdate<"create">);
+    } else if (definition === options.withdrawAddress.toLowerCase()) {
+      checkWithdrawal(options, view, update as ChannelUpdate<"create">);
+    } else {
+      throw new NodeError(
+        "UNSUPPORTED_TRANSFER",
+        `the node does not carry transfers of ${details.transferDefinition}`,
+      );
+    }
+  };
+}
+
+/** The mirror's expiry: the payer's minus the margin, so the node can always claim in time. */
+export function mirrorExpiry(payerExpiry: bigint, marginSeconds: number): bigint {
+  return payerExpiry - BigInt(marginSeconds);
+}
+
+async function checkRoutedPayment(
+  options: ProposalPolicyOptions,
+  update: ChannelUpdate<"create">,
+): Promise<void> {
+  const routing = readMeta(update.details.meta, "routing", payerRoutingSchema);
+  if (!routing) {
+    throw new NodeError(
+      "UNSUPPORTED_TRANSFER",
+      "a hashlock transfer to the node needs meta.routing",
+    );
+  }
+  const recipient = routing.recipient.toLowerCase();
+  if (
+    recipient === update.fromIdentifier.toLowerCase() ||
+    recipient === options.node.toLowerCase()
+  ) {
+    throw new NodeError("UNKNOWN_RECIPIENT", `cannot route a payment to ${routing.recipient}`);
+  }
+  if (!(await options.hasChannel(routing.recipient))) {
+    throw new NodeError("UNKNOWN_RECIPIENT", `${routing.recipient} has no channel with this node`);
+  }
+  if (await options.paymentExists(routing.paymentId)) {
+    throw new NodeError("PAYMENT_EXISTS", `payment ${routing.paymentId} exists already`);
+  }
+  const state = hashlock.decodeState(update.details.transferInitialState);
+  // The mirror must still be open for a while after the margin is taken off.
+  const earliest = BigInt(options.now() + 2 * options.expiryMarginSeconds);
+  if (state.expiry === 0n || state.expiry < earliest) {
+    throw new NodeError(
+      "EXPIRY_TOO_SOON",
+      `a routed payment's expiry must be at least ${2 * options.expiryMarginSeconds} s ahead, got ${state.expiry}`,
+    );
+  }
+  if (update.details.transferBalance.amount[0] === 0n) {
+    throw new ProtocolError("TRANSFER_REJECTED", "a payment of 0");
+  }
+}
+
+function checkWithdrawal(
+  options: ProposalPolicyOptions,
+  view: ChannelView,
+  update: ChannelUpdate<"create">,
+): void {
+  const target = readMeta(update.details.meta, "withdraw", withdrawMetaSchema);
+  if (!target) {
+    throw new NodeError("WITHDRAW_MISMATCH", "a withdrawal needs meta.withdraw.recipient");
+  }
+  const state = withdraw.decodeState(update.details.transferInitialState);
+  const amount = update.details.transferBalance.amount[0];
+  if (state.fee !== 0n) throw new NodeError("WITHDRAW_MISMATCH", "the node charges no fee");
+  if (state.nonce !== BigInt(update.nonce)) {
+    throw new NodeError(
+      "WITHDRAW_MISMATCH",
+      `the commitment nonce must be the update's nonce ${update.nonce}, got ${state.nonce}`,
+    );
+  }
+  if (state.responder.toLowerCase() !== options.node.toLowerCase()) {
+    throw new NodeError("WITHDRAW_MISMATCH", "the node must be the withdrawal's responder");
+  }
+  const expected = withdrawDigest(
+    {
+      channelAddress: update.channelAddress,
+      assetId: update.assetId,
+      recipient: target.recipient,
+      amount,
+      nonce: state.nonce,
+    },
+    options.network.chainId,
+  );
+  if (state.data !== expected) {
+    throw new NodeError(
+      "WITHDRAW_MISMATCH",
+      `the commitment is not a withdrawal of ${amount} ${update.assetId} to ${target.recipient}`,
+    );
+  }
+  void view;
+}

@@ -1,0 +1,181 @@
+import type { Logger } from "pino";
+import {
+  type AppliedUpdate,
+  type ChannelSigner,
+  type FullTransferState,
+  withdraw,
+  withdrawDigest,
+} from "../../protocol";
+import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
+import type { CollateralPolicy } from "../settings";
+import type { ChannelService } from "./channelService";
+import { Collateral } from "./collateral";
+
+export interface WithdrawalDeps {
+  signer: ChannelSigner;
+  chainId: number;
+  withdrawAddress: string;
+  channels: ChannelService;
+  policies: Record<string, CollateralPolicy>;
+  submit(args: {
+    alice: string;
+    bob: string;
+    commitment: {
+      channelAddress: string;
+      assetId: string;
+      recipient: string;
+      amount: bigint;
+      nonce: bigint;
+    };
+    aliceSignature: string;
+    bobSignature: string;
+  }): Promise<{ transactionHash?: string }>;
+  notify(
+    user: string,
+    event: {
+      transferId: string;
+      status: "confirmed" | "failed";
+      transactionHash?: string;
+      reason?: string;
+    },
+  ): void;
+  logger: Logger;
+}
+
+/**
+ * Withdrawals (DESIGN §4.5 Withdraw): a user's Withdraw transfer to the node is countersigned
+ * (its commitment was checked by the proposal policy), resolved with the node's signature and
+ * sent on-chain by the node; the node reclaims idle collateral the same way in the other
+ * direction.
+ */
+export class Withdrawals {
+  constructor(private readonly deps: WithdrawalDeps) {}
+
+  committed(applied: AppliedUpdate): void {
+    const transfer = applied.transfer;
+    if (!transfer || !this.isWithdraw(transfer)) return;
+    const update = applied.state.latestUpdate;
+    const user = this.userOf(transfer);
+    if (update.type === "create" && !this.isNode(transfer.initiator)) {
+      this.spawn(() => this.countersignUserWithdrawal(user, transfer));
+    } else if (update.type === "resolve" && transfer.transferResolver) {
+      const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver);
+      if (responderSignature !== "0x") this.spawn(() => this.execute(user, transfer));
+    } else if (update.type === "resolve" || update.type === "deposit") {
+      return;
+    }
+  }
+
+  /** After a payment settles: withdraws the node's collateral above the reclaim threshold. */
+  async reclaim(user: string, assetId: string): Promise<void> {
+    const policy = this.deps.policies[assetId.toLowerCase()];
+    if (!policy) return;
+    await this.deps.channels.propose(user, async (view) => {
+      const balance = Collateral.nodeBalance(view, assetId);
+      if (!view.state || balance <= policy.reclaimThreshold) return undefined;
+      const amount = balance - policy.target;
+      const nonce = BigInt(view.state.nonce + 1);
+      const data = withdrawDigest(
+        {
+          channelAddress: view.state.channelAddress,
+          assetId,
+          recipient: this.deps.signer.address,
+          amount,
+          nonce,
+        },
+        this.deps.chainId,
+      );
+      const state = {
+        initiatorSignature: await this.deps.signer.signDigest(data),
+        initiator: this.deps.signer.address,
+        responder: user,
+        data,
+        nonce,
+        fee: 0n,
+      };
+      return {
+        type: "create",
+        assetId,
+        amount,
+        transferDefinition: this.deps.withdrawAddress,
+        transferInitialState: withdraw.encodeState(state),
+        transferTimeout: view.state.timeout,
+        meta: { withdraw: { recipient: this.deps.signer.address } },
+      };
+    });
+  }
+
+  private async countersignUserWithdrawal(user: string, transfer: FullTransferState) {
+    const state = withdraw.decodeState(transfer.transferState);
+    await this.deps.channels.propose(user, async (view) =>
+      view.transfers.has(transfer.transferId)
+        ? {
+            type: "resolve",
+            transferId: transfer.transferId,
+            transferResolver: withdraw.encodeResolver({
+              responderSignature: await this.deps.signer.signDigest(state.data),
+            }),
+          }
+        : undefined,
+    );
+  }
+
+  private async execute(user: string, transfer: FullTransferState): Promise<void> {
+    const state = withdraw.decodeState(transfer.transferState);
+    const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
+    const target = readMeta(transfer.meta, "withdraw", withdrawMetaSchema);
+    if (!target) return;
+    const nodeInitiated = this.isNode(transfer.initiator);
+    try {
+      const { transactionHash } = await this.deps.submit({
+        alice: this.deps.signer.address,
+        bob: user,
+        commitment: {
+          channelAddress: transfer.channelAddress,
+          assetId: transfer.assetId,
+          recipient: target.recipient,
+          amount: transfer.balance.amount[0],
+          nonce: state.nonce,
+        },
+        aliceSignature: nodeInitiated ? state.initiatorSignature : responderSignature,
+        bobSignature: nodeInitiated ? responderSignature : state.initiatorSignature,
+      });
+      this.deps.logger.info(
+        { channel: transfer.channelAddress, transferId: transfer.transferId, transactionHash },
+        "withdrawal executed",
+      );
+      if (!nodeInitiated) {
+        this.deps.notify(user, {
+          transferId: transfer.transferId,
+          status: "confirmed",
+          ...(transactionHash ? { transactionHash } : {}),
+        });
+      }
+    } catch (error) {
+      this.deps.logger.error({ transferId: transfer.transferId, err: error }, "withdrawal failed");
+      if (!nodeInitiated) {
+        this.deps.notify(user, {
+          transferId: transfer.transferId,
+          status: "failed",
+          reason: error instanceof Error ? error.message.slice(0, 200) : "failed",
+        });
+      }
+    }
+  }
+
+  private spawn(work: () => Promise<void>): void {
+    work().catch((error) => this.deps.logger.warn({ err: error }, "withdrawal step failed"));
+  }
+
+  private isWithdraw(transfer: FullTransferState): boolean {
+    return transfer.transferDefinition.toLowerCase() === this.deps.withdrawAddress.toLowerCase();
+  }
+
+  private isNode(address: string): boolean {
+    return address.toLowerCase() === this.deps.signer.address.toLowerCase();
+  }
+
+  private userOf(transfer: FullTransferState): string {
+    return this.isNode(transfer.initiator) ? transfer.responder : transfer.initiator;
+  }
+}

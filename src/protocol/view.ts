@@ -1,0 +1,25 @@
+import { transferStateHash } from "./hashing";
+import { PROTOCOL_VERSION, type RestoreMessage } from "./schemas";
+import type { FullTransferState } from "./types";
+import type { ChannelView } from "./updates/context";
+
+/**
+ * A view's active transfers in merkle-tree order: the order a restore must list them in for
+ * the receiver to rebuild the same root (removals move the last leaf, so creation order is
+ * not it).
+ */
+export function transfersInTreeOrder(view: ChannelView): FullTransferState[] {
+  const byHash = new Map<string, FullTransferState>();
+  for (const transfer of view.transfers.values()) byHash.set(transferStateHash(transfer), transfer);
+  return view.tree.leafHashes.map((hash) => byHash.get(hash) as FullTransferState);
+}
+
+/** The restore message for a set-up view: its latest state and active transfers. */
+export function restoreMessageOf(view: ChannelView): RestoreMessage {
+  if (!view.state) throw new Error("restoreMessageOf: the channel is not set up");
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    channel: view.state,
+    activeTransfers: transfersInTreeOrder(view),
+  };
+}
