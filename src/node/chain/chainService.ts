@@ -2,10 +2,12 @@ import { type BaseWallet, getAddress, type JsonRpcProvider, ZeroAddress } from "
 import type { Logger } from "pino";
 import {
   type AddressBook,
+  type ChannelDeposits,
   type ChannelFactory,
   ChannelFactory__factory,
   type ChannelMastercopy,
   ChannelMastercopy__factory,
+  readChannelDeposits,
   TestToken__factory,
 } from "../../contracts-bindings";
 import { channelAddressFor, type NetworkContext, type WithdrawData } from "../../protocol";
@@ -35,12 +37,6 @@ export interface ChainServiceOptions {
     TransactionSenderOptions,
     "retry" | "maxNonceResyncs" | "pollIntervalMs" | "receiptTimeoutMs" | "gasMarginPercent"
   >;
-}
-
-/** What the channel contract counts as deposited, per side, for one asset. */
-export interface ChannelDeposits {
-  totalDepositsAlice: bigint;
-  totalDepositsBob: bigint;
 }
 
 export interface DeployResult {
@@ -147,21 +143,12 @@ export class ChainService {
   }
 
   /**
-   * Both sides' deposit totals, read at one block. An undeployed channel has no alice
-   * deposits yet, and everything at its address is bob's.
+   * Both sides' deposit totals, read at one block (the bindings' `readChannelDeposits`, which
+   * the client uses too, so both sides reconcile the same numbers). An undeployed channel has
+   * no alice deposits yet, and everything at its address is bob's.
    */
   async readDeposits(channelAddress: string, assetId: string): Promise<ChannelDeposits> {
-    const blockTag = await this.provider.getBlockNumber();
-    if (!(await this.isDeployed(channelAddress, blockTag))) {
-      const held = await this.balanceOf(assetId, channelAddress, blockTag);
-      return { totalDepositsAlice: 0n, totalDepositsBob: held };
-    }
-    const channel = this.channel(channelAddress);
-    const [totalDepositsAlice, totalDepositsBob] = await Promise.all([
-      channel.getTotalDepositsAlice(assetId, { blockTag }),
-      channel.getTotalDepositsBob(assetId, { blockTag }),
-    ]);
-    return { totalDepositsAlice, totalDepositsBob };
+    return readChannelDeposits(this.provider, channelAddress, assetId);
   }
 
   async balanceOf(assetId: string, address: string, blockTag?: number): Promise<bigint> {

@@ -1,6 +1,6 @@
 import { getAddress } from "ethers";
 import type { Logger } from "pino";
-import type { ChannelDeposits } from "./chainService";
+import type { ChannelDeposits } from "../../contracts-bindings";
 import { errorMessage } from "./rpcErrors";
 
 export interface DepositEvent extends ChannelDeposits {

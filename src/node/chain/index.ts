@@ -3,7 +3,6 @@ export { type Anvil, AnvilError, findAnvil, type StartAnvilOptions, startAnvil }
 export {
   ChainService,
   type ChainServiceOptions,
-  type ChannelDeposits,
   type DeployResult,
   type DepositAliceParams,
   type DepositResult,
