@@ -98,6 +98,12 @@ describe("channel records", () => {
     expect(decodeChannelRecord(encodeChannelRecord(decoded))).toEqual(decoded);
   });
 
+  test("a channel without active transfers (empty merkle root) round-trips too", async () => {
+    const fresh = await channelWith(0);
+    expect(fresh.activeTransfers).toEqual([]);
+    expect(decodeChannelRecord(encodeChannelRecord(fresh))).toEqual(canonical(fresh));
+  });
+
   test("the stored text is a protocol RestoreMessage", () => {
     const message = decodeRestoreMessage(raw);
     expect(message.protocolVersion).toBe("1");
