@@ -515,8 +515,9 @@ export class ConnextClient {
       const cancelled =
         transfer.transferResolver !== undefined &&
         hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
-      const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
-      const payee = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+      const mine = transfer.initiator.toLowerCase() === this.wallet.address.toLowerCase();
+      const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
+      const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
       const paymentId = payer?.paymentId ?? payee?.paymentId;
       if (payer)
         this.payments.settle(payer.paymentId, { status: cancelled ? "cancelled" : "completed" });

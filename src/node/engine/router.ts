@@ -43,8 +43,9 @@ export class PaymentRouter {
     const transfer = applied.transfer;
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create") {
-      const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
-      if (payer && this.isNode(transfer.responder)) {
+      if (this.isNode(transfer.responder)) {
+        const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
+        if (!payer) return;
         const state = hashlock.decodeState(transfer.transferState);
         await this.deps.payments.open(tx, {
           paymentId: payer.paymentId,
@@ -59,9 +60,7 @@ export class PaymentRouter {
         return;
       }
       const payee = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      if (payee && this.isNode(transfer.initiator)) {
-        await this.deps.payments.forwarded(tx, payee.paymentId, transfer.transferId);
-      }
+      if (payee) await this.deps.payments.forwarded(tx, payee.paymentId, transfer.transferId);
       return;
     }
     if (update.type === "resolve") {

@@ -1,0 +1,8 @@
+/**
+ * The client library (issue 5 §6): `import { ConnextClient } from "connext"`.
+ */
+export { type ConnectOptions, ConnextClient, type PaymentStatus } from "./client";
+export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
+export type { ClientEventMap } from "./events";
+export { BrowserStore, MemoryStore } from "./store";
+export type { ClientStore } from "./store/types";

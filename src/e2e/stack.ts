@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider, parseEther, Wallet, ZeroAddress } from "ethers";
+import pino from "pino";
+import { type ConnectOptions, ConnextClient } from "../client";
+import { MemoryStore } from "../client/store/memory";
+import type { ClientStore } from "../client/store/types";
+import { type AddressBook, deployContracts, devAccount } from "../contracts-bindings";
+import { type Anvil, startAnvil } from "../node/chain/anvil";
+import { mintDevTokens } from "../node/chain/devFunding";
+import { type RunningNode, type StartNodeOptions, startNode } from "../node/node";
+import type { NodeSettings } from "../node/settings";
+
+/**
+ * A whole system on loopback for end-to-end tests: anvil with the contracts, a node, and
+ * clients for anvil's dev accounts. Nothing is mocked.
+ */
+export interface Stack {
+  anvil: Anvil;
+  provider: JsonRpcProvider;
+  book: AddressBook;
+  token: string;
+  settings: NodeSettings;
+  node: RunningNode;
+  /** Starts the node again with the same settings (a restart). */
+  restartNode(): Promise<RunningNode>;
+  /** A client for dev account `index` (1..9); the store is kept per index unless given. */
+  client(index: number, options?: Partial<ConnectOptions>): Promise<ConnextClient>;
+  wallet(index: number): Wallet;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  databaseUrl?: string;
+  natsUrl?: string;
+  node?: StartNodeOptions;
+  logLevel?: string;
+}
+
+export const TOKENS = 10n ** 24n;
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const anvil = await startAnvil();
+  const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
+    cacheTimeout: -1,
+    pollingInterval: 100,
+  });
+  const deployer = devAccount(0, provider);
+  const book = await deployContracts(deployer, { testToken: true });
+  const token = book.testToken as string;
+  await mintDevTokens({
+    testToken: token,
+    minter: deployer,
+    recipients: Array.from({ length: 10 }, (_, i) => devAccount(i).address),
+    amount: TOKENS,
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), "connext-e2e-"));
+  const settings: NodeSettings = {
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
+    natsPort: 0,
+    ethRpcUrl: anvil.rpcUrl,
+    privateKey: devAccount(0).privateKey,
+    addressBook: book,
+    logLevel: options.logLevel ?? "warn",
+    confirmations: 1,
+    collateral: {
+      [ZeroAddress]: { target: parseEther("1"), reclaimThreshold: parseEther("50") },
+      [token.toLowerCase()]: { target: parseEther("100"), reclaimThreshold: parseEther("5000") },
+    },
+  };
+  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? settings.logLevel });
+  let node = await startNode(settings, logger, { depositPollMs: 500, ...options.node });
+  const stores = new Map<number, ClientStore>();
+  const clients: ConnextClient[] = [];
+
+  return {
+    anvil,
+    provider,
+    book,
+    token,
+    settings,
+    get node() {
+      return node;
+    },
+    async restartNode() {
+      await node.stop();
+      node = await startNode(
+        {
+          ...settings,
+          port: new URL(node.httpUrl).port ? Number(new URL(node.httpUrl).port) : 0,
+          natsPort: node.messagingUrl ? Number(new URL(node.messagingUrl).port) : 0,
+        },
+        logger,
+        { depositPollMs: 500, ...options.node },
+      );
+      return node;
+    },
+    async client(index, overrides = {}) {
+      const store = overrides.store ?? stores.get(index) ?? new MemoryStore();
+      stores.set(index, store);
+      const client = await ConnextClient.connect({
+        signer: devAccount(index).privateKey,
+        nodeUrl: node.httpUrl,
+        ethRpcUrl: anvil.rpcUrl,
+        store,
+        completionTimeoutMs: 5_000,
+        ...overrides,
+      });
+      clients.push(client);
+      return client;
+    },
+    wallet(index) {
+      return new Wallet(devAccount(index).privateKey, provider);
+    },
+    async stop() {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await node.stop();
+      provider.destroy();
+      await anvil.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
