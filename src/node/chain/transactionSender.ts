@@ -19,6 +19,7 @@ import {
   isTransient,
 } from "./rpcErrors";
 import { SerialQueue } from "./serialQueue";
+import { waitForReceipt } from "./waitForReceipt";
 
 /** What to send: a call or a value transfer, from the sender's account. */
 export interface TransactionCall {
@@ -118,7 +119,16 @@ export class TransactionSender {
       const sent = broadcast;
       await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
       log.info({ hash: broadcast.hash, nonce: broadcast.nonce }, "transaction submitted");
-      const receipt = await this.waitMined(broadcast.hash, broadcast.nonce);
+      const receipt = await waitForReceipt({
+        provider: this.options.provider,
+        logger: log,
+        from: this.address,
+        hash: broadcast.hash,
+        nonce: broadcast.nonce,
+        confirmations: this.confirmations,
+        pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+        timeoutMs: this.options.receiptTimeoutMs ?? 600_000,
+      });
       if (receipt.status !== 1) {
         const revert = await this.replayRevert(prepared, receipt.blockNumber);
         const reason = revert ? `: ${revert}` : "";
@@ -239,44 +249,6 @@ export class TransactionSender {
         }
         throw error;
       }
-    }
-  }
-
-  /** Polls for the receipt until it has enough confirmations, or the nonce went to another. */
-  private async waitMined(hash: string, nonce: number): Promise<TransactionReceipt> {
-    const { provider, logger } = this.options;
-    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 600_000);
-    const interval = this.options.pollIntervalMs ?? 1_000;
-    for (;;) {
-      try {
-        const receipt = await provider.getTransactionReceipt(hash);
-        if (receipt) {
-          const head =
-            this.confirmations > 1 ? await provider.getBlockNumber() : receipt.blockNumber;
-          if (head - receipt.blockNumber + 1 >= this.confirmations) return receipt;
-        } else if ((await provider.getTransactionCount(this.address, "latest")) > nonce) {
-          // Mined between the two reads, or replaced by another transaction with our nonce.
-          if (!(await provider.getTransactionReceipt(hash))) {
-            throw new ChainError(
-              "TRANSACTION_FAILED",
-              `transaction ${hash} was replaced: nonce ${nonce} was mined by another transaction`,
-              { transactionHash: hash, nonce },
-            );
-          }
-          continue;
-        }
-      } catch (error) {
-        if (isChainError(error)) throw error;
-        // The transaction is out: whatever the RPC says now, keep looking until the deadline.
-        logger.debug({ hash, err: errorMessage(error) }, "receipt poll failed");
-      }
-      if (Date.now() >= deadline) {
-        throw new ChainError("CONFIRMATION_TIMEOUT", `no receipt for ${hash} in time`, {
-          transactionHash: hash,
-          nonce,
-        });
-      }
-      await sleep(interval);
     }
   }
 
