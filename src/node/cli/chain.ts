@@ -19,9 +19,12 @@ export interface ChainConnection {
  */
 export async function connectChain(rpcUrl: string): Promise<ChainConnection> {
   const chainId = await probeChainId(rpcUrl);
+  // No request cache: deploy and mint read the nonce right after each mined transaction, and
+  // ethers would answer the same call within 250 ms from its cache (a stale nonce).
+  const options = { staticNetwork: true, cacheTimeout: -1 };
   const provider = rpcUrl.startsWith("ws")
-    ? new WebSocketProvider(rpcUrl, chainId)
-    : new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    ? new WebSocketProvider(rpcUrl, chainId, options)
+    : new JsonRpcProvider(rpcUrl, chainId, options);
   return {
     chainId,
     provider,

@@ -151,7 +151,10 @@ function pick(spec: SettingSpec, flags: Flags, env: Env): Given | undefined {
 
 /** `SETTING: what is wrong, got "value"`, one line; secrets are never echoed. */
 function describe(spec: SettingSpec, given: Given, error: z.ZodError): string {
-  const issue = error.issues[0];
+  // A bad record key comes wrapped: its own message is the useful one.
+  const first = error.issues[0];
+  const inner = first?.code === "invalid_key" ? first.issues[0] : undefined;
+  const issue = inner && first ? { ...inner, path: first.path } : first;
   const path = issue?.path.length ? `${issue.path.map(String).join(".")}: ` : "";
   const message = `${given.from}: ${path}${issue?.message ?? "is not valid"}`;
   if (spec.secret) return `${message} (value not shown)`;

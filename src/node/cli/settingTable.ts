@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { getAddress, HDNodeWallet, isAddress, Mnemonic, SigningKey, ZeroAddress } from "ethers";
+import { getAddress, HDNodeWallet, isAddress, Mnemonic, ZeroAddress } from "ethers";
 import { z } from "zod";
 import { LOG_LEVELS } from "../logger";
 import type { CollateralPolicy } from "../settings";
@@ -66,7 +66,13 @@ const collateralSchema = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(assetKey, policy, { error: "must be a JSON object keyed by asset" }))
+  .pipe(
+    z
+      .custom<Record<string, unknown>>((value) => isPlainObject(value), {
+        error: "must be a JSON object keyed by asset",
+      })
+      .pipe(z.record(assetKey, policy)),
+  )
   .transform((value): Record<string, CollateralPolicy> => value);
 
 /** Every setting the CLI reads, in the order help lists them. */
@@ -160,7 +166,7 @@ export const SETTINGS = {
     commands: CHAIN,
     schema: z
       .string()
-      .regex(/^(0x)?[0-9a-fA-F]{64}$/, { error: "must be 32 bytes as 64 hex digits" })
+      .regex(/^(0x)?[0-9a-fA-F]{64}$/, { error: "must be 32 bytes as 64 hex digits", abort: true })
       .refine(isSigningKey, { error: "is not a valid secp256k1 private key" })
       .transform((key) => (key.startsWith("0x") ? key : `0x${key}`).toLowerCase()),
   }),
@@ -248,7 +254,7 @@ function spec<T>(value: SettingSpec<T>): SettingSpec<T> {
 function wholeNumber(message: string, min: number, max: number) {
   return z
     .string()
-    .regex(/^\d{1,10}$/, { error: message })
+    .regex(/^\d{1,10}$/, { error: message, abort: true })
     .transform(Number)
     .refine((value) => value >= min && value <= max, { error: message });
 }
@@ -262,11 +268,14 @@ function hasProtocol(value: string, protocol: string): boolean {
   }
 }
 
+/** secp256k1's group order: a private key is a number from 1 to n - 1. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 function isSigningKey(key: string): boolean {
-  try {
-    new SigningKey(key.startsWith("0x") ? key : `0x${key}`);
-    return true;
-  } catch {
-    return false;
-  }
+  const value = BigInt(key.startsWith("0x") ? key : `0x${key}`);
+  return value > 0n && value < SECP256K1_N;
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,302 @@
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { DEV_MNEMONIC, devAccount } from "../../contracts-bindings";
+import { DEFAULTS, loadConfig, redactCredentials, requireSetting } from "./config";
+import { ConfigError } from "./errors";
+import { SETTINGS } from "./settingTable";
+
+const KEY = devAccount(1).privateKey;
+const TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults", () => {
+  test("every setting has its default when nothing is given", () => {
+    const config = loadConfig("dev", {}, {});
+    expect(config).toEqual({
+      host: "127.0.0.1",
+      port: 3000,
+      dataDir: resolve(".connext"),
+      databaseUrl: undefined,
+      natsUrl: undefined,
+      natsPort: 4222,
+      ethRpcUrl: undefined,
+      privateKey: undefined,
+      addressBookPath: undefined,
+      adminToken: undefined,
+      logLevel: "info",
+      confirmations: 1,
+      collateral: undefined,
+    });
+    expect(DEFAULTS.port).toBe(3000);
+  });
+
+  test("an empty environment variable counts as unset", () => {
+    const config = loadConfig("start", {}, { PORT: "", ETH_RPC_URL: "", LOG_LEVEL: "" });
+    expect(config.port).toBe(3000);
+    expect(config.ethRpcUrl).toBeUndefined();
+    expect(config.logLevel).toBe("info");
+  });
+});
+
+describe("values", () => {
+  test("every setting is read from the environment", () => {
+    const config = loadConfig(
+      "start",
+      {},
+      {
+        PORT: "8080",
+        HOST: "0.0.0.0",
+        DATA_DIR: "/var/lib/connext",
+        DATABASE_URL: "postgres://connext:pw@db:5432/connext",
+        NATS_URL: "nats://a:4222,tls://b:4222",
+        NATS_PORT: "0",
+        ETH_RPC_URL: "wss://rpc.example/ws",
+        NODE_PRIVATE_KEY: KEY.slice(2).toUpperCase(),
+        ADDRESS_BOOK: "book.json",
+        ADMIN_TOKEN: "a-long-admin-token-123",
+        LOG_LEVEL: "debug",
+        CONFIRMATIONS: "3",
+        COLLATERAL: JSON.stringify({
+          eth: { target: "10", reclaimThreshold: "20" },
+          [TOKEN]: { target: "1000", reclaimThreshold: "1000" },
+        }),
+      },
+    );
+    expect(config).toEqual({
+      host: "0.0.0.0",
+      port: 8080,
+      dataDir: "/var/lib/connext",
+      databaseUrl: "postgres://connext:pw@db:5432/connext",
+      natsUrl: "nats://a:4222,tls://b:4222",
+      natsPort: 0,
+      ethRpcUrl: "wss://rpc.example/ws",
+      privateKey: KEY,
+      addressBookPath: resolve("book.json"),
+      adminToken: "a-long-admin-token-123",
+      logLevel: "debug",
+      confirmations: 3,
+      collateral: {
+        "0x0000000000000000000000000000000000000000": { target: 10n, reclaimThreshold: 20n },
+        [TOKEN.toLowerCase()]: { target: 1000n, reclaimThreshold: 1000n },
+      },
+    });
+  });
+
+  test("a flag wins over its environment variable", () => {
+    const env = { PORT: "8080", HOST: "0.0.0.0", LOG_LEVEL: "debug", ETH_RPC_URL: "http://a:1" };
+    const flags = {
+      port: "9090",
+      host: "localhost",
+      "log-level": "warn",
+      "eth-rpc-url": "http://b:2",
+    };
+    const config = loadConfig("dev", flags, env);
+    expect([config.port, config.host, config.logLevel, config.ethRpcUrl]).toEqual([
+      9090,
+      "localhost",
+      "warn",
+      "http://b:2",
+    ]);
+  });
+
+  test("a mnemonic gives its account 0's key", () => {
+    const config = loadConfig(
+      "deploy",
+      {},
+      { NODE_MNEMONIC: `  ${DEV_MNEMONIC.replaceAll(" ", "\n ")} ` },
+    );
+    expect(config.privateKey).toBe(devAccount(0).privateKey);
+  });
+
+  test("settings another command reads are not looked at", () => {
+    const config = loadConfig(
+      "migrate",
+      {},
+      { PORT: "not a port", ETH_RPC_URL: "foo", DATA_DIR: "x" },
+    );
+    expect(config.port).toBe(3000);
+    expect(config.ethRpcUrl).toBeUndefined();
+    expect(config.dataDir).toBe(resolve("x"));
+  });
+});
+
+describe("the node's key", () => {
+  test("a key and a mnemonic together are refused", () => {
+    const error = configError(() =>
+      loadConfig("start", {}, { NODE_PRIVATE_KEY: KEY, NODE_MNEMONIC: DEV_MNEMONIC }),
+    );
+    expect(error.code).toBe("CONFLICTING_SETTINGS");
+    expect(error.message).toBe(
+      "NODE_PRIVATE_KEY, NODE_MNEMONIC: give the node's key one way, not both",
+    );
+  });
+
+  test("as flags too", () => {
+    const flags = { "private-key": KEY, mnemonic: DEV_MNEMONIC };
+    const error = configError(() => loadConfig("start", flags, {}));
+    expect(error.message).toBe("--private-key, --mnemonic: give the node's key one way, not both");
+  });
+
+  test("a key flag overrides a mnemonic in the environment, and the other way round", () => {
+    expect(
+      loadConfig("start", { "private-key": KEY }, { NODE_MNEMONIC: DEV_MNEMONIC }).privateKey,
+    ).toBe(KEY);
+    const fromMnemonic = loadConfig("start", { mnemonic: DEV_MNEMONIC }, { NODE_PRIVATE_KEY: KEY });
+    expect(fromMnemonic.privateKey).toBe(devAccount(0).privateKey);
+  });
+});
+
+describe("a wrong setting is one line naming it", () => {
+  const cases: [env: string, value: string, message: string][] = [
+    ["PORT", "http", 'PORT: must be a port number from 0 to 65535, got "http"'],
+    ["PORT", "65536", 'PORT: must be a port number from 0 to 65535, got "65536"'],
+    ["HOST", "http://x", 'HOST: must be a host name or IP address, got "http://x"'],
+    [
+      "DATABASE_URL",
+      "mysql://u:secret@h/db",
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL, got "mysql://u:***@h/db"',
+    ],
+    [
+      "NATS_URL",
+      "nats://a:4222,http://b",
+      'NATS_URL: must be nats:// or tls:// URLs, comma-separated, got "nats://a:4222,http://b"',
+    ],
+    ["NATS_PORT", "-1", 'NATS_PORT: must be a port number from 0 to 65535, got "-1"'],
+    ["ETH_RPC_URL", "foo", 'ETH_RPC_URL: must be an http(s) or ws(s) URL, got "foo"'],
+    ["ETH_RPC_URL", "ftp://x", 'ETH_RPC_URL: must be an http(s) or ws(s) URL, got "ftp://x"'],
+    [
+      "NODE_PRIVATE_KEY",
+      "0x1234",
+      "NODE_PRIVATE_KEY: must be 32 bytes as 64 hex digits (value not shown)",
+    ],
+    [
+      "NODE_PRIVATE_KEY",
+      `0x${"0".repeat(64)}`,
+      "NODE_PRIVATE_KEY: is not a valid secp256k1 private key (value not shown)",
+    ],
+    [
+      "NODE_MNEMONIC",
+      "test test test",
+      "NODE_MNEMONIC: must be a valid BIP-39 mnemonic (value not shown)",
+    ],
+    [
+      "ADMIN_TOKEN",
+      "short",
+      "ADMIN_TOKEN: must be at least 16 characters, no spaces (value not shown)",
+    ],
+    [
+      "LOG_LEVEL",
+      "verbose",
+      'LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    ],
+    [
+      "CONFIRMATIONS",
+      "0",
+      'CONFIRMATIONS: must be a whole number of blocks from 1 to 1000, got "0"',
+    ],
+    [
+      "CONFIRMATIONS",
+      "1.5",
+      'CONFIRMATIONS: must be a whole number of blocks from 1 to 1000, got "1.5"',
+    ],
+    ["COLLATERAL", "{nope", 'COLLATERAL: must be JSON, got "{nope"'],
+    ["COLLATERAL", "[]", 'COLLATERAL: must be a JSON object keyed by asset, got "[]"'],
+    [
+      "COLLATERAL",
+      '{"0x12": {"target": "1", "reclaimThreshold": "2"}}',
+      'COLLATERAL: 0x12: must be an asset address (or "ETH")',
+    ],
+    [
+      "COLLATERAL",
+      '{"ETH": {"target": 1, "reclaimThreshold": "2"}}',
+      "COLLATERAL: ETH.target: must be a decimal string of wei",
+    ],
+    [
+      "COLLATERAL",
+      '{"ETH": {"target": "5", "reclaimThreshold": "2"}}',
+      "COLLATERAL: ETH: reclaimThreshold must be at least target",
+    ],
+    [
+      "COLLATERAL",
+      '{"ETH": {"target": "5"}}',
+      "COLLATERAL: ETH.reclaimThreshold: must be a decimal string of wei",
+    ],
+    [
+      "COLLATERAL",
+      '{"ETH": {"target": "5", "reclaimThreshold": "6", "x": 1}}',
+      "COLLATERAL: ETH: must be { target, reclaimThreshold }",
+    ],
+  ];
+
+  for (const [env, value, message] of cases) {
+    test(`${env}=${value}`, () => {
+      const error = configError(() => loadConfig("start", {}, { [env]: value }));
+      expect(error.message).toBe(message);
+      expect(error.message).not.toContain("\n");
+      expect(error.code).toBe("INVALID_SETTING");
+      expect(error.setting).toBe(env);
+    });
+  }
+
+  test("an empty DATA_DIR flag names the flag", () => {
+    const error = configError(() => loadConfig("migrate", { "data-dir": "" }, {}));
+    expect(error.message).toBe('--data-dir: must be a directory path, got ""');
+    expect(error.setting).toBe("DATA_DIR");
+  });
+
+  test("a secret is never echoed", () => {
+    const secret = `0x${"z".repeat(64)}`;
+    const error = configError(() => loadConfig("start", { "private-key": secret }, {}));
+    expect(error.message).toBe(
+      "--private-key: must be 32 bytes as 64 hex digits (value not shown)",
+    );
+  });
+
+  test("every setting in the table is covered above", () => {
+    const covered = new Set(cases.map(([env]) => env));
+    covered.add("DATA_DIR");
+    covered.add("ADDRESS_BOOK"); // any path is accepted; its content is checked when read
+    expect([...covered].sort()).toEqual(
+      Object.values(SETTINGS)
+        .map((spec) => spec.env)
+        .sort(),
+    );
+  });
+});
+
+describe("requireSetting", () => {
+  test("names the missing setting and its flag", () => {
+    const config = loadConfig("start", {}, {});
+    const rpc = configError(() => requireSetting(config, "ethRpcUrl", "start"));
+    expect(rpc.message).toBe('ETH_RPC_URL: "start" needs it (or --eth-rpc-url)');
+    expect(rpc.code).toBe("MISSING_SETTING");
+    const key = configError(() => requireSetting(config, "privateKey", "deploy"));
+    expect(key.message).toBe(
+      'NODE_PRIVATE_KEY or NODE_MNEMONIC: "deploy" needs the node\'s key (or --private-key / --mnemonic)',
+    );
+    const book = configError(() => requireSetting(config, "addressBookPath", "start"));
+    expect(book.message).toBe('ADDRESS_BOOK: "start" needs it (or --address-book)');
+  });
+
+  test("returns the value when it is there", () => {
+    const config = loadConfig("start", {}, { ETH_RPC_URL: "http://127.0.0.1:8545" });
+    expect(requireSetting(config, "ethRpcUrl", "start")).toBe("http://127.0.0.1:8545");
+  });
+});
+
+test("redactCredentials hides the password of every URL in a value", () => {
+  expect(redactCredentials("postgres://u:p@h/db")).toBe("postgres://u:***@h/db");
+  expect(redactCredentials("nats://a:b@x:1,nats://c:d@y:2")).toBe(
+    "nats://a:***@x:1,nats://c:***@y:2",
+  );
+  expect(redactCredentials("https://rpc.example/v3/key")).toBe("https://rpc.example/v3/key");
+});
