@@ -79,8 +79,12 @@ export async function runCli(
       return error.exitCode;
     }
     if (error instanceof Interrupted) return 130;
-    if (logger) logger.fatal({ err: summarizeError(error) }, errorLine(error));
-    else output.stderr(`${errorLine(error)}\n`);
+    if (logger) {
+      // Not under `err`: pino would re-serialize the summary as an Error.
+      logger.fatal({ error: summarizeError(error) }, errorLine(error));
+    } else {
+      output.stderr(`${errorLine(error)}\n`);
+    }
     return 1;
   }
 }

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import { type RunningNode, startNode } from "../node";
 import type { NodeSettings } from "../settings";
@@ -12,6 +13,8 @@ export async function serveNode(
   settings: NodeSettings,
   io: { logger: Logger; print(line: string): void; shutdown: Shutdown },
 ): Promise<number> {
+  // PGlite creates its own directory but not DATA_DIR above it.
+  await mkdir(settings.dataDir, { recursive: true });
   const starting = startNode(settings, io.logger);
   let node: RunningNode;
   try {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import { openDatabase } from "../../store/database";
@@ -26,6 +27,8 @@ export const migrateCommand: Command = {
       : { dataDir: pgliteDir(config.dataDir) };
     const where = config.databaseUrl ? redactCredentials(config.databaseUrl) : target.dataDir;
 
+    // PGlite creates its own directory but not the ones above it.
+    await mkdir(config.dataDir, { recursive: true });
     const last = await lastApplied(target);
     const database = await openDatabase(target);
     await database.close();
