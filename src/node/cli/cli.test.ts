@@ -272,6 +272,34 @@ describe("against anvil", () => {
     }
   });
 
+  test("start serves on a deployed address book and stops on SIGTERM", async () => {
+    const dataDir = tempDir();
+    const deployed = await cli(["deploy", "--data-dir", dataDir, "--log-level", "silent"], {
+      ETH_RPC_URL: anvil.rpcUrl,
+      NODE_PRIVATE_KEY: KEY,
+    });
+    const proc = Bun.spawn([...CLI_FROM_SOURCE, "start", "--port", "0", "--nats-port", "0"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ETH_RPC_URL: anvil.rpcUrl,
+        NODE_PRIVATE_KEY: KEY,
+        ADDRESS_BOOK: deployed.stdout.trim(),
+        DATA_DIR: join(dataDir, "not-yet-there"),
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const ready = await readFirstLine(proc.stdout);
+    if (ready === null) throw new Error(await new Response(proc.stderr).text());
+    expect(ready).toMatch(/^connext-node start: http:\/\/127\.0\.0\.1:\d+ · messaging nats:\/\//);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const messages = logLines(await new Response(proc.stderr).text()).map((line) => line.msg);
+    expect(messages).toContain("COLLATERAL is not set: the node will not collateralize channels");
+    expect(messages).toContain("stopping");
+    expect(existsSync(join(dataDir, "not-yet-there", "pglite"))).toBe(true);
+  });
+
   test("start on an RPC that does not answer fails in one line", async () => {
     const dir = tempDir();
     const deployed = await cli(["deploy", "--data-dir", dir, "--log-level", "silent"], {
