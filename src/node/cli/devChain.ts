@@ -1,4 +1,4 @@
-import { parseEther, parseUnits, type Signer, type Wallet, ZeroAddress } from "ethers";
+import { type BaseWallet, parseEther, parseUnits, type Signer, ZeroAddress } from "ethers";
 import { type AddressBook, devAccount, TestToken__factory } from "../../contracts-bindings";
 import type { CollateralPolicy } from "../settings";
 

@@ -13,6 +13,7 @@ export class Shutdown {
   private readonly stoppers: { name: string; stop: () => Promise<void> }[] = [];
   private readonly onSignal: (signal: NodeJS.Signals) => void;
   private received: NodeJS.Signals | undefined;
+  private stopped = false;
 
   constructor(private readonly logger: Logger) {
     let resolveSignal!: (signal: NodeJS.Signals) => void;
@@ -36,13 +37,18 @@ export class Shutdown {
     return this.received;
   }
 
-  /** Registers something to stop; the last registered stops first. */
+  /**
+   * Registers something to stop; the last registered stops first. Something that finished
+   * starting after everything was stopped (an interrupted setup) is stopped right away.
+   */
   add(name: string, stop: () => Promise<void>): void {
     this.stoppers.push({ name, stop });
+    if (this.stopped) void this.stopAll();
   }
 
   /** Stops everything registered, each once, logging (not throwing) a failure to stop. */
   async stopAll(): Promise<void> {
+    this.stopped = true;
     for (let entry = this.stoppers.pop(); entry; entry = this.stoppers.pop()) {
       try {
         await entry.stop();
