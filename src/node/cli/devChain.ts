@@ -53,7 +53,7 @@ export async function mintDevTokens(
 
 /** Gives a configured node key on a fresh anvil chain some ETH from dev account 0. */
 export async function fundFromDevAccount(
-  wallet: Wallet,
+  wallet: BaseWallet,
   amount = parseEther("100"),
 ): Promise<void> {
   const provider = wallet.provider;
