@@ -96,6 +96,8 @@ export class ConnextClient {
       Pick<ConnectOptions, "completionTimeoutMs" | "paymentExpirySeconds" | "channelTimeout">
     >,
     private readonly store: ClientStore,
+    /** Whether we made the store (and so close it); a caller's store stays the caller's. */
+    private readonly ownsStore: boolean,
   ) {}
 
   /** Connects to the node, signs in, and sets the channel up (or restores it) if new here. */
@@ -182,6 +184,7 @@ export class ConnextClient {
         channelTimeout: options.channelTimeout ?? DAY,
       },
       store,
+      options.store === undefined,
     );
     try {
       await client.start();
@@ -378,7 +381,7 @@ export class ConnextClient {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.allSettled([...this.background]);
     await this.nats.drain().catch(() => this.nats.close());
-    await this.store.close?.();
+    if (this.ownsStore) await this.store.close?.();
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -417,8 +420,23 @@ export class ConnextClient {
       }));
     }
     await this.channel.sync();
+    this.watchReconnects();
     this.settleReceived();
     this.janitor = setInterval(() => this.settleReceived(), 30_000);
+  }
+
+  /** After the connection comes back (the node restarted, say), whoever is behind catches up. */
+  private watchReconnects(): void {
+    const statuses = this.nats.status();
+    // Not tracked: the loop ends with the connection, which close() ends after the tracked work.
+    (async () => {
+      for await (const status of statuses) {
+        if (this.closed) break;
+        if (status.type === "reconnect") {
+          this.track(this.channel.sync().then(() => this.settleReceived()));
+        }
+      }
+    })().catch(() => {});
   }
 
   private async sendPayment(params: {

@@ -59,6 +59,7 @@ export interface ClientChannelDeps {
 
 const EMPTY: ChannelView = { state: undefined, transfers: new Map(), tree: new MerkleTree() };
 const MAX_RETRIES = 5;
+const RECENT_KEPT = 16;
 
 /**
  * The user's side of its channel with the node (DESIGN §4.4): proposes one update at a time,
@@ -68,6 +69,8 @@ const MAX_RETRIES = 5;
  */
 export class ClientChannel {
   private current: ChannelView = EMPTY;
+  /** The last few updates applied, by nonce: a reply can arrive after its update was adopted. */
+  private readonly recent = new Map<number, AppliedUpdate>();
   /** Guards every change of the view and its storage. */
   private readonly state = new Mutex();
   /** Our own proposals, one at a time. */
@@ -121,8 +124,10 @@ export class ClientChannel {
         const reply = decodeReply<{ update: ChannelUpdate }>(raw, updateResultSchema);
         if (reply.ok) {
           return this.state.run(async () => {
-            // Applied already through the node's next proposal (its previous update)?
-            if ((this.current.state?.nonce ?? 0) >= update.nonce) return undefined;
+            // Applied already, as the previous update of the node's next proposal?
+            if ((this.current.state?.nonce ?? 0) >= update.nonce) {
+              return this.appliedEarlier(update.nonce, reply.result.update);
+            }
             const applied = acceptCountersigned(view, update, reply.result.update, context);
             await this.adopt(view, applied, true);
             return applied;
@@ -249,10 +254,34 @@ export class ClientChannel {
     await this.adopt(view, applied, latest.fromIdentifier === this.deps.signer.address);
   }
 
+  /**
+   * Our update, countersigned, that reached us first through the node's next proposal. It
+   * must be the very update we hold at that nonce: anything else would be two signed states
+   * with one nonce.
+   */
+  private appliedEarlier(nonce: number, countersigned: ChannelUpdate): AppliedUpdate {
+    const applied = this.recent.get(nonce);
+    const held = applied?.state.latestUpdate;
+    if (
+      !applied ||
+      held?.aliceSignature !== countersigned.aliceSignature ||
+      held?.bobSignature !== countersigned.bobSignature
+    ) {
+      throw new ClientError(
+        "UPDATE_MISMATCH",
+        `the node countersigned an update at nonce ${nonce} that is not the one we hold`,
+      );
+    }
+    return applied;
+  }
+
   private async adopt(before: ChannelView, applied: AppliedUpdate, ours: boolean): Promise<void> {
     const next = adoptApplied(before, applied);
     await this.persist(next);
     this.current = next;
+    this.recent.set(applied.state.nonce, applied);
+    if (this.recent.size > RECENT_KEPT)
+      this.recent.delete(this.recent.keys().next().value as number);
     this.deps.applied(applied, before, ours);
   }
 

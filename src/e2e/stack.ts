@@ -6,7 +6,12 @@ import pino from "pino";
 import { type ConnectOptions, ConnextClient } from "../client";
 import { MemoryStore } from "../client/store/memory";
 import type { ClientStore } from "../client/store/types";
-import { type AddressBook, deployContracts, devAccount } from "../contracts-bindings";
+import {
+  type AddressBook,
+  deployContracts,
+  devAccount,
+  TestToken__factory,
+} from "../contracts-bindings";
 import { type Anvil, startAnvil } from "../node/chain/anvil";
 import { mintDevTokens } from "../node/chain/devFunding";
 import { type RunningNode, type StartNodeOptions, startNode } from "../node/node";
@@ -28,6 +33,9 @@ export interface Stack {
   /** A client for dev account `index` (1..9); the store is kept per index unless given. */
   client(index: number, options?: Partial<ConnectOptions>): Promise<ConnextClient>;
   wallet(index: number): Wallet;
+  /** The dev-account index of an address. */
+  indexOf(address: string): number;
+  tokenBalance(address: string): Promise<bigint>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +124,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     wallet(index) {
       return new Wallet(devAccount(index).privateKey, provider);
+    },
+    indexOf(address) {
+      for (let i = 0; i < 10; i++) {
+        if (devAccount(i).address.toLowerCase() === address.toLowerCase()) return i;
+      }
+      throw new Error(`${address} is not a dev account`);
+    },
+    tokenBalance(address) {
+      return TestToken__factory.connect(token, provider).balanceOf(address);
     },
     async stop() {
       await Promise.allSettled(clients.map((c) => c.close()));

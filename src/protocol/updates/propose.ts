@@ -1,6 +1,6 @@
 import { channelAddressFor } from "../channelAddress";
 import { ProtocolError } from "../errors";
-import type { ChannelSigner } from "../signatures";
+import { type ChannelSigner, toChecksumAddress } from "../signatures";
 import type { Address, ChannelUpdate, FullChannelState, HexString, NetworkContext } from "../types";
 import type { ChannelView, Transition, UpdateContext } from "./context";
 import { computeTransition, signAsProposer } from "./pipeline";
@@ -43,10 +43,31 @@ export async function proposeUpdate(
   signer: ChannelSigner,
   context: UpdateContext,
 ): Promise<{ update: ChannelUpdate; transition: Transition }> {
-  const unsigned = draftUpdate(view, draft, signer.address, context);
+  const unsigned = draftUpdate(view, canonicalDraft(draft), signer.address, context);
   // Fill in what the rules derive (resulting balance, merkle root, transfer id), then sign.
   const transition = computeTransition(view, unsigned, context);
   return signAsProposer(view, withClaims(unsigned, transition), transition, signer);
+}
+
+/**
+ * Addresses in the checksummed form the wire schemas produce: the responder's copy of the
+ * update is parsed, so the proposer must sign exactly what that parse gives back.
+ */
+function canonicalDraft(draft: UpdateDraft): UpdateDraft {
+  switch (draft.type) {
+    case "setup":
+      return { ...draft, counterparty: toChecksumAddress(draft.counterparty) };
+    case "deposit":
+      return { ...draft, assetId: toChecksumAddress(draft.assetId) };
+    case "create":
+      return {
+        ...draft,
+        assetId: toChecksumAddress(draft.assetId),
+        transferDefinition: toChecksumAddress(draft.transferDefinition),
+      };
+    case "resolve":
+      return draft;
+  }
 }
 
 function draftUpdate(
