@@ -60,6 +60,8 @@ export interface ConnectOptions {
   completionTimeoutMs?: number;
   /** Seconds until a payment's lock expires (default one hour). */
   paymentExpirySeconds?: number;
+  /** How long a request to the node may take before it fails (default 15 s). */
+  requestTimeoutMs?: number;
 }
 
 export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
@@ -155,7 +157,7 @@ export class ConnextClient {
       request: async (method, payload) => {
         try {
           const reply = await nats.request(subjectFor(node, wallet.address, method), payload, {
-            timeout: 30_000,
+            timeout: options.requestTimeoutMs ?? 15_000,
           });
           return reply.data;
         } catch (error) {
