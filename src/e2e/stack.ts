@@ -14,8 +14,18 @@ import {
 } from "../contracts-bindings";
 import { type Anvil, startAnvil } from "../node/chain/anvil";
 import { mintDevTokens } from "../node/chain/devFunding";
+import {
+  NATS_SERVER_BIN,
+  NATS_SERVER_MISSING,
+  startNatsServer,
+} from "../node/messaging/testing/natsServer";
 import { type RunningNode, type StartNodeOptions, startNode } from "../node/node";
 import type { NodeSettings } from "../node/settings";
+import {
+  POSTGRES_MISSING,
+  postgresAvailable,
+  startPostgres,
+} from "../node/store/testing/postgresServer";
 
 /**
  * A whole system on loopback for end-to-end tests: anvil with the contracts, a node, and
@@ -40,6 +50,8 @@ export interface Stack {
 }
 
 export interface StackOptions {
+  /** "production": a PostgreSQL and a nats-server of its own instead of PGlite and the broker. */
+  backend?: "embedded" | "production";
   databaseUrl?: string;
   natsUrl?: string;
   node?: StartNodeOptions;
@@ -48,7 +60,24 @@ export interface StackOptions {
 
 export const TOKENS = 10n ** 24n;
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+/** Whether this machine can run the production backend, and what to install if not. */
+export function productionBackendMissing(): string | undefined {
+  if (!postgresAvailable()) return POSTGRES_MISSING;
+  if (!NATS_SERVER_BIN) return NATS_SERVER_MISSING;
+  return undefined;
+}
+
+export async function startStack(requested: StackOptions = {}): Promise<Stack> {
+  const services: { stop(): Promise<void> }[] = [];
+  const options = { ...requested };
+  if (options.backend === "production") {
+    const postgres = await startPostgres();
+    services.push(postgres);
+    const nats = await startNatsServer();
+    services.push(nats);
+    options.databaseUrl = postgres.url;
+    options.natsUrl = nats.url;
+  }
   const anvil = await startAnvil();
   const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
     cacheTimeout: -1,
@@ -139,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await node.stop();
       provider.destroy();
       await anvil.stop();
+      for (const service of services) await service.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -44,17 +44,23 @@ export interface StartNodeOptions {
 
 const WEBSOCKET_PATH = "/messaging";
 
+/** A part of the node and how to stop it; parts stop in the reverse order of starting. */
+type Cleanup = [part: string, stop: () => Promise<unknown>];
+
 /** Starts the node (DESIGN §3): database, chain service, messaging, engine and HTTP API. */
 export async function startNode(
   settings: NodeSettings,
   logger: Logger,
   options: StartNodeOptions = {},
 ): Promise<RunningNode> {
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanups: Cleanup[] = [];
   const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error) => logger.warn({ err: error }, "stopping a part failed"));
+    for (const [part, cleanup] of cleanups.reverse()) {
+      const started = performance.now();
+      await cleanup().catch((error) => logger.warn({ part, err: error }, "stopping a part failed"));
+      logger.debug({ part, ms: Math.round(performance.now() - started) }, "stopped");
     }
+    cleanups.length = 0;
   };
   try {
     return await assemble(settings, logger, options, cleanups, stopAll);
@@ -68,7 +74,7 @@ async function assemble(
   settings: NodeSettings,
   logger: Logger,
   options: StartNodeOptions,
-  cleanups: (() => Promise<unknown>)[],
+  cleanups: Cleanup[],
   stopAll: () => Promise<void>,
 ): Promise<RunningNode> {
   const book = settings.addressBook;
@@ -77,14 +83,14 @@ async function assemble(
       ? { databaseUrl: settings.databaseUrl }
       : { dataDir: join(settings.dataDir, "pglite") },
   );
-  cleanups.push(() => database.close());
+  cleanups.push(["database", () => database.close()]);
   logger.info({ database: database.kind }, "database ready");
 
   const provider = new JsonRpcProvider(settings.ethRpcUrl, undefined, {
     cacheTimeout: -1,
     pollingInterval: 500,
   });
-  cleanups.push(async () => provider.destroy());
+  cleanups.push(["chain provider", async () => provider.destroy()]);
   const wallet = new Wallet(settings.privateKey, provider);
   const node = wallet.address;
   const chain = new ChainService({
@@ -105,7 +111,7 @@ async function assemble(
       authenticate: brokerAuthenticator({ auth, node }),
       serverName: `connext-node ${node}`,
     });
-    cleanups.push(() => (broker as Broker).stop());
+    cleanups.push(["broker", () => (broker as Broker).stop()]);
   }
   const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
   const connection: NatsConnection = await connect({
@@ -114,7 +120,7 @@ async function assemble(
     name: `connext-node ${node}`,
     maxReconnectAttempts: -1,
   });
-  cleanups.push(() => connection.drain().catch(() => connection.close()));
+  cleanups.push(["messaging", () => connection.drain().catch(() => connection.close())]);
 
   const store = new ChannelStore(database.db);
   const payments = new PaymentRepository(database.db);
@@ -231,13 +237,13 @@ async function assemble(
     port: settings.port,
     ...(broker ? { websocket: { path: WEBSOCKET_PATH, ...broker.websocket } } : {}),
   });
-  cleanups.push(() => http.stop());
+  cleanups.push(["http", () => http.stop()]);
   wsUrl = broker ? `${http.url.replace(/^http/, "ws")}${WEBSOCKET_PATH}` : undefined;
 
   engine.start();
-  cleanups.push(() => engine.stop());
+  cleanups.push(["engine", () => engine.stop()]);
   watcher.start();
-  cleanups.push(() => watcher.stop());
+  cleanups.push(["deposit watcher", () => watcher.stop()]);
   logger.info({ node, http: http.url, messaging: messagingUrl }, "node started");
 
   return {
