@@ -164,12 +164,22 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
       return TestToken__factory.connect(token, provider).balanceOf(address);
     },
     async stop() {
-      await Promise.allSettled(clients.map((c) => c.close()));
-      await node.stop();
+      await step("clients", () => Promise.allSettled(clients.map((c) => c.close())));
+      await step("node", () => node.stop());
       provider.destroy();
-      await anvil.stop();
-      for (const service of services) await service.stop();
+      await step("anvil", () => anvil.stop());
+      for (const service of services) await step("service", () => service.stop());
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs one step of tearing down, saying so when it is slow: a hang names itself. */
+async function step(name: string, work: () => Promise<unknown>): Promise<void> {
+  const timer = setTimeout(() => console.warn(`stack: stopping ${name} takes over 5 s`), 5_000);
+  try {
+    await work();
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -158,6 +158,7 @@ export class Engine {
       now,
       ensureCollateral: (user, asset, amount) => this.collateral.ensure(user, asset, amount),
       notify: notifyPayment,
+      track: (work) => this.track(work),
       logger,
     });
     this.withdrawals = new Withdrawals({
@@ -169,6 +170,7 @@ export class Engine {
       submit: (args) => options.chain.withdraw(args),
       notify: (user, event) =>
         this.messaging.publish(user, "event", encodeEvent({ event: "withdraw", ...event })),
+      track: (work) => this.track(work),
       logger,
     });
     this.policy = proposalPolicy({
@@ -200,7 +202,9 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     await this.messaging.stop();
-    await Promise.allSettled([...this.background]);
+    // Work in flight finishes (or fails fast: new requests to users are refused now); what
+    // it leaves undone is resumed from the database at the next start.
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
   /** Calls `listener` for every channel set up from now on. */

@@ -21,6 +21,8 @@ export interface RouterDeps {
     user: string,
     event: { paymentId: string; status: Payment["status"]; reason?: string },
   ): void;
+  /** Runs work in the background, where stopping the engine waits for it. */
+  track(work: Promise<unknown>): void;
   logger: Logger;
 }
 
@@ -253,7 +255,9 @@ export class PaymentRouter {
   }
 
   private spawn(what: string, work: () => Promise<void>): void {
-    work().catch((error) => this.deps.logger.warn({ err: error }, `${what} failed`));
+    this.deps.track(
+      work().catch((error) => this.deps.logger.warn({ err: error }, `${what} failed`)),
+    );
   }
 
   private isHashlock(transfer: FullTransferState): boolean {

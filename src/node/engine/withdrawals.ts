@@ -39,6 +39,8 @@ export interface WithdrawalDeps {
       reason?: string;
     },
   ): void;
+  /** Runs work in the background, where stopping the engine waits for it. */
+  track(work: Promise<unknown>): void;
   logger: Logger;
 }
 
@@ -164,7 +166,9 @@ export class Withdrawals {
   }
 
   private spawn(work: () => Promise<void>): void {
-    work().catch((error) => this.deps.logger.warn({ err: error }, "withdrawal step failed"));
+    this.deps.track(
+      work().catch((error) => this.deps.logger.warn({ err: error }, "withdrawal step failed")),
+    );
   }
 
   private isWithdraw(transfer: FullTransferState): boolean {

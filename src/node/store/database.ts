@@ -58,7 +58,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       db: db as unknown as StoreDb,
       kind: "postgres",
       advisoryLock: postgresAdvisoryLock(client, POOL_SIZE / 2),
-      close: () => client.end(),
+      // Queries still running get 5 s, then their connections are closed.
+      close: () => client.end({ timeout: 5 }),
     };
   }
   // Handed over explicitly so PGlite also opens inside the compiled binary (pgliteAssets.ts).
