@@ -55,6 +55,8 @@ export interface StackOptions {
   databaseUrl?: string;
   natsUrl?: string;
   node?: StartNodeOptions;
+  /** ETH's reclaim threshold (default 50 ETH): lower it to see collateral reclaimed. */
+  ethReclaimThreshold?: bigint;
   logLevel?: string;
 }
 
@@ -106,7 +108,10 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     logLevel: options.logLevel ?? "warn",
     confirmations: 1,
     collateral: {
-      [ZeroAddress]: { target: parseEther("1"), reclaimThreshold: parseEther("50") },
+      [ZeroAddress]: {
+        target: parseEther("1"),
+        reclaimThreshold: options.ethReclaimThreshold ?? parseEther("50"),
+      },
       [token.toLowerCase()]: { target: parseEther("100"), reclaimThreshold: parseEther("5000") },
     },
   };

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parseEther, ZeroAddress } from "ethers";
+import type { ConnextClient } from "../client";
+import { depositAsBob } from "../client/chain/deposit";
+import { lockHashOf, randomPreImage } from "../client/crypto";
+import { expectChannelsAgree, waitFor } from "./expectations";
+import { type Stack, startStack } from "./stack";
+
+/**
+ * The rest of a payment's and a channel's life (issue 5 §5–§6): payments that expire are
+ * cancelled and refunded, conditional transfers resolved by the application, collateral on
+ * request and reclaimed above its threshold, deposits the user never reconciled, metrics.
+ * The node runs with a 2 s expiry margin so that expiry fits in a test.
+ */
+let stack: Stack;
+let a: ConnextClient;
+let b: ConnextClient;
+const ETH = ZeroAddress;
+
+beforeAll(async () => {
+  stack = await startStack({
+    node: { expiryMarginSeconds: 2, sweepIntervalMs: 250 },
+    ethReclaimThreshold: parseEther("3"),
+  });
+  [a, b] = await Promise.all([stack.client(1), stack.client(2)]);
+  await a.deposit({ assetId: ETH, amount: parseEther("5") });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("a payment's and a channel's life", () => {
+  test("a payment the recipient never picks up is cancelled at expiry and refunded", async () => {
+    const away = await stack.client(3);
+    const recipient = away.identifier;
+    await away.close();
+    const before = a.getBalance(ETH).user;
+    const expiry = Math.floor(Date.now() / 1000) + 6;
+    const resolved = new Promise<{ cancelled: boolean }>((resolve) =>
+      a.on("transfer.resolved", resolve),
+    );
+    const payment = await a.conditionalTransfer({
+      type: "hashlock",
+      recipient,
+      assetId: ETH,
+      amount: parseEther("0.3"),
+      lockHash: lockHashOf(randomPreImage()),
+      expiry,
+    });
+    expect(payment.status).toBe("pending");
+    expect(a.getBalance(ETH).user).toBe(before - parseEther("0.3"));
+    expect((await resolved).cancelled).toBe(true);
+    expect(a.getBalance(ETH).user).toBe(before);
+    expect(a.getTransfers()).toEqual([]);
+    await expectChannelsAgree(stack, a);
+  }, 30_000);
+
+  test("a conditional transfer is resolved by the recipient's application", async () => {
+    const preImage = randomPreImage();
+    const received = new Promise<{ transferId: string }>((resolve) =>
+      b.on("transfer.received", resolve),
+    );
+    const before = b.getBalance(ETH).user;
+    const sent = a.conditionalTransfer({
+      type: "hashlock",
+      recipient: b.identifier,
+      assetId: ETH,
+      amount: parseEther("0.2"),
+      lockHash: lockHashOf(preImage),
+    });
+    const { transferId } = await received;
+    expect(b.getBalance(ETH).user).toBe(before);
+    await b.resolveTransfer({ transferId, preImage });
+    expect((await sent).status).toBe("completed");
+    expect(b.getBalance(ETH).user).toBe(before + parseEther("0.2"));
+    await expectChannelsAgree(stack, a);
+    await expectChannelsAgree(stack, b);
+  }, 30_000);
+
+  test("collateral on request tops the node's side up to its target", async () => {
+    const c = await stack.client(4);
+    expect(c.getBalance(ETH).node).toBe(0n);
+    await c.requestCollateral(ETH);
+    expect(c.getBalance(ETH).node).toBe(parseEther("1"));
+    await expectChannelsAgree(stack, c);
+  }, 30_000);
+
+  test("a deposit the user never reconciled is reconciled by the node's watcher", async () => {
+    const before = b.getBalance(ETH).user;
+    const confirmed = new Promise((resolve) => b.on("deposit.confirmed", resolve));
+    await depositAsBob({
+      signer: stack.wallet(2),
+      channelAddress: b.channelAddress,
+      assetId: ETH,
+      amount: parseEther("0.4"),
+    });
+    await confirmed;
+    expect(b.getBalance(ETH).user).toBe(before + parseEther("0.4"));
+    await expectChannelsAgree(stack, b);
+  }, 30_000);
+
+  test("collateral above the reclaim threshold goes back to the node on-chain", async () => {
+    // b pays a 3 ETH: the node's side of b's channel grows past its 3 ETH threshold, and
+    // the node withdraws what is above its 1 ETH target.
+    await b.deposit({ assetId: ETH, amount: parseEther("4") });
+    const nodeSide = b.getBalance(ETH).node;
+    await b.transfer({ recipient: a.identifier, assetId: ETH, amount: parseEther("3") });
+    expect(nodeSide + parseEther("3")).toBeGreaterThan(parseEther("3"));
+    await waitFor(() => b.getBalance(ETH).node === parseEther("1"), 20_000);
+    await waitFor(() => b.getTransfers().length === 0, 20_000);
+    await expectChannelsAgree(stack, b);
+    // Once the withdrawal is mined, the channel holds on-chain exactly what the two sides own
+    // off-chain, to the wei.
+    const { user, node } = b.getBalance(ETH);
+    let onChain = 0n;
+    const deadline = Date.now() + 15_000;
+    while (onChain !== user + node && Date.now() < deadline) {
+      onChain = await stack.provider.getBalance(b.channelAddress);
+      await Bun.sleep(100);
+    }
+    expect(onChain).toBe(user + node);
+  }, 60_000);
+
+  test("metrics count payments, channels and collateral", async () => {
+    const text = await (await fetch(`${stack.node.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/connext_payments\{status="completed"\} [1-9]/);
+    expect(text).toMatch(/connext_payments\{status="cancelled"\} 1/);
+    expect(text).toMatch(/connext_channels [3-9]/);
+    expect(text).toMatch(
+      /connext_update_latency_seconds_count\{type="create",role="responder"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /connext_collateral\{asset="0x0000000000000000000000000000000000000000"\}/,
+    );
+  });
+});
