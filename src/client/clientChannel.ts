@@ -6,7 +6,6 @@ import {
   type ChannelSigner,
   type ChannelUpdate,
   type ChannelView,
-  decodeRestoreMessage,
   decodeUpdateMessage,
   encodeMessage,
   isProtocolError,
@@ -32,7 +31,7 @@ import {
   syncResultSchema,
   updateResultSchema,
 } from "../protocol/messaging";
-import { restoreMessageSchema } from "../protocol/schemas";
+import { MAX_RESTORE_BYTES, restoreMessageSchema } from "../protocol/schemas";
 import type { NetworkContext } from "../protocol/types";
 import { ClientError } from "./errors";
 import { Mutex } from "./mutex";
@@ -204,13 +203,12 @@ export class ClientChannel {
       "restore",
       JSON.stringify({ protocolVersion: PROTOCOL_VERSION }),
     );
-    const reply = decodeReply<RestoreMessage>(raw, restoreMessageSchema);
+    const reply = decodeReply<RestoreMessage>(raw, restoreMessageSchema, MAX_RESTORE_BYTES);
     if (!reply.ok) {
       if (reply.error.code === "CHANNEL_NOT_SETUP") return false;
       throw new ClientError(reply.error.code, reply.error.message);
     }
-    // The schema parsed it; decoding again through the protocol's own entry point keeps one path.
-    const message = decodeRestoreMessage(encodeMessage(reply.result));
+    const message = reply.result;
     await this.state.run(async () => {
       const view = validateRestore(
         message,

@@ -3,6 +3,7 @@ import { parseEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../client";
 import { depositAsBob } from "../client/chain/deposit";
 import { lockHashOf, randomPreImage } from "../client/crypto";
+import { MemoryStore } from "../client/store/memory";
 import { expectChannelsAgree, waitFor } from "./expectations";
 import { type Stack, startStack } from "./stack";
 
@@ -120,6 +121,27 @@ describe("a payment's and a channel's life", () => {
       await Bun.sleep(100);
     }
     expect(onChain).toBe(user + node);
+  }, 60_000);
+
+  test("a restore carries a channel with a hundred active transfers (beyond 64 KiB)", async () => {
+    const away = await stack.client(5);
+    const recipient = away.identifier;
+    await away.close();
+    for (let i = 0; i < 100; i++) {
+      await a.conditionalTransfer({
+        type: "hashlock",
+        recipient,
+        assetId: ETH,
+        amount: 1000n,
+        lockHash: lockHashOf(randomPreImage()),
+      });
+    }
+    const held = a.getChannel();
+    expect(a.getTransfers().length).toBe(100);
+    await a.close();
+    a = await stack.client(1, { store: new MemoryStore() });
+    expect(a.getChannel()).toEqual(held);
+    expect(a.getTransfers().length).toBe(100);
   }, 60_000);
 
   test("metrics count payments, channels and collateral", async () => {

@@ -122,12 +122,17 @@ export function errorReply(error: ReplyError): string {
 export function decodeReply<T>(
   raw: string | Uint8Array,
   resultSchema: z.ZodType<unknown>,
+  maxBytes?: number,
 ): { ok: true; result: T } | { ok: false; error: ReplyError } {
   const schema = z.discriminatedUnion("ok", [
     z.strictObject({ protocolVersion: version, ok: z.literal(true), result: resultSchema }),
     z.strictObject({ protocolVersion: version, ok: z.literal(false), error: replyErrorSchema }),
   ]);
-  const reply = decodeMessage<{ ok: boolean; result?: T; error?: ReplyError }>(schema, raw);
+  const reply = decodeMessage<{ ok: boolean; result?: T; error?: ReplyError }>(
+    schema,
+    raw,
+    maxBytes,
+  );
   return reply.ok
     ? { ok: true, result: reply.result as T }
     : { ok: false, error: reply.error as ReplyError };

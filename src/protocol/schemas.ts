@@ -13,6 +13,11 @@ import { UPDATE_TYPES } from "./types";
 export const PROTOCOL_VERSION = "1";
 /** Largest message accepted, in bytes of UTF-8 JSON. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest restore accepted: a channel's state with every active transfer (about 1 KiB each),
+ * within NATS's default 1 MiB payload.
+ */
+export const MAX_RESTORE_BYTES = 1024 * 1024 - 1024;
 
 const UINT256_MAX = 2n ** 256n - 1n;
 const MAX_HEX_BYTES = 16 * 1024;
@@ -163,13 +168,14 @@ export function encodeMessage(message: UpdateMessage | RestoreMessage): string {
  * Parses a raw message against `schema`: size first, then JSON, then shape. Every failure is
  * a ProtocolError naming what was wrong.
  */
-export function decodeMessage<T>(schema: z.ZodType<unknown>, raw: string | Uint8Array): T {
-  const size = byteLength(raw);
-  if (size > MAX_MESSAGE_BYTES) {
-    throw new ProtocolError(
-      "MESSAGE_TOO_LARGE",
-      `expected at most ${MAX_MESSAGE_BYTES} bytes, got ${size}`,
-    );
+export function decodeMessage<T>(
+  schema: z.ZodType<unknown>,
+  raw: string | Uint8Array,
+  maxBytes: number = MAX_MESSAGE_BYTES,
+): T {
+  const size = byteLength(raw, maxBytes);
+  if (size > maxBytes) {
+    throw new ProtocolError("MESSAGE_TOO_LARGE", `expected at most ${maxBytes} bytes, got ${size}`);
   }
   let json: unknown;
   try {
@@ -204,11 +210,14 @@ export function decodeMessage<T>(schema: z.ZodType<unknown>, raw: string | Uint8
 export const decodeUpdateMessage = (raw: string | Uint8Array) =>
   decodeMessage<UpdateMessage>(updateMessageSchema, raw);
 export const decodeRestoreMessage = (raw: string | Uint8Array) =>
-  decodeMessage<RestoreMessage>(restoreMessageSchema, raw);
+  decodeMessage<RestoreMessage>(restoreMessageSchema, raw, MAX_RESTORE_BYTES);
 
-/** UTF-8 size without encoding short strings (a UTF-16 unit is at most 3 UTF-8 bytes). */
-function byteLength(raw: string | Uint8Array): number {
+/**
+ * UTF-8 size, or a lower bound when that is surely within `limit` (a UTF-16 unit is at most
+ * 3 UTF-8 bytes), so short strings are not encoded just to be measured.
+ */
+function byteLength(raw: string | Uint8Array, limit: number): number {
   if (typeof raw !== "string") return raw.byteLength;
-  if (raw.length * 3 <= MAX_MESSAGE_BYTES) return raw.length;
+  if (raw.length * 3 <= limit) return raw.length;
   return new TextEncoder().encode(raw).byteLength;
 }
