@@ -52,7 +52,7 @@ export interface EngineChain {
     };
     aliceSignature: string;
     bobSignature: string;
-  }): Promise<{ transactionHash?: string }>;
+  }): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
 }
 
 export interface EngineOptions {
@@ -168,6 +168,7 @@ export class Engine {
       channels: this.channels,
       policies: options.collateral,
       submit: (args) => options.chain.withdraw(args),
+      resolvedSince: (since) => options.store.resolvedTransfers(options.withdrawAddress, since),
       notify: (user, event) =>
         this.messaging.publish(user, "event", encodeEvent({ event: "withdraw", ...event })),
       track: (work) => this.track(work),
@@ -197,6 +198,7 @@ export class Engine {
       this.track(this.router.sweepExpired());
     }, this.sweepIntervalMs);
     this.track(this.router.resume());
+    this.track(this.withdrawals.resume());
   }
 
   async stop(): Promise<void> {

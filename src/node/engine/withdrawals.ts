@@ -29,7 +29,9 @@ export interface WithdrawalDeps {
     };
     aliceSignature: string;
     bobSignature: string;
-  }): Promise<{ transactionHash?: string }>;
+  }): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+  /** Resolved withdrawals since a time, to send what a stop interrupted. */
+  resolvedSince(since: Date): Promise<FullTransferState[]>;
   notify(
     user: string,
     event: {
@@ -63,8 +65,19 @@ export class Withdrawals {
     } else if (update.type === "resolve" && transfer.transferResolver) {
       const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver);
       if (responderSignature !== "0x") this.spawn(() => this.execute(user, transfer));
-    } else if (update.type === "resolve" || update.type === "deposit") {
-      return;
+    }
+  }
+
+  /**
+   * Sends the withdrawals resolved in the last `days` that may not have reached the chain (the
+   * node stopped in between). Sending is idempotent: executed commitments are skipped.
+   */
+  async resume(days = 7): Promise<void> {
+    const since = new Date(Date.now() - days * 86_400_000);
+    for (const transfer of await this.deps.resolvedSince(since)) {
+      const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
+      if (responderSignature === "0x") continue;
+      await this.execute(this.userOf(transfer), transfer);
     }
   }
 
@@ -129,7 +142,7 @@ export class Withdrawals {
     if (!target) return;
     const nodeInitiated = this.isNode(transfer.initiator);
     try {
-      const { transactionHash } = await this.deps.submit({
+      const { transactionHash, alreadyExecuted } = await this.deps.submit({
         alice: this.deps.signer.address,
         bob: user,
         commitment: {
@@ -142,6 +155,7 @@ export class Withdrawals {
         aliceSignature: nodeInitiated ? state.initiatorSignature : responderSignature,
         bobSignature: nodeInitiated ? responderSignature : state.initiatorSignature,
       });
+      if (alreadyExecuted) return;
       this.deps.logger.info(
         { channel: transfer.channelAddress, transferId: transfer.transferId, transactionHash },
         "withdrawal executed",

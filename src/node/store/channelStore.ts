@@ -1,4 +1,4 @@
-import { and, asc, eq, gte } from "drizzle-orm";
+import { and, asc, eq, gte, sql } from "drizzle-orm";
 import {
   type AppliedUpdate,
   type ChannelUpdate,
@@ -141,6 +141,22 @@ export class ChannelStore {
       .from(channels)
       .where(eq(channels.address, channelAddress));
     return row?.nonce ?? 0;
+  }
+
+  /** Resolved transfers of one definition, resolved at or after `since`, oldest first. */
+  async resolvedTransfers(definition: string, since: Date): Promise<FullTransferState[]> {
+    const rows = await this.db
+      .select({ state: transfers.state })
+      .from(transfers)
+      .where(
+        and(
+          sql`lower(${transfers.transferDefinition}) = ${definition.toLowerCase()}`,
+          eq(transfers.status, "resolved"),
+          gte(transfers.resolvedAt, since),
+        ),
+      )
+      .orderBy(asc(transfers.resolvedAt));
+    return rows.map((r) => fromJson<FullTransferState>(transferStateSchema, r.state, "transfer"));
   }
 
   /** One transfer, active or resolved. */
