@@ -295,7 +295,7 @@ describe("against anvil", () => {
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const messages = logLines(await new Response(proc.stderr).text()).map((line) => line.msg);
-    expect(messages).toContain("COLLATERAL is not set: the node will not collateralize channels");
+    expect(messages).toContain("COLLATERAL is not set: native coin only, collateral just in time");
     expect(messages).toContain("stopping");
     expect(existsSync(join(dataDir, "not-yet-there", "pglite"))).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { Wallet } from "ethers";
+import { MaxUint256, Wallet, ZeroAddress } from "ethers";
 import { readAddressBookFile } from "../addressBookFile";
 import { checkAddressBook, connectChain } from "../chain";
 import type { Command } from "../command";
@@ -6,13 +6,17 @@ import { requireSetting, toNodeSettings } from "../config";
 import { serveNode } from "../serve";
 import { Shutdown, unlessSignalled } from "../shutdown";
 
+/** Without COLLATERAL: the native coin, topped up by exactly what each payment needs. */
+const NATIVE_ONLY = { [ZeroAddress]: { target: 0n, reclaimThreshold: MaxUint256 } };
+
 export const startCommand: Command = {
   name: "start",
   summary: "run the node against a real chain (ETH_RPC_URL, a key and ADDRESS_BOOK)",
   details: [
     "Checks that ETH_RPC_URL answers on the address book's chain and that its contracts are",
     "there, migrates the database, then serves until SIGINT or SIGTERM. Without COLLATERAL the",
-    "node collateralizes no channel, so payments to a user need that user's own deposits.",
+    "node carries the chain's native coin only, depositing into a payee's channel just what a",
+    "payment needs and never reclaiming it.",
   ],
   options: {},
   async run({ config, logger, print }) {
@@ -31,8 +35,9 @@ export const startCommand: Command = {
           } finally {
             await chain.close();
           }
-          if (!config.collateral)
-            logger.warn("COLLATERAL is not set: the node will not collateralize channels");
+          if (!config.collateral) {
+            logger.warn("COLLATERAL is not set: native coin only, collateral just in time");
+          }
           logger.info(
             { identifier: new Wallet(privateKey).address, chainId: addressBook.chainId },
             "starting",
@@ -41,7 +46,7 @@ export const startCommand: Command = {
             ethRpcUrl,
             privateKey,
             addressBook,
-            collateral: config.collateral ?? {},
+            collateral: config.collateral ?? NATIVE_ONLY,
           });
         })(),
       );

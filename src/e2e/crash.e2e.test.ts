@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { parseEther, ZeroAddress } from "ethers";
+import type { ConnextClient } from "../client";
+import { NodeApi } from "../client/nodeApi";
+import { CLI_FROM_SOURCE, cliEnv, readFirstLine } from "../node/cli/testing";
+import { expectChannelsAgree, waitFor } from "./expectations";
+import { type Stack, startStack } from "./stack";
+
+/**
+ * DESIGN §6, "crash anywhere, restart, resume": the node runs as its own process
+ * (`connext-node start`), is killed with SIGKILL in the middle of a stream of payments, and
+ * is started again on the same data. Every payment ends completed or refunded, none is paid
+ * twice, and both sides of each channel agree.
+ */
+let stack: Stack;
+let a: ConnextClient;
+let b: ConnextClient;
+let nodeProcess: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+let env: Record<string, string>;
+const ETH = ZeroAddress;
+const AMOUNT = parseEther("0.001");
+
+beforeAll(async () => {
+  stack = await startStack();
+  const { port } = new URL(stack.node.httpUrl);
+  const natsPort = new URL(stack.node.messagingUrl).port;
+  // The same node, data and ports, from now on as a process of its own.
+  await stack.node.stop();
+  const bookPath = join(stack.settings.dataDir, "address-book.json");
+  await writeFile(bookPath, JSON.stringify(stack.book));
+  env = {
+    ETH_RPC_URL: stack.anvil.rpcUrl,
+    NODE_PRIVATE_KEY: stack.settings.privateKey,
+    ADDRESS_BOOK: bookPath,
+    DATA_DIR: stack.settings.dataDir,
+    PORT: port,
+    NATS_PORT: natsPort,
+    LOG_LEVEL: "warn",
+    COLLATERAL: JSON.stringify({
+      [ETH]: { target: "1000000000000000000", reclaimThreshold: "50000000000000000000" },
+    }),
+  };
+  await startNodeProcess();
+  a = await stack.client(1, { requestTimeoutMs: 5_000 });
+  b = await stack.client(2, { requestTimeoutMs: 5_000 });
+  await a.deposit({ assetId: ETH, amount: parseEther("1") });
+  await a.transfer({ recipient: b.identifier, assetId: ETH, amount: AMOUNT });
+}, 120_000);
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  nodeProcess?.kill("SIGKILL");
+  await nodeProcess?.exited;
+  // The in-process node is stopped already; stop() stops it again harmlessly.
+  await stack?.stop();
+});
+
+async function startNodeProcess(): Promise<void> {
+  nodeProcess = Bun.spawn([...CLI_FROM_SOURCE, "start"], {
+    env: cliEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const line = await readFirstLine(nodeProcess.stdout);
+  if (!line?.includes("http://")) {
+    const stderr = await new Response(nodeProcess.stderr).text();
+    throw new Error(`connext-node start did not come up: ${line}\n${stderr}`);
+  }
+}
+
+test("SIGKILL in the middle of a stream of payments: nothing lost, nothing paid twice", async () => {
+  await waitFor(() => b.getBalance(ETH).user === AMOUNT);
+  const aStart = a.getBalance(ETH).user;
+  const outcomes: string[] = [];
+  const stream = (async () => {
+    for (let i = 0; i < 40; i++) {
+      try {
+        outcomes.push(
+          (await a.transfer({ recipient: b.identifier, assetId: ETH, amount: AMOUNT })).status,
+        );
+      } catch (error) {
+        outcomes.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  })();
+  await waitFor(() => outcomes.length >= 10, 30_000);
+  nodeProcess?.kill("SIGKILL");
+  await nodeProcess?.exited;
+  await startNodeProcess();
+  await stream;
+
+  const payments = await settledPayments(stack, 1);
+  const ids = payments.map((p) => p.paymentId);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const payment of payments) expect(["completed", "cancelled"]).toContain(payment.status);
+  const completed = payments.filter((p) => p.status === "completed").length;
+  const paid = BigInt(completed - 1) * AMOUNT; // the warm-up payment was before aStart
+  await waitFor(() => a.getBalance(ETH).user === aStart - paid, 30_000);
+  await waitFor(() => b.getBalance(ETH).user === AMOUNT + paid, 30_000);
+  await waitFor(() => a.getTransfers().length === 0 && b.getTransfers().length === 0, 30_000);
+  await expectChannelsAgree(stack, a);
+  await expectChannelsAgree(stack, b);
+  expect(completed).toBeGreaterThan(20);
+}, 180_000);
+
+async function settledPayments(stack: Stack, index: number) {
+  const wallet = stack.wallet(index);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const token = await new NodeApi(stack.node.httpUrl).signIn(wallet.address, (m) =>
+      wallet.signMessage(m),
+    );
+    const response = await fetch(`${stack.node.httpUrl}/payments`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const rows = (await response.json()) as { paymentId: string; status: string }[];
+    if (rows.every((row) => row.status !== "pending") || Date.now() > deadline) return rows;
+    await Bun.sleep(250);
+  }
+}
