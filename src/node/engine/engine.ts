@@ -182,7 +182,8 @@ export class Engine {
       supportedAssets: new Set(Object.keys(options.collateral).map((a) => a.toLowerCase())),
       expiryMarginSeconds,
       now,
-      hasChannel: async (user) => (await this.channels.currentView(user)) !== undefined,
+      hasChannel: async (user) =>
+        (await options.store.latestNonce(this.channels.channelFor(user))) > 0,
       paymentExists: (paymentId) => options.payments.exists(paymentId),
     });
     this.sweepIntervalMs = options.sweepIntervalMs ?? 5_000;

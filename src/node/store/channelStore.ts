@@ -104,15 +104,26 @@ export class ChannelStore {
     });
   }
 
-  /** The channel as the protocol needs it, checked: the stored transfers must give its root. */
+  /**
+   * The channel as the protocol needs it, checked: the stored transfers must give its root.
+   * State and transfers are read in one snapshot, so a writer in between (another process,
+   * or a reader without the channel's lock) cannot tear them apart.
+   */
   async loadChannelView(channelAddress: string): Promise<ChannelView | undefined> {
-    const [row] = await this.db
-      .select({ latestState: channels.latestState })
-      .from(channels)
-      .where(eq(channels.address, channelAddress));
-    if (!row) return undefined;
+    const read = await this.db.transaction(
+      async (tx) => {
+        const [row] = await tx
+          .select({ latestState: channels.latestState })
+          .from(channels)
+          .where(eq(channels.address, channelAddress));
+        if (!row) return undefined;
+        return { row, active: await activeTransfersOf(tx, channelAddress) };
+      },
+      { isolationLevel: "repeatable read", accessMode: "read only" },
+    );
+    if (!read) return undefined;
+    const { row, active } = read;
     const state = fromJson<FullChannelState>(channelStateSchema, row.latestState, "channel state");
-    const active = await this.activeTransfers(channelAddress);
     const tree = new MerkleTree(active.map((transfer) => transferStateHash(transfer)));
     if (tree.root() !== state.merkleRoot) {
       throw new StoreError(
@@ -126,12 +137,7 @@ export class ChannelStore {
 
   /** Active transfers in merkle-tree order. */
   async activeTransfers(channelAddress: string): Promise<FullTransferState[]> {
-    const rows = await this.db
-      .select({ state: transfers.state })
-      .from(transfers)
-      .where(and(eq(transfers.channelAddress, channelAddress), eq(transfers.status, "active")))
-      .orderBy(asc(transfers.position));
-    return rows.map((r) => fromJson<FullTransferState>(transferStateSchema, r.state, "transfer"));
+    return activeTransfersOf(this.db, channelAddress);
   }
 
   /** The stored nonce of a channel (0 when unknown): a cheap check that a cached view is current. */
@@ -228,6 +234,18 @@ function violates(error: unknown, constraint: string): boolean {
     if (fields.code === "23505" && name === constraint) return true;
   }
   return false;
+}
+
+async function activeTransfersOf(
+  executor: StoreDb | Tx,
+  channelAddress: string,
+): Promise<FullTransferState[]> {
+  const rows = await executor
+    .select({ state: transfers.state })
+    .from(transfers)
+    .where(and(eq(transfers.channelAddress, channelAddress), eq(transfers.status, "active")))
+    .orderBy(asc(transfers.position));
+  return rows.map((r) => fromJson<FullTransferState>(transferStateSchema, r.state, "transfer"));
 }
 
 /** A transaction of the store's database. */
