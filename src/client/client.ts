@@ -456,13 +456,10 @@ export class ConnextClient {
     const paymentId = params.paymentId ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     const expiry =
       params.expiry ?? Math.floor(Date.now() / 1000) + this.options.paymentExpirySeconds;
-    const outcome = this.payments.wait(
-      paymentId,
-      this.options.completionTimeoutMs + 60_000,
-      () => ({
-        status: "pending",
-      }),
-    );
+    // The payee's answer, or "pending" when it does not come in time (the payee is away).
+    const outcome = this.payments.wait(paymentId, this.options.completionTimeoutMs, () => ({
+      status: "pending",
+    }));
     const applied = await this.channel.propose((view) => {
       const state = this.requireState(view);
       return {
@@ -486,10 +483,7 @@ export class ConnextClient {
       };
     });
     const transferId = applied?.transfer?.transferId as string;
-    const timer = new Promise<{ status: PaymentStatus }>((resolve) =>
-      setTimeout(() => resolve({ status: "pending" }), this.options.completionTimeoutMs),
-    );
-    const { status } = await Promise.race([outcome, timer]);
+    const { status } = await outcome;
     return { paymentId, transferId, status };
   }
 

@@ -10,7 +10,10 @@ export interface MessagingOptions {
   name: string;
 }
 
-const IN_BROWSER = typeof (globalThis as { document?: unknown }).document !== "undefined";
+/** Browsers, web and service workers: anywhere that is not Node or Bun has no TCP sockets. */
+const HAS_SOCKETS =
+  typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node ===
+  "string";
 
 /**
  * Connects with the official NATS clients: the TCP transport where there are sockets, the
@@ -25,7 +28,7 @@ export async function connectMessaging(options: MessagingOptions): Promise<NatsC
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
   };
-  const useWebSocket = /^wss?:/.test(options.url) || IN_BROWSER;
+  const useWebSocket = /^wss?:/.test(options.url) || !HAS_SOCKETS;
   if (useWebSocket) {
     const url = /^wss?:/.test(options.url) ? options.url : options.wsUrl;
     if (!url) throw new Error("the node offers no WebSocket messaging URL for browsers");
