@@ -103,11 +103,27 @@ export function publicKeyToAddress(uncompressed: Uint8Array): Address {
   return toChecksumAddress(bytesToHex(keccak256(uncompressed.subarray(1)).subarray(12)));
 }
 
+/**
+ * Checksums computed so far, by lowercase address: a node sees the same few thousand
+ * addresses in every message, and each checksum is a keccak. Bounded; cleared when full.
+ */
+const CHECKSUMS = new Map<string, Address>();
+const MAX_CHECKSUMS = 100_000;
+
 /** EIP-55 checksum of a 0x address in any case. */
 export function toChecksumAddress(address: string): Address {
   if (!isHex(address, 20))
     throw new ProtocolError("INVALID_ADDRESS", `"${address}" is not an address`);
   const lower = address.slice(2).toLowerCase();
+  const known = CHECKSUMS.get(lower);
+  if (known !== undefined) return known;
+  const checksummed = checksum(lower);
+  if (CHECKSUMS.size >= MAX_CHECKSUMS) CHECKSUMS.clear();
+  CHECKSUMS.set(lower, checksummed);
+  return checksummed;
+}
+
+function checksum(lower: string): Address {
   const hash = keccak256(new TextEncoder().encode(lower));
   let out = "0x";
   for (let i = 0; i < 40; i++) {

@@ -44,7 +44,7 @@ export class ChannelStore {
       await this.write(applied, alongside);
     } catch (error) {
       // A first update (no row to lock yet) raced by another writer loses on the history key.
-      if (violates(error, HISTORY_KEY)) {
+      if (violates(error, HISTORY_KEY) || violates(error, CHANNEL_KEY)) {
         throw new StoreError(
           "NONCE_NOT_SEQUENTIAL",
           `nonce ${update.nonce} of ${state.channelAddress} is already stored`,
@@ -62,19 +62,11 @@ export class ChannelStore {
     const { state, transfer } = applied;
     const update = state.latestUpdate;
     await this.db.transaction(async (tx) => {
-      // FOR UPDATE: two writers of one channel (two node processes) queue here, so the nonce
-      // check below sees the other's commit.
-      const [current] = await tx
-        .select({ nonce: channels.latestNonce })
-        .from(channels)
-        .where(eq(channels.address, state.channelAddress))
-        .for("update");
-      const expected = (current?.nonce ?? 0) + 1;
-      if (state.nonce !== expected || update.nonce !== state.nonce) {
+      if (update.nonce !== state.nonce) {
         throw new StoreError(
           "NONCE_NOT_SEQUENTIAL",
-          `expected nonce ${expected} for ${state.channelAddress}, got ${state.nonce}`,
-          { expected, got: state.nonce },
+          `the update has nonce ${update.nonce}, its state ${state.nonce}`,
+          { got: state.nonce },
         );
       }
       const row = {
@@ -85,10 +77,35 @@ export class ChannelStore {
         latestState: toJson(state),
         updatedAt: new Date(),
       };
-      await tx
-        .insert(channels)
-        .values({ address: state.channelAddress, ...row })
-        .onConflictDoUpdate({ target: channels.address, set: row });
+      if (state.nonce === 1) {
+        // A second first writer loses on the primary key.
+        await tx.insert(channels).values({ address: state.channelAddress, ...row });
+      } else {
+        // Only on top of the previous nonce: the row lock queues a second writer (another
+        // node process), which then finds the nonce moved and writes nothing.
+        const moved = await tx
+          .update(channels)
+          .set(row)
+          .where(
+            and(
+              eq(channels.address, state.channelAddress),
+              eq(channels.latestNonce, state.nonce - 1),
+            ),
+          )
+          .returning({ address: channels.address });
+        if (moved.length === 0) {
+          const [current] = await tx
+            .select({ nonce: channels.latestNonce })
+            .from(channels)
+            .where(eq(channels.address, state.channelAddress));
+          const expected = (current?.nonce ?? 0) + 1;
+          throw new StoreError(
+            "NONCE_NOT_SEQUENTIAL",
+            `expected nonce ${expected} for ${state.channelAddress}, got ${state.nonce}`,
+            { expected, got: state.nonce },
+          );
+        }
+      }
       await tx.insert(channelUpdates).values({
         channelAddress: state.channelAddress,
         nonce: update.nonce,
@@ -224,6 +241,7 @@ export class ChannelStore {
 }
 
 const HISTORY_KEY = "channel_updates_channel_address_nonce_pk";
+const CHANNEL_KEY = "channels_pkey";
 
 /** Whether `error` (or its cause, as drizzle wraps driver errors) breaks `constraint`. */
 function violates(error: unknown, constraint: string): boolean {
