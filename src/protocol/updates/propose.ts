@@ -55,8 +55,19 @@ export async function proposeUpdate(
  */
 function canonicalDraft(draft: UpdateDraft): UpdateDraft {
   switch (draft.type) {
-    case "setup":
-      return { ...draft, counterparty: toChecksumAddress(draft.counterparty) };
+    case "setup": {
+      const network = draft.networkContext;
+      return {
+        ...draft,
+        counterparty: toChecksumAddress(draft.counterparty),
+        networkContext: {
+          chainId: network.chainId,
+          channelFactoryAddress: toChecksumAddress(network.channelFactoryAddress),
+          channelMastercopyAddress: toChecksumAddress(network.channelMastercopyAddress),
+          transferRegistryAddress: toChecksumAddress(network.transferRegistryAddress),
+        },
+      };
+    }
     case "deposit":
       return { ...draft, assetId: toChecksumAddress(draft.assetId) };
     case "create":
