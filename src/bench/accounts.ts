@@ -1,7 +1,7 @@
 import { type Provider, Wallet } from "ethers";
 import { ConnextClient } from "../client";
 import { devAccount } from "../contracts-bindings";
-import type { Stack } from "../e2e/stack";
+import { COMPLETION_TIMEOUT_MS } from "./driver";
 
 /** A user of the benchmark: its key, and where it came from (a dev index, or fresh). */
 export interface BenchAccount {
@@ -42,12 +42,15 @@ export async function freshAccounts(
   return accounts;
 }
 
-/** A client for any key on the stack's node (`stack.client` only takes dev indexes). */
-export function connectAccount(stack: Stack, account: BenchAccount): Promise<ConnextClient> {
+/** A client for any key on a node (`stack.client` only takes dev indexes). */
+export function connectAccount(
+  urls: { nodeUrl: string; ethRpcUrl: string },
+  account: BenchAccount,
+): Promise<ConnextClient> {
   return ConnextClient.connect({
     signer: account.privateKey,
-    nodeUrl: stack.node.httpUrl,
-    ethRpcUrl: stack.anvil.rpcUrl,
-    completionTimeoutMs: 5_000,
+    nodeUrl: urls.nodeUrl,
+    ethRpcUrl: urls.ethRpcUrl,
+    completionTimeoutMs: COMPLETION_TIMEOUT_MS,
   });
 }

@@ -10,12 +10,16 @@
 // Before timing, each pair makes one payment (the first payment to a payee brings it the
 // node's collateral, on-chain), then all pairs pay for BENCH_WARMUP_SECONDS untimed.
 //
+// The node runs in this process (src/e2e/stack.ts: anvil, the contracts, the node); all the
+// clients run in ONE separate process, clientDriver.ts, spawned here and driven over IPC
+// (driver.ts), so their signing and encryption does not compete with the node's event loop.
+// The driver times each `transfer` and reports latencies and failures; this process tabulates.
+//
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
 // BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error").
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { formatEther, parseEther, ZeroAddress } from "ethers";
-import type { ConnextClient } from "../client";
+import { formatEther, parseEther } from "ethers";
 import { type Stack, startStack } from "../e2e/stack";
 import { NATS_SERVER_BIN, startNatsServer } from "../node/messaging/testing/natsServer";
 import {
@@ -23,8 +27,9 @@ import {
   postgresAvailable,
   startPostgres,
 } from "../node/store/testing/postgresServer";
-import { type BenchAccount, connectAccount, devAccounts, freshAccounts } from "./accounts";
-import { failureCount, formatTable, type RunSummary, SUMMARY_HEADER, summaryRow } from "./stats";
+import { type BenchAccount, devAccounts, freshAccounts } from "./accounts";
+import { AMOUNT, ClientDriver, COMPLETION_TIMEOUT_MS } from "./driver";
+import { failureCount, formatTable, SUMMARY_HEADER, summaryRow } from "./stats";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** An untimed round on all pairs before the first run, so the first row is not the JIT's. */
@@ -33,11 +38,6 @@ const PAIR_COUNTS = (process.env.BENCH_PAIRS ?? "1,4,16").split(",").map(Number)
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "error";
 const MAX_PAIRS = Math.max(...PAIR_COUNTS);
 
-const ETH = ZeroAddress;
-/** Small against the node's 1 ETH collateral target, so top-ups mid-run are rare. */
-const AMOUNT = parseEther("0.0001");
-/** Each payer's channel deposit: 20,000 payments. */
-const DEPOSIT = parseEther("2");
 /** Gas and deposit money for each fresh account. */
 const FRESH_FUNDING = parseEther("10");
 /** The dev account that funds the fresh ones. */
@@ -115,11 +115,13 @@ async function cleanUp(): Promise<void> {
   }
 }
 
+/** Set on Ctrl-C: stopping everything, then exiting; the benchmark goes no further. */
+let interrupted: Promise<never> | undefined;
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, async () => {
+  process.once(signal, () => {
     console.error(`\n${signal}: stopping…`);
-    await cleanUp();
-    process.exit(130);
+    interrupted ??= cleanUp().then(() => process.exit(130));
   });
 }
 
@@ -127,45 +129,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 /* the benchmark                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-interface Pair {
-  payer: ConnextClient;
-  payee: ConnextClient;
-}
-
 function progress(message: string): void {
   console.log(`  · ${message}`);
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await Bun.sleep(20);
-  }
-  return true;
-}
-
-function describeError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? code : (error as Error).message?.slice(0, 80) || "error";
-}
-
-async function pay(pair: Pair): Promise<string> {
-  try {
-    const result = await pair.payer.transfer({
-      recipient: pair.payee.identifier,
-      assetId: ETH,
-      amount: AMOUNT,
-    });
-    return result.status;
-  } catch (error) {
-    return describeError(error);
-  }
-}
-
-/** Clients, payer deposits and one warm-up payment per pair (it brings the payee collateral). */
-async function preparePairs(stack: Stack): Promise<Pair[]> {
-  const started = performance.now();
+/** The client-driver subprocess with 2×MAX_PAIRS clients connected, deposited and warmed. */
+async function prepareDriver(stack: Stack): Promise<ClientDriver> {
   const dev = devAccounts();
   const needed = 2 * MAX_PAIRS;
   const fresh =
@@ -175,87 +144,10 @@ async function preparePairs(stack: Stack): Promise<Pair[]> {
   const accounts: BenchAccount[] = [...dev, ...fresh].slice(0, needed);
   progress(`${fresh.length} fresh accounts funded from dev ${FUNDER}`);
 
-  const clients = await Promise.all(accounts.map((account) => connectAccount(stack, account)));
-  cleanups.push(async () => {
-    await Promise.allSettled(clients.map((client) => client.close()));
-  });
-  progress(`${clients.length} clients connected`);
-
-  const pairs: Pair[] = Array.from({ length: MAX_PAIRS }, (_, i) => ({
-    payer: clients[2 * i] as ConnextClient,
-    payee: clients[2 * i + 1] as ConnextClient,
-  }));
-  await Promise.all(pairs.map(({ payer }) => payer.deposit({ assetId: ETH, amount: DEPOSIT })));
-  progress(`${pairs.length} payers deposited ${formatEther(DEPOSIT)} ETH each`);
-
-  const warm = await Promise.all(
-    pairs.map(async (pair) => {
-      const status = await pay(pair);
-      if (status === "completed") return true;
-      // Collateral took longer than the client's 5 s: the payment completes in the background.
-      return waitUntil(() => pair.payee.getBalance(ETH).user >= AMOUNT, 60_000);
-    }),
-  );
-  const cold = warm.filter((ok) => !ok).length;
-  if (cold > 0) throw new Error(`${cold} of ${pairs.length} warm-up payments did not complete`);
-  progress(
-    `warm-up payment completed on every pair (set-up ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-  );
-  return pairs;
-}
-
-/** `pairs` pay concurrently for `seconds`; each pair one payment at a time. */
-async function run(pairs: Pair[], seconds: number): Promise<RunSummary> {
-  const summary: RunSummary = {
-    pairs: pairs.length,
-    completed: 0,
-    wallMs: 0,
-    latenciesMs: [],
-    failures: new Map(),
-  };
-  const before = pairs.map(({ payee }) => payee.getBalance(ETH).user);
-  const completedPerPair = pairs.map(() => 0);
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    pairs.map(async (pair, index) => {
-      while (performance.now() < deadline) {
-        const sent = performance.now();
-        const status = await pay(pair);
-        if (status === "completed") {
-          summary.latenciesMs.push(performance.now() - sent);
-          summary.completed++;
-          completedPerPair[index] = (completedPerPair[index] as number) + 1;
-        } else {
-          summary.failures.set(status, (summary.failures.get(status) ?? 0) + 1);
-        }
-      }
-    }),
-  );
-  summary.wallMs = performance.now() - started;
-
-  // A "completed" payment has been resolved by its payee: its money is in the payee's channel.
-  pairs.forEach(({ payee }, index) => {
-    const received = payee.getBalance(ETH).user - (before[index] as bigint);
-    const expected = BigInt(completedPerPair[index] as number) * AMOUNT;
-    if (received < expected) {
-      summary.failures.set(
-        "completed but not received",
-        (summary.failures.get("completed but not received") ?? 0) + 1,
-      );
-    }
-  });
-  // Let payments that answered "pending" finish before the next run.
-  const settled = await waitUntil(
-    () =>
-      pairs.every(
-        ({ payer, payee }) =>
-          payer.getTransfers().length === 0 && payee.getTransfers().length === 0,
-      ),
-    30_000,
-  );
-  if (!settled) progress("some transfers were still active 30 s after the run");
-  return summary;
+  const driver = await ClientDriver.start(progress);
+  cleanups.push(() => driver.stop());
+  await driver.setup(stack.node.httpUrl, stack.anvil.rpcUrl, accounts, MAX_PAIRS);
+  return driver;
 }
 
 async function benchConfiguration(configuration: Configuration): Promise<string> {
@@ -270,15 +162,16 @@ async function benchConfiguration(configuration: Configuration): Promise<string>
   cleanups.push(() => stack.stop());
   progress(`node up at ${stack.node.httpUrl}, messaging ${stack.node.messagingUrl}`);
 
-  const pairs = await preparePairs(stack);
+  const driver = await prepareDriver(stack);
   if (WARMUP_SECONDS > 0) {
-    const warmup = await run(pairs, WARMUP_SECONDS);
+    const warmup = await driver.run(MAX_PAIRS, WARMUP_SECONDS);
     progress(`untimed warm-up: ${warmup.completed} payments, ${failureCount(warmup)} failed`);
   }
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const count of PAIR_COUNTS) {
-    const summary = await run(pairs.slice(0, count), SECONDS);
+    const summary = await driver.run(count, SECONDS);
+    if (interrupted) await interrupted;
     rows.push(summaryRow(summary));
     progress(`${count} pairs: ${summary.completed} completed, ${failureCount(summary)} failed`);
     for (const [reason, times] of summary.failures) {
@@ -292,6 +185,7 @@ async function benchConfiguration(configuration: Configuration): Promise<string>
   return [
     `routed payments — ${configuration.title}, ${date}, ${cores} cores`,
     formatTable(SUMMARY_HEADER, rows),
+    `clients: 1 separate process (${2 * MAX_PAIRS} ConnextClients); the node runs in the bench process`,
     ...(notes.length > 0 ? ["failures:", ...notes] : []),
   ].join("\n");
 }
@@ -317,7 +211,7 @@ function loudNotice(lines: string[]): string {
 async function main(): Promise<number> {
   console.log(
     `routed-payment benchmark: ${SECONDS} s per run, pairs ${PAIR_COUNTS.join("/")}, ` +
-      `${formatEther(AMOUNT)} ETH per payment, completion timeout 5 s`,
+      `${formatEther(AMOUNT)} ETH per payment, completion timeout ${COMPLETION_TIMEOUT_MS / 1000} s`,
   );
   const tables: string[] = [];
   let failed = false;
@@ -332,6 +226,8 @@ async function main(): Promise<number> {
     try {
       tables.push(await benchConfiguration(configuration));
     } catch (error) {
+      // The run failed because it is being stopped (the driver's clients closed): just stop.
+      if (interrupted) await interrupted;
       failed = true;
       await cleanUp();
       const message = `${configuration.title} FAILED: ${(error as Error).stack ?? error}`;

@@ -1,0 +1,216 @@
+// The client side of `npm run bench`, in a process of its own: spawned by routing.bench.ts
+// (see driver.ts), it connects the ConnextClients, deposits, and makes the payments it is told
+// to, reporting each run's latencies and failures back over IPC. It exits when told to stop or
+// when its parent goes away (the IPC channel closes).
+import { formatEther, ZeroAddress } from "ethers";
+import type { ConnextClient } from "../client";
+import { type BenchAccount, connectAccount } from "./accounts";
+import {
+  AMOUNT,
+  COMPLETION_TIMEOUT_MS,
+  DEPOSIT,
+  type FromDriver,
+  type ToDriver,
+  toReport,
+} from "./driver";
+import type { RunSummary } from "./stats";
+
+const ETH = ZeroAddress;
+
+interface Pair {
+  payer: ConnextClient;
+  payee: ConnextClient;
+}
+
+if (!process.send) {
+  console.error("clientDriver.ts is spawned by routing.bench.ts (npm run bench), with IPC");
+  process.exit(2);
+}
+
+function send(message: FromDriver): void {
+  try {
+    process.send?.(message);
+  } catch {
+    // the parent is gone: "disconnect" stops this process
+  }
+}
+
+function progress(message: string): void {
+  send({ type: "progress", message });
+}
+
+let clients: ConnextClient[] = [];
+let pairs: Pair[] = [];
+let stopping = false;
+/** The run in progress, if any. */
+let activeRun: Promise<RunSummary> | undefined;
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    // A client that will not close must not keep the driver alive.
+    const timer = setTimeout(() => process.exit(code), 10_000);
+    // Payments in flight end first (a run stops starting new ones when `stopping`), so the
+    // node is not left forwarding to payees that have gone.
+    await Promise.race([activeRun, Bun.sleep(COMPLETION_TIMEOUT_MS + 1_000)]);
+    await Promise.allSettled(clients.map((client) => client.close()));
+    clearTimeout(timer);
+  }
+  process.exit(code);
+}
+
+// The parent drives shutdown (Ctrl-C reaches the whole process group): it sends "stop" after
+// its own SIGINT handling. Should the channel close, the parent, and the node in it, are gone:
+// nothing left to finish.
+process.on("SIGINT", () => {});
+process.on("disconnect", () => process.exit(0));
+
+process.on("message", (message: ToDriver) => {
+  const work = (async () => {
+    switch (message.type) {
+      case "setup":
+        await setup(message.nodeUrl, message.ethRpcUrl, message.accounts, message.pairs);
+        send({ type: "ready" });
+        return;
+      case "run": {
+        activeRun = run(pairs.slice(0, message.pairs), message.seconds);
+        const summary = await activeRun.finally(() => {
+          activeRun = undefined;
+        });
+        send({ type: "result", report: toReport(summary) });
+        return;
+      }
+      case "stop":
+        await stop(0);
+    }
+  })();
+  work.catch((error: unknown) => {
+    send({ type: "error", message: (error as Error).stack ?? String(error) });
+  });
+});
+
+send({ type: "started" });
+
+/* ------------------------------------------------------------------------------------------ */
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await Bun.sleep(20);
+  }
+  return true;
+}
+
+function describeError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : (error as Error).message?.slice(0, 80) || "error";
+}
+
+async function pay(pair: Pair): Promise<string> {
+  try {
+    const result = await pair.payer.transfer({
+      recipient: pair.payee.identifier,
+      assetId: ETH,
+      amount: AMOUNT,
+    });
+    return result.status;
+  } catch (error) {
+    return describeError(error);
+  }
+}
+
+/** Clients, payer deposits and one warm-up payment per pair (it brings the payee collateral). */
+async function setup(
+  nodeUrl: string,
+  ethRpcUrl: string,
+  accounts: BenchAccount[],
+  pairCount: number,
+): Promise<void> {
+  const started = performance.now();
+  const connected = await Promise.allSettled(
+    accounts
+      .slice(0, 2 * pairCount)
+      .map((account) => connectAccount({ nodeUrl, ethRpcUrl }, account)),
+  );
+  clients = connected.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const refused = connected.find((result) => result.status === "rejected");
+  if (refused) throw refused.reason;
+  progress(`${clients.length} clients connected (client-driver process ${process.pid})`);
+
+  pairs = Array.from({ length: pairCount }, (_, i) => ({
+    payer: clients[2 * i] as ConnextClient,
+    payee: clients[2 * i + 1] as ConnextClient,
+  }));
+  await Promise.all(pairs.map(({ payer }) => payer.deposit({ assetId: ETH, amount: DEPOSIT })));
+  progress(`${pairs.length} payers deposited ${formatEther(DEPOSIT)} ETH each`);
+
+  const warm = await Promise.all(
+    pairs.map(async (pair) => {
+      const status = await pay(pair);
+      if (status === "completed") return true;
+      // Collateral took longer than the client's 5 s: the payment completes in the background.
+      return waitUntil(() => pair.payee.getBalance(ETH).user >= AMOUNT, 60_000);
+    }),
+  );
+  const cold = warm.filter((ok) => !ok).length;
+  if (cold > 0) throw new Error(`${cold} of ${pairs.length} warm-up payments did not complete`);
+  progress(
+    `warm-up payment completed on every pair (set-up ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
+}
+
+/** `pairs` pay concurrently for `seconds`; each pair one payment at a time. */
+async function run(running: Pair[], seconds: number): Promise<RunSummary> {
+  const summary: RunSummary = {
+    pairs: running.length,
+    completed: 0,
+    wallMs: 0,
+    latenciesMs: [],
+    failures: new Map(),
+  };
+  const before = running.map(({ payee }) => payee.getBalance(ETH).user);
+  const completedPerPair = running.map(() => 0);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    running.map(async (pair, index) => {
+      while (performance.now() < deadline && !stopping) {
+        const sent = performance.now();
+        const status = await pay(pair);
+        if (status === "completed") {
+          summary.latenciesMs.push(performance.now() - sent);
+          summary.completed++;
+          completedPerPair[index] = (completedPerPair[index] as number) + 1;
+        } else {
+          summary.failures.set(status, (summary.failures.get(status) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  summary.wallMs = performance.now() - started;
+
+  // A "completed" payment has been resolved by its payee: its money is in the payee's channel.
+  running.forEach(({ payee }, index) => {
+    const received = payee.getBalance(ETH).user - (before[index] as bigint);
+    const expected = BigInt(completedPerPair[index] as number) * AMOUNT;
+    if (received < expected) {
+      summary.failures.set(
+        "completed but not received",
+        (summary.failures.get("completed but not received") ?? 0) + 1,
+      );
+    }
+  });
+  // Let payments that answered "pending" finish before the next run.
+  const settled = await waitUntil(
+    () =>
+      stopping ||
+      running.every(
+        ({ payer, payee }) =>
+          payer.getTransfers().length === 0 && payee.getTransfers().length === 0,
+      ),
+    30_000,
+  );
+  if (!settled) progress("some transfers were still active 30 s after the run");
+  return summary;
+}
