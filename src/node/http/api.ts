@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { requestLog } from "./requestLog";
+import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { identityRoutes } from "./routes/identities";
 import { metaRoutes } from "./routes/meta";
@@ -14,7 +15,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * The node's HTTP API: health, public config, sign-in, users' public keys, the signed-in
- * user's channel, transfers and payments, and Prometheus metrics. Every error is JSON
+ * user's channel, transfers and payments, Prometheus metrics, and the operator's admin routes
+ * (ADMIN_TOKEN; routes/admin.ts). Every error is JSON
  * `{ code, message }`.
  *
  * @example
@@ -29,7 +31,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use(
     cors({
       origin: "*",
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       maxAge: 600,
     }),
@@ -49,6 +51,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   authRoutes(app, deps);
   identityRoutes(app, deps);
   userRoutes(app, deps);
+  adminRoutes(app, deps);
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)),

@@ -46,6 +46,32 @@ export interface ApiDeps {
   health(): Promise<HealthReport>;
   metrics: { registry: Registry };
   logger: Logger;
+  /** The operator's admin API (`ADMIN_TOKEN`); absent: every /admin route is 404 ADMIN_DISABLED. */
+  admin?: AdminDeps;
+}
+
+/** A collateral policy in the asset's base units (see `CollateralPolicy` in settings.ts). */
+export interface AdminCollateralPolicy {
+  target: bigint;
+  reclaimThreshold: bigint;
+}
+
+/** What the admin routes read and change; results are sent as JSON, bigints as decimal strings. */
+export interface AdminDeps {
+  /** The bearer token admin requests must carry (compared in constant time). */
+  token: string;
+  /** Every channel the node has. */
+  channels(): Promise<unknown[]>;
+  /** Every payment, or those in one status (pending, completed, cancelled, failed). */
+  payments(status?: string): Promise<unknown[]>;
+  collateral: {
+    /** The policies in force, keyed by lowercase asset address. */
+    list(): Readonly<Record<string, AdminCollateralPolicy>>;
+    /** Adds or replaces an asset's policy (and stores it). */
+    set(assetId: string, policy: AdminCollateralPolicy): Promise<void>;
+    /** Drops an asset's stored policy (it falls back to its configured default, if any). */
+    remove(assetId: string): Promise<unknown>;
+  };
 }
 
 /** The Hono environment of the API: the signed-in user, once `requireUser` has run. */

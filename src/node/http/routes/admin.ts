@@ -1,0 +1,123 @@
+import { getAddress } from "ethers";
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import { CollateralPolicyError } from "../../engine/collateralPolicies";
+import { PAYMENT_STATUSES } from "../../store/schema";
+import { ApiError } from "../errors";
+import { addressParam, jsonBody } from "../input";
+import { adminDisabled, requireAdmin } from "../requireAdmin";
+import type { AdminCollateralPolicy, AdminDeps, ApiDeps, ApiEnv } from "../types";
+
+/** Base units as a decimal string (uint256 has at most 78 digits). */
+const amount = z
+  .string({ error: "must be a decimal string" })
+  .regex(/^\d{1,78}$/, { error: "must be a decimal string" })
+  .transform((value) => BigInt(value));
+
+const policyBody = z.strictObject({ target: amount, reclaimThreshold: amount });
+
+/** One asset's policy as the admin API shows it: checksummed asset, decimal amounts. */
+interface CollateralEntry {
+  assetId: string;
+  target: string;
+  reclaimThreshold: string;
+}
+
+/**
+ * The operator's admin API, behind `Authorization: Bearer <ADMIN_TOKEN>`: every channel, every
+ * payment (by status), and the collateral policies, changeable while the node runs. Without
+ * `deps.admin` every /admin route answers 404 ADMIN_DISABLED.
+ *
+ * - `GET /admin/channels`
+ * - `GET /admin/payments?status=pending|completed|cancelled|failed`
+ * - `GET /admin/collateral` → `[{ assetId, target, reclaimThreshold }]`
+ * - `PUT /admin/collateral/:assetId` `{ target, reclaimThreshold }` → the asset's entry
+ * - `DELETE /admin/collateral/:assetId` → `{ assetId, policy }`: the configured default the
+ *   asset falls back to, or null when the node no longer carries it
+ */
+export function adminRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "admin">): void {
+  const admin = deps.admin;
+  if (admin === undefined) {
+    // "/admin/*" matches "/admin" itself too.
+    app.use("/admin/*", adminDisabled());
+    return;
+  }
+  app.use("/admin/*", requireAdmin(admin.token));
+
+  app.get("/admin/channels", async (c) => json(c, await admin.channels()));
+
+  app.get("/admin/payments", async (c) => {
+    const statuses = c.req.queries("status") ?? [];
+    const status = statuses[0];
+    if (statuses.length > 1 || (status !== undefined && !isPaymentStatus(status))) {
+      throw new ApiError(
+        400,
+        "MALFORMED_REQUEST",
+        `status must be one of ${PAYMENT_STATUSES.join(", ")}`,
+      );
+    }
+    return json(c, await admin.payments(status));
+  });
+
+  app.get("/admin/collateral", (c) => json(c, collateralEntries(admin)));
+
+  app.put("/admin/collateral/:assetId", async (c) => {
+    const assetId = addressParam(c, "assetId");
+    const policy = await jsonBody(c, policyBody);
+    await refusalsAsBadRequest(admin.collateral.set(assetId, policy));
+    const stored = policyOf(admin, assetId) as AdminCollateralPolicy;
+    return json(c, entry(assetId, stored));
+  });
+
+  app.delete("/admin/collateral/:assetId", async (c) => {
+    const assetId = addressParam(c, "assetId");
+    await refusalsAsBadRequest(admin.collateral.remove(assetId));
+    const fallback = policyOf(admin, assetId);
+    return json(c, { assetId, policy: fallback ? amounts(fallback) : null });
+  });
+}
+
+function isPaymentStatus(value: string): boolean {
+  return (PAYMENT_STATUSES as readonly string[]).includes(value);
+}
+
+function policyOf(admin: AdminDeps, assetId: string): AdminCollateralPolicy | undefined {
+  const policies = admin.collateral.list();
+  const key = assetId.toLowerCase();
+  return Object.hasOwn(policies, key) ? policies[key] : undefined;
+}
+
+function collateralEntries(admin: AdminDeps): CollateralEntry[] {
+  return Object.entries(admin.collateral.list())
+    .map(([assetId, policy]) => entry(getAddress(assetId), policy))
+    .sort((a, b) => (a.assetId.toLowerCase() < b.assetId.toLowerCase() ? -1 : 1));
+}
+
+function entry(assetId: string, policy: AdminCollateralPolicy): CollateralEntry {
+  return { assetId, ...amounts(policy) };
+}
+
+function amounts(policy: AdminCollateralPolicy): Omit<CollateralEntry, "assetId"> {
+  return {
+    target: policy.target.toString(10),
+    reclaimThreshold: policy.reclaimThreshold.toString(10),
+  };
+}
+
+/** A policy the collateral settings refuse (e.g. reclaimThreshold below target) is the caller's fault. */
+async function refusalsAsBadRequest(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof CollateralPolicyError) throw new ApiError(400, error.code, error.message);
+    throw error;
+  }
+}
+
+/** JSON with bigints as decimal strings, as on the wire. */
+function json(c: Context, value: unknown): Response {
+  const text = JSON.stringify(value, (_key, item) =>
+    typeof item === "bigint" ? item.toString(10) : item,
+  );
+  return c.body(text, 200, { "Content-Type": "application/json" });
+}
