@@ -5,7 +5,7 @@ import { depositAsBob } from "../client/chain/deposit";
 import { lockHashOf, randomPreImage } from "../client/crypto";
 import { MemoryStore } from "../client/store/memory";
 import { expectChannelsAgree, waitFor } from "./expectations";
-import { type Stack, startStack } from "./stack";
+import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
 
 /**
  * The rest of a payment's and a channel's life (issue 5 §5–§6): payments that expire are
@@ -143,6 +143,28 @@ describe("a payment's and a channel's life", () => {
     expect(a.getChannel()).toEqual(held);
     expect(a.getTransfers().length).toBe(100);
   }, 60_000);
+
+  test("the operator changes a collateral target at runtime through the admin API", async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const put = await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
+      method: "PUT",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({
+        target: parseEther("2").toString(),
+        reclaimThreshold: parseEther("9").toString(),
+      }),
+    });
+    expect(put.status).toBe(200);
+    const d = await stack.client(6);
+    await d.requestCollateral(ETH);
+    expect(d.getBalance(ETH).node).toBe(parseEther("2"));
+    const channels = (await (
+      await fetch(`${stack.node.httpUrl}/admin/channels`, { headers: admin })
+    ).json()) as unknown[];
+    expect(channels.length).toBeGreaterThanOrEqual(5);
+    const refused = await fetch(`${stack.node.httpUrl}/admin/channels`);
+    expect(refused.status).toBe(401);
+  }, 30_000);
 
   test("metrics count payments, channels and collateral", async () => {
     const text = await (await fetch(`${stack.node.httpUrl}/metrics`)).text();

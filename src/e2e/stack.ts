@@ -61,6 +61,8 @@ export interface StackOptions {
 }
 
 export const TOKENS = 10n ** 24n;
+/** The node's ADMIN_TOKEN in every stack. */
+export const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 
 /** Whether this machine can run the production backend, and what to install if not. */
 export function productionBackendMissing(): string | undefined {
@@ -106,6 +108,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     privateKey: devAccount(0).privateKey,
     addressBook: book,
     logLevel: options.logLevel ?? "warn",
+    adminToken: ADMIN_TOKEN,
     confirmations: 1,
     collateral: {
       [ZeroAddress]: {

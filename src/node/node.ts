@@ -9,6 +9,7 @@ import { encodeWire } from "../protocol/messaging";
 import { authSecretFromPrivateKey, brokerAuthenticator, createAuth } from "./auth";
 import { ChainService } from "./chain/chainService";
 import { DepositWatcher } from "./chain/depositWatcher";
+import { CollateralPolicies } from "./engine/collateralPolicies";
 import { Engine } from "./engine/engine";
 import { createApi, type NodePublicConfig } from "./http";
 import { startHttpServer } from "./http/server";
@@ -16,9 +17,11 @@ import { type Broker, startBroker } from "./messaging/broker";
 import { createMetrics } from "./metrics";
 import type { NodeSettings } from "./settings";
 import { ChannelStore } from "./store/channelStore";
+import { CollateralSettingsRepository } from "./store/collateralSettings";
 import { openDatabase } from "./store/database";
 import { IdentityRepository } from "./store/identities";
-import { PaymentRepository } from "./store/payments";
+import { PaymentRepository, type PaymentStatus } from "./store/payments";
+import { PAYMENT_STATUSES } from "./store/schema";
 
 /** A node that is up: where to reach it, and how to stop it. */
 export interface RunningNode {
@@ -125,6 +128,11 @@ async function assemble(
   const store = new ChannelStore(database.db);
   const payments = new PaymentRepository(database.db);
   const identities = new IdentityRepository(database.db);
+  // Configured policies, overlaid by what the operator set through the admin API.
+  const collateral = await CollateralPolicies.load(
+    new CollateralSettingsRepository(database.db),
+    settings.collateral,
+  );
   const metrics = createMetrics();
   const engine = new Engine({
     signer: privateKeySigner(settings.privateKey),
@@ -140,7 +148,7 @@ async function assemble(
     payments,
     chain,
     connection,
-    collateral: settings.collateral,
+    collateral: collateral.asRecord(),
     ...(database.advisoryLock ? { crossProcessLock: database.advisoryLock } : {}),
     logger,
     observeLatency: (type, role, seconds) => metrics.updateLatency.observe({ type, role }, seconds),
@@ -150,7 +158,6 @@ async function assemble(
     ...(options.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
 
-  const assets = Object.keys(settings.collateral);
   const watcher = new DepositWatcher({
     chain,
     intervalMs: options.depositPollMs ?? 2_000,
@@ -164,7 +171,7 @@ async function assemble(
   const watchChannel = (channelAddress: string, bob: string) => {
     if (usersByChannel.has(channelAddress.toLowerCase())) return;
     usersByChannel.set(channelAddress.toLowerCase(), bob);
-    watcher.watch(channelAddress, assets);
+    watcher.watch(channelAddress, collateral.assets());
   };
   for (const channel of await store.listChannels())
     watchChannel(channel.channelAddress, channel.bob);
@@ -187,7 +194,7 @@ async function assemble(
       withdraw: book.withdraw,
       ...(book.testToken ? { testToken: book.testToken } : {}),
     },
-    supportedAssets: assets.map((asset) => getAddress(asset)),
+    supportedAssets: collateral.assets().map((asset) => getAddress(asset)),
     messagingUrl,
     ...(wsUrl ? { messagingWsUrl: wsUrl } : {}),
     protocolVersion: PROTOCOL_VERSION,
@@ -230,6 +237,27 @@ async function assemble(
     },
     metrics,
     logger,
+    ...(settings.adminToken
+      ? {
+          admin: {
+            token: settings.adminToken,
+            channels: () => store.listChannels(),
+            payments: (status) =>
+              payments.withStatus(status ? [status as PaymentStatus] : [...PAYMENT_STATUSES]),
+            collateral: {
+              list: () => collateral.asRecord(),
+              set: async (assetId, policy) => {
+                await collateral.set(assetId, policy);
+                // Channels set up before the asset was added: watch its deposits too.
+                for (const channelAddress of usersByChannel.keys()) {
+                  watcher.watch(channelAddress, [assetId]);
+                }
+              },
+              remove: (assetId) => collateral.remove(assetId),
+            },
+          },
+        }
+      : {}),
   });
   const http = startHttpServer({
     app,

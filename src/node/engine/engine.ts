@@ -179,7 +179,8 @@ export class Engine {
       network: options.network,
       hashlockAddress: options.hashlockAddress,
       withdrawAddress: options.withdrawAddress,
-      supportedAssets: new Set(Object.keys(options.collateral).map((a) => a.toLowerCase())),
+      // Live: the admin API adds and removes assets while the node runs (keys are lowercase).
+      supportedAssets: { has: (asset) => Object.hasOwn(options.collateral, asset.toLowerCase()) },
       expiryMarginSeconds,
       now,
       hasChannel: async (user) =>

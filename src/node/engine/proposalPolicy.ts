@@ -16,7 +16,7 @@ export interface ProposalPolicyOptions {
   hashlockAddress: string;
   withdrawAddress: string;
   /** Assets the node routes and collateralises (lowercase). */
-  supportedAssets: ReadonlySet<string>;
+  supportedAssets: Pick<ReadonlySet<string>, "has">;
   /** Seconds the mirror transfer's expiry stays ahead of the payer's; see `mirrorExpiry`. */
   expiryMarginSeconds: number;
   now(): number;
@@ -32,14 +32,15 @@ export interface ProposalPolicyOptions {
  */
 export function proposalPolicy(options: ProposalPolicyOptions) {
   return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
-    if (update.type === "deposit" || update.type === "create") {
-      if (!options.supportedAssets.has(update.assetId.toLowerCase())) {
-        throw new NodeError("UNSUPPORTED_ASSET", `the node does not carry ${update.assetId}`);
-      }
+    if (update.type !== "deposit" && update.type !== "create") return;
+    const details = (update as ChannelUpdate<"create">).details;
+    const definition = update.type === "create" ? details.transferDefinition.toLowerCase() : "";
+    // A withdrawal stays open for whatever the channel holds, even an asset no longer carried.
+    const leaving = definition === options.withdrawAddress.toLowerCase();
+    if (!leaving && !options.supportedAssets.has(update.assetId.toLowerCase())) {
+      throw new NodeError("UNSUPPORTED_ASSET", `the node does not carry ${update.assetId}`);
     }
     if (update.type !== "create") return;
-    const details = (update as ChannelUpdate<"create">).details;
-    const definition = details.transferDefinition.toLowerCase();
     if (definition === options.hashlockAddress.toLowerCase()) {
       await checkRoutedPayment(options, update as ChannelUpdate<"create">);
     } else if (definition === options.withdrawAddress.toLowerCase()) {
