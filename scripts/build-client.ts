@@ -1,6 +1,6 @@
 // Builds the client library into dist/client (`npm run build:client`):
 //   index.js, server.js, chunks/  ESM for Node (>= 20) and Bun; the package's dependencies
-//                                 (ethers, zod, the NATS clients, noble, eciesjs) stay imports
+//                                 (ethers, zod, the NATS clients, noble) stay imports
 //   browser.js                    one self-contained ESM file for browsers: WebSocket
 //                                 messaging only, no node: or bun: modules
 //   types/                        declarations emitted by tsc (types/client/index.d.ts, …)

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import * as eciesjs from "eciesjs";
+import { Config } from "eciesjs/config";
 import { SigningKey, Wallet } from "ethers";
 import { decryptWithPrivateKey, encryptToPublicKey, publicKeyMatchesAddress } from "./ecies";
 import { CryptoError, type CryptoErrorCode } from "./errors";
@@ -119,3 +121,26 @@ describe("publicKeyMatchesAddress", () => {
     expect(publicKeyMatchesAddress(payee.signingKey.publicKey, "0x1234")).toBe(false);
   });
 });
+
+describe("the eciesjs scheme, checked against eciesjs itself", () => {
+  test("eciesjs decrypts ours, and we decrypt eciesjs's", () => {
+    for (let i = 0; i < 20; i++) {
+      const plaintext = crypto.getRandomValues(new Uint8Array(i * 7));
+      const ours = encryptToPublicKey(payee.signingKey.publicKey, plaintext);
+      const theirs = eciesjs.decrypt(payee.privateKey.slice(2), hexToBytes(ours), new Config());
+      expect(new Uint8Array(theirs)).toEqual(plaintext);
+      const fromThem = eciesjs.encrypt(
+        payee.signingKey.publicKey.slice(2),
+        plaintext,
+        new Config(),
+      );
+      expect(
+        decryptWithPrivateKey(payee.privateKey, `0x${Buffer.from(fromThem).toString("hex")}`),
+      ).toEqual(plaintext);
+    }
+  });
+});
+
+function hexToBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
+}
