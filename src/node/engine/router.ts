@@ -36,6 +36,8 @@ const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
  */
 export class PaymentRouter {
   private readonly inFlight = new Set<string>();
+  /** Payments being forwarded or awaiting the payee, so settling them needs no lookup. */
+  private readonly routes = new Map<string, PaymentRoute>();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -69,8 +71,7 @@ export class PaymentRouter {
       const paid = !this.isCancel(transfer);
       if (this.isNode(transfer.initiator)) {
         // The payee settled our mirror: with the pre-image the payment is done.
-        const payment = await this.deps.payments.byRecipientTransfer(transfer.transferId, tx);
-        if (payment && paid) await this.deps.payments.settle(tx, payment.paymentId, "completed");
+        if (paid) await this.deps.payments.completeByRecipientTransfer(tx, transfer.transferId);
       } else if (!paid) {
         const payment = await this.deps.payments.bySenderTransfer(transfer.transferId, tx);
         if (payment) await this.deps.payments.settle(tx, payment.paymentId, "cancelled");
@@ -84,36 +85,35 @@ export class PaymentRouter {
     const transfer = applied.transfer;
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create" && this.isNode(transfer.responder)) {
-      const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
-      if (payer) this.spawn(`forward ${payer.paymentId}`, () => this.forward(payer.paymentId));
+      const route = routeOf(transfer);
+      if (route)
+        this.spawn(`forward ${route.paymentId}`, () => this.forward(route.paymentId, route));
     } else if (update.type === "resolve" && this.isNode(transfer.initiator)) {
       this.spawn(`settle payer of ${transfer.transferId}`, () => this.settlePayer(transfer));
     } else if (update.type === "resolve" && this.isNode(transfer.responder)) {
-      this.spawn("payer resolved", async () => {
-        const payment = await this.deps.payments.bySenderTransfer(transfer.transferId);
-        if (payment) {
-          const status = this.isCancel(transfer) ? "cancelled" : "completed";
-          this.deps.notify(payment.sender, { paymentId: payment.paymentId, status });
-        }
-      });
+      // A completion the payer sees in the resolve itself; a refund gets an event with a reason.
+      const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
+      if (routing && this.isCancel(transfer)) {
+        this.deps.notify(transfer.initiator, { paymentId: routing.paymentId, status: "cancelled" });
+      }
+      if (routing) this.routes.delete(routing.paymentId);
     }
   }
 
   /** Mirrors a pending payment into the payee's channel; leaves it pending if the payee is away. */
-  async forward(paymentId: string): Promise<void> {
+  async forward(paymentId: string, fresh?: PaymentRoute): Promise<void> {
     if (this.inFlight.has(paymentId)) return;
     this.inFlight.add(paymentId);
     try {
-      const payment = await this.deps.payments.get(paymentId);
-      if (payment?.status !== "pending" || payment.recipientTransferId) return;
-      const sender = await this.deps.store.getTransfer(payment.senderTransferId);
-      if (!sender?.active) return;
+      // Just stored (the payer's create): the transfer says it all. Otherwise, from the database.
+      const payment = fresh ?? (await this.loadRoute(paymentId));
+      if (!payment) return;
       const expiry = mirrorExpiry(BigInt(payment.expiry), this.deps.expiryMarginSeconds);
       if (expiry <= BigInt(this.deps.now())) {
         await this.cancelPayer(payment, "expired before the payee could be paid");
         return;
       }
-      const routing = readMeta(sender.transfer.meta, "routing", payerRoutingSchema);
+      this.routes.set(paymentId, payment);
       await this.deps.ensureCollateral(payment.recipient, payment.assetId, payment.amount);
       await this.deps.channels.propose(payment.recipient, async () => {
         // Under the payee's lock: forwarded meanwhile (another process, a retry)?
@@ -125,13 +125,13 @@ export class PaymentRouter {
           amount: payment.amount,
           transferDefinition: this.deps.hashlockAddress,
           transferInitialState: hashlock.encodeState({ lockHash: payment.lockHash, expiry }),
-          transferTimeout: sender.transfer.transferTimeout,
+          transferTimeout: payment.transferTimeout,
           meta: {
             routing: {
               paymentId,
               sender: payment.sender,
-              ...(routing?.encryptedPreImage
-                ? { encryptedPreImage: routing.encryptedPreImage }
+              ...(payment.encryptedPreImage
+                ? { encryptedPreImage: payment.encryptedPreImage }
                 : {}),
             },
           },
@@ -159,7 +159,10 @@ export class PaymentRouter {
 
   /** The payee resolved our mirror: resolve the payer's transfer the same way. */
   private async settlePayer(mirror: FullTransferState): Promise<void> {
-    const payment = await this.deps.payments.byRecipientTransfer(mirror.transferId);
+    const routing = readMeta(mirror.meta, "routing", payeeRoutingSchema);
+    const payment =
+      (routing && this.routes.get(routing.paymentId)) ??
+      (await this.deps.payments.byRecipientTransfer(mirror.transferId));
     if (!payment) return;
     if (this.isCancel(mirror)) {
       await this.cancelPayer(payment, "the payee cancelled");
@@ -169,7 +172,7 @@ export class PaymentRouter {
     await this.resolvePayer(payment, preImage);
   }
 
-  private async resolvePayer(payment: Payment, preImage: string): Promise<void> {
+  private async resolvePayer(payment: PayerSide, preImage: string): Promise<void> {
     try {
       await this.deps.channels.propose(payment.sender, (view) =>
         view.transfers.has(payment.senderTransferId)
@@ -192,7 +195,7 @@ export class PaymentRouter {
   }
 
   /** Refunds the payer: resolves its transfer with the zero pre-image. */
-  async cancelPayer(payment: Payment, reason: string): Promise<void> {
+  async cancelPayer(payment: PayerSide, reason: string): Promise<void> {
     await this.deps.channels.propose(payment.sender, (view) =>
       view.transfers.has(payment.senderTransferId)
         ? {
@@ -254,6 +257,20 @@ export class PaymentRouter {
     }
   }
 
+  /** A pending, not yet forwarded payment with its payer's transfer still active. */
+  private async loadRoute(paymentId: string): Promise<PaymentRoute | undefined> {
+    const payment = await this.deps.payments.get(paymentId);
+    if (payment?.status !== "pending" || payment.recipientTransferId) return undefined;
+    const sender = await this.deps.store.getTransfer(payment.senderTransferId);
+    if (!sender?.active) return undefined;
+    const routing = readMeta(sender.transfer.meta, "routing", payerRoutingSchema);
+    return {
+      ...payment,
+      transferTimeout: sender.transfer.transferTimeout,
+      ...(routing?.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
+    };
+  }
+
   private spawn(what: string, work: () => Promise<void>): void {
     this.deps.track(
       work().catch((error) => this.deps.logger.warn({ err: error }, `${what} failed`)),
@@ -272,6 +289,45 @@ export class PaymentRouter {
     if (!transfer.transferResolver) return false;
     return hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
   }
+}
+
+/** What refunding or settling a payer's transfer needs. */
+type PayerSide = Pick<Payment, "paymentId" | "sender" | "senderTransferId">;
+
+/** What forwarding a payment needs, all of it in the payer's transfer. */
+interface PaymentRoute
+  extends Pick<
+    Payment,
+    | "paymentId"
+    | "senderTransferId"
+    | "sender"
+    | "recipient"
+    | "assetId"
+    | "amount"
+    | "lockHash"
+    | "expiry"
+  > {
+  transferTimeout: number;
+  encryptedPreImage?: string;
+}
+
+/** The route of a payer's hashlock transfer to the node, from its meta and state. */
+function routeOf(transfer: FullTransferState): PaymentRoute | undefined {
+  const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
+  if (!routing) return undefined;
+  const state = hashlock.decodeState(transfer.transferState);
+  return {
+    paymentId: routing.paymentId,
+    senderTransferId: transfer.transferId,
+    sender: transfer.initiator,
+    recipient: routing.recipient,
+    assetId: transfer.assetId,
+    amount: transfer.balance.amount[0],
+    lockHash: state.lockHash,
+    expiry: Number(state.expiry),
+    transferTimeout: transfer.transferTimeout,
+    ...(routing.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
+  };
 }
 
 function errorText(error: unknown): string {

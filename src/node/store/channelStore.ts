@@ -298,17 +298,9 @@ async function resolveTransfer(
   nonce: number,
   lastPosition: number,
 ) {
+  // One statement: a subquery in RETURNING reads the statement's snapshot, so it gives the
+  // position the transfer had before this update cleared it.
   const [found] = await tx
-    .select({ position: transfers.position })
-    .from(transfers)
-    .where(and(eq(transfers.transferId, transfer.transferId), eq(transfers.status, "active")))
-    .for("update");
-  if (found?.position == null) {
-    throw new StoreError("UNKNOWN_TRANSFER", `no active transfer ${transfer.transferId}`, {
-      transferId: transfer.transferId,
-    });
-  }
-  await tx
     .update(transfers)
     .set({
       state: toJson(transfer),
@@ -318,7 +310,17 @@ async function resolveTransfer(
       resolvedNonce: nonce,
       resolvedAt: new Date(),
     })
-    .where(eq(transfers.transferId, transfer.transferId));
+    .where(and(eq(transfers.transferId, transfer.transferId), eq(transfers.status, "active")))
+    .returning({
+      position: sql<
+        number | null
+      >`(select t.position from transfers t where t.transfer_id = ${transfer.transferId})`,
+    });
+  if (found?.position == null) {
+    throw new StoreError("UNKNOWN_TRANSFER", `no active transfer ${transfer.transferId}`, {
+      transferId: transfer.transferId,
+    });
+  }
   if (found.position !== lastPosition) {
     await tx
       .update(transfers)

@@ -89,6 +89,16 @@ export class PaymentRepository {
       .where(eq(payments.paymentId, paymentId));
   }
 
+  /** The payee resolved the mirror with the pre-image: its payment is completed. */
+  async completeByRecipientTransfer(tx: Tx, recipientTransferId: string): Promise<void> {
+    await tx
+      .update(payments)
+      .set({ status: "completed", updatedAt: new Date() })
+      .where(
+        and(eq(payments.recipientTransferId, recipientTransferId), eq(payments.status, "pending")),
+      );
+  }
+
   /** Moves a pending payment on; false when it had already left `pending`. */
   async settle(
     executor: StoreDb | Tx,
