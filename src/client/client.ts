@@ -8,7 +8,6 @@ import {
   type FullChannelState,
   type FullTransferState,
   hashlock,
-  lookupDefinition,
   privateKeySigner,
   withdraw,
   withdrawDigest,
@@ -145,13 +144,7 @@ export class ConnextClient {
       node,
       network,
       store,
-      lookupDefinition: (address) => {
-        try {
-          return lookupDefinition(registry, address);
-        } catch {
-          return undefined;
-        }
-      },
+      lookupDefinition: (address) => registry.get(address.toLowerCase()),
       readDeposits: (channelAddress, assetId) =>
         readChannelDeposits(provider, channelAddress, assetId),
       request: async (method, payload) => {

@@ -66,11 +66,24 @@ async function startNodeProcess(): Promise<void> {
     stdout: "pipe",
     stderr: "pipe",
   });
+  // Drained as it comes, so a chatty node never blocks on a full pipe; shown if it fails.
+  const stderr = drain(nodeProcess.stderr);
   const line = await readFirstLine(nodeProcess.stdout);
   if (!line?.includes("http://")) {
-    const stderr = await new Response(nodeProcess.stderr).text();
-    throw new Error(`connext-node start did not come up: ${line}\n${stderr}`);
+    nodeProcess.kill("SIGKILL");
+    await nodeProcess.exited;
+    throw new Error(`connext-node start did not come up: ${line}\n${stderr.text}`);
   }
+}
+
+function drain(stream: ReadableStream<Uint8Array>): { text: string } {
+  const sink = { text: "" };
+  const decoder = new TextDecoder();
+  (async () => {
+    for await (const chunk of stream)
+      sink.text = (sink.text + decoder.decode(chunk)).slice(-20_000);
+  })().catch(() => {});
+  return sink;
 }
 
 test("SIGKILL in the middle of a stream of payments: nothing lost, nothing paid twice", async () => {

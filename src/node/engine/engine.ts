@@ -6,7 +6,6 @@ import {
   decodeUpdateMessage,
   definitionRegistry,
   hashlock,
-  lookupDefinition,
   ProtocolError,
   restoreMessageOf,
   toChecksumAddress,
@@ -114,13 +113,7 @@ export class Engine {
       network: options.network,
       store: options.store,
       locks: new ChannelLocks(options.crossProcessLock),
-      lookupDefinition: (address) => {
-        try {
-          return lookupDefinition(registry, address);
-        } catch {
-          return undefined;
-        }
-      },
+      lookupDefinition: (address) => registry.get(address.toLowerCase()),
       readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
       requestPeer: (user, method, payload) => this.messaging.request(user, method, payload),
       now,

@@ -31,7 +31,7 @@ export interface ProposalPolicyOptions {
  * forward in time, and withdrawals whose commitment is exactly what the transfer says.
  */
 export function proposalPolicy(options: ProposalPolicyOptions) {
-  return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
+  return async (_view: ChannelView, update: ChannelUpdate): Promise<void> => {
     if (update.type !== "deposit" && update.type !== "create") return;
     const details = (update as ChannelUpdate<"create">).details;
     const definition = update.type === "create" ? details.transferDefinition.toLowerCase() : "";
@@ -44,7 +44,7 @@ export function proposalPolicy(options: ProposalPolicyOptions) {
     if (definition === options.hashlockAddress.toLowerCase()) {
       await checkRoutedPayment(options, update as ChannelUpdate<"create">);
     } else if (definition === options.withdrawAddress.toLowerCase()) {
-      checkWithdrawal(options, view, update as ChannelUpdate<"create">);
+      checkWithdrawal(options, update as ChannelUpdate<"create">);
     } else {
       throw new NodeError(
         "UNSUPPORTED_TRANSFER",
@@ -97,11 +97,7 @@ async function checkRoutedPayment(
   }
 }
 
-function checkWithdrawal(
-  options: ProposalPolicyOptions,
-  view: ChannelView,
-  update: ChannelUpdate<"create">,
-): void {
+function checkWithdrawal(options: ProposalPolicyOptions, update: ChannelUpdate<"create">): void {
   const target = readMeta(update.details.meta, "withdraw", withdrawMetaSchema);
   if (!target) {
     throw new NodeError("WITHDRAW_MISMATCH", "a withdrawal needs meta.withdraw.recipient");
@@ -134,5 +130,4 @@ function checkWithdrawal(
       `the commitment is not a withdrawal of ${amount} ${update.assetId} to ${target.recipient}`,
     );
   }
-  void view;
 }
