@@ -13,31 +13,17 @@ import {
   withdrawDigest,
 } from "../protocol";
 import { bytesToHex, hexToBytes } from "../protocol/bytes";
-import {
-  decodeRequest,
-  inboxPrefixFor,
-  type NodeEvent,
-  nodeEventSchema,
-  payeeRoutingSchema,
-  payerRoutingSchema,
-  readMeta,
-  subjectFor,
-} from "../protocol/messaging";
+import { inboxPrefixFor, type NodeEvent, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
-import {
-  decryptWithPrivateKey,
-  encryptToPublicKey,
-  lockHashOf,
-  publicKeyMatchesAddress,
-  randomPreImage,
-} from "./crypto";
+import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
 import { ClientError } from "./errors";
 import { type ClientEventMap, ClientEvents } from "./events";
 import { connectMessaging } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
-import { hashlockExpired, nodeProposalCheck } from "./nodeEffects";
+import { nodeProposalCheck } from "./nodeEffects";
+import { NodeReactions } from "./reactions";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
 import { Waiters } from "./waiters";
@@ -65,7 +51,6 @@ export interface ConnectOptions {
 
 export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
 
-const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
 const DAY = 86_400;
 
 /**
@@ -86,6 +71,7 @@ export class ConnextClient {
   private readonly background = new Set<Promise<unknown>>();
   private janitor: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  private readonly reactions: NodeReactions;
 
   private constructor(
     private readonly wallet: Wallet,
@@ -99,7 +85,20 @@ export class ConnextClient {
     private readonly store: ClientStore,
     /** Whether we made the store (and so close it); a caller's store stays the caller's. */
     private readonly ownsStore: boolean,
-  ) {}
+  ) {
+    this.reactions = new NodeReactions({
+      wallet,
+      hashlockAddress: config.contractAddresses.hashlockTransfer,
+      channel,
+      events: this.events,
+      payments: this.payments,
+      withdrawals: this.withdrawals,
+      track: (work) => this.track(work),
+      getBalance: (assetId) => this.getBalance(assetId),
+      resolveTransfer: (args) => this.resolveTransfer(args),
+      closed: () => this.closed,
+    });
+  }
 
   /** Connects to the node, signs in, and sets the channel up (or restores it) if new here. */
   static async connect(options: ConnectOptions): Promise<ConnextClient> {
@@ -164,7 +163,7 @@ export class ConnextClient {
         hashlockAddress: config.contractAddresses.hashlockTransfer,
         withdrawAddress: config.contractAddresses.withdraw,
       }),
-      applied: (applied, before, ours) => client?.onApplied(applied, before, ours),
+      applied: (applied, _before, ours) => client?.reactions.applied(applied, ours),
       now: () => Math.floor(Date.now() / 1000),
     });
     client = new ConnextClient(
@@ -395,7 +394,7 @@ export class ConnextClient {
         },
       }),
       this.nats.subscribe(subjectFor(me, node, "event"), {
-        callback: (_error, msg) => this.onEvent(msg.data),
+        callback: (_error, msg) => this.reactions.event(msg.data),
       }),
     );
     // Make sure the node has our subscriptions before it may propose anything.
@@ -416,8 +415,8 @@ export class ConnextClient {
     }
     await this.channel.sync();
     this.watchReconnects();
-    this.settleReceived();
-    this.janitor = setInterval(() => this.settleReceived(), 30_000);
+    this.reactions.settleReceived();
+    this.janitor = setInterval(() => this.reactions.settleReceived(), 30_000);
   }
 
   /** After the connection comes back (the node restarted, say), whoever is behind catches up. */
@@ -428,7 +427,7 @@ export class ConnextClient {
       for await (const status of statuses) {
         if (this.closed) break;
         if (status.type === "reconnect") {
-          this.track(this.channel.sync().then(() => this.settleReceived()));
+          this.track(this.channel.sync().then(() => this.reactions.settleReceived()));
         }
       }
     })().catch(() => {});
@@ -496,142 +495,6 @@ export class ConnextClient {
       }
       return { type: "deposit", assetId };
     });
-  }
-
-  /** What an update sets off here, whoever proposed it. */
-  private onApplied(applied: AppliedUpdate, _before: ChannelView, ours: boolean): void {
-    const update = applied.state.latestUpdate;
-    const transfer = applied.transfer;
-    if (update.type === "deposit") {
-      this.events.emit("deposit.confirmed", {
-        assetId: update.assetId,
-        balance: this.getBalance(update.assetId),
-      });
-      return;
-    }
-    if (!transfer) return;
-    const isHashlock =
-      transfer.transferDefinition.toLowerCase() ===
-      this.config.contractAddresses.hashlockTransfer.toLowerCase();
-    if (update.type === "create" && !ours) {
-      if (isHashlock) this.onPaymentReceived(transfer);
-      else this.track(this.countersignNodeWithdrawal(transfer));
-      return;
-    }
-    if (update.type === "resolve" && isHashlock) {
-      const cancelled =
-        transfer.transferResolver !== undefined &&
-        hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
-      const mine = transfer.initiator.toLowerCase() === this.wallet.address.toLowerCase();
-      const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
-      const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      const paymentId = payer?.paymentId ?? payee?.paymentId;
-      if (payer)
-        this.payments.settle(payer.paymentId, { status: cancelled ? "cancelled" : "completed" });
-      this.events.emit("transfer.resolved", {
-        transferId: transfer.transferId,
-        ...(paymentId ? { paymentId } : {}),
-        assetId: transfer.assetId,
-        amount: transfer.balance.amount[0] + transfer.balance.amount[1],
-        cancelled,
-      });
-    }
-  }
-
-  private onPaymentReceived(transfer: FullTransferState): void {
-    const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-    if (!routing) return;
-    this.events.emit("transfer.received", {
-      transferId: transfer.transferId,
-      paymentId: routing.paymentId,
-      sender: routing.sender,
-      assetId: transfer.assetId,
-      amount: transfer.balance.amount[0],
-      ...(transfer.meta?.app ? { meta: transfer.meta.app as Record<string, unknown> } : {}),
-    });
-    if (routing.encryptedPreImage) this.track(this.claim(transfer, routing.encryptedPreImage));
-  }
-
-  /** Decrypts the pre-image of a payment to us and resolves it. */
-  private async claim(transfer: FullTransferState, encrypted: string): Promise<void> {
-    let preImage: string;
-    try {
-      preImage = bytesToHex(decryptWithPrivateKey(this.wallet.privateKey, encrypted));
-    } catch {
-      this.events.emit(
-        "error",
-        new ClientError("DECRYPTION_FAILED", `payment ${transfer.transferId} cannot be decrypted`),
-      );
-      return;
-    }
-    const { lockHash } = hashlock.decodeState(transfer.transferState);
-    if (lockHashOf(preImage) !== lockHash.toLowerCase()) return;
-    await this.resolveTransfer({ transferId: transfer.transferId, preImage });
-  }
-
-  /** The node reclaims its collateral: we sign its commitment (the check matched it). */
-  private async countersignNodeWithdrawal(transfer: FullTransferState): Promise<void> {
-    const state = withdraw.decodeState(transfer.transferState);
-    await this.channel.propose((view) =>
-      view.transfers.has(transfer.transferId)
-        ? {
-            type: "resolve",
-            transferId: transfer.transferId,
-            transferResolver: withdraw.encodeResolver({
-              responderSignature: this.wallet.signingKey.sign(state.data).serialized,
-            }),
-          }
-        : undefined,
-    );
-  }
-
-  /** Payments to us that arrived while away (claim them) or expired (cancel them). */
-  private settleReceived(): void {
-    if (this.closed) return;
-    const now = Math.floor(Date.now() / 1000);
-    for (const transfer of this.channel.view.transfers.values()) {
-      if (transfer.responder.toLowerCase() !== this.wallet.address.toLowerCase()) continue;
-      if (
-        transfer.transferDefinition.toLowerCase() !==
-        this.config.contractAddresses.hashlockTransfer.toLowerCase()
-      ) {
-        this.track(this.countersignNodeWithdrawal(transfer));
-        continue;
-      }
-      if (hashlockExpired(transfer.transferState, now)) {
-        this.track(
-          this.resolveTransfer({ transferId: transfer.transferId, preImage: ZERO_PRE_IMAGE }),
-        );
-        continue;
-      }
-      const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      if (routing?.encryptedPreImage) this.track(this.claim(transfer, routing.encryptedPreImage));
-    }
-  }
-
-  private onEvent(data: Uint8Array): void {
-    let event: NodeEvent;
-    try {
-      event = decodeRequest<NodeEvent>(data, nodeEventSchema);
-    } catch {
-      return;
-    }
-    if (event.event === "payment") {
-      if (event.status !== "completed") {
-        this.payments.settle(event.paymentId, {
-          status: event.status,
-          ...(event.reason ? { reason: event.reason } : {}),
-        });
-      }
-    } else if (event.event === "withdraw") {
-      this.withdrawals.settle(event.transferId, event);
-      if (event.status === "confirmed" && event.transactionHash) {
-        this.events.emit("withdraw.confirmed", {
-          transferId: event.transferId,
-          transactionHash: event.transactionHash,
-        });
-      }
-    }
   }
 
   private requireOpen(): void {
