@@ -1,5 +1,6 @@
 import { type BaseWallet, parseEther, parseUnits, type Signer, ZeroAddress } from "ethers";
-import { type AddressBook, devAccount, TestToken__factory } from "../../contracts-bindings";
+import { type AddressBook, devAccount } from "../../contracts-bindings";
+import { mintDevTokens as mintTokens } from "../chain/devFunding";
 import type { CollateralPolicy } from "../settings";
 
 /** anvil's default port, used when it is free so wallets configured for it just work. */
@@ -42,12 +43,14 @@ export async function mintDevTokens(
   token: string,
   extra: string[] = [],
 ): Promise<string[]> {
-  const contract = TestToken__factory.connect(token, signer);
   const holders = Array.from({ length: 10 }, (_, index) => devAccount(index).address);
   for (const address of extra) if (!holders.includes(address)) holders.push(address);
-  for (const holder of holders) {
-    await (await contract.mint(holder, DEV_TOKEN_GRANT)).wait();
-  }
+  await mintTokens({
+    testToken: token,
+    minter: signer,
+    recipients: holders,
+    amount: DEV_TOKEN_GRANT,
+  });
   return holders;
 }
 

@@ -28,7 +28,7 @@ import { Collateral } from "./collateral";
 import { NodeMessaging } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter } from "./router";
-import { Withdrawals } from "./withdrawals";
+import { type SignedWithdrawal, Withdrawals } from "./withdrawals";
 
 /** What the engine needs of the chain; the node's ChainService provides it. */
 export interface EngineChain {
@@ -39,19 +39,9 @@ export interface EngineChain {
     assetId: string;
     amount: bigint;
   }): Promise<{ transactionHash: string }>;
-  withdraw(args: {
-    alice: string;
-    bob: string;
-    commitment: {
-      channelAddress: string;
-      assetId: string;
-      recipient: string;
-      amount: bigint;
-      nonce: bigint;
-    };
-    aliceSignature: string;
-    bobSignature: string;
-  }): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+  withdraw(
+    args: SignedWithdrawal,
+  ): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
 }
 
 export interface EngineOptions {

@@ -7,9 +7,19 @@ import {
   withdrawDigest,
 } from "../../protocol";
 import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
+import type { WithdrawData } from "../../protocol/types";
 import type { CollateralPolicy } from "../settings";
 import type { ChannelService } from "./channelService";
 import { Collateral } from "./collateral";
+
+/** A withdrawal commitment with both parties' signatures: what the channel pays out. */
+export interface SignedWithdrawal {
+  alice: string;
+  bob: string;
+  commitment: WithdrawData;
+  aliceSignature: string;
+  bobSignature: string;
+}
 
 export interface WithdrawalDeps {
   signer: ChannelSigner;
@@ -17,19 +27,7 @@ export interface WithdrawalDeps {
   withdrawAddress: string;
   channels: ChannelService;
   policies: Record<string, CollateralPolicy>;
-  submit(args: {
-    alice: string;
-    bob: string;
-    commitment: {
-      channelAddress: string;
-      assetId: string;
-      recipient: string;
-      amount: bigint;
-      nonce: bigint;
-    };
-    aliceSignature: string;
-    bobSignature: string;
-  }): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+  submit(args: SignedWithdrawal): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
   /** Resolved withdrawals since a time, to send what a stop interrupted. */
   resolvedSince(since: Date): Promise<FullTransferState[]>;
   notify(

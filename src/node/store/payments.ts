@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "./channelStore";
 import type { StoreDb } from "./database";
 import { PAYMENT_STATUSES, payments } from "./schema";
@@ -55,29 +55,25 @@ export class PaymentRepository {
   }
 
   async get(paymentId: string): Promise<Payment | undefined> {
-    const [row] = await this.db.select().from(payments).where(eq(payments.paymentId, paymentId));
-    return row ? fromRow(row) : undefined;
+    return this.findOne(eq(payments.paymentId, paymentId), this.db);
   }
 
   async bySenderTransfer(
     transferId: string,
     executor: StoreDb | Tx = this.db,
   ): Promise<Payment | undefined> {
-    const [row] = await executor
-      .select()
-      .from(payments)
-      .where(eq(payments.senderTransferId, transferId));
-    return row ? fromRow(row) : undefined;
+    return this.findOne(eq(payments.senderTransferId, transferId), executor);
   }
 
   async byRecipientTransfer(
     transferId: string,
     executor: StoreDb | Tx = this.db,
   ): Promise<Payment | undefined> {
-    const [row] = await executor
-      .select()
-      .from(payments)
-      .where(eq(payments.recipientTransferId, transferId));
+    return this.findOne(eq(payments.recipientTransferId, transferId), executor);
+  }
+
+  private async findOne(where: SQL, executor: StoreDb | Tx): Promise<Payment | undefined> {
+    const [row] = await executor.select().from(payments).where(where);
     return row ? fromRow(row) : undefined;
   }
 
