@@ -7,8 +7,13 @@ import { StoreError } from "./errors";
  * is validated exactly as a message from the counterparty would be.
  */
 export function toJson(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, item) => (typeof item === "bigint" ? item.toString(10) : item)),
+  return JSON.parse(jsonText(value));
+}
+
+/** The same as JSON text, for a `::jsonb` parameter of a plain SQL statement. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    typeof item === "bigint" ? item.toString(10) : item,
   );
 }
 
