@@ -8,7 +8,7 @@ if (missing) {
   console.warn(
     `\n!!! ${missing}\n!!! The end-to-end suite on PostgreSQL + nats-server is SKIPPED.\n`,
   );
-  describe.skip("three clients and one node: PostgreSQL and nats-server", () => {});
-} else {
-  paymentsSuite("PostgreSQL and nats-server", { backend: "production" });
 }
+describe.skipIf(missing !== undefined)("on PostgreSQL and nats-server", () => {
+  paymentsSuite("PostgreSQL and nats-server", { backend: "production" });
+});
