@@ -24,6 +24,7 @@ import { connectMessaging } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
 import { nodeProposalCheck } from "./nodeEffects";
 import { NodeReactions } from "./reactions";
+import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
 import { Waiters } from "./waiters";
@@ -85,6 +86,7 @@ export class ConnextClient {
     private readonly store: ClientStore,
     /** Whether we made the store (and so close it); a caller's store stays the caller's. */
     private readonly ownsStore: boolean,
+    private readonly session: Session,
   ) {
     this.reactions = new NodeReactions({
       wallet,
@@ -117,11 +119,13 @@ export class ConnextClient {
         `the node runs on chain ${config.chainId}, ${options.ethRpcUrl} is chain ${chainId}`,
       );
     }
-    const token = await api.signIn(wallet.address, (message) => wallet.signMessage(message));
+    const session = await Session.open(api, wallet.address, (message) =>
+      wallet.signMessage(message),
+    );
     const nats = await connectMessaging({
       url: options.messagingUrl ?? config.messagingUrl,
       wsUrl: config.messagingWsUrl,
-      token,
+      token: () => session.token,
       inboxPrefix: inboxPrefixFor(wallet.address),
       name: `connext-client ${wallet.address}`,
     });
@@ -179,6 +183,7 @@ export class ConnextClient {
       },
       store,
       options.store === undefined,
+      session,
     );
     try {
       await client.start();
@@ -372,6 +377,7 @@ export class ConnextClient {
     if (this.closed) return;
     this.closed = true;
     if (this.janitor) clearInterval(this.janitor);
+    this.session.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.allSettled([...this.background]);
     await this.nats.drain().catch(() => this.nats.close());

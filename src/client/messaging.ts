@@ -1,11 +1,12 @@
-import { type NatsConnection, wsconnect } from "@nats-io/nats-core";
+import { type NatsConnection, tokenAuthenticator, wsconnect } from "@nats-io/nats-core";
 
 export interface MessagingOptions {
   /** `nats://…` (TCP: Bun and Node) or `ws(s)://…` (WebSocket: browsers, or anywhere). */
   url: string;
   /** The node's WebSocket URL, used in browsers when `url` is TCP. */
   wsUrl: string | undefined;
-  token: string;
+  /** Read at every (re)connect, so a renewed token is used. */
+  token: () => string;
   inboxPrefix: string;
   name: string;
 }
@@ -22,7 +23,7 @@ const HAS_SOCKETS =
  */
 export async function connectMessaging(options: MessagingOptions): Promise<NatsConnection> {
   const common = {
-    token: options.token,
+    authenticator: tokenAuthenticator(options.token),
     inboxPrefix: options.inboxPrefix,
     name: options.name,
     maxReconnectAttempts: -1,

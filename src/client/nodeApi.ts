@@ -36,14 +36,21 @@ export class NodeApi {
 
   /** Signs in: the node's nonce, signed with EIP-191 by `sign`, for a messaging token. */
   async signIn(user: string, sign: (message: string) => Promise<string>): Promise<string> {
+    return (await this.session(user, sign)).token;
+  }
+
+  /** Signs in and says until when (unix milliseconds) the token holds. */
+  async session(
+    user: string,
+    sign: (message: string) => Promise<string>,
+  ): Promise<{ token: string; expiresAt: number }> {
     const { nonce } = await this.get(`/auth/${user}`, z.object({ nonce: z.string() }));
     const signature = await sign(nonce);
-    const { token } = await this.send(
+    return this.send(
       "/auth",
       { address: user, nonce, signature },
-      z.object({ token: z.string() }),
+      z.object({ token: z.string(), expiresAt: z.number() }),
     );
-    return token;
   }
 
   /** A user's public key, or undefined when the node has never seen it. */

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { type NatsConnection, tokenAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { getAddress, JsonRpcProvider, Wallet } from "ethers";
@@ -119,7 +119,8 @@ async function assemble(
   const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
   const connection: NatsConnection = await connect({
     servers: messagingUrl,
-    token: auth.issueToken(node).token,
+    // A fresh token at every (re)connect: one issued at start-up would expire under us.
+    authenticator: tokenAuthenticator(() => auth.issueToken(node).token),
     name: `connext-node ${node}`,
     maxReconnectAttempts: -1,
   });

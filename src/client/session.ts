@@ -1,0 +1,54 @@
+import type { NodeApi } from "./nodeApi";
+
+/**
+ * The client's sign-in with the node, kept fresh: the messaging token expires (a day by
+ * default), and a reconnect after that would be refused. The token is renewed halfway through
+ * its life, and the messaging connection reads the current one at every (re)connect.
+ */
+export class Session {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly renew: () => Promise<{ token: string; expiresAt: number }>,
+    private current: { token: string; expiresAt: number },
+  ) {
+    this.schedule();
+  }
+
+  static async open(
+    api: NodeApi,
+    user: string,
+    sign: (message: string) => Promise<string>,
+  ): Promise<Session> {
+    const renew = () => api.session(user, sign);
+    return new Session(renew, await renew());
+  }
+
+  get token(): string {
+    return this.current.token;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(retryMs?: number): void {
+    if (this.stopped) return;
+    const halfLife = Math.max(1_000, (this.current.expiresAt - Date.now()) / 2);
+    this.timer = setTimeout(() => this.refresh(), retryMs ?? halfLife);
+    // A pending renewal alone must not keep a process alive.
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.current = await this.renew();
+      this.schedule();
+    } catch {
+      // The node is away: try again shortly; the current token may still be good.
+      this.schedule(30_000);
+    }
+  }
+}
