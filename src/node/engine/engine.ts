@@ -25,6 +25,7 @@ import type { PaymentRepository } from "../store/payments";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
 import { Collateral } from "./collateral";
+import { isNodeError } from "./errors";
 import { NodeMessaging } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter } from "./router";
@@ -264,9 +265,17 @@ export class Engine {
   }
 
   private track(work: Promise<unknown>): void {
-    const tracked = work.catch((error) =>
-      this.options.logger.warn({ err: error }, "background work failed"),
-    );
+    const tracked = work.catch((error) => {
+      // A user being away is ordinary: what waited for it is resumed when it says hello.
+      if (
+        isNodeError(error) &&
+        (error.code === "PEER_UNAVAILABLE" || error.code === "SHUTTING_DOWN")
+      ) {
+        this.options.logger.info({ reason: error.message }, "background work waits for the user");
+      } else {
+        this.options.logger.warn({ err: error }, "background work failed");
+      }
+    });
     this.background.add(tracked);
     tracked.finally(() => this.background.delete(tracked));
   }
