@@ -1,18 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { MINIMAL_CONNECT, RawClient } from "./conformance/raw";
 import { BrokerError, startBroker } from "./index";
-import { RawClient } from "./testing";
 import type { AuthResult, Broker, ConnectOptions } from "./types";
 
 /** The broker on the wire, driven by hand: protocol lines, auth, limits, pings, shutdown. */
 
 const clients: RawClient[] = [];
 async function raw(broker: Broker): Promise<RawClient> {
-  const client = await RawClient.open(broker.port);
+  const client = await RawClient.open(broker.port, { connect: false, base: MINIMAL_CONNECT });
   clients.push(client);
   return client;
 }
 afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
+  for (const client of clients.splice(0)) client.end();
 });
 
 describe("protocol", () => {
@@ -57,9 +57,8 @@ describe("protocol", () => {
       'CONNECT {"verbose":true}\r\nPING\r\nSUB v.1 1\r\nPUB v.1 3\r\nabc\r\nUNSUB 1\r\n',
     );
     await client.waitFor("MSG v.1 1 3\r\nabc\r\n+OK\r\n");
-    expect(client.sinceMark.slice(client.text.indexOf("\r\n") + 2)).toBe(
-      "+OK\r\nPONG\r\n+OK\r\n+OK\r\nMSG v.1 1 3\r\nabc\r\n+OK\r\n",
-    );
+    // open() marks after the INFO.
+    expect(client.sinceMark).toBe("+OK\r\nPONG\r\n+OK\r\n+OK\r\nMSG v.1 1 3\r\nabc\r\n+OK\r\n");
   });
 
   test("a client is verbose and pedantic until CONNECT says otherwise (as nats-server)", async () => {
@@ -151,20 +150,20 @@ describe("protocol", () => {
     const proto = await raw(broker);
     proto.mark();
     proto.write('CONNECT {"protocol":2}\r\n');
-    await proto.waitClosed();
+    await proto.expectClosed();
     expect(proto.sinceMark).toBe("-ERR 'invalid client protocol'\r\n");
 
     const noHeaders = await raw(broker);
     noHeaders.mark();
     noHeaders.write('CONNECT {"no_responders":true}\r\n');
-    await noHeaders.waitClosed();
+    await noHeaders.expectClosed();
     expect(noHeaders.sinceMark).toBe("-ERR 'no responders requires headers support'\r\n");
 
     for (const bad of ["{bad", "[]", '{"verbose":"yes"}', "", '{"protocol":1.5}']) {
       const client = await raw(broker);
       client.mark();
       client.write(`CONNECT ${bad}\r\nPING\r\n`);
-      await client.waitClosed();
+      await client.expectClosed();
       expect(client.sinceMark).toBe(""); // nats-server closes these without a word
     }
   });
@@ -195,7 +194,7 @@ describe("limits and malformed input", () => {
       const client = await raw(broker);
       await client.connect();
       client.write(input);
-      await client.waitClosed();
+      await client.expectClosed();
       expect(client.sinceMark).toBe(answer);
     });
   }
@@ -221,7 +220,7 @@ describe("limits and malformed input", () => {
       const junk = new Uint8Array(1 + (random() % 300)).map(() => random() & 0xff);
       fuzz.write(junk);
       fuzz.write("\r\n");
-      await fuzz.waitClosed();
+      await fuzz.expectClosed();
     }
     const pub = await raw(broker);
     await pub.connect();
@@ -259,7 +258,7 @@ describe("authentication and permissions", () => {
     const client = await raw(broker);
     client.mark();
     client.write('CONNECT {"user":"alice","pass":"nope"}\r\n');
-    await client.waitClosed();
+    await client.expectClosed();
     expect(client.sinceMark).toBe("-ERR 'Authorization Violation'\r\n");
   });
 
@@ -268,7 +267,7 @@ describe("authentication and permissions", () => {
       const client = await raw(broker);
       client.mark();
       client.write(early);
-      await client.waitClosed();
+      await client.expectClosed();
       expect(client.sinceMark).toBe("-ERR 'Authorization Violation'\r\n");
     }
   });
@@ -276,7 +275,7 @@ describe("authentication and permissions", () => {
   test("no CONNECT in time: Authentication Timeout", async () => {
     const client = await raw(broker);
     client.mark();
-    await client.waitClosed(2000);
+    await client.expectClosed(2000);
     expect(client.sinceMark).toBe("-ERR 'Authentication Timeout'\r\n");
   });
 
@@ -325,7 +324,7 @@ describe("authentication and permissions", () => {
       },
     });
     try {
-      const client = await RawClient.open(slow.port);
+      const client = await RawClient.open(slow.port, { connect: false, base: MINIMAL_CONNECT });
       clients.push(client);
       client.mark();
       client.write(
@@ -334,11 +333,11 @@ describe("authentication and permissions", () => {
       await client.waitFor("PONG\r\n");
       expect(client.sinceMark).toBe("+OK\r\n+OK\r\n+OK\r\nMSG _INBOX.alice.x 1 1\r\nz\r\nPONG\r\n");
 
-      const refused = await RawClient.open(slow.port);
+      const refused = await RawClient.open(slow.port, { connect: false, base: MINIMAL_CONNECT });
       clients.push(refused);
       refused.mark();
       refused.write('CONNECT {"user":"mallory"}\r\nPING\r\n');
-      await refused.waitClosed();
+      await refused.expectClosed();
       expect(refused.sinceMark).toBe("-ERR 'Authorization Violation'\r\n");
     } finally {
       await slow.stop();
@@ -352,11 +351,11 @@ describe("authentication and permissions", () => {
       },
     });
     try {
-      const client = await RawClient.open(throwing.port);
+      const client = await RawClient.open(throwing.port, { connect: false, base: MINIMAL_CONNECT });
       clients.push(client);
       client.mark();
       client.write('CONNECT {"auth_token":"t"}\r\n');
-      await client.waitClosed();
+      await client.expectClosed();
       expect(client.sinceMark).toBe("-ERR 'Authorization Violation'\r\n");
     } finally {
       await throwing.stop();
@@ -374,7 +373,7 @@ describe("pings and stale connections", () => {
   test("a client that never answers: PING, PING, then Stale Connection", async () => {
     const client = await raw(broker);
     await client.connect();
-    await client.waitClosed(2000);
+    await client.expectClosed(2000);
     expect(client.sinceMark).toBe("PING\r\nPING\r\n-ERR 'Stale Connection'\r\n");
   });
 
@@ -423,7 +422,7 @@ describe("slow consumers", () => {
     expect(broker.connectionCount()).toBe(2);
 
     slow.resume();
-    await slow.waitClosed(5000);
+    await slow.expectClosed(5000);
     // Whatever it read before the cut is whole frames, then the -ERR.
     expect(slow.text.endsWith("-ERR 'Slow Consumer'\r\n")).toBe(true);
   });
@@ -436,7 +435,7 @@ describe("lifecycle", () => {
     await client.connect();
     expect(broker.connectionCount()).toBe(1);
     await broker.stop();
-    await client.waitClosed();
+    await client.expectClosed();
     expect(broker.connectionCount()).toBe(0);
     await broker.stop();
     const again = await startBroker({ port: broker.port });
@@ -456,7 +455,7 @@ describe("lifecycle", () => {
     pub.write("PUB last 3\r\nbye\r\nPING\r\n");
     await pub.waitFor("PONG\r\n");
     await broker.stop();
-    await sub.waitClosed();
+    await sub.expectClosed();
     expect(sub.sinceMark).toBe("MSG last 1 3\r\nbye\r\n");
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MINIMAL_CONNECT, RawClient } from "./conformance/raw";
 import { startBroker } from "./index";
-import { RawClient } from "./testing";
 import type { Broker } from "./types";
 
 /** NATS over WebSocket, checked at the frame level. */
@@ -79,7 +79,7 @@ describe("WebSocket listener", () => {
 
   test("a WebSocket client that stops reading is cut off as a slow consumer", async () => {
     const port = Number(new URL(broker.websocketUrl as string).port);
-    const slow = await RawClient.openRaw(port);
+    const slow = await RawClient.openRaw(port, MINIMAL_CONNECT);
     slow.write(
       "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -93,7 +93,7 @@ describe("WebSocket listener", () => {
     fast.ws.send('CONNECT {"verbose":false}\r\nSUB flood 1\r\nPING\r\n');
     await until(() => fast.text().includes("PONG"), "the fast client's PONG");
 
-    const pub = await RawClient.open(broker.port);
+    const pub = await RawClient.open(broker.port, { connect: false, base: MINIMAL_CONNECT });
     await pub.connect();
     const payload = "x".repeat(64 * 1024);
     for (let i = 0; i < 400 && broker.connectionCount() === 3; i++) {
@@ -109,12 +109,12 @@ describe("WebSocket listener", () => {
     expect(broker.connectionCount()).toBe(2);
 
     slow.resume();
-    await slow.waitClosed(5000);
+    await slow.expectClosed(5000);
     // The -ERR, then a close frame: status 1008 and nats-server's reason.
     expect(slow.text).toContain("-ERR 'Slow Consumer'\r\n");
     expect(slow.text).toEndWith("\x03\xf0Slow Consumer (Pending Bytes)");
     fast.ws.close();
-    pub.close();
+    pub.end();
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * A raw TCP connection speaking the NATS client protocol by hand, for what the official
  * clients never send (malformed input, oversized lines) or never do (stop reading, ignore
- * PINGs).
+ * PINGs). The broker's own tests and the conformance suite share it.
  */
 import { HOST } from "./servers";
 
@@ -11,6 +11,8 @@ const KEEP = 256 * 1024;
 export interface RawOptions {
   /** Send CONNECT (with these extra fields) then PING, and wait for the PONG. Default: true. */
   connect?: boolean | Record<string, unknown>;
+  /** The CONNECT fields `connect()` starts from. Default: RAW_CONNECT. */
+  base?: Record<string, unknown>;
 }
 
 export const RAW_CONNECT = {
@@ -22,6 +24,9 @@ export const RAW_CONNECT = {
   lang: "raw",
   version: "0.0.0",
 };
+
+/** Only what a CONNECT needs: for tests of limits a short control line matters. */
+export const MINIMAL_CONNECT = { verbose: false, pedantic: false, headers: true };
 
 export class RawClient {
   /** The server's INFO. */
@@ -38,6 +43,7 @@ export class RawClient {
   private markAt = 0;
   private waiters = new Set<() => void>();
   private resolveClosed!: () => void;
+  private base: Record<string, unknown> = RAW_CONNECT;
 
   private constructor() {
     this.closed = new Promise((resolve) => {
@@ -45,8 +51,25 @@ export class RawClient {
     });
   }
 
+  /** Connects, reads the INFO and (unless `connect: false`) sends CONNECT and PING. */
   static async open(port: number, options: RawOptions = {}): Promise<RawClient> {
+    const raw = await RawClient.openRaw(port, options.base);
+    await raw.waitFor(/^INFO (.*)\r\n/, 3000, "the server's INFO");
+    const match = /^INFO (.*)\r\n/.exec(raw.text);
+    raw.info = JSON.parse(match?.[1] ?? "{}") as Record<string, unknown>;
+    const connect = options.connect ?? true;
+    if (connect !== false) await raw.connect(connect === true ? {} : connect);
+    raw.mark();
+    return raw;
+  }
+
+  /** Connects without waiting for anything (to speak something else than NATS first). */
+  static async openRaw(
+    port: number,
+    base: Record<string, unknown> = RAW_CONNECT,
+  ): Promise<RawClient> {
     const raw = new RawClient();
+    raw.base = base;
     raw.socket = await Bun.connect({
       hostname: HOST,
       port,
@@ -58,17 +81,15 @@ export class RawClient {
         error: () => raw.onClose(),
       },
     });
-    await raw.waitFor(/^INFO (.*)\r\n/, 3000, "the server's INFO");
-    const match = /^INFO (.*)\r\n/.exec(raw.text);
-    raw.info = JSON.parse(match?.[1] ?? "{}") as Record<string, unknown>;
-    const connect = options.connect ?? true;
-    if (connect !== false) {
-      const fields = connect === true ? RAW_CONNECT : { ...RAW_CONNECT, ...connect };
-      raw.write(`CONNECT ${JSON.stringify(fields)}\r\nPING\r\n`);
-      await raw.waitFor(/PONG\r\n/, 3000, "the PONG after CONNECT");
-    }
-    raw.mark();
     return raw;
+  }
+
+  /** Sends CONNECT (the base fields with these) and PING, and waits for the PONG. */
+  async connect(fields: Record<string, unknown> = {}): Promise<void> {
+    this.mark();
+    this.write(`CONNECT ${JSON.stringify({ ...this.base, ...fields })}\r\nPING\r\n`);
+    await this.waitFor(/PONG\r\n/, 3000, "the PONG after CONNECT");
+    this.mark();
   }
 
   /** Everything received (head and tail only beyond 256 KiB). */
@@ -149,6 +170,13 @@ export class RawClient {
       this.waiters.add(check);
       check();
     });
+  }
+
+  /** Fails unless the server closes the connection within timeoutMs. */
+  async expectClosed(timeoutMs = 3000): Promise<void> {
+    if (!(await this.waitClosed(timeoutMs))) {
+      throw new Error(`connection still open after ${timeoutMs} ms; received: ${this.describe()}`);
+    }
   }
 
   /** True if the server closed the connection within timeoutMs. */
