@@ -3,6 +3,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
 import {
   type AppliedUpdate,
+  type ChannelSigner,
   type ChannelView,
   definitionRegistry,
   type FullChannelState,
@@ -10,11 +11,11 @@ import {
   hashlock,
   privateKeySigner,
   withdraw,
-  withdrawDigest,
 } from "../protocol";
 import { bytesToHex, hexToBytes } from "../protocol/bytes";
 import { inboxPrefixFor, type NodeEvent, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
+import { withdrawalDraft } from "../protocol/withdrawals";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
 import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
@@ -73,6 +74,8 @@ export class ConnextClient {
   private janitor: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private readonly reactions: NodeReactions;
+  /** The wallet's key as the protocol signs with it. */
+  private readonly signer: ChannelSigner;
 
   private constructor(
     private readonly wallet: Wallet,
@@ -88,6 +91,7 @@ export class ConnextClient {
     private readonly ownsStore: boolean,
     private readonly session: Session,
   ) {
+    this.signer = privateKeySigner(wallet.privateKey);
     this.reactions = new NodeReactions({
       wallet,
       hashlockAddress: config.contractAddresses.hashlockTransfer,
@@ -303,30 +307,19 @@ export class ConnextClient {
   }): Promise<{ transferId: string; transactionHash: string }> {
     this.requireOpen();
     if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a withdrawal must be positive");
-    const applied = await this.channel.propose(async (view) => {
-      const state = this.requireState(view);
-      const nonce = BigInt(state.nonce + 1);
-      const data = withdrawDigest(
-        { channelAddress: state.channelAddress, assetId, recipient, amount, nonce },
-        this.config.chainId,
+    const applied = await this.channel.propose((view) => {
+      this.requireState(view);
+      return withdrawalDraft(
+        view as ChannelView & { state: FullChannelState },
+        {
+          assetId,
+          amount,
+          recipient,
+          responder: this.config.nodeIdentifier,
+          definition: this.config.contractAddresses.withdraw,
+        },
+        this.signer,
       );
-      const withdrawState = {
-        initiatorSignature: this.wallet.signingKey.sign(data).serialized,
-        initiator: this.wallet.address,
-        responder: this.config.nodeIdentifier,
-        data,
-        nonce,
-        fee: 0n,
-      };
-      return {
-        type: "create",
-        assetId,
-        amount,
-        transferDefinition: this.config.contractAddresses.withdraw,
-        transferInitialState: withdraw.encodeState(withdrawState),
-        transferTimeout: state.timeout,
-        meta: { withdraw: { recipient } },
-      };
     });
     const transferId = applied?.transfer?.transferId as string;
     const outcome = await this.withdrawals.wait(transferId, timeoutMs, () => ({

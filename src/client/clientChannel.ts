@@ -239,16 +239,7 @@ export class ClientChannel {
   private async catchUpLocked(latest: ChannelUpdate): Promise<void> {
     const view = this.current;
     if (latest.nonce !== (view.state?.nonce ?? 0) + 1) return;
-    const context = this.baseContext();
-    if (latest.type === "deposit") {
-      // Our own signature on it says we checked its totals against the chain when we signed.
-      const details = (latest as ChannelUpdate<"deposit">).details;
-      context.chainDeposits = {
-        totalDepositsAlice: details.totalDepositsAlice,
-        totalDepositsBob: details.totalDepositsBob,
-      };
-    }
-    const applied = applyDoublySigned(view, latest, context);
+    const applied = applyDoublySigned(view, latest, this.baseContext());
     await this.adopt(view, applied, latest.fromIdentifier === this.deps.signer.address);
   }
 

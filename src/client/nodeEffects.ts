@@ -4,9 +4,9 @@ import {
   hashlock,
   ProtocolError,
   withdraw,
-  withdrawDigest,
 } from "../protocol";
-import { payeeRoutingSchema, readMeta, withdrawMetaSchema } from "../protocol/messaging";
+import { payeeRoutingSchema, readMeta } from "../protocol/messaging";
+import { withdrawalMismatch } from "../protocol/withdrawals";
 
 export interface ProposalCheckOptions {
   me: string;
@@ -35,25 +35,10 @@ export function nodeProposalCheck(options: ProposalCheckOptions) {
       return;
     }
     if (definition === options.withdrawAddress.toLowerCase()) {
-      const target = readMeta(details.meta, "withdraw", withdrawMetaSchema);
-      const state = withdraw.decodeState(details.transferInitialState);
-      const expected = target
-        ? withdrawDigest(
-            {
-              channelAddress: update.channelAddress,
-              assetId: update.assetId,
-              recipient: target.recipient,
-              amount: details.transferBalance.amount[0],
-              nonce: state.nonce,
-            },
-            options.chainId,
-          )
-        : undefined;
+      const { responder } = withdraw.decodeState(details.transferInitialState);
       if (
-        state.data !== expected ||
-        state.nonce !== BigInt(update.nonce) ||
-        state.fee !== 0n ||
-        state.responder.toLowerCase() !== options.me.toLowerCase()
+        withdrawalMismatch(update as ChannelUpdate<"create">, options.chainId) !== undefined ||
+        responder.toLowerCase() !== options.me.toLowerCase()
       ) {
         throw new ProtocolError(
           "TRANSFER_REJECTED",

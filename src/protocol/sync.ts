@@ -28,7 +28,13 @@ export function applyDoublySigned(
   update: ChannelUpdate,
   context: UpdateContext,
 ): AppliedUpdate {
-  const transition = deriveTransition(view, update, context);
+  // Without totals read from the chain, a deposit's own totals stand: both signatures are
+  // checked below, ours among them, and we checked those totals against the chain to sign.
+  const totals =
+    update.type === "deposit" && !context.chainDeposits
+      ? { chainDeposits: { ...(update as ChannelUpdate<"deposit">).details } }
+      : {};
+  const transition = deriveTransition(view, update, { ...context, ...totals });
   const digest = channelStateDigest(transition.core, chainIdOf(view, update));
   requireBothSignatures(digest, update, transition.core.alice, transition.core.bob);
   return applied(view, update, transition);

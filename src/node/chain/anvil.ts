@@ -65,14 +65,15 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       const stderr = await new Response(proc.stderr).text();
       throw new AnvilError(`anvil exited with code ${proc.exitCode}: ${stderr.trim()}`);
     }
-    if (await answers(rpcUrl)) return { rpcUrl, port, chainId, stop };
+    if (await rpcAnswers(rpcUrl)) return { rpcUrl, port, chainId, stop };
     await Bun.sleep(50);
   }
   await stop();
   throw new AnvilError(`anvil did not answer on ${rpcUrl} within the start timeout`);
 }
 
-async function answers(rpcUrl: string): Promise<boolean> {
+/** Whether a JSON-RPC endpoint answers `eth_chainId`. */
+export async function rpcAnswers(rpcUrl: string): Promise<boolean> {
   try {
     const response = await fetch(rpcUrl, {
       method: "POST",

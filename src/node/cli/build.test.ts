@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAddressBook } from "../../contracts-bindings";
+import { rpcAnswers } from "../chain/anvil";
 import { cliEnv, logLines, readFirstLine, runCliProcess } from "./testing";
 
 const ROOT = join(import.meta.dir, "../../..");
@@ -75,7 +76,7 @@ describe("dist/connext-node", () => {
   test("dev that fails to start the node leaves no anvil behind", async () => {
     if (!dev?.exited) return; // it is serving: the next test stops it
     expect(dev.anvilUrl()).toStartWith("http://127.0.0.1:");
-    expect(await answers(dev.anvilUrl())).toBe(false);
+    expect(await rpcAnswers(dev.anvilUrl())).toBe(false);
   });
 
   test.skipIf(nodeNotAssembled)(
@@ -90,7 +91,7 @@ describe("dist/connext-node", () => {
       expect(response.status).toBeLessThan(500);
       dev.proc.kill("SIGINT");
       expect(await dev.proc.exited).toBe(0);
-      expect(await answers(dev.anvilUrl())).toBe(false);
+      expect(await rpcAnswers(dev.anvilUrl())).toBe(false);
     },
   );
 });
@@ -135,17 +136,4 @@ async function startDev(): Promise<DevRun> {
     anvilUrl: () =>
       String(logLines(stderr).find((line) => line.msg === "anvil started")?.rpcUrl ?? ""),
   };
-}
-
-async function answers(rpcUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
 }

@@ -195,16 +195,7 @@ export class ChannelService {
   private async catchUp(view: ChannelView, latest: ChannelUpdate): Promise<ChannelView> {
     const nonce = view.state?.nonce ?? 0;
     if (latest.nonce !== nonce + 1) return view;
-    // Our own signature on it says we validated its deposit totals when we signed.
-    const context = this.baseContext();
-    if (latest.type === "deposit") {
-      const details = (latest as ChannelUpdate<"deposit">).details;
-      context.chainDeposits = {
-        totalDepositsAlice: details.totalDepositsAlice,
-        totalDepositsBob: details.totalDepositsBob,
-      };
-    }
-    const applied = applyDoublySigned(view, latest, context);
+    const applied = applyDoublySigned(view, latest, this.baseContext());
     this.deps.logger.info(
       { channel: latest.channelAddress, nonce: latest.nonce, type: latest.type },
       "caught up from a doubly-signed update",

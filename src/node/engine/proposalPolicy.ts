@@ -4,10 +4,10 @@ import {
   hashlock,
   ProtocolError,
   withdraw,
-  withdrawDigest,
 } from "../../protocol";
-import { payerRoutingSchema, readMeta, withdrawMetaSchema } from "../../protocol/messaging";
+import { payerRoutingSchema, readMeta } from "../../protocol/messaging";
 import type { NetworkContext } from "../../protocol/types";
+import { withdrawalMismatch } from "../../protocol/withdrawals";
 import { NodeError } from "./errors";
 
 export interface ProposalPolicyOptions {
@@ -98,36 +98,10 @@ async function checkRoutedPayment(
 }
 
 function checkWithdrawal(options: ProposalPolicyOptions, update: ChannelUpdate<"create">): void {
-  const target = readMeta(update.details.meta, "withdraw", withdrawMetaSchema);
-  if (!target) {
-    throw new NodeError("WITHDRAW_MISMATCH", "a withdrawal needs meta.withdraw.recipient");
-  }
-  const state = withdraw.decodeState(update.details.transferInitialState);
-  const amount = update.details.transferBalance.amount[0];
-  if (state.fee !== 0n) throw new NodeError("WITHDRAW_MISMATCH", "the node charges no fee");
-  if (state.nonce !== BigInt(update.nonce)) {
-    throw new NodeError(
-      "WITHDRAW_MISMATCH",
-      `the commitment nonce must be the update's nonce ${update.nonce}, got ${state.nonce}`,
-    );
-  }
-  if (state.responder.toLowerCase() !== options.node.toLowerCase()) {
+  const mismatch = withdrawalMismatch(update, options.network.chainId);
+  if (mismatch) throw new NodeError("WITHDRAW_MISMATCH", mismatch);
+  const { responder } = withdraw.decodeState(update.details.transferInitialState);
+  if (responder.toLowerCase() !== options.node.toLowerCase()) {
     throw new NodeError("WITHDRAW_MISMATCH", "the node must be the withdrawal's responder");
-  }
-  const expected = withdrawDigest(
-    {
-      channelAddress: update.channelAddress,
-      assetId: update.assetId,
-      recipient: target.recipient,
-      amount,
-      nonce: state.nonce,
-    },
-    options.network.chainId,
-  );
-  if (state.data !== expected) {
-    throw new NodeError(
-      "WITHDRAW_MISMATCH",
-      `the commitment is not a withdrawal of ${amount} ${update.assetId} to ${target.recipient}`,
-    );
   }
 }

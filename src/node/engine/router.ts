@@ -217,10 +217,7 @@ export class PaymentRouter {
     for (const payment of await this.deps.payments.awaitingForward(user)) {
       await this.forward(payment.paymentId);
     }
-    for (const payment of await this.deps.payments.withStatus(["completed", "pending"])) {
-      if (user && payment.sender.toLowerCase() !== user.toLowerCase()) continue;
-      const sender = await this.deps.store.getTransfer(payment.senderTransferId);
-      if (!sender?.active) continue;
+    for (const payment of await this.deps.payments.withActivePayerTransfer(user)) {
       if (payment.status === "completed" && payment.recipientTransferId) {
         const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
         if (mirror && !mirror.active) await this.settlePayer(mirror.transfer);

@@ -4,10 +4,10 @@ import {
   type ChannelSigner,
   type FullTransferState,
   withdraw,
-  withdrawDigest,
 } from "../../protocol";
 import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
 import type { WithdrawData } from "../../protocol/types";
+import { withdrawalDraft } from "../../protocol/withdrawals";
 import type { CollateralPolicy } from "../settings";
 import type { ChannelService } from "./channelService";
 import { Collateral } from "./collateral";
@@ -86,35 +86,17 @@ export class Withdrawals {
     await this.deps.channels.propose(user, async (view) => {
       const balance = Collateral.nodeBalance(view, assetId);
       if (!view.state || balance <= policy.reclaimThreshold) return undefined;
-      const amount = balance - policy.target;
-      const nonce = BigInt(view.state.nonce + 1);
-      const data = withdrawDigest(
+      return withdrawalDraft(
+        view as typeof view & { state: NonNullable<typeof view.state> },
         {
-          channelAddress: view.state.channelAddress,
           assetId,
+          amount: balance - policy.target,
           recipient: this.deps.signer.address,
-          amount,
-          nonce,
+          responder: user,
+          definition: this.deps.withdrawAddress,
         },
-        this.deps.chainId,
+        this.deps.signer,
       );
-      const state = {
-        initiatorSignature: await this.deps.signer.signDigest(data),
-        initiator: this.deps.signer.address,
-        responder: user,
-        data,
-        nonce,
-        fee: 0n,
-      };
-      return {
-        type: "create",
-        assetId,
-        amount,
-        transferDefinition: this.deps.withdrawAddress,
-        transferInitialState: withdraw.encodeState(state),
-        transferTimeout: view.state.timeout,
-        meta: { withdraw: { recipient: this.deps.signer.address } },
-      };
     });
   }
 

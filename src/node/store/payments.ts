@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "./channelStore";
 import type { StoreDb } from "./database";
-import { PAYMENT_STATUSES, payments } from "./schema";
+import { PAYMENT_STATUSES, payments, transfers } from "./schema";
 
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -124,6 +124,25 @@ export class PaymentRepository {
       )
       .orderBy(payments.createdAt);
     return rows.map(fromRow);
+  }
+
+  /**
+   * Pending or completed payments (of `sender`, when given) whose payer's transfer is still
+   * active: what is left to settle or refund on the payer's side.
+   */
+  async withActivePayerTransfer(sender?: string): Promise<Payment[]> {
+    const rows = await this.db
+      .select({ payment: payments })
+      .from(payments)
+      .innerJoin(transfers, eq(transfers.transferId, payments.senderTransferId))
+      .where(
+        and(
+          eq(transfers.status, "active"),
+          inArray(payments.status, ["pending", "completed"]),
+          sender ? eq(payments.sender, sender) : undefined,
+        ),
+      );
+    return rows.map((row) => fromRow(row.payment));
   }
 
   /** Pending payments whose payer's expiry is at or before `deadline`. */
