@@ -5,6 +5,8 @@ import {
   type AppliedUpdate,
   type ChannelSigner,
   type ChannelView,
+  claimableOnchain,
+  DEFAULT_CLAIM_BUFFER_SECONDS,
   definitionRegistry,
   type FullChannelState,
   type FullTransferState,
@@ -12,19 +14,19 @@ import {
   privateKeySigner,
   withdraw,
 } from "../protocol";
-import { bytesToHex, hexToBytes } from "../protocol/bytes";
 import { inboxPrefixFor, type NodeEvent, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
-import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
 import { ClientError } from "./errors";
 import { type ClientEventMap, ClientEvents } from "./events";
+import { ClientLedger } from "./ledger";
 import { connectMessaging } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
 import { nodeProposalCheck } from "./nodeEffects";
-import { NodeReactions } from "./reactions";
+import { Payer, type PaymentResult, type PaymentStatus } from "./payer";
+import { NodeReactions, ZERO_PRE_IMAGE } from "./reactions";
 import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
@@ -45,13 +47,28 @@ export interface ConnectOptions {
   channelTimeout?: number;
   /** How long `transfer` waits for the payee before answering "pending" (default 10 s). */
   completionTimeoutMs?: number;
-  /** Seconds until a payment's lock expires (default one hour). */
+  /**
+   * How long a payee has to claim a payment off-chain, in seconds (default one hour). A
+   * payment's lock lasts this long plus both channels' dispute windows and a claim buffer each
+   * (DESIGN §4.6), so that every side can still claim it on-chain.
+   */
   paymentExpirySeconds?: number;
+  /** Seconds an on-chain claim's transactions may take (default: the node's, at least 15 min). */
+  claimBufferSeconds?: number;
+  /** The client's clock, unix seconds (tests move it; default the system clock). */
+  now?: () => number;
   /** How long a request to the node may take before it fails (default 15 s). */
   requestTimeoutMs?: number;
+  /**
+   * Confirmations before a deposit counts. The client reads deposit totals at the node's depth
+   * (GET /config) or this one, whichever is deeper. Deeper than the node's, it also refuses the
+   * node's collateral deposits until they are that deep, and payments needing them fail
+   * meanwhile: leave it unset unless you mean that. Default: the node's.
+   */
+  depositConfirmations?: number;
 }
 
-export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
+export type { PaymentStatus };
 
 const DAY = 86_400;
 
@@ -74,17 +91,27 @@ export class ConnextClient {
   private janitor: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private readonly reactions: NodeReactions;
+  private readonly payer: Payer;
+  private readonly ledger: ClientLedger;
   /** The wallet's key as the protocol signs with it. */
   private readonly signer: ChannelSigner;
 
   private constructor(
     private readonly wallet: Wallet,
     private readonly config: NodeConfig,
-    private readonly api: NodeApi,
+    api: NodeApi,
     private readonly nats: NatsConnection,
     private readonly channel: ClientChannel,
     private readonly options: Required<
-      Pick<ConnectOptions, "completionTimeoutMs" | "paymentExpirySeconds" | "channelTimeout">
+      Pick<
+        ConnectOptions,
+        | "completionTimeoutMs"
+        | "paymentExpirySeconds"
+        | "channelTimeout"
+        | "depositConfirmations"
+        | "claimBufferSeconds"
+        | "now"
+      >
     >,
     private readonly store: ClientStore,
     /** Whether we made the store (and so close it); a caller's store stays the caller's. */
@@ -92,6 +119,19 @@ export class ConnextClient {
     private readonly session: Session,
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
+    const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
+    this.ledger = new ClientLedger(store, scope);
+    this.payer = new Payer({
+      config,
+      api,
+      channel,
+      ledger: this.ledger,
+      outcomes: this.payments,
+      now: options.now,
+      claimBufferSeconds: options.claimBufferSeconds,
+      paymentWindowSeconds: options.paymentExpirySeconds,
+      completionTimeoutMs: options.completionTimeoutMs,
+    });
     this.reactions = new NodeReactions({
       wallet,
       hashlockAddress: config.contractAddresses.hashlockTransfer,
@@ -102,6 +142,9 @@ export class ConnextClient {
       track: (work) => this.track(work),
       getBalance: (assetId) => this.getBalance(assetId),
       resolveTransfer: (args) => this.resolveTransfer(args),
+      revealed: (transferId) => this.ledger.revealed(transferId),
+      claimable: (transfer) => this.claimable(transfer),
+      now: options.now,
       closed: () => this.closed,
     });
   }
@@ -145,7 +188,18 @@ export class ConnextClient {
       { address: config.contractAddresses.withdraw, rules: withdraw },
     ]);
     const node = config.nodeIdentifier;
+    const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    // Our own safety margin, never below what the node routes with.
+    const claimBufferSeconds = Math.max(
+      options.claimBufferSeconds ?? DEFAULT_CLAIM_BUFFER_SECONDS,
+      config.routing?.claimBufferSeconds ?? 0,
+    );
     let client: ConnextClient | undefined;
+    // A shallower read than the node's would claim totals the node refuses (INVALID_DEPOSIT).
+    const depositConfirmations = Math.max(
+      options.depositConfirmations ?? 1,
+      config.depositConfirmations ?? 1,
+    );
     const channel = new ClientChannel({
       signer: privateKeySigner(key),
       node,
@@ -153,7 +207,9 @@ export class ConnextClient {
       store,
       lookupDefinition: (address) => registry.get(address.toLowerCase()),
       readDeposits: (channelAddress, assetId) =>
-        readChannelDeposits(provider, channelAddress, assetId),
+        readChannelDeposits(provider, channelAddress, assetId, {
+          confirmations: depositConfirmations,
+        }),
       request: async (method, payload) => {
         try {
           const reply = await nats.request(subjectFor(node, wallet.address, method), payload, {
@@ -170,9 +226,11 @@ export class ConnextClient {
         chainId: config.chainId,
         hashlockAddress: config.contractAddresses.hashlockTransfer,
         withdrawAddress: config.contractAddresses.withdraw,
+        claimBufferSeconds,
+        now,
       }),
       applied: (applied, _before, ours) => client?.reactions.applied(applied, ours),
-      now: () => Math.floor(Date.now() / 1000),
+      now,
     });
     client = new ConnextClient(
       wallet,
@@ -184,6 +242,9 @@ export class ConnextClient {
         completionTimeoutMs: options.completionTimeoutMs ?? 10_000,
         paymentExpirySeconds: options.paymentExpirySeconds ?? 3600,
         channelTimeout: options.channelTimeout ?? DAY,
+        depositConfirmations,
+        claimBufferSeconds,
+        now,
       },
       store,
       options.store === undefined,
@@ -232,33 +293,27 @@ export class ConnextClient {
       channelAddress: this.channelAddress,
       assetId,
       amount,
+      // Mined is not enough: the deposit counts once it is as deep as both sides read.
+      confirmations: this.options.depositConfirmations,
     });
     await this.reconcileDeposit(assetId);
     return { transactionHash };
   }
 
-  /** Pays `recipient` through the node; the pre-image travels encrypted to the recipient. */
+  /**
+   * Pays `recipient` through the node; the pre-image travels encrypted to the recipient. If it
+   * throws, the node may still adopt the signed proposal later: retry with the error's
+   * `context.paymentId` (or your own `paymentId`) and the payment is never made twice.
+   */
   async transfer(params: {
     recipient: string;
     assetId: string;
     amount: bigint;
     paymentId?: string;
     meta?: Record<string, unknown>;
-  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
-    this.requireOpen();
-    const publicKey = await this.api.publicKey(params.recipient);
-    if (!publicKey) {
-      throw new ClientError("UNKNOWN_RECIPIENT", `the node does not know ${params.recipient}`);
-    }
-    if (!publicKeyMatchesAddress(publicKey, params.recipient)) {
-      throw new ClientError(
-        "RECIPIENT_KEY_MISMATCH",
-        `the node gave a key that is not ${params.recipient}'s`,
-      );
-    }
-    const preImage = randomPreImage();
-    const encryptedPreImage = encryptToPublicKey(publicKey, hexToBytes(preImage));
-    return this.sendPayment({ ...params, lockHash: lockHashOf(preImage), encryptedPreImage });
+  }): Promise<PaymentResult> {
+    this.requirePayment(params);
+    return this.payer.transfer(params);
   }
 
   /** A hashlock payment the recipient resolves itself with `resolveTransfer`. */
@@ -268,18 +323,34 @@ export class ConnextClient {
     assetId: string;
     amount: bigint;
     lockHash: string;
-    /** Unix seconds; default now + paymentExpirySeconds. */
+    /** Unix seconds; default: both channels' dispute windows plus `paymentExpirySeconds`. */
     expiry?: number;
     paymentId?: string;
     meta?: Record<string, unknown>;
-  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
-    this.requireOpen();
-    return this.sendPayment(params);
+  }): Promise<PaymentResult> {
+    this.requirePayment(params);
+    return this.payer.conditional(params);
   }
 
-  /** Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it). */
+  /**
+   * Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it). A
+   * pre-image is revealed only while we could still claim the transfer on-chain should the node
+   * refuse to countersign (EXPIRY_UNSAFE otherwise), and once revealed the transfer is never
+   * cancelled by this client.
+   */
   async resolveTransfer({ transferId, preImage }: { transferId: string; preImage: string }) {
     this.requireOpen();
+    const transfer = this.channel.view.transfers.get(transferId);
+    if (transfer && preImage !== ZERO_PRE_IMAGE) {
+      if (!this.claimable(transfer)) {
+        throw new ClientError(
+          "EXPIRY_UNSAFE",
+          `transfer ${transferId} expires too soon to claim on-chain if the node refused: not revealing its pre-image`,
+        );
+      }
+      const { expiry } = hashlock.decodeState(transfer.transferState);
+      await this.ledger.rememberRevealed(transferId, Number(expiry));
+    }
     const applied = await this.channel.propose((view) => {
       if (!view.transfers.has(transferId)) {
         throw new ClientError("UNKNOWN_TRANSFER", `no active transfer ${transferId}`);
@@ -432,50 +503,17 @@ export class ConnextClient {
     })().catch(() => {});
   }
 
-  private async sendPayment(params: {
-    recipient: string;
-    assetId: string;
-    amount: bigint;
-    lockHash: string;
-    encryptedPreImage?: string;
-    expiry?: number;
-    paymentId?: string;
-    meta?: Record<string, unknown>;
-  }): Promise<{ paymentId: string; transferId: string; status: PaymentStatus }> {
+  /** Whether revealing a payment's pre-image now leaves room to claim it on-chain. */
+  private claimable(transfer: FullTransferState): boolean {
+    const timeout = this.channel.view.state?.timeout ?? 0;
+    const { expiry } = hashlock.decodeState(transfer.transferState);
+    return claimableOnchain(expiry, this.options.now(), timeout, this.options.claimBufferSeconds);
+  }
+
+  private requirePayment(params: { assetId: string; amount: bigint }): void {
+    this.requireOpen();
     if (params.amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a payment must be positive");
     this.requireAsset(params.assetId);
-    const paymentId = params.paymentId ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-    const expiry =
-      params.expiry ?? Math.floor(Date.now() / 1000) + this.options.paymentExpirySeconds;
-    // The payee's answer, or "pending" when it does not come in time (the payee is away).
-    const outcome = this.payments.wait(paymentId, this.options.completionTimeoutMs, () => ({
-      status: "pending",
-    }));
-    const applied = await this.channel.propose((view) => {
-      const state = this.requireState(view);
-      return {
-        type: "create",
-        assetId: params.assetId,
-        amount: params.amount,
-        transferDefinition: this.config.contractAddresses.hashlockTransfer,
-        transferInitialState: hashlock.encodeState({
-          lockHash: params.lockHash,
-          expiry: BigInt(expiry),
-        }),
-        transferTimeout: state.timeout,
-        meta: {
-          routing: {
-            paymentId,
-            recipient: params.recipient,
-            ...(params.encryptedPreImage ? { encryptedPreImage: params.encryptedPreImage } : {}),
-          },
-          ...(params.meta ? { app: params.meta } : {}),
-        },
-      };
-    });
-    const transferId = applied?.transfer?.transferId as string;
-    const { status } = await outcome;
-    return { paymentId, transferId, status };
   }
 
   private reconcileDeposit(assetId: string): Promise<AppliedUpdate | undefined> {
@@ -485,6 +523,7 @@ export class ConnextClient {
         this.wallet.provider as JsonRpcProvider,
         state.channelAddress,
         assetId,
+        { confirmations: this.options.depositConfirmations },
       );
       const index = state.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase());
       const processedA = index === -1 ? 0n : (state.processedDepositsA[index] as bigint);

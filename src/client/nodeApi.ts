@@ -16,6 +16,15 @@ export const nodeConfigSchema = z.object({
   supportedAssets: z.array(address),
   messagingUrl: z.string(),
   messagingWsUrl: z.string().optional(),
+  /** How deep the node reads deposit totals (absent from older nodes: 1, the head block). */
+  depositConfirmations: z.number().int().min(1).max(1000).optional(),
+  /** How the node bounds payment expiries (absent from older nodes: the protocol's defaults). */
+  routing: z
+    .object({
+      claimBufferSeconds: z.number().int().nonnegative(),
+      maxExpirySeconds: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type NodeConfig = z.output<typeof nodeConfigSchema>;
 
@@ -34,31 +43,49 @@ export class NodeApi {
     return this.get("/config", nodeConfigSchema);
   }
 
-  /** Signs in: the node's nonce, signed with EIP-191 by `sign`, for a messaging token. */
+  /** Signs in: the node's sign-in message, checked, signed by `sign` (EIP-191), for a token. */
   async signIn(user: string, sign: (message: string) => Promise<string>): Promise<string> {
     return (await this.session(user, sign)).token;
   }
 
-  /** Signs in and says until when (unix milliseconds) the token holds. */
+  /**
+   * Signs in and says until when (unix milliseconds) the token holds. The message is signed
+   * only once `checkSignInMessage` finds it is for this node URL, the node's chain and `user`.
+   */
   async session(
     user: string,
     sign: (message: string) => Promise<string>,
   ): Promise<{ token: string; expiresAt: number }> {
-    const { nonce } = await this.get(`/auth/${user}`, z.object({ nonce: z.string() }));
-    const signature = await sign(nonce);
+    const { nodeIdentifier, chainId } = await this.config();
+    const { message } = await this.get(`/auth/${user}`, z.object({ message: z.string() }));
+    checkSignInMessage(message, { nodeUrl: this.base, chainId, node: nodeIdentifier, user });
+    const signature = await sign(message);
     return this.send(
       "/auth",
-      { address: user, nonce, signature },
+      { address: user, message, signature },
       z.object({ token: z.string(), expiresAt: z.number() }),
     );
   }
 
   /** A user's public key, or undefined when the node has never seen it. */
   async publicKey(user: string): Promise<string | undefined> {
+    return (await this.identity(user))?.publicKey;
+  }
+
+  /**
+   * What a payer needs of a payee: its public key and its channel's dispute timeout (absent
+   * when it has no channel yet); undefined when the node has never seen it.
+   */
+  async identity(user: string): Promise<{ publicKey: string; channelTimeout?: number } | undefined> {
     const response = await this.fetch(`/identities/${user}`);
     if (response.status === 404) return undefined;
-    const body = await this.parse(response, z.object({ publicKey: z.string() }));
-    return body.publicKey;
+    return this.parse(
+      response,
+      z.object({
+        publicKey: z.string(),
+        channelTimeout: z.number().int().positive().optional(),
+      }),
+    );
   }
 
   private async get<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
@@ -102,5 +129,73 @@ export class NodeApi {
       );
     }
     return parsed.data;
+  }
+}
+
+/** What a sign-in message must say for this client to sign it. */
+export interface SignInExpectations {
+  /** The node URL the client was given: the message's domain is its host, its URI itself. */
+  nodeUrl: string;
+  chainId: number;
+  /** The node's identifier, which the statement names. */
+  node: string;
+  /** The address signing in. */
+  user: string;
+}
+
+const SIGN_IN_TITLE = " wants you to sign in with your Ethereum account:";
+/** The fields after the statement, in order: exactly what a node issues, nothing more. */
+const SIGN_IN_FIELDS = ["URI", "Version", "Chain ID", "Nonce", "Issued At", "Expiration Time"];
+
+/**
+ * Refuses (ClientError) to sign an EIP-4361 sign-in message that is not for the node this
+ * client talks to, so a node or a phishing site relaying another site's message gets a
+ * refusal, not a signature: WRONG_DOMAIN when its domain or URI is not `nodeUrl`, WRONG_CHAIN,
+ * WRONG_ADDRESS when it signs in someone else, WRONG_NODE when its statement does not name the
+ * node, INVALID_MESSAGE when it is not in the form a node issues.
+ */
+export function checkSignInMessage(message: string, expected: SignInExpectations): void {
+  const refuse = (code: string, why: string) => {
+    throw new ClientError(code, `refusing to sign the node's sign-in message: ${why}`);
+  };
+  const [title = "", address = "", gap1, statement = "", gap2, ...rest] = message.split("\n");
+  const fields = rest.map((line) => /^([A-Za-z ]+): (.*)$/.exec(line));
+  if (
+    !title.endsWith(SIGN_IN_TITLE) ||
+    gap1 !== "" ||
+    gap2 !== "" ||
+    fields.length !== SIGN_IN_FIELDS.length ||
+    fields.some((field, i) => field?.[1] !== SIGN_IN_FIELDS[i])
+  ) {
+    refuse("INVALID_MESSAGE", "it is not an EIP-4361 message in the form a node issues");
+  }
+  const field = (name: string) => fields[SIGN_IN_FIELDS.indexOf(name)]?.[2];
+  const domain = title.slice(0, -SIGN_IN_TITLE.length);
+  const ours = originOf(expected.nodeUrl);
+  if (ours === undefined || domain !== ours.domain || field("URI") !== ours.uri) {
+    refuse("WRONG_DOMAIN", `it signs in to ${domain} (${field("URI")}), not ${expected.nodeUrl}`);
+  }
+  if (field("Chain ID") !== String(expected.chainId)) {
+    refuse(
+      "WRONG_CHAIN",
+      `it is for chain ${field("Chain ID")}, the node's is ${expected.chainId}`,
+    );
+  }
+  if (field("Version") !== "1") refuse("INVALID_MESSAGE", "it is not version 1");
+  if (address.toLowerCase() !== expected.user.toLowerCase()) {
+    refuse("WRONG_ADDRESS", `it signs in ${address}, not ${expected.user}`);
+  }
+  if (!statement.toLowerCase().includes(expected.node.toLowerCase())) {
+    refuse("WRONG_NODE", `it does not name the node ${expected.node}`);
+  }
+}
+
+/** The domain (host[:port]) and URI (no trailing slash) a node at `url` signs in to. */
+function originOf(url: string): { domain: string; uri: string } | undefined {
+  try {
+    const parsed = new URL(url);
+    return { domain: parsed.host, uri: `${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}` };
+  } catch {
+    return undefined;
   }
 }

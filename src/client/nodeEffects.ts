@@ -1,7 +1,9 @@
 import {
   type ChannelUpdate,
   type ChannelView,
+  claimableOnchain,
   hashlock,
+  minimumHashlockTransferTimeout,
   ProtocolError,
   withdraw,
 } from "../protocol";
@@ -14,6 +16,10 @@ export interface ProposalCheckOptions {
   chainId: number;
   hashlockAddress: string;
   withdrawAddress: string;
+  /** Seconds allowed for an on-chain claim's transactions, on top of the channel's timeout. */
+  claimBufferSeconds: number;
+  /** Unix seconds. */
+  now(): number;
 }
 
 /**
@@ -22,7 +28,7 @@ export interface ProposalCheckOptions {
  * the amount it locks.
  */
 export function nodeProposalCheck(options: ProposalCheckOptions) {
-  return (_view: ChannelView, update: ChannelUpdate): void => {
+  return (view: ChannelView, update: ChannelUpdate): void => {
     if (update.type === "setup") {
       throw new ProtocolError("WRONG_PARTICIPANTS", "the user proposes the setup, not the node");
     }
@@ -32,6 +38,7 @@ export function nodeProposalCheck(options: ProposalCheckOptions) {
     if (definition === options.hashlockAddress.toLowerCase()) {
       const routing = readMeta(details.meta, "routing", payeeRoutingSchema);
       if (!routing) throw new ProtocolError("TRANSFER_REJECTED", "a payment without meta.routing");
+      requireClaimable(options, view, update as ChannelUpdate<"create">);
       return;
     }
     if (definition === options.withdrawAddress.toLowerCase()) {
@@ -52,6 +59,34 @@ export function nodeProposalCheck(options: ProposalCheckOptions) {
       `unexpected transfer ${details.transferDefinition}`,
     );
   };
+}
+
+/**
+ * A payment we could not claim on-chain in time is refused (DESIGN §4.6): its expiry must leave
+ * a full dispute of our channel, and its transfer timeout must outlast the expiry, or a node
+ * that read our pre-image and refused to countersign would keep the money.
+ */
+function requireClaimable(
+  options: ProposalCheckOptions,
+  view: ChannelView,
+  update: ChannelUpdate<"create">,
+): void {
+  const { expiry } = hashlock.decodeState(update.details.transferInitialState);
+  const now = options.now();
+  const timeout = view.state?.timeout ?? 0;
+  if (expiry === 0n || !claimableOnchain(expiry, now, timeout, options.claimBufferSeconds)) {
+    throw new ProtocolError(
+      "EXPIRY_UNSAFE",
+      `a payment expiring at ${expiry} leaves no room to claim it on-chain (channel timeout ${timeout} s + ${options.claimBufferSeconds} s)`,
+    );
+  }
+  const shortest = minimumHashlockTransferTimeout(expiry, now);
+  if (update.details.transferTimeout < shortest) {
+    throw new ProtocolError(
+      "EXPIRY_UNSAFE",
+      `the payment's transfer timeout ${update.details.transferTimeout} s ends before its expiry (${shortest} s)`,
+    );
+  }
 }
 
 /** Whether a hashlock transfer's expiry has passed (0: none). */

@@ -29,6 +29,12 @@ export interface ReactionDeps {
   track(work: Promise<unknown>): void;
   getBalance(assetId: string): { user: bigint; node: bigint };
   resolveTransfer(args: { transferId: string; preImage: string }): Promise<unknown>;
+  /** Whether the transfer's pre-image left us (then it is never cancelled). */
+  revealed(transferId: string): Promise<boolean>;
+  /** Whether revealing a pre-image now still leaves room to claim the transfer on-chain. */
+  claimable(transfer: FullTransferState): boolean;
+  /** Unix seconds. */
+  now(): number;
   closed(): boolean;
 }
 
@@ -109,6 +115,9 @@ export class NodeReactions {
     }
     const { lockHash } = hashlock.decodeState(transfer.transferState);
     if (lockHashOf(preImage) !== lockHash.toLowerCase()) return;
+    // Too late to defend on-chain: let it expire and be refunded rather than hand the node a
+    // pre-image it could use without paying us.
+    if (!this.deps.claimable(transfer)) return;
     await this.deps.resolveTransfer({ transferId: transfer.transferId, preImage });
   }
 
@@ -131,7 +140,7 @@ export class NodeReactions {
   /** Payments to us that arrived while away (claim them) or expired (cancel them). */
   settleReceived(): void {
     if (this.deps.closed()) return;
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.deps.now();
     for (const transfer of this.deps.channel.view.transfers.values()) {
       if (transfer.responder.toLowerCase() !== this.deps.wallet.address.toLowerCase()) continue;
       if (transfer.transferDefinition.toLowerCase() !== this.deps.hashlockAddress.toLowerCase()) {
@@ -139,15 +148,22 @@ export class NodeReactions {
         continue;
       }
       if (hashlockExpired(transfer.transferState, now)) {
-        this.deps.track(
-          this.deps.resolveTransfer({ transferId: transfer.transferId, preImage: ZERO_PRE_IMAGE }),
-        );
+        this.deps.track(this.cancelUnlessRevealed(transfer));
         continue;
       }
       const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
       if (routing?.encryptedPreImage)
         this.deps.track(this.claim(transfer, routing.encryptedPreImage));
     }
+  }
+
+  /**
+   * Cancels an expired payment to us, unless we revealed its pre-image: the node may hold it
+   * and have claimed the payer's side, so the payment is ours to claim on-chain, not to cancel.
+   */
+  private async cancelUnlessRevealed(transfer: FullTransferState): Promise<void> {
+    if (await this.deps.revealed(transfer.transferId)) return;
+    await this.deps.resolveTransfer({ transferId: transfer.transferId, preImage: ZERO_PRE_IMAGE });
   }
 
   event(data: Uint8Array): void {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Wallet } from "ethers";
 import pino from "pino";
-import { authSecretFromPrivateKey, createAuth } from "../node/auth";
+import { authSecretFromPrivateKey, createAuth, createSignIn } from "../node/auth";
 import { createApi } from "../node/http/api";
 import { type HttpServer, startHttpServer } from "../node/http/server";
 import { createMetrics } from "../node/metrics";
@@ -12,7 +12,12 @@ import { Session } from "./session";
 
 /** A node's real sign-in API with two-second tokens, to watch a session renew itself. */
 const node = Wallet.createRandom();
-const auth = createAuth({ secret: authSecretFromPrivateKey(node.privateKey), tokenTtlSeconds: 2 });
+const secret = authSecretFromPrivateKey(node.privateKey);
+const auth = createAuth({ secret, tokenTtlSeconds: 2 });
+const signIn = createSignIn({
+  secret,
+  site: () => ({ node: node.address, chainId: 1, publicUrl: server.url }),
+});
 let database: Database;
 let server: HttpServer;
 
@@ -34,6 +39,7 @@ beforeAll(async () => {
       protocolVersion: "1",
     }),
     auth,
+    signIn,
     identities: new IdentityRepository(database.db),
     reads: { channel: async () => undefined, transfers: async () => [], payments: async () => [] },
     health: async () => ({ ok: true, checks: {} }),

@@ -8,6 +8,7 @@ import {
   type ChannelDepositsErrorCode,
   ChannelFactory__factory,
   ChannelMastercopy__factory,
+  confirmedBlock,
   deployContracts,
   devAccount,
   readChannelDeposits,
@@ -109,6 +110,48 @@ describe("readChannelDeposits", () => {
       totalDepositsAlice: 0n,
       totalDepositsBob: 0n,
     });
+  });
+
+  test("a deposit counts only once it has the confirmations asked for", async () => {
+    // Bob's own deposit to a fresh (counterfactual) channel, mined in the head block: it has
+    // one confirmation, then one more for each block mined on top of it.
+    const carol = devAccount(3).connect(provider);
+    const factory = ChannelFactory__factory.connect(book.channelFactory, provider);
+    const channel = await factory.getChannelAddress(alice.address, carol.address);
+    const receipt = await (await carol.sendTransaction({ to: channel, value: 900n })).wait();
+    const mined = receipt?.blockNumber as number;
+    expect(await provider.getBlockNumber()).toBe(mined);
+    const read = (confirmations: number) =>
+      readChannelDeposits(provider, channel, ZeroAddress, { confirmations });
+    const credited = { totalDepositsAlice: 0n, totalDepositsBob: 900n };
+    const nothing = { totalDepositsAlice: 0n, totalDepositsBob: 0n };
+
+    expect(await read(1)).toEqual(credited);
+    expect(await read(3)).toEqual(nothing);
+    expect(await confirmedBlock(provider, 3)).toBe(mined - 2);
+    await provider.send("evm_mine", []);
+    expect(await read(2)).toEqual(credited);
+    expect(await read(3)).toEqual(nothing);
+    await provider.send("evm_mine", []);
+    expect(await read(3)).toEqual(credited);
+    expect(await read(4)).toEqual(nothing);
+    // Deeper than the chain is long: block 0, where nothing was deposited.
+    expect(await confirmedBlock(provider, 1_000_000)).toBe(0);
+    expect(await read(1_000_000)).toEqual(nothing);
+  });
+
+  test("a depth that is not a whole number from 1, or one beside a block tag, is refused", async () => {
+    const channel = Wallet.createRandom().address;
+    for (const confirmations of [0, -1, 1.5, Number.NaN]) {
+      await expectDepositsError(
+        () => readChannelDeposits(provider, channel, ZeroAddress, { confirmations }),
+        "INVALID_DEPTH",
+      );
+    }
+    await expectDepositsError(
+      () => readChannelDeposits(provider, channel, ZeroAddress, { confirmations: 2, blockTag: 1 }),
+      "INVALID_DEPTH",
+    );
   });
 
   test("refuses bad addresses and assets that are not tokens", async () => {

@@ -11,7 +11,7 @@ import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
  * The rest of a payment's and a channel's life (issue 5 §5–§6): payments that expire are
  * cancelled and refunded, conditional transfers resolved by the application, collateral on
  * request and reclaimed above its threshold, deposits the user never reconciled, metrics.
- * The node runs with a 2 s expiry margin so that expiry fits in a test.
+ * Expiries are moved past with the stack's clock, which the node and the clients share.
  */
 let stack: Stack;
 let a: ConnextClient;
@@ -20,7 +20,7 @@ const ETH = ZeroAddress;
 
 beforeAll(async () => {
   stack = await startStack({
-    node: { expiryMarginSeconds: 2, sweepIntervalMs: 250 },
+    node: { sweepIntervalMs: 250 },
     ethReclaimThreshold: parseEther("3"),
   });
   [a, b] = await Promise.all([stack.client(1), stack.client(2)]);
@@ -37,7 +37,6 @@ describe("a payment's and a channel's life", () => {
     const recipient = away.identifier;
     await away.close();
     const before = a.getBalance(ETH).user;
-    const expiry = Math.floor(Date.now() / 1000) + 6;
     const resolved = new Promise<{ cancelled: boolean }>((resolve) =>
       a.on("transfer.resolved", resolve),
     );
@@ -47,10 +46,11 @@ describe("a payment's and a channel's life", () => {
       assetId: ETH,
       amount: parseEther("0.3"),
       lockHash: lockHashOf(randomPreImage()),
-      expiry,
     });
     expect(payment.status).toBe("pending");
     expect(a.getBalance(ETH).user).toBe(before - parseEther("0.3"));
+    // The payee's hour to claim passes (the rest of the lock is the channels' dispute windows).
+    stack.clock.advance(3601);
     expect((await resolved).cancelled).toBe(true);
     expect(a.getBalance(ETH).user).toBe(before);
     expect(a.getTransfers()).toEqual([]);
@@ -82,6 +82,8 @@ describe("a payment's and a channel's life", () => {
   test("collateral on request tops the node's side up to its target", async () => {
     const c = await stack.client(4);
     expect(c.getBalance(ETH).node).toBe(0n);
+    // Collateral on request follows the user's own deposits (issue 9 §6): 2 ETH justify the target.
+    await c.deposit({ assetId: ETH, amount: parseEther("2") });
     await c.requestCollateral(ETH);
     expect(c.getBalance(ETH).node).toBe(parseEther("1"));
     await expectChannelsAgree(stack, c);
@@ -102,12 +104,12 @@ describe("a payment's and a channel's life", () => {
   }, 30_000);
 
   test("collateral above the reclaim threshold goes back to the node on-chain", async () => {
-    // b pays a 3 ETH: the node's side of b's channel grows past its 3 ETH threshold, and
+    // b pays a 3.5 ETH: the node's side of b's channel grows past its 3 ETH threshold, and
     // the node withdraws what is above its 1 ETH target.
     await b.deposit({ assetId: ETH, amount: parseEther("4") });
     const nodeSide = b.getBalance(ETH).node;
-    await b.transfer({ recipient: a.identifier, assetId: ETH, amount: parseEther("3") });
-    expect(nodeSide + parseEther("3")).toBeGreaterThan(parseEther("3"));
+    await b.transfer({ recipient: a.identifier, assetId: ETH, amount: parseEther("3.5") });
+    expect(nodeSide + parseEther("3.5")).toBeGreaterThan(parseEther("3"));
     await waitFor(() => b.getBalance(ETH).node === parseEther("1"), 20_000);
     await waitFor(() => b.getTransfers().length === 0, 20_000);
     await expectChannelsAgree(stack, b);
@@ -156,6 +158,7 @@ describe("a payment's and a channel's life", () => {
     });
     expect(put.status).toBe(200);
     const d = await stack.client(6);
+    await d.deposit({ assetId: ETH, amount: parseEther("3") });
     await d.requestCollateral(ETH);
     expect(d.getBalance(ETH).node).toBe(parseEther("2"));
     const channels = (await (

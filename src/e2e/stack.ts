@@ -38,6 +38,8 @@ export interface Stack {
   token: string;
   settings: NodeSettings;
   node: RunningNode;
+  /** The clock of the node and of every client (the system clock, moved by `advance`). */
+  clock: TestClock;
   /** Starts the node again with the same settings (a restart). */
   restartNode(): Promise<RunningNode>;
   /** A client for dev account `index` (1..9); the store is kept per index unless given. */
@@ -58,6 +60,25 @@ export interface StackOptions {
   /** ETH's reclaim threshold (default 50 ETH): lower it to see collateral reclaimed. */
   ethReclaimThreshold?: bigint;
   logLevel?: string;
+  /** The node's CONFIRMATIONS (default 1); above 1, the test mines the blocks after a deposit. */
+  confirmations?: number;
+}
+
+/** Wall-clock time plus an offset the test moves forward. */
+export interface TestClock {
+  /** Unix seconds. */
+  now(): number;
+  advance(seconds: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Math.floor(Date.now() / 1000) + offset,
+    advance: (seconds) => {
+      offset += seconds;
+    },
+  };
 }
 
 export const TOKENS = 10n ** 24n;
@@ -109,7 +130,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     addressBook: book,
     logLevel: options.logLevel ?? "warn",
     adminToken: ADMIN_TOKEN,
-    confirmations: 1,
+    confirmations: options.confirmations ?? 1,
     collateral: {
       [ZeroAddress]: {
         target: parseEther("1"),
@@ -119,7 +140,9 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     },
   };
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? settings.logLevel });
-  let node = await startNode(settings, logger, { depositPollMs: 500, ...options.node });
+  const clock = testClock();
+  const nodeOptions = { depositPollMs: 500, disputePollMs: 250, now: clock.now, ...options.node };
+  let node = await startNode(settings, logger, nodeOptions);
   const stores = new Map<number, ClientStore>();
   const clients: ConnextClient[] = [];
 
@@ -129,6 +152,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     book,
     token,
     settings,
+    clock,
     get node() {
       return node;
     },
@@ -141,7 +165,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
           natsPort: node.messagingUrl ? Number(new URL(node.messagingUrl).port) : 0,
         },
         logger,
-        { depositPollMs: 500, ...options.node },
+        nodeOptions,
       );
       return node;
     },
@@ -154,6 +178,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
         ethRpcUrl: anvil.rpcUrl,
         store,
         completionTimeoutMs: 5_000,
+        now: clock.now,
         ...overrides,
       });
       clients.push(client);

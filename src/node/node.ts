@@ -6,11 +6,20 @@ import { getAddress, JsonRpcProvider, Wallet } from "ethers";
 import type { Logger } from "pino";
 import { PROTOCOL_VERSION, privateKeySigner, transfersInTreeOrder } from "../protocol";
 import { encodeWire } from "../protocol/messaging";
-import { authSecretFromPrivateKey, brokerAuthenticator, createAuth } from "./auth";
+import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
 import { ChainService } from "./chain/chainService";
 import { DepositWatcher } from "./chain/depositWatcher";
+import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
+import { createDisputeWatching } from "./disputeWatching";
 import { Engine } from "./engine/engine";
+import {
+  DEFAULT_IDLE_INTERVAL_MS,
+  DEFAULT_IDLE_SECONDS,
+  IdleReclaim,
+  reclaimAbove,
+} from "./engine/idleReclaim";
+import type { RoutingRules } from "./engine/routingRules";
 import { createApi, type NodePublicConfig } from "./http";
 import { startHttpServer } from "./http/server";
 import { type Broker, startBroker } from "./messaging/broker";
@@ -38,11 +47,17 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
-  /** Seconds between a payer's expiry and the mirror's (default 60). */
-  expiryMarginSeconds?: number;
+  /** Expiry bounds of routed payments (defaults: DEFAULT_ROUTING_RULES). */
+  routing?: Partial<RoutingRules>;
   /** How often the deposit watcher polls (default 2 s). */
   depositPollMs?: number;
+  /** How often the dispute watcher polls the chain (default 2 s). */
+  disputePollMs?: number;
   sweepIntervalMs?: number;
+  /** The node's clock, unix seconds (tests move it; default the system clock). */
+  now?: () => number;
+  /** How often idle collateral is looked for (default 10 min). */
+  idleReclaimIntervalMs?: number;
 }
 
 const WEBSOCKET_PATH = "/messaging";
@@ -105,7 +120,8 @@ async function assemble(
     confirmations: settings.confirmations,
   });
 
-  const auth = createAuth({ secret: authSecretFromPrivateKey(settings.privateKey) });
+  const secret = authSecretFromPrivateKey(settings.privateKey);
+  const auth = createAuth({ secret });
   let broker: Broker | undefined;
   if (!settings.natsUrl) {
     broker = await startBroker({
@@ -135,8 +151,26 @@ async function assemble(
     settings.collateral,
   );
   const metrics = createMetrics();
+  // Rate limits and idle collateral go by the node's clock, in milliseconds.
+  const collateralClock = options.now ? () => (options.now as () => number)() * 1000 : Date.now;
+  const signer = privateKeySigner(settings.privateKey);
+  // Disputes on the node's channels, from the chain's logs: the engine signs nothing on those.
+  const disputes = createDisputeWatching({
+    provider,
+    db: database.db,
+    chain,
+    store,
+    payments,
+    signer,
+    book,
+    assets: () => collateral.assets(),
+    isOurs: (channelAddress) => usersByChannel.has(channelAddress.toLowerCase()),
+    pollMs: options.disputePollMs ?? 2_000,
+    logger,
+  });
   const engine = new Engine({
-    signer: privateKeySigner(settings.privateKey),
+    signer,
+    disputes: disputes.watcher,
     network: {
       chainId: book.chainId,
       channelFactoryAddress: book.channelFactory,
@@ -153,10 +187,14 @@ async function assemble(
     ...(database.advisoryLock ? { crossProcessLock: database.advisoryLock } : {}),
     logger,
     observeLatency: (type, role, seconds) => metrics.updateLatency.observe({ type, role }, seconds),
-    ...(options.expiryMarginSeconds !== undefined
-      ? { expiryMarginSeconds: options.expiryMarginSeconds }
-      : {}),
+    ...(options.routing ? { routing: options.routing } : {}),
+    ...(options.now ? { now: options.now } : {}),
     ...(options.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    collateralRules: {
+      requestIntervalSeconds:
+        settings.collateralRequestIntervalSeconds ?? DEFAULT_REQUEST_INTERVAL_SECONDS,
+      clock: collateralClock,
+    },
   });
 
   const watcher = new DepositWatcher({
@@ -199,12 +237,35 @@ async function assemble(
     messagingUrl,
     ...(wsUrl ? { messagingWsUrl: wsUrl } : {}),
     protocolVersion: PROTOCOL_VERSION,
+    // Clients read deposit totals this deep too, or they would claim totals the node refuses.
+    depositConfirmations: settings.confirmations,
+    routing: {
+      claimBufferSeconds: engine.routing.claimBufferSeconds,
+      maxExpirySeconds: engine.routing.maxExpirySeconds,
+    },
   });
   let wsUrl: string | undefined;
+  // PUBLIC_URL, or the URL the server listens on: known only once it listens (PORT may be 0).
+  let publicUrl = settings.publicUrl;
+  if (publicUrl === undefined && ["0.0.0.0", "::", "[::]"].includes(settings.host)) {
+    logger.warn(
+      { host: settings.host },
+      "no PUBLIC_URL: sign-in messages will name the wildcard address, which clients refuse",
+    );
+  }
   const app = createApi({
     config: () => publicConfig(wsUrl),
     auth,
-    identities,
+    signIn: createSignIn({
+      secret,
+      site: () => ({ node, chainId: book.chainId, publicUrl: publicUrl ?? "" }),
+    }),
+    identities: {
+      record: (address, publicKey) => identities.record(address, publicKey),
+      publicKey: (address) => identities.publicKey(address),
+      channelTimeout: async (address) =>
+        (await engine.channels.currentView(address))?.state?.timeout,
+    },
     reads: {
       channel: async (user) => {
         const view = await engine.channels.currentView(user);
@@ -237,6 +298,7 @@ async function assemble(
       return { ok, checks };
     },
     metrics,
+    ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
     logger,
     ...(settings.adminToken
       ? {
@@ -267,13 +329,34 @@ async function assemble(
     ...(broker ? { websocket: { path: WEBSOCKET_PATH, ...broker.websocket } } : {}),
   });
   cleanups.push(["http", () => http.stop()]);
+  publicUrl ??= http.url;
   wsUrl = broker ? `${http.url.replace(/^http/, "ws")}${WEBSOCKET_PATH}` : undefined;
 
+  // The first scan is done before the engine signs anything: a channel disputed while the node
+  // was down is known to be before its user's first message.
+  await disputes.start();
+  cleanups.push(["dispute watching", () => disputes.stop()]);
   engine.start();
   cleanups.push(["engine", () => engine.stop()]);
   watcher.start();
   cleanups.push(["deposit watcher", () => watcher.stop()]);
-  logger.info({ node, http: http.url, messaging: messagingUrl }, "node started");
+  const idleReclaim = new IdleReclaim({
+    idleChannels: (before) => store.idleChannels(before),
+    keep: (user, asset, target) => engine.collateral.demand.idleKeep(user, asset, target),
+    reclaim: reclaimAbove({
+      channels: engine.channels,
+      signer: privateKeySigner(settings.privateKey),
+      withdrawAddress: book.withdraw,
+    }),
+    policies: collateral.asRecord(),
+    idleSeconds: settings.collateralIdleSeconds ?? DEFAULT_IDLE_SECONDS,
+    intervalMs: options.idleReclaimIntervalMs ?? DEFAULT_IDLE_INTERVAL_MS,
+    clock: collateralClock,
+    logger,
+  });
+  idleReclaim.start();
+  cleanups.push(["idle reclaim", () => idleReclaim.stop()]);
+  logger.info({ node, http: http.url, publicUrl, messaging: messagingUrl }, "node started");
 
   return {
     identifier: node,

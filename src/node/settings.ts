@@ -16,6 +16,11 @@ export interface NodeSettings {
   /** HTTP API (and WebSocket messaging) listen address. */
   host: string;
   port: number;
+  /**
+   * The node's URL as clients reach it (normalised, no trailing slash): sign-in messages name
+   * it. Absent: the URL the HTTP server listens on, known once it listens.
+   */
+  publicUrl?: string;
   dataDir: string;
   /** Absent: PGlite in `dataDir`. */
   databaseUrl?: string;
@@ -29,9 +34,18 @@ export interface NodeSettings {
   addressBook: AddressBook;
   /** Bearer token for admin routes; absent: admin routes are refused. */
   adminToken?: string;
+  /** Bearer token for GET /metrics; absent: /metrics is public. */
+  metricsToken?: string;
   logLevel: string;
-  /** Blocks to wait for before a transaction counts as mined. */
+  /**
+   * Blocks to wait for before a transaction counts as mined, and before a deposit counts (the
+   * head block is 1 confirmation: totals are read at head − (n − 1)).
+   */
   confirmations: number;
   /** Per asset (lowercase address); assets absent here get no collateral. */
   collateral: Record<string, CollateralPolicy>;
+  /** Seconds without an update after which a channel's surplus collateral is reclaimed; 0: never. Default 1 day. */
+  collateralIdleSeconds?: number;
+  /** Seconds between a user's collateral requests for one asset; 0: no limit. Default 60. */
+  collateralRequestIntervalSeconds?: number;
 }

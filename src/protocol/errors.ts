@@ -31,6 +31,10 @@ export const PROTOCOL_ERROR_CODES = [
   "INVALID_TRANSFER_TIMEOUT",
   "MERKLE_MISMATCH",
   "UPDATE_MISMATCH",
+  /** A dispute is on record on-chain: neither side signs updates on the channel. */
+  "CHANNEL_IN_DISPUTE",
+  /** A hashlock's expiry or transfer timeout leaves no room to claim it on-chain in time. */
+  "EXPIRY_UNSAFE",
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

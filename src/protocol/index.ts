@@ -26,6 +26,16 @@ export {
   type ProtocolErrorCode,
 } from "./errors";
 export {
+  claimableOnchain,
+  DEFAULT_CLAIM_BUFFER_SECONDS,
+  DEFAULT_MAX_PAYMENT_EXPIRY_SECONDS,
+  expiryNumber,
+  minimumHashlockTransferTimeout,
+  minimumPayerExpiry,
+  mirrorExpiryFor,
+  onchainClaimSeconds,
+} from "./expiries";
+export {
   channelStateDigest,
   channelStateHash,
   DOMAIN_NAME,

@@ -45,7 +45,11 @@ export const signature = z
   .string()
   .regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x signature")
   .transform((value) => value.toLowerCase());
-const meta = z.record(z.string().max(64), z.unknown());
+/** Largest `meta` an update or transfer carries, in bytes of JSON. */
+export const MAX_META_BYTES = 4096;
+const meta = z
+  .record(z.string().max(64), z.unknown())
+  .refine((value) => jsonBytes(value) <= MAX_META_BYTES, `at most ${MAX_META_BYTES} bytes of JSON`);
 
 export const balanceSchema = z.strictObject({
   to: z.tuple([address, address]),
@@ -129,6 +133,7 @@ export const transferStateSchema = z.strictObject({
   transferResolver: hexBytes.optional(),
   channelNonce: counter,
   meta: meta.optional(),
+  resolveMeta: meta.optional(),
 });
 
 /** A proposed update, with the previous doubly-signed one for a responder one behind. */
@@ -211,6 +216,14 @@ export const decodeUpdateMessage = (raw: string | Uint8Array) =>
   decodeMessage<UpdateMessage>(updateMessageSchema, raw);
 export const decodeRestoreMessage = (raw: string | Uint8Array) =>
   decodeMessage<RestoreMessage>(restoreMessageSchema, raw, MAX_RESTORE_BYTES);
+
+/** Bytes of `value` as JSON (bigints as decimal strings, as on the wire). */
+function jsonBytes(value: unknown): number {
+  const text = JSON.stringify(value, (_key, item) =>
+    typeof item === "bigint" ? item.toString(10) : item,
+  );
+  return byteLength(text ?? "", MAX_META_BYTES);
+}
 
 /**
  * UTF-8 size, or a lower bound when that is surely within `limit` (a UTF-16 unit is at most

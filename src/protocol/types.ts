@@ -139,5 +139,8 @@ export interface FullTransferState extends CoreTransferState {
   transferResolver?: HexString;
   /** Nonce of the channel update that created it. */
   channelNonce: number;
+  /** What both parties agreed at create; a resolve never changes it. */
   meta?: Record<string, unknown>;
+  /** The resolver's own note at resolve (e.g. a cancel's reason), kept apart from `meta`. */
+  resolveMeta?: Record<string, unknown>;
 }

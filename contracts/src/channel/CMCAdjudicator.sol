@@ -11,8 +11,15 @@ import {CMCDeposit} from "./CMCDeposit.sol";
 /// @title CMCAdjudicator
 /// @notice Disputes: the exit either party can take alone (DESIGN §4.7).
 abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
+    /// @dev What an asset was last paid out at, in one slot: the defund nonce of the state that
+    /// paid it, and the dispute round that state was on record in.
+    struct AssetDefund {
+        uint192 nonce;
+        uint64 round;
+    }
+
     ChannelDispute internal _channelDispute;
-    mapping(address assetId => uint256) internal _defundNonces;
+    mapping(address assetId => AssetDefund) internal _assetDefunds;
     mapping(bytes32 transferId => TransferDispute) internal _transferDisputes;
 
     /// @inheritdoc ICMCAdjudicator
@@ -22,24 +29,36 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         nonReentrant
     {
         bytes32 stateHash = _verifyChannelState(ccs, aliceSignature, bobSignature);
+        if (ccs.nonce > type(uint64).max) revert ChannelNonceTooLarge(ccs.nonce);
         ChannelDispute storage dispute = _channelDispute;
-        if (_inDefundPhase(dispute)) revert InvalidDisputePhase();
+        uint256 consensusExpiry = dispute.consensusExpiry;
+        uint256 defundExpiry = dispute.defundExpiry;
+        if (_inDefundPhase(consensusExpiry, defundExpiry)) revert InvalidDisputePhase();
 
-        if (block.timestamp < dispute.consensusExpiry) {
+        if (block.timestamp < consensusExpiry) {
             // Consensus window: only a newer state replaces the one on record.
             if (ccs.nonce <= dispute.nonce) revert StaleChannelNonce(dispute.nonce, ccs.nonce);
         } else {
             // A new dispute. After a finished one, the same state may be recorded again so that
-            // a party who missed the defund window can still defund; defund nonces and transfer
-            // records stop anything from being paid twice.
+            // a party who missed the defund window can still defund; defund nonces, rounds and
+            // transfer records stop anything from being paid twice.
             if (ccs.nonce < dispute.nonce) revert StaleChannelNonce(dispute.nonce, ccs.nonce);
-            dispute.consensusExpiry = block.timestamp + ccs.timeout;
-            dispute.defundExpiry = block.timestamp + 2 * ccs.timeout;
+            if (ccs.timeout > (type(uint64).max - block.timestamp) / 2) revert ChannelTimeoutTooLarge(ccs.timeout);
+            consensusExpiry = block.timestamp + ccs.timeout;
+            defundExpiry = consensusExpiry + ccs.timeout;
+            dispute.consensusExpiry = uint64(consensusExpiry);
+            dispute.defundExpiry = uint64(defundExpiry);
         }
-        dispute.channelStateHash = stateHash;
-        dispute.nonce = ccs.nonce;
-        dispute.merkleRoot = ccs.merkleRoot;
-        emit ChannelDisputed(msg.sender, ccs.nonce, dispute.consensusExpiry, dispute.defundExpiry);
+        if (stateHash != dispute.channelStateHash) {
+            // Another state: a new round, so that assets defunded under the previous state do not
+            // count as defunded under this one. This holds in the consensus window too: the
+            // state replaced there may be one recorded again after assets were defunded with it.
+            dispute.channelStateHash = stateHash;
+            dispute.merkleRoot = ccs.merkleRoot;
+            dispute.nonce = uint64(ccs.nonce);
+            ++dispute.round;
+        }
+        emit ChannelDisputed(msg.sender, ccs.nonce, consensusExpiry, defundExpiry);
     }
 
     /// @inheritdoc ICMCAdjudicator
@@ -52,10 +71,12 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         ChannelDispute storage dispute = _channelDispute;
         bytes32 stateHash = ChannelHashing.hashChannelState(ccs);
         if (stateHash != dispute.channelStateHash) revert ChannelStateNotDisputed(dispute.channelStateHash, stateHash);
-        if (!_inDefundPhase(dispute)) revert InvalidDisputePhase();
+        (uint256 consensusExpiry, uint256 defundExpiry, uint64 round) =
+            (dispute.consensusExpiry, dispute.defundExpiry, dispute.round);
+        if (!_inDefundPhase(consensusExpiry, defundExpiry)) revert InvalidDisputePhase();
 
         for (uint256 i; i < assetIds.length; ++i) {
-            _defundAsset(ccs, assetIds[i], indices[i]);
+            _defundAsset(ccs, assetIds[i], indices[i], round);
         }
     }
 
@@ -67,17 +88,25 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
     {
         if (cts.channelAddress != address(this)) revert WrongChannel(address(this), cts.channelAddress);
         ChannelDispute storage dispute = _channelDispute;
-        if (!_inDefundPhase(dispute)) revert InvalidDisputePhase();
+        (uint256 consensusExpiry, uint256 defundExpiry, uint256 round) =
+            (dispute.consensusExpiry, dispute.defundExpiry, dispute.round);
+        if (!_inDefundPhase(consensusExpiry, defundExpiry)) revert InvalidDisputePhase();
         TransferDispute storage transferDispute = _transferDisputes[cts.transferId];
         if (transferDispute.transferStateHash != bytes32(0)) revert TransferAlreadyDisputed(cts.transferId);
+        // Only alongside the balances of the state on record: a state that did not pay out the
+        // transfer's asset may be one in which the transfer is already resolved into a balance
+        // that was (or will be) paid out under another state.
+        uint256 defundedIn = _assetDefunds[cts.assetId].round;
+        if (defundedIn != round) revert AssetNotDefundedThisRound(cts.assetId, defundedIn, round);
 
         bytes32 leaf = ChannelHashing.hashTransferState(cts);
         if (!MerkleProof.verifyCalldata(merkleProof, dispute.merkleRoot, leaf)) {
             revert TransferNotInMerkleRoot(cts.transferId);
         }
+        uint256 expiry = block.timestamp + cts.transferTimeout;
         transferDispute.transferStateHash = leaf;
-        transferDispute.transferDisputeExpiry = block.timestamp + cts.transferTimeout;
-        emit TransferDisputed(msg.sender, cts.transferId, transferDispute.transferDisputeExpiry);
+        transferDispute.transferDisputeExpiry = expiry;
+        emit TransferDisputed(msg.sender, cts.transferId, expiry);
     }
 
     /// @inheritdoc ICMCAdjudicator
@@ -114,7 +143,12 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
 
     /// @inheritdoc ICMCAdjudicator
     function getDefundNonce(address assetId) external view returns (uint256) {
-        return _defundNonces[assetId];
+        return _assetDefunds[assetId].nonce;
+    }
+
+    /// @inheritdoc ICMCAdjudicator
+    function getDefundRound(address assetId) external view returns (uint256) {
+        return _assetDefunds[assetId].round;
     }
 
     /// @inheritdoc ICMCAdjudicator
@@ -169,7 +203,9 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
 
     /// @dev Makes one asset's share of the disputed state exitable, plus deposits it never
     /// processed. An asset the state lacks was never processed at all: all its deposits go back.
-    function _defundAsset(CoreChannelState calldata ccs, address assetId, uint256 index) internal {
+    /// Records the defund nonce and the round, which lets the state's transfers of the asset be
+    /// disputed.
+    function _defundAsset(CoreChannelState calldata ccs, address assetId, uint256 index, uint64 round) internal {
         Balance memory balance;
         uint256 defundNonce;
         uint256 processedA;
@@ -190,9 +226,10 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
             defundNonce = 1;
         }
 
-        uint256 recorded = _defundNonces[assetId];
+        uint256 recorded = _assetDefunds[assetId].nonce;
         if (recorded >= defundNonce) revert AssetAlreadyDefunded(assetId, recorded, defundNonce);
-        _defundNonces[assetId] = defundNonce;
+        if (defundNonce > type(uint192).max) revert DefundNonceTooLarge(assetId, defundNonce);
+        _assetDefunds[assetId] = AssetDefund({nonce: uint192(defundNonce), round: round});
 
         balance.amount[0] += _unprocessed(_totalDepositsAlice[assetId], processedA);
         balance.amount[1] += _unprocessed(_totalDepositsBob(assetId), processedB);
@@ -229,8 +266,10 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         ) revert InvalidResolvedBalance();
     }
 
-    function _inDefundPhase(ChannelDispute storage dispute) internal view returns (bool) {
-        return dispute.consensusExpiry <= block.timestamp && block.timestamp < dispute.defundExpiry;
+    /// @dev Takes the expiries rather than the dispute: callers read them together with the
+    /// round, from the one slot they share.
+    function _inDefundPhase(uint256 consensusExpiry, uint256 defundExpiry) internal view returns (bool) {
+        return consensusExpiry <= block.timestamp && block.timestamp < defundExpiry;
     }
 
     /// @dev Deposits on-chain not yet credited by the state; never negative.

@@ -8,7 +8,20 @@ import {ChannelDispute, CoreChannelState, CoreTransferState, TransferDispute} fr
 /// @dev A channel dispute has two windows, each `timeout` long: during the consensus window a
 /// state with a higher nonce replaces the one on record; during the defund window the recorded
 /// state is final, its balances can be defunded and its transfers disputed. Once the defund
-/// window is over a new dispute may start (with a nonce at least the recorded one).
+/// window is over a new dispute may start (with a nonce at least the recorded one), so that a
+/// channel resumed off-chain after a dispute can be disputed again.
+///
+/// Dispute rounds keep anything from being paid twice across disputes. A round is the time one
+/// state stays on record: recording another state starts a new round, recording the same state
+/// again (after its defund window, e.g. by a party who missed it) keeps the round. Each asset
+/// remembers the defund nonce and the round it was defunded at, and:
+/// - an asset is defunded only with a defund nonce above the one it was defunded at;
+/// - a transfer is disputed only in the round its asset was defunded in, i.e. under the very
+///   state whose balances paid the asset out. Whoever wants a transfer paid defunds its asset
+///   first (anyone may), then disputes the transfer.
+/// Every state signed before a dispute carries the defund nonces that dispute paid out at, so it
+/// can neither defund those assets again nor dispute their transfers; the state that resumes the
+/// channel carries the next defund nonce and no longer holds the transfers already disputed.
 interface ICMCAdjudicator {
     event ChannelDisputed(address indexed disputer, uint256 nonce, uint256 consensusExpiry, uint256 defundExpiry);
     event ChannelDefunded(address indexed defunder, address indexed assetId, uint256 defundNonce);
@@ -16,7 +29,9 @@ interface ICMCAdjudicator {
     event TransferDefunded(address indexed defunder, bytes32 indexed transferId, uint256[2] amounts);
 
     /// @notice Records a doubly-signed state as the channel dispute, or replaces the recorded
-    /// one with a newer state while the consensus window is open.
+    /// one with a newer state while the consensus window is open. After a defund window any state
+    /// with a nonce at least the recorded one starts a new dispute; a state other than the one on
+    /// record starts a new dispute round.
     function disputeChannel(CoreChannelState calldata ccs, bytes calldata aliceSignature, bytes calldata bobSignature)
         external;
 
@@ -26,7 +41,9 @@ interface ICMCAdjudicator {
     function defundChannel(CoreChannelState calldata ccs, address[] calldata assetIds, uint256[] calldata indices)
         external;
 
-    /// @notice In the defund window, records a transfer of the disputed merkle root.
+    /// @notice In the defund window, records a transfer of the disputed merkle root. Only once
+    /// its asset was defunded in this dispute round (`defundChannel` first), so that a transfer
+    /// is paid only alongside the balances of the state it is locked in.
     function disputeTransfer(CoreTransferState calldata cts, bytes32[] calldata merkleProof) external;
 
     /// @notice Makes a disputed transfer's balance exitable: before its timeout as its definition
@@ -40,7 +57,11 @@ interface ICMCAdjudicator {
     ) external;
 
     function getChannelDispute() external view returns (ChannelDispute memory);
+    /// @notice The defund nonce the asset was last defunded at (0: never).
     function getDefundNonce(address assetId) external view returns (uint256);
+    /// @notice The dispute round the asset was last defunded in (0: never); its transfers can be
+    /// disputed while it equals `getChannelDispute().round`.
+    function getDefundRound(address assetId) external view returns (uint256);
     function getTransferDispute(bytes32 transferId) external view returns (TransferDispute memory);
 
     /// @notice The EIP-712 digest that both parties sign for a channel state.

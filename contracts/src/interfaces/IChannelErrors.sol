@@ -34,6 +34,11 @@ interface IChannelErrors {
     error InvalidDisputePhase();
     /// @notice A channel dispute with a nonce that does not replace the one on record.
     error StaleChannelNonce(uint256 recorded, uint256 submitted);
+    /// @notice The state's nonce does not fit the 64 bits the dispute record keeps.
+    error ChannelNonceTooLarge(uint256 nonce);
+    /// @notice The state's timeout would end its dispute windows past the 64 bits of time the
+    /// dispute record keeps.
+    error ChannelTimeoutTooLarge(uint256 timeout);
     /// @notice The state given does not hash to the disputed one.
     error ChannelStateNotDisputed(bytes32 recorded, bytes32 submitted);
     /// @notice `defundChannel` got a different number of asset ids and indices.
@@ -43,6 +48,11 @@ interface IChannelErrors {
     error InvalidAssetIndex(address assetId, uint256 index);
     /// @notice The asset was already defunded at this defund nonce or a later one.
     error AssetAlreadyDefunded(address assetId, uint256 recorded, uint256 submitted);
+    /// @notice The state's defund nonce for the asset does not fit the 192 bits recorded for it.
+    error DefundNonceTooLarge(address assetId, uint256 defundNonce);
+    /// @notice A transfer is disputed only after its asset was defunded under the state on
+    /// record, in the current dispute round.
+    error AssetNotDefundedThisRound(address assetId, uint256 defundedInRound, uint256 currentRound);
     /// @notice The transfer is not a leaf of the disputed merkle root.
     error TransferNotInMerkleRoot(bytes32 transferId);
     /// @notice The transfer was already disputed.

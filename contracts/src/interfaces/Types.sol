@@ -46,13 +46,18 @@ struct WithdrawData {
     uint256 nonce;
 }
 
-/// @notice The channel dispute on record: the latest state submitted and its windows.
+/// @notice The channel dispute on record: the latest state submitted, its windows, and the
+/// dispute round it belongs to.
+/// @dev Three storage slots: the two hashes, then the four 64-bit fields packed together.
+/// `round` counts the states recorded one after another: it moves on whenever a state other
+/// than the one on record is recorded, and stays when the same state is recorded again.
 struct ChannelDispute {
     bytes32 channelStateHash;
-    uint256 nonce;
     bytes32 merkleRoot;
-    uint256 consensusExpiry;
-    uint256 defundExpiry;
+    uint64 nonce;
+    uint64 consensusExpiry;
+    uint64 defundExpiry;
+    uint64 round;
 }
 
 /// @notice A transfer dispute on record.

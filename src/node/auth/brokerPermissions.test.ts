@@ -1,10 +1,22 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { type NatsConnection, PermissionViolationError, RequestError } from "@nats-io/nats-core";
+import {
+  InvalidArgumentError,
+  type NatsConnection,
+  PermissionViolationError,
+  RequestError,
+} from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Wallet } from "ethers";
+import { MAX_MESSAGE_BYTES, MAX_RESTORE_BYTES } from "../../protocol/schemas";
 import { type Broker, startBroker } from "../messaging/broker";
 import { createAuth } from "./auth";
-import { brokerAuthenticator, nodePermissions, userPermissions } from "./brokerPermissions";
+import {
+  brokerAuthenticator,
+  NODE_LIMITS,
+  nodePermissions,
+  USER_LIMITS,
+  userPermissions,
+} from "./brokerPermissions";
 import { authSecretFromPrivateKey } from "./mac";
 
 const nodeWallet = Wallet.createRandom();
@@ -61,12 +73,26 @@ afterEach(async () => {
 afterAll(() => broker.stop());
 
 describe("permission sets", () => {
-  test("a user: publish to its node as itself and to its inboxes; subscribe to its own", () => {
+  test("a user: publish to its node as itself and to its inboxes; subscribe to its own; replies to its inboxes", () => {
     expect(userPermissions(node, alice)).toEqual({
       publish: { allow: [`connext.${n}.${a}.>`, `_inbox.${a}.>`] },
       subscribe: { allow: [`connext.${a}.>`, `_inbox.${a}.>`] },
+      reply: { allow: [`_inbox.${a}.>`] },
     });
-    expect(nodePermissions()).toEqual({ publish: { allow: [">"] }, subscribe: { allow: [">"] } });
+    expect(nodePermissions()).toEqual({
+      publish: { allow: [">"] },
+      subscribe: { allow: [">"] },
+      reply: { allow: [">"] },
+    });
+  });
+
+  test("a user's limits fit the protocol's messages; the node's are off the budget", () => {
+    // A user sends protocol messages only; the largest it receives is a restore reply.
+    expect(USER_LIMITS.maxPayload).toBe(MAX_MESSAGE_BYTES);
+    expect(USER_LIMITS.maxPendingBytes).toBeGreaterThanOrEqual(
+      MAX_RESTORE_BYTES + MAX_MESSAGE_BYTES,
+    );
+    expect(NODE_LIMITS).toEqual({ maxSubscriptions: 0, maxConnections: 0, exemptFromBudget: true });
   });
 });
 
@@ -168,5 +194,76 @@ describe("on a real broker with the official client", () => {
     } finally {
       t -= 86_400_000;
     }
+  });
+  test("a reply subject outside the user's inbox is a permissions violation, and nothing is delivered", async () => {
+    const hub = await as(node);
+    const received: string[] = [];
+    hub.subscribe(`connext.${n}.*.*`, { callback: (_e, m) => void received.push(m.string()) });
+    await hub.flush();
+    const user = await as(alice);
+    // Bob's inbox, a node request subject (the answer would pass for Bob's request), a subject
+    // of Bob's (the answer would pass for the node's proposal to him).
+    for (const reply of [`_inbox.${b}.x`, `connext.${n}.${b}.update`, `connext.${b}.${n}.update`]) {
+      const reported = nextError(user);
+      user.publish(`connext.${n}.${a}.restore`, "reflect", { reply });
+      const error = await reported;
+      expect(error).toBeInstanceOf(PermissionViolationError);
+      expect(String(error)).toContain(`Permissions Violation for Publish with Reply of "${reply}"`);
+    }
+    user.publish(`connext.${n}.${a}.restore`, "honest", { reply: `_inbox.${a}.mine` });
+    await user.flush();
+    await hub.flush();
+    expect(received).toEqual(["honest"]);
+    expect(user.isClosed()).toBe(false);
+  });
+
+  test("a user's client is told 64 KiB and refuses more itself; the node sends it a 1 MiB restore", async () => {
+    const hub = await as(node);
+    expect(hub.info?.max_payload).toBe(1024 * 1024);
+    hub.subscribe(`connext.${n}.*.restore`, {
+      callback: (_e, m) => void m.respond(new Uint8Array(MAX_RESTORE_BYTES).fill(123)),
+    });
+    await hub.flush();
+    const user = await as(alice);
+    expect(user.info?.max_payload).toBe(MAX_MESSAGE_BYTES);
+    expect(() =>
+      user.publish(`connext.${n}.${a}.update`, new Uint8Array(MAX_MESSAGE_BYTES + 1)),
+    ).toThrow(InvalidArgumentError);
+    const reply = await user.request(
+      `connext.${n}.${a}.restore`,
+      new Uint8Array(MAX_MESSAGE_BYTES),
+      {
+        timeout: 5000,
+      },
+    );
+    expect(reply.data.length).toBe(MAX_RESTORE_BYTES);
+  });
+
+  test("a user holds at most 8 connections (the node any number); the 9th is refused", async () => {
+    for (let i = 0; i < USER_LIMITS.maxConnections; i++) await as(alice);
+    const ninth = await connect({
+      servers: broker.url,
+      token: auth.issueToken(alice).token,
+      reconnect: false,
+    }).then(
+      (nc) => {
+        open.push(nc);
+        return "connected";
+      },
+      (error: unknown) => String(error),
+    );
+    expect(ninth).toContain("maximum account active connections exceeded");
+    await as(bob);
+    for (let i = 0; i < USER_LIMITS.maxConnections + 2; i++) await as(node);
+  });
+
+  test("a user connection holds at most 64 subscriptions; the next is refused with -ERR", async () => {
+    const user = await as(alice);
+    for (let i = 0; i < USER_LIMITS.maxSubscriptions; i++) user.subscribe(`connext.${a}.s.${i}`);
+    await user.flush();
+    const reported = nextError(user);
+    user.subscribe(`connext.${a}.s.over`);
+    expect(String(await reported)).toContain("maximum subscriptions exceeded");
+    expect(user.isClosed()).toBe(false);
   });
 });

@@ -4,9 +4,17 @@ export const AUTH_ERROR_CODES = [
   "INVALID_SECRET",
   /** Not a 0x-prefixed 20-byte hex address (or a mixed-case one with a bad checksum). */
   "INVALID_ADDRESS",
+  /** Not a sign-in message (EIP-4361) in the form this node issues, or not the address's. */
+  "INVALID_MESSAGE",
+  /** A sign-in message for another site: its domain or URI is not this node's public URL. */
+  "WRONG_DOMAIN",
+  /** A sign-in message for another chain than the node's. */
+  "WRONG_CHAIN",
+  /** A sign-in message whose statement names another node. */
+  "WRONG_NODE",
   /** Not a nonce this node issued for this address: malformed, altered or another's. */
   "INVALID_NONCE",
-  /** A genuine nonce past its expiry. */
+  /** A genuine nonce (and so its sign-in message) past its expiry. */
   "NONCE_EXPIRED",
   /** Malformed, or signed by a key other than the address's. */
   "INVALID_SIGNATURE",

@@ -1,7 +1,7 @@
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { AuthError } from "./errors";
 
 /** Fixed HKDF label: a new one (v2) would invalidate every nonce and token in circulation. */
@@ -37,8 +37,20 @@ export type MacPurpose = "nonce" | "token";
 
 /** HMAC-SHA256 of `message` for one purpose, base64url (43 characters). */
 export function mac(secret: Uint8Array, purpose: MacPurpose, message: string): string {
+  return Buffer.from(macBytes(secret, purpose, message)).toString("base64url");
+}
+
+/**
+ * The first 16 bytes of the same MAC as lowercase hex (32 characters): an EIP-4361 nonce may
+ * hold only letters and digits. 128 bits is the usual truncation of HMAC-SHA256.
+ */
+export function macHex(secret: Uint8Array, purpose: MacPurpose, message: string): string {
+  return bytesToHex(macBytes(secret, purpose, message).subarray(0, 16));
+}
+
+function macBytes(secret: Uint8Array, purpose: MacPurpose, message: string): Uint8Array {
   const input = concatBytes(utf8ToBytes(purpose), new Uint8Array([0]), utf8ToBytes(message));
-  return Buffer.from(hmac(sha256, secret, input)).toString("base64url");
+  return hmac(sha256, secret, input);
 }
 
 /** Compares two MACs in time independent of where they differ (no timing oracle). */

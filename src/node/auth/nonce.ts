@@ -1,51 +1,54 @@
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import { AuthError } from "./errors";
-import { mac, macEquals } from "./mac";
+import { macEquals, macHex } from "./mac";
 
 /**
- * The sign-in message a wallet shows and signs (EIP-191 personal_sign). Everything the node
- * needs to check it later is in the text, under a MAC, so no process has to remember it.
+ * The sign-in nonce (the `Nonce:` of an EIP-4361 message): when it was issued, until when it
+ * holds, a random part, and a MAC over those and the address it was issued for. Any process
+ * with the node's key can check it later without having stored it. Lowercase hex only, since
+ * EIP-4361 allows letters and digits and nothing else:
+ *
+ *   issued at (12 hex digits, unix ms) | expires at (12) | random (16) | MAC (32)
  */
 
-const TITLE = "Sign in to a Connext node.";
-const NOTICE = "Signing proves you hold this address. It costs nothing and authorises no payment.";
-const MAC_LINE = "\nMAC: ";
-const HEADER = `${TITLE}\n${NOTICE}\n\n`;
-const CLAIMS = /^Address: (0x[0-9a-fA-F]{40})\nExpires: (\S+)\nRandom: [0-9a-f]{32}$/;
-const MAC_TEXT = /^[A-Za-z0-9_-]{43}$/;
+const NONCE = /^([0-9a-f]{12})([0-9a-f]{12})[0-9a-f]{16}([0-9a-f]{32})$/;
+/** 12 hex digits of milliseconds last until the year 10889. */
+const MAX_TIME = 16 ** 12 - 1;
 
 export interface NonceClaims {
-  /** Checksummed. */
+  /** Checksummed; part of the MAC, not of the nonce. */
   address: string;
+  /** Unix milliseconds. */
+  issuedAt: number;
   /** Unix milliseconds. */
   expiresAt: number;
 }
 
 export function formatNonce(secret: Uint8Array, claims: NonceClaims): string {
-  const body = [
-    TITLE,
-    NOTICE,
-    "",
-    `Address: ${claims.address}`,
-    `Expires: ${new Date(claims.expiresAt).toISOString()}`,
-    `Random: ${bytesToHex(randomBytes(16))}`,
-  ].join("\n");
-  return `${body}${MAC_LINE}${mac(secret, "nonce", body)}`;
+  const body = `${time(claims.issuedAt)}${time(claims.expiresAt)}${bytesToHex(randomBytes(8))}`;
+  return `${body}${macHex(secret, "nonce", `${claims.address}.${body}`)}`;
 }
 
-/** The claims of a nonce this secret issued; INVALID_NONCE for anything else. Expiry unchecked. */
-export function parseNonce(secret: Uint8Array, nonce: string): NonceClaims {
-  const at = nonce.lastIndexOf(MAC_LINE);
-  const body = at < 0 ? "" : nonce.slice(0, at);
-  const given = at < 0 ? "" : nonce.slice(at + MAC_LINE.length);
-  if (!MAC_TEXT.test(given) || !macEquals(mac(secret, "nonce", body), given)) {
-    throw new AuthError("INVALID_NONCE", "not a nonce issued by this node");
+/**
+ * The times of a nonce this secret issued for `address` (checksummed); INVALID_NONCE for
+ * anything else, including a genuine nonce issued for another address. Expiry unchecked.
+ */
+export function parseNonce(secret: Uint8Array, nonce: string, address: string): NonceClaims {
+  const match = NONCE.exec(nonce);
+  if (match === null) throw new AuthError("INVALID_NONCE", "malformed nonce");
+  const [, issuedAt, expiresAt, given] = match as unknown as [string, string, string, string];
+  const body = nonce.slice(0, nonce.length - given.length);
+  if (!macEquals(macHex(secret, "nonce", `${address}.${body}`), given)) {
+    throw new AuthError("INVALID_NONCE", `not a nonce this node issued for ${address}`);
   }
-  const match = body.startsWith(HEADER) ? CLAIMS.exec(body.slice(HEADER.length)) : null;
-  const expiresAt = Date.parse(match?.[2] ?? "");
-  if (match === null || !Number.isFinite(expiresAt)) {
-    // Only a change of format under the same secret gets here.
-    throw new AuthError("INVALID_NONCE", "nonce in an unknown format");
-  }
-  return { address: match[1] as string, expiresAt };
+  return {
+    address,
+    issuedAt: Number.parseInt(issuedAt, 16),
+    expiresAt: Number.parseInt(expiresAt, 16),
+  };
+}
+
+function time(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIME) throw new RangeError(`bad time ${ms}`);
+  return ms.toString(16).padStart(12, "0");
 }

@@ -145,10 +145,15 @@ export class ChainService {
   /**
    * Both sides' deposit totals, read at one block (the bindings' `readChannelDeposits`, which
    * the client uses too, so both sides reconcile the same numbers). An undeployed channel has
-   * no alice deposits yet, and everything at its address is bob's.
+   * no alice deposits yet, and everything at its address is bob's. Only deposits with
+   * `confirmations` confirmations count (read at head − (confirmations − 1)): a deposit a reorg
+   * could still undo is not credited. The node's own deposits wait for as many before they
+   * return, so they are visible here at once; the node advertises the depth in GET /config.
    */
   async readDeposits(channelAddress: string, assetId: string): Promise<ChannelDeposits> {
-    return readChannelDeposits(this.provider, channelAddress, assetId);
+    return readChannelDeposits(this.provider, channelAddress, assetId, {
+      confirmations: Math.max(1, this.options.confirmations ?? 1),
+    });
   }
 
   async balanceOf(assetId: string, address: string, blockTag?: number): Promise<bigint> {
@@ -268,6 +273,18 @@ export class ChainService {
         throw error;
       }
     });
+  }
+
+  /**
+   * Sends a dispute step's call (`disputeCall`) and waits for it to be mined; a revert is a
+   * ChainError (the step may have been taken by someone else: the planner reads again).
+   */
+  async sendDisputeCall(
+    channelAddress: string,
+    purpose: string,
+    call: { to: string; data: string },
+  ): Promise<SentTransaction> {
+    return this.send(call, { purpose: `dispute:${purpose}`, channelAddress });
   }
 
   /** Raises the node's allowance for `spender` to at least `amount`. */

@@ -55,6 +55,7 @@ describe("values", () => {
       {
         PORT: "8080",
         HOST: "0.0.0.0",
+        PUBLIC_URL: "https://Node.Example/connext/",
         DATA_DIR: "/var/lib/connext",
         DATABASE_URL: "postgres://connext:pw@db:5432/connext",
         NATS_URL: "nats://a:4222,tls://b:4222",
@@ -63,6 +64,7 @@ describe("values", () => {
         NODE_PRIVATE_KEY: KEY.slice(2).toUpperCase(),
         ADDRESS_BOOK: "book.json",
         ADMIN_TOKEN: "a-long-admin-token-123",
+        METRICS_TOKEN: "a-long-metrics-token-123",
         LOG_LEVEL: "debug",
         CONFIRMATIONS: "3",
         COLLATERAL: JSON.stringify({
@@ -74,6 +76,7 @@ describe("values", () => {
     expect(config).toEqual({
       host: "0.0.0.0",
       port: 8080,
+      publicUrl: "https://node.example/connext",
       dataDir: "/var/lib/connext",
       databaseUrl: "postgres://connext:pw@db:5432/connext",
       natsUrl: "nats://a:4222,tls://b:4222",
@@ -82,6 +85,7 @@ describe("values", () => {
       privateKey: KEY,
       addressBookPath: resolve("book.json"),
       adminToken: "a-long-admin-token-123",
+      metricsToken: "a-long-metrics-token-123",
       logLevel: "debug",
       confirmations: 3,
       collateral: {
@@ -161,6 +165,16 @@ describe("a wrong setting is one line naming it", () => {
     ["PORT", "65536", 'PORT: must be a port number from 0 to 65535, got "65536"'],
     ["HOST", "http://x", 'HOST: must be a host name or IP address, got "http://x"'],
     [
+      "PUBLIC_URL",
+      "node.example",
+      'PUBLIC_URL: must be an http(s) URL with a host and no credentials, query or fragment, got "node.example"',
+    ],
+    [
+      "PUBLIC_URL",
+      "https://u:secret@node.example",
+      'PUBLIC_URL: must be an http(s) URL with a host and no credentials, query or fragment, got "https://u:***@node.example"',
+    ],
+    [
       "DATABASE_URL",
       "mysql://u:secret@h/db",
       'DATABASE_URL: must be a postgres:// or postgresql:// URL, got "mysql://u:***@h/db"',
@@ -192,6 +206,11 @@ describe("a wrong setting is one line naming it", () => {
       "ADMIN_TOKEN",
       "short",
       "ADMIN_TOKEN: must be at least 16 characters, no spaces (value not shown)",
+    ],
+    [
+      "METRICS_TOKEN",
+      "short",
+      "METRICS_TOKEN: must be at least 16 characters, no spaces (value not shown)",
     ],
     [
       "LOG_LEVEL",

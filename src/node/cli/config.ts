@@ -20,6 +20,8 @@ export type Env = Record<string, string | undefined>;
 export interface CliConfig {
   host: string;
   port: number;
+  /** Normalised (no trailing slash); absent: the URL the node listens on. */
+  publicUrl?: string;
   /** Absolute. */
   dataDir: string;
   databaseUrl?: string;
@@ -31,10 +33,15 @@ export interface CliConfig {
   /** Absolute path of the address book file. */
   addressBookPath?: string;
   adminToken?: string;
+  metricsToken?: string;
   logLevel: LogLevel;
   confirmations: number;
   /** Absent: the command's default (see `dev` and `start`). */
   collateral?: Record<string, CollateralPolicy>;
+  /** Absent: the node's default (a day). */
+  collateralIdleSeconds?: number;
+  /** Absent: the node's default (60 s). */
+  collateralRequestIntervalSeconds?: number;
 }
 
 export const DEFAULTS = {
@@ -63,6 +70,7 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
   return {
     host: read("host") ?? DEFAULTS.host,
     port: read("port") ?? DEFAULTS.port,
+    publicUrl: read("publicUrl"),
     dataDir: read("dataDir") ?? resolve(DEFAULTS.dataDir),
     databaseUrl: read("databaseUrl"),
     natsUrl: read("natsUrl"),
@@ -71,9 +79,12 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
     privateKey: used.has("privateKey") ? readKey(flags, env) : undefined,
     addressBookPath: read("addressBook"),
     adminToken: read("adminToken"),
+    metricsToken: read("metricsToken"),
     logLevel: read("logLevel") ?? DEFAULTS.logLevel,
     confirmations: read("confirmations") ?? DEFAULTS.confirmations,
     collateral: read("collateral"),
+    collateralIdleSeconds: read("collateralIdleSeconds"),
+    collateralRequestIntervalSeconds: read("collateralRequestIntervalSeconds"),
   };
 }
 
@@ -116,13 +127,17 @@ export function toNodeSettings(
   return {
     host: config.host,
     port: config.port,
+    publicUrl: config.publicUrl,
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     natsUrl: config.natsUrl,
     natsPort: config.natsPort,
     adminToken: config.adminToken,
+    metricsToken: config.metricsToken,
     logLevel: config.logLevel,
     confirmations: config.confirmations,
+    collateralIdleSeconds: config.collateralIdleSeconds,
+    collateralRequestIntervalSeconds: config.collateralRequestIntervalSeconds,
     ...chain,
   };
 }

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { getAddress, HDNodeWallet, isAddress, Mnemonic, ZeroAddress } from "ethers";
 import { z } from "zod";
+import { signInOrigin } from "../auth/publicUrl";
 import { LOG_LEVELS } from "../logger";
 import type { CollateralPolicy } from "../settings";
 
@@ -96,6 +97,21 @@ export const SETTINGS = {
     schema: z
       .string()
       .regex(/^[A-Za-z0-9.:[\]-]+$/, { error: "must be a host name or IP address" }),
+  }),
+  publicUrl: spec({
+    env: "PUBLIC_URL",
+    flag: "public-url",
+    placeholder: "<url>",
+    defaultText: "http://HOST:PORT, where it listens",
+    description:
+      "The node's URL as clients reach it; sign-in messages name its host (EIP-4361 domain).",
+    commands: NODE,
+    schema: z
+      .string()
+      .refine((value) => signInOrigin(value) !== undefined, {
+        error: "must be an http(s) URL with a host and no credentials, query or fragment",
+      })
+      .transform((value) => (signInOrigin(value) as { uri: string }).uri),
   }),
   dataDir: spec({
     env: "DATA_DIR",
@@ -208,6 +224,16 @@ export const SETTINGS = {
     commands: NODE,
     schema: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters, no spaces" }),
   }),
+  metricsToken: spec({
+    env: "METRICS_TOKEN",
+    flag: "metrics-token",
+    placeholder: "<token>",
+    defaultText: "none: /metrics is public",
+    description: "Bearer token GET /metrics must carry (16 characters or more).",
+    secret: true,
+    commands: NODE,
+    schema: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters, no spaces" }),
+  }),
   logLevel: spec({
     env: "LOG_LEVEL",
     flag: "log-level",
@@ -235,6 +261,25 @@ export const SETTINGS = {
       'Per asset, wei as strings: {"<asset or ETH>": {"target": "…", "reclaimThreshold": "…"}}.',
     commands: NODE,
     schema: collateralSchema,
+  }),
+  collateralIdleSeconds: spec({
+    env: "COLLATERAL_IDLE_SECONDS",
+    flag: "collateral-idle-seconds",
+    placeholder: "<seconds>",
+    defaultText: "86400 (a day)",
+    description:
+      "A channel without an update this long gives back the collateral its demand does not justify; 0: never.",
+    commands: NODE,
+    schema: wholeNumber("must be a whole number of seconds from 0 to 31536000", 0, 31_536_000),
+  }),
+  collateralRequestIntervalSeconds: spec({
+    env: "COLLATERAL_REQUEST_INTERVAL_SECONDS",
+    flag: "collateral-request-interval",
+    placeholder: "<seconds>",
+    defaultText: "60",
+    description: "A user may ask for collateral once per asset in this many seconds; 0: no limit.",
+    commands: NODE,
+    schema: wholeNumber("must be a whole number of seconds from 0 to 86400", 0, 86_400),
   }),
 };
 

@@ -12,6 +12,7 @@ import {
   MerkleTree,
   PROTOCOL_VERSION,
   ProtocolError,
+  type ProtocolPolicy,
   proposeUpdate,
   respondToUpdate,
   type UpdateContext,
@@ -22,7 +23,7 @@ import { decodeReply, updateResultSchema } from "../../protocol/messaging";
 import type { NetworkContext } from "../../protocol/types";
 import type { ChannelStore, Tx } from "../store/channelStore";
 import type { ChannelLocks } from "./channelLocks";
-import { NodeError } from "./errors";
+import { isNodeError, NodeError } from "./errors";
 
 export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
 
@@ -35,6 +36,13 @@ export interface ChannelServiceDeps {
   store: ChannelStore;
   locks: ChannelLocks;
   lookupDefinition: UpdateContext["lookupDefinition"];
+  /** Bounds the node puts on what it signs (channel and transfer timeouts). */
+  policy: ProtocolPolicy;
+  /**
+   * Whether a dispute is on record on-chain for the channel: then the node signs nothing on it
+   * (it still adopts doubly-signed updates, which can only help it answer the dispute).
+   */
+  inDispute(channelAddress: string): boolean;
   readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
   requestPeer: PeerRequest;
   now(): number;
@@ -46,6 +54,14 @@ export interface ChannelServiceDeps {
   /** After an update is stored: what it sets off (forwarding, notifications). Must not throw. */
   committed(applied: AppliedUpdate, before: ChannelView): void;
   observeLatency(type: string, role: "proposer" | "responder", seconds: number): void;
+  /** Channel views kept in memory, most recently used first (default 10,000). */
+  cachedViews?: number;
+}
+
+/** What a proposer may want to know about its proposal while the channel is still locked. */
+export interface ProposeHooks {
+  /** The proposal reached nobody (no subscriber): it was never out of our hands. */
+  undelivered?(update: ChannelUpdate): Promise<void>;
 }
 
 /** A check the node adds to an incoming proposal before countersigning it. */
@@ -58,6 +74,7 @@ export type ProposalCheck = (view: ChannelView, update: ChannelUpdate) => Promis
  * update is stored.
  */
 export class ChannelService {
+  /** Recently used views, least recent first (a Map keeps insertion order). */
   private readonly views = new Map<string, ChannelView>();
 
   constructor(private readonly deps: ChannelServiceDeps) {}
@@ -111,6 +128,7 @@ export class ChannelService {
           latestUpdate: view.state?.latestUpdate,
         });
       }
+      this.requireNoDispute(channelAddress);
       await check(view, update);
       const context = await this.context(view, update);
       const { applied } = await respondToUpdate(view, update, this.deps.signer, context);
@@ -146,6 +164,7 @@ export class ChannelService {
   async propose(
     user: string,
     draft: (view: ChannelView) => Promise<UpdateDraft | undefined> | UpdateDraft | undefined,
+    hooks: ProposeHooks = {},
   ): Promise<AppliedUpdate | undefined> {
     const channelAddress = this.channelFor(user);
     return this.deps.locks.run(channelAddress, async () => {
@@ -155,6 +174,7 @@ export class ChannelService {
         if (!view.state) {
           throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
         }
+        this.requireNoDispute(channelAddress);
         const wanted = await draft(view);
         if (!wanted) return undefined;
         const started = performance.now();
@@ -165,7 +185,15 @@ export class ChannelService {
           update,
           previousUpdate: view.state.latestUpdate,
         };
-        const raw = await this.deps.requestPeer(user, "update", encodeMessage(message));
+        const raw = await this.deps
+          .requestPeer(user, "update", encodeMessage(message))
+          .catch(async (error) => {
+            // Still under the lock: nobody can have signed anything on top meanwhile.
+            if (isNodeError(error) && error.context.delivered === false) {
+              await hooks.undelivered?.(update);
+            }
+            throw error;
+          });
         const reply = decodeReply<{ update: ChannelUpdate }>(raw, updateResultSchema);
         if (reply.ok) {
           const applied = acceptCountersigned(view, update, reply.result.update, context);
@@ -191,6 +219,15 @@ export class ChannelService {
     });
   }
 
+  private requireNoDispute(channelAddress: string): void {
+    if (this.deps.inDispute(channelAddress)) {
+      throw new ProtocolError(
+        "CHANNEL_IN_DISPUTE",
+        `a dispute is on record for ${channelAddress}: no updates until it has run its course`,
+      );
+    }
+  }
+
   /** The doubly-signed update `latest` when it is the next one for us; our view otherwise. */
   private async catchUp(view: ChannelView, latest: ChannelUpdate): Promise<ChannelView> {
     const nonce = view.state?.nonce ?? 0;
@@ -206,23 +243,34 @@ export class ChannelService {
   private async save(before: ChannelView, applied: AppliedUpdate): Promise<ChannelView> {
     await this.deps.store.saveApplied(applied, (tx) => this.deps.record(tx, applied, before));
     const next = adoptApplied(before, applied);
-    this.views.set(applied.state.channelAddress, next);
+    this.remember(applied.state.channelAddress, next);
     this.deps.committed(applied, before);
     return next;
   }
 
   private async load(channelAddress: string): Promise<ChannelView> {
     const cached = this.views.get(channelAddress);
-    if (cached && !this.deps.shared) return cached;
+    if (cached && !this.deps.shared) return this.remember(channelAddress, cached);
     if (cached && (await this.deps.store.latestNonce(channelAddress)) === cached.state?.nonce) {
-      return cached;
+      return this.remember(channelAddress, cached);
     }
     const view = (await this.deps.store.loadChannelView(channelAddress)) ?? {
       state: undefined,
       transfers: new Map(),
       tree: new MerkleTree(),
     };
-    if (view.state) this.views.set(channelAddress, view);
+    if (view.state) this.remember(channelAddress, view);
+    return view;
+  }
+
+  /** Keeps `view` as the most recently used; the least recently used go past the bound. */
+  private remember(channelAddress: string, view: ChannelView): ChannelView {
+    this.views.delete(channelAddress);
+    this.views.set(channelAddress, view);
+    const bound = this.deps.cachedViews ?? 10_000;
+    while (this.views.size > bound) {
+      this.views.delete(this.views.keys().next().value as string);
+    }
     return view;
   }
 
@@ -231,6 +279,7 @@ export class ChannelService {
       network: this.deps.network,
       now: this.deps.now(),
       lookupDefinition: this.deps.lookupDefinition,
+      policy: this.deps.policy,
     };
   }
 

@@ -24,11 +24,12 @@ import type { ChannelStore } from "../store/channelStore";
 import type { PaymentRepository } from "../store/payments";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
-import { Collateral } from "./collateral";
+import { Collateral, type CollateralRules } from "./collateral";
 import { isNodeError } from "./errors";
 import { NodeMessaging } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter } from "./router";
+import { DEFAULT_ROUTING_RULES, nodeProtocolPolicy, type RoutingRules } from "./routingRules";
 import { type SignedWithdrawal, Withdrawals } from "./withdrawals";
 
 /** What the engine needs of the chain; the node's ChainService provides it. */
@@ -55,11 +56,19 @@ export interface EngineOptions {
   chain: EngineChain;
   connection: NatsConnection;
   collateral: Record<string, CollateralPolicy>;
+  /** How collateral is rationed: request rate, demand window, clock (issue 9 §6). */
+  collateralRules?: Partial<CollateralRules>;
   crossProcessLock?: CrossProcessLock;
   logger: Logger;
   observeLatency(type: string, role: "proposer" | "responder", seconds: number): void;
-  /** Seconds between the payer's expiry and the mirror's. */
-  expiryMarginSeconds?: number;
+  /** Expiry bounds for routed payments (DESIGN §4.6). */
+  routing?: Partial<RoutingRules>;
+  /** Which channels have a dispute on record on-chain (the dispute watcher); none if absent. */
+  disputes?: {
+    inDispute(channelAddress: string): boolean;
+    /** Reads the chain now: true when a dispute is on record (before a deposit). */
+    checkOnchain?(channelAddress: string): Promise<boolean>;
+  };
   requestTimeoutMs?: number;
   sweepIntervalMs?: number;
   now?: () => number;
@@ -74,6 +83,8 @@ export class Engine {
   readonly router: PaymentRouter;
   readonly collateral: Collateral;
   readonly messaging: NodeMessaging;
+  /** The expiry bounds this node routes payments with. */
+  readonly routing: RoutingRules;
   private readonly withdrawals: Withdrawals;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private readonly background = new Set<Promise<unknown>>();
@@ -82,7 +93,10 @@ export class Engine {
     const { signer, logger } = options;
     const node = signer.address;
     const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-    const expiryMarginSeconds = options.expiryMarginSeconds ?? 60;
+    const rules: RoutingRules = { ...DEFAULT_ROUTING_RULES, ...options.routing };
+    this.routing = rules;
+    const inDispute = (channelAddress: string) =>
+      options.disputes?.inDispute(channelAddress) ?? false;
     const registry = definitionRegistry([
       { address: options.hashlockAddress, rules: hashlock },
       { address: options.withdrawAddress, rules: withdraw },
@@ -105,6 +119,8 @@ export class Engine {
       store: options.store,
       locks: new ChannelLocks(options.crossProcessLock),
       lookupDefinition: (address) => registry.get(address.toLowerCase()),
+      policy: nodeProtocolPolicy(rules),
+      inDispute,
       readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
       requestPeer: (user, method, payload) => this.messaging.request(user, method, payload),
       now,
@@ -127,10 +143,22 @@ export class Engine {
       channels: this.channels,
       policies: options.collateral,
       readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
-      depositAlice: (args) => options.chain.depositAlice(args),
+      depositAlice: async (args) => {
+        // Deposited into a channel past a dispute, collateral could never be defunded again.
+        const channelAddress = this.channels.channelFor(args.bob);
+        if (await options.disputes?.checkOnchain?.(channelAddress)) {
+          throw new ProtocolError(
+            "CHANNEL_IN_DISPUTE",
+            `a dispute is on record for ${channelAddress}: no deposit into it`,
+          );
+        }
+        return options.chain.depositAlice(args);
+      },
+      inboundDemand: (user, asset, since) => options.payments.inboundDemand(user, asset, since),
       notify: (user, event) =>
         this.messaging.publish(user, "event", encodeEvent({ event: "collateral", ...event })),
       logger,
+      ...(options.collateralRules ? { rules: options.collateralRules } : {}),
     });
     this.router = new PaymentRouter({
       node,
@@ -138,7 +166,7 @@ export class Engine {
       channels: this.channels,
       store: options.store,
       payments: options.payments,
-      expiryMarginSeconds,
+      rules,
       now,
       ensureCollateral: (user, asset, amount) => this.collateral.ensure(user, asset, amount),
       notify: notifyPayment,
@@ -165,10 +193,10 @@ export class Engine {
       withdrawAddress: options.withdrawAddress,
       // Live: the admin API adds and removes assets while the node runs (keys are lowercase).
       supportedAssets: { has: (asset) => Object.hasOwn(options.collateral, asset.toLowerCase()) },
-      expiryMarginSeconds,
+      rules,
       now,
-      hasChannel: async (user) =>
-        (await options.store.latestNonce(this.channels.channelFor(user))) > 0,
+      channelTimeout: async (user) => (await this.channels.currentView(user))?.state?.timeout,
+      inDispute: (user) => inDispute(this.channels.channelFor(user)),
       paymentExists: (paymentId) => options.payments.exists(paymentId),
     });
     this.sweepIntervalMs = options.sweepIntervalMs ?? 5_000;

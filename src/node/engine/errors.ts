@@ -10,11 +10,19 @@ export const NODE_ERROR_CODES = [
   "PAYMENT_EXISTS",
   "UNKNOWN_RECIPIENT",
   "EXPIRY_TOO_SOON",
+  /** A payment would lock the node's collateral longer than it allows. */
+  "EXPIRY_TOO_LATE",
+  /** A mirror for a payment that was refunded or settled otherwise: adopting it could pay twice. */
+  "PAYMENT_NOT_PENDING",
   "WITHDRAW_MISMATCH",
   "UNSUPPORTED_TRANSFER",
   "UNSUPPORTED_ASSET",
   "NOT_PERMITTED",
   "COLLATERAL_FAILED",
+  /** Too many requests from one user (collateral: one per asset per interval); try again later. */
+  "RATE_LIMITED",
+  /** A collateral request nothing justifies: no own deposits in the asset, no inbound payments. */
+  "COLLATERAL_NOT_JUSTIFIED",
   "SHUTTING_DOWN",
   "INTERNAL",
 ] as const;

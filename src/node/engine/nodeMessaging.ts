@@ -71,7 +71,12 @@ export class NodeMessaging {
       return reply.data;
     } catch (error) {
       if (error instanceof RequestError || error instanceof TimeoutError) {
-        throw new NodeError("PEER_UNAVAILABLE", `${user} did not answer: ${error.message}`);
+        // "No responders": nobody was subscribed, so nobody received what we sent. After a
+        // timeout the user may hold it.
+        const delivered = !(error instanceof RequestError && error.isNoResponders());
+        throw new NodeError("PEER_UNAVAILABLE", `${user} did not answer: ${error.message}`, {
+          delivered,
+        });
       }
       throw error;
     }
@@ -96,8 +101,30 @@ export class NodeMessaging {
 
   private async handle(msg: Msg): Promise<void> {
     const parsed = parseSubject(msg.subject);
-    const handler = parsed ? this.options.handlers[parsed.method] : undefined;
-    if (!parsed || !handler) {
+    // Without a sender there is no inbox to check the reply subject against.
+    if (!parsed) {
+      this.options.logger.warn(
+        { subject: msg.subject },
+        "request dropped: no sender in its subject",
+      );
+      return;
+    }
+    // The answer goes only to the sender's own inboxes: a reply subject anywhere else (another
+    // user's subjects, a node request subject that would be taken as the victim's) would make
+    // the node send up to 1 MiB where the sender chose. The embedded broker refuses such a
+    // reply already; this holds on any NATS server. Nothing runs for a request dropped here.
+    if (!isOwnInbox(msg.reply, parsed.from)) {
+      this.options.logger.warn(
+        { user: parsed.from, method: parsed.method, reply: msg.reply || null },
+        "request dropped: its reply subject is not in the sender's inbox",
+      );
+      return;
+    }
+    // Own properties only: a method named `constructor` must not reach Object's.
+    const handler = Object.hasOwn(this.options.handlers, parsed.method)
+      ? this.options.handlers[parsed.method]
+      : undefined;
+    if (!handler) {
       this.reply(
         msg,
         errorReply({ code: "UNKNOWN_METHOD", message: `no method at ${msg.subject}` }),
@@ -134,4 +161,10 @@ export class NodeMessaging {
       this.options.logger.warn({ err: error }, "reply not sent");
     }
   }
+}
+
+/** Whether `reply` is under `_inbox.<sender>.` (parseSubject gives the sender in lowercase). */
+function isOwnInbox(reply: string | undefined, sender: string): boolean {
+  const prefix = `${inboxPrefixFor(sender)}.`;
+  return reply !== undefined && reply.length > prefix.length && reply.startsWith(prefix);
 }

@@ -2,6 +2,8 @@ import {
   type ChannelUpdate,
   type ChannelView,
   hashlock,
+  minimumHashlockTransferTimeout,
+  minimumPayerExpiry,
   ProtocolError,
   withdraw,
 } from "../../protocol";
@@ -9,6 +11,7 @@ import { payerRoutingSchema, readMeta } from "../../protocol/messaging";
 import type { NetworkContext } from "../../protocol/types";
 import { withdrawalMismatch } from "../../protocol/withdrawals";
 import { NodeError } from "./errors";
+import type { RoutingRules } from "./routingRules";
 
 export interface ProposalPolicyOptions {
   node: string;
@@ -17,21 +20,23 @@ export interface ProposalPolicyOptions {
   withdrawAddress: string;
   /** Assets the node routes and collateralises (lowercase). */
   supportedAssets: Pick<ReadonlySet<string>, "has">;
-  /** Seconds the mirror transfer's expiry stays ahead of the payer's; see `mirrorExpiry`. */
-  expiryMarginSeconds: number;
+  rules: RoutingRules;
   now(): number;
-  /** Whether `user` has a channel with the node. */
-  hasChannel(user: string): Promise<boolean>;
+  /** The dispute timeout of `user`'s channel with the node; undefined when it has none. */
+  channelTimeout(user: string): Promise<number | undefined>;
+  /** Whether a dispute is on record for `user`'s channel. */
+  inDispute(user: string): boolean;
   paymentExists(paymentId: string): Promise<boolean>;
 }
 
 /**
  * What the node requires of a user's proposal beyond the protocol's rules, checked before it
- * countersigns anything: only the transfers it knows how to carry, routed payments it can
- * forward in time, and withdrawals whose commitment is exactly what the transfer says.
+ * countersigns anything: only the transfers it knows how to carry, routed payments whose
+ * expiries leave it room to claim on-chain, and withdrawals whose commitment is exactly what
+ * the transfer says.
  */
 export function proposalPolicy(options: ProposalPolicyOptions) {
-  return async (_view: ChannelView, update: ChannelUpdate): Promise<void> => {
+  return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
     if (update.type !== "deposit" && update.type !== "create") return;
     const details = (update as ChannelUpdate<"create">).details;
     const definition = update.type === "create" ? details.transferDefinition.toLowerCase() : "";
@@ -42,7 +47,7 @@ export function proposalPolicy(options: ProposalPolicyOptions) {
     }
     if (update.type !== "create") return;
     if (definition === options.hashlockAddress.toLowerCase()) {
-      await checkRoutedPayment(options, update as ChannelUpdate<"create">);
+      await checkRoutedPayment(options, view, update as ChannelUpdate<"create">);
     } else if (definition === options.withdrawAddress.toLowerCase()) {
       checkWithdrawal(options, update as ChannelUpdate<"create">);
     } else {
@@ -54,13 +59,9 @@ export function proposalPolicy(options: ProposalPolicyOptions) {
   };
 }
 
-/** The mirror's expiry: the payer's minus the margin, so the node can always claim in time. */
-export function mirrorExpiry(payerExpiry: bigint, marginSeconds: number): bigint {
-  return payerExpiry - BigInt(marginSeconds);
-}
-
 async function checkRoutedPayment(
   options: ProposalPolicyOptions,
+  view: ChannelView,
   update: ChannelUpdate<"create">,
 ): Promise<void> {
   const routing = readMeta(update.details.meta, "routing", payerRoutingSchema);
@@ -77,23 +78,64 @@ async function checkRoutedPayment(
   ) {
     throw new NodeError("UNKNOWN_RECIPIENT", `cannot route a payment to ${routing.recipient}`);
   }
-  if (!(await options.hasChannel(routing.recipient))) {
+  const payeeTimeout = await options.channelTimeout(routing.recipient);
+  if (payeeTimeout === undefined) {
     throw new NodeError("UNKNOWN_RECIPIENT", `${routing.recipient} has no channel with this node`);
+  }
+  if (options.inDispute(routing.recipient)) {
+    throw new ProtocolError(
+      "CHANNEL_IN_DISPUTE",
+      `${routing.recipient}'s channel is in dispute: the node routes nothing into it`,
+    );
   }
   if (await options.paymentExists(routing.paymentId)) {
     throw new NodeError("PAYMENT_EXISTS", `payment ${routing.paymentId} exists already`);
   }
+  checkExpiries(options, view, update, payeeTimeout);
+  if (update.details.transferBalance.amount[0] === 0n) {
+    throw new ProtocolError("TRANSFER_REJECTED", "a payment of 0");
+  }
+}
+
+/**
+ * DESIGN §4.6: the payer's expiry must leave room for the mirror plus the node's own on-chain
+ * claim of the payer's transfer, yet lock nothing for longer than the node allows; the transfer
+ * timeout must outlast the expiry, so a transfer disputed at once stays claimable with the
+ * pre-image until then.
+ */
+function checkExpiries(
+  options: ProposalPolicyOptions,
+  view: ChannelView,
+  update: ChannelUpdate<"create">,
+  payeeTimeout: number,
+): void {
+  const { claimBufferSeconds, maxExpirySeconds } = options.rules;
   const state = hashlock.decodeState(update.details.transferInitialState);
-  // The mirror must still be open for a while after the margin is taken off.
-  const earliest = BigInt(options.now() + 2 * options.expiryMarginSeconds);
+  const now = options.now();
+  const payerTimeout = view.state?.timeout ?? 0;
+  const earliest = minimumPayerExpiry(now, payerTimeout, payeeTimeout, claimBufferSeconds);
   if (state.expiry === 0n || state.expiry < earliest) {
     throw new NodeError(
       "EXPIRY_TOO_SOON",
-      `a routed payment's expiry must be at least ${2 * options.expiryMarginSeconds} s ahead, got ${state.expiry}`,
+      `a payment through this node needs an expiry of at least ${earliest} (both channels' dispute windows plus ${claimBufferSeconds} s each), got ${state.expiry}`,
+      { earliest: String(earliest) },
     );
   }
-  if (update.details.transferBalance.amount[0] === 0n) {
-    throw new ProtocolError("TRANSFER_REJECTED", "a payment of 0");
+  const latest = BigInt(now + maxExpirySeconds);
+  if (state.expiry > latest) {
+    throw new NodeError(
+      "EXPIRY_TOO_LATE",
+      `a payment through this node expires by ${latest} at the latest, got ${state.expiry}`,
+      { latest: String(latest) },
+    );
+  }
+  const timeout = update.details.transferTimeout;
+  const shortest = minimumHashlockTransferTimeout(state.expiry, now);
+  if (timeout < shortest || timeout > maxExpirySeconds + claimBufferSeconds) {
+    throw new ProtocolError(
+      "EXPIRY_UNSAFE",
+      `the transfer timeout must cover the expiry: from ${shortest} to ${maxExpirySeconds + claimBufferSeconds} s, got ${timeout}`,
+    );
   }
 }
 

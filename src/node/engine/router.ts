@@ -1,11 +1,20 @@
 import type { Logger } from "pino";
-import { type AppliedUpdate, type FullTransferState, hashlock } from "../../protocol";
+import {
+  type AppliedUpdate,
+  type ChannelView,
+  claimableOnchain,
+  expiryNumber,
+  type FullTransferState,
+  hashlock,
+  mirrorExpiryFor,
+  type UpdateDraft,
+} from "../../protocol";
 import { payeeRoutingSchema, payerRoutingSchema, readMeta } from "../../protocol/messaging";
 import type { ChannelStore, Tx } from "../store/channelStore";
 import type { Payment, PaymentRepository } from "../store/payments";
 import type { ChannelService } from "./channelService";
-import { isNodeError } from "./errors";
-import { mirrorExpiry } from "./proposalPolicy";
+import { isNodeError, NodeError } from "./errors";
+import type { RoutingRules } from "./routingRules";
 
 export interface RouterDeps {
   node: string;
@@ -13,7 +22,7 @@ export interface RouterDeps {
   channels: ChannelService;
   store: ChannelStore;
   payments: PaymentRepository;
-  expiryMarginSeconds: number;
+  rules: RoutingRules;
   now(): number;
   /** Makes sure the node's side of `user`'s channel holds `amount` of the asset. */
   ensureCollateral(user: string, assetId: string, amount: bigint): Promise<void>;
@@ -31,13 +40,19 @@ const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
 /**
  * Routes hashlock payments (DESIGN §4.6): the payer's transfer to the node opens a payment,
  * the node mirrors it into the payee's channel, the payee's pre-image settles both, and what
- * cannot finish before its expiry is cancelled back to the payer. Every step can be retried:
- * each re-reads the payment under the channel's lock, so none happens twice.
+ * cannot finish before its expiry is cancelled back to the payer.
+ *
+ * A mirror the node has signed stays live until the payee's channel holds a doubly-signed
+ * update past it, or it expires: the payee may hold it countersigned and claim it later, so
+ * until then the payer is never refunded. Every step can be retried: each re-reads the
+ * payment, and every change of a payment's fate is one conditional statement, so none happens
+ * twice.
  */
 export class PaymentRouter {
   private readonly inFlight = new Set<string>();
   /** Payments being forwarded or awaiting the payee, so settling them needs no lookup. */
   private readonly routes = new Map<string, PaymentRoute>();
+  private sweeping = false;
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -48,23 +63,22 @@ export class PaymentRouter {
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create") {
       if (this.isNode(transfer.responder)) {
-        const payer = readMeta(transfer.meta, "routing", payerRoutingSchema);
-        if (!payer) return;
-        const state = hashlock.decodeState(transfer.transferState);
+        const route = routeOf(transfer, applied.state.timeout);
+        if (!route) return;
         await this.deps.payments.open(tx, {
-          paymentId: payer.paymentId,
-          senderTransferId: transfer.transferId,
-          sender: transfer.initiator,
-          recipient: payer.recipient,
-          assetId: transfer.assetId,
-          amount: transfer.balance.amount[0],
-          lockHash: state.lockHash,
-          expiry: Number(state.expiry),
+          paymentId: route.paymentId,
+          senderTransferId: route.senderTransferId,
+          sender: route.sender,
+          recipient: route.recipient,
+          assetId: route.assetId,
+          amount: route.amount,
+          lockHash: route.lockHash,
+          expiry: route.expiry,
         });
         return;
       }
       const payee = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      if (payee) await this.deps.payments.forwarded(tx, payee.paymentId, transfer.transferId);
+      if (payee) await this.linkMirror(tx, payee.paymentId, transfer);
       return;
     }
     if (update.type === "resolve") {
@@ -85,7 +99,7 @@ export class PaymentRouter {
     const transfer = applied.transfer;
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create" && this.isNode(transfer.responder)) {
-      const route = routeOf(transfer);
+      const route = routeOf(transfer, applied.state.timeout);
       if (route)
         this.spawn(`forward ${route.paymentId}`, () => this.forward(route.paymentId, route));
     } else if (update.type === "resolve" && this.isNode(transfer.initiator)) {
@@ -106,55 +120,127 @@ export class PaymentRouter {
     this.inFlight.add(paymentId);
     try {
       // Just stored (the payer's create): the transfer says it all. Otherwise, from the database.
-      const payment = fresh ?? (await this.loadRoute(paymentId));
-      if (!payment) return;
-      const expiry = mirrorExpiry(BigInt(payment.expiry), this.deps.expiryMarginSeconds);
-      if (expiry <= BigInt(this.deps.now())) {
-        await this.cancelPayer(payment, "expired before the payee could be paid");
+      const route = fresh ?? (await this.loadRoute(paymentId));
+      if (!route) return;
+      const { claimBufferSeconds: buffer } = this.deps.rules;
+      const expiry = mirrorExpiryFor(BigInt(route.expiry), route.payerChannelTimeout, buffer);
+      const payee = await this.deps.channels.currentView(route.recipient);
+      const payeeTimeout = payee?.state?.timeout;
+      if (!payeeTimeout || !claimableOnchain(expiry, this.deps.now(), payeeTimeout, buffer)) {
+        await this.refund(paymentId, "too close to expiry to pay the payee safely");
         return;
       }
-      this.routes.set(paymentId, payment);
-      await this.deps.ensureCollateral(payment.recipient, payment.assetId, payment.amount);
-      await this.deps.channels.propose(payment.recipient, async () => {
-        // Under the payee's lock: forwarded meanwhile (another process, a retry)?
-        const current = await this.deps.payments.get(paymentId);
-        if (current?.status !== "pending" || current.recipientTransferId) return undefined;
+      this.routes.set(paymentId, route);
+      await this.deps.ensureCollateral(route.recipient, route.assetId, route.amount);
+      let previousNonce: number | null = null;
+      const draft = async (view: ChannelView): Promise<UpdateDraft | undefined> => {
+        const state = view.state;
+        if (!state || !claimableOnchain(expiry, this.deps.now(), state.timeout, buffer)) {
+          return undefined; // the sweep refunds it
+        }
+        previousNonce = (await this.deps.payments.get(paymentId))?.mirrorNonce ?? null;
+        // Stored before anything is signed: from here a mirror at this nonce may exist.
+        const reserved = await this.deps.payments.reserveMirror(
+          paymentId,
+          state.nonce + 1,
+          expiryNumber(expiry),
+        );
+        if (!reserved) return undefined; // forwarded or decided meanwhile
         return {
           type: "create",
-          assetId: payment.assetId,
-          amount: payment.amount,
+          assetId: route.assetId,
+          amount: route.amount,
           transferDefinition: this.deps.hashlockAddress,
-          transferInitialState: hashlock.encodeState({ lockHash: payment.lockHash, expiry }),
-          transferTimeout: payment.transferTimeout,
+          transferInitialState: hashlock.encodeState({ lockHash: route.lockHash, expiry }),
+          // The payer's: it already outlasts the payer's expiry, so the mirror's too, and it
+          // keeps a re-sent mirror identical to the first.
+          transferTimeout: route.transferTimeout,
           meta: {
             routing: {
               paymentId,
-              sender: payment.sender,
-              ...(payment.encryptedPreImage
-                ? { encryptedPreImage: payment.encryptedPreImage }
-                : {}),
+              sender: route.sender,
+              ...(route.encryptedPreImage ? { encryptedPreImage: route.encryptedPreImage } : {}),
             },
           },
         };
+      };
+      await this.deps.channels.propose(route.recipient, draft, {
+        // Sent to nobody (the payee has no subscription): no mirror can be out there.
+        undelivered: (update) =>
+          this.deps.payments.releaseMirror(paymentId, update.nonce, previousNonce),
       });
-      this.deps.logger.info({ paymentId, recipient: payment.recipient }, "payment forwarded");
+      this.deps.logger.info({ paymentId, recipient: route.recipient }, "payment forwarded");
     } catch (error) {
+      const payment = await this.deps.payments.get(paymentId);
       if (isNodeError(error) && error.code === "PEER_UNAVAILABLE") {
         this.deps.logger.info({ paymentId }, "payee offline: the payment waits for it");
-        const payment = await this.deps.payments.get(paymentId);
         if (payment) this.deps.notify(payment.sender, { paymentId, status: "pending" });
         return;
       }
-      this.deps.logger.warn({ paymentId, err: error }, "forwarding failed");
-      const payment = await this.deps.payments.get(paymentId);
-      if (payment && !payment.recipientTransferId) {
-        await this.cancelPayer(payment, errorText(error)).catch((cancelError) =>
-          this.deps.logger.warn({ paymentId, err: cancelError }, "cancelling failed"),
-        );
+      this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
+      const refunded = await this.refund(paymentId, errorText(error)).catch((refundError) => {
+        this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
+        return true;
+      });
+      if (!refunded && payment) {
+        this.deps.notify(payment.sender, {
+          paymentId,
+          status: "pending",
+          reason: "the payee has not taken the payment; it is refunded once it can no longer",
+        });
       }
     } finally {
       this.inFlight.delete(paymentId);
     }
+  }
+
+  /**
+   * Refunds the payer if no mirror the node signed can still be claimed; otherwise the payment
+   * stays pending until the mirror dies (the sweep comes back for it). True once the refund is
+   * decided (the payer's cancel may still wait for the payer to come back).
+   */
+  async refund(paymentId: string, reason: string): Promise<boolean> {
+    const payment = await this.deps.payments.get(paymentId);
+    if (!payment) return false;
+    if (payment.status === "pending") {
+      if (!(await this.mirrorDead(payment))) {
+        this.deps.logger.info({ paymentId, reason }, "not refunded yet: a signed mirror is live");
+        return false;
+      }
+      const decided = await this.deps.payments.decideRefund(
+        paymentId,
+        { mirrorNonce: payment.mirrorNonce, recipientTransferId: payment.recipientTransferId },
+        reason,
+      );
+      if (!decided) return false; // something moved meanwhile: decided again next time
+    } else if (payment.status !== "cancelled") {
+      return false;
+    }
+    await this.cancelPayer(payment, payment.error ?? reason);
+    return true;
+  }
+
+  /**
+   * Whether no mirror of the payment can be claimed any more: never signed; resolved with the
+   * zero pre-image; expired (with grace for the chain's clock); or, never adopted, with the
+   * payee's channel past every nonce the node signed one at.
+   */
+  private async mirrorDead(payment: Payment): Promise<boolean> {
+    const now = this.deps.now();
+    const expired =
+      payment.mirrorExpiry !== null &&
+      now >= payment.mirrorExpiry + this.deps.rules.expiryGraceSeconds;
+    if (payment.recipientTransferId) {
+      const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
+      if (!mirror) return false;
+      if (!mirror.active) return this.isCancel(mirror.transfer);
+      return expired;
+    }
+    if (payment.mirrorNonce === null || expired) return true;
+    const latest = await this.deps.store.latestNonce(
+      this.deps.channels.channelFor(payment.recipient),
+    );
+    return latest > payment.mirrorNonce;
   }
 
   /** The payee resolved our mirror: resolve the payer's transfer the same way. */
@@ -165,7 +251,7 @@ export class PaymentRouter {
       (await this.deps.payments.byRecipientTransfer(mirror.transferId));
     if (!payment) return;
     if (this.isCancel(mirror)) {
-      await this.cancelPayer(payment, "the payee cancelled");
+      await this.refund(payment.paymentId, "the payee cancelled");
       return;
     }
     const { preImage } = hashlock.decodeResolver(mirror.transferResolver as string);
@@ -194,8 +280,8 @@ export class PaymentRouter {
     }
   }
 
-  /** Refunds the payer: resolves its transfer with the zero pre-image. */
-  async cancelPayer(payment: PayerSide, reason: string): Promise<void> {
+  /** Sends the payer its refund: resolves its transfer with the zero pre-image. */
+  private async cancelPayer(payment: PayerSide, reason: string): Promise<void> {
     await this.deps.channels.propose(payment.sender, (view) =>
       view.transfers.has(payment.senderTransferId)
         ? {
@@ -211,47 +297,90 @@ export class PaymentRouter {
 
   /**
    * Everything owed to or by `user` that waited for it: payments to forward to it, payer
-   * transfers to settle or refund. Runs when the user says hello and at start-up.
+   * transfers to settle or refund. Runs when the user says hello and at start-up; one
+   * payment's failure never stops the others.
    */
   async resume(user?: string): Promise<void> {
     for (const payment of await this.deps.payments.awaitingForward(user)) {
-      await this.forward(payment.paymentId);
+      await this.isolated(payment.paymentId, () => this.forward(payment.paymentId));
     }
     for (const payment of await this.deps.payments.withActivePayerTransfer(user)) {
-      if (payment.status === "completed" && payment.recipientTransferId) {
-        const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-        if (mirror && !mirror.active) await this.settlePayer(mirror.transfer);
-      } else if (payment.recipientTransferId) {
-        const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-        if (mirror && !mirror.active && this.isCancel(mirror.transfer)) {
-          await this.cancelPayer(payment, "the payee cancelled").catch(() => {});
-        }
+      await this.isolated(payment.paymentId, () => this.settleOrRefund(payment));
+    }
+  }
+
+  /** A payer transfer still active: settle it (payee paid), refund it, or let it wait. */
+  private async settleOrRefund(payment: Payment): Promise<void> {
+    if (payment.status === "completed" && payment.recipientTransferId) {
+      const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
+      if (mirror && !mirror.active) await this.settlePayer(mirror.transfer);
+    } else if (payment.status === "cancelled") {
+      await this.cancelPayer(payment, payment.error ?? "cancelled");
+    } else if (payment.status === "pending" && payment.recipientTransferId) {
+      const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
+      if (mirror && !mirror.active && this.isCancel(mirror.transfer)) {
+        await this.refund(payment.paymentId, "the payee cancelled");
       }
     }
   }
 
   /**
-   * Cancels pending payments the payee can no longer claim: never forwarded and too close to
-   * expiry, or forwarded but past the mirror's expiry.
+   * Refunds pending payments the payee can no longer claim: a signed mirror expired, or none
+   * signed and too little time left to sign one the payee could claim on-chain. One sweep at
+   * a time; each payment on its own.
    */
   async sweepExpired(): Promise<void> {
-    const now = this.deps.now();
-    const margin = this.deps.expiryMarginSeconds;
-    for (const payment of await this.deps.payments.expiringBy(now + margin)) {
-      const mirrorDead = BigInt(now) >= mirrorExpiry(BigInt(payment.expiry), margin);
-      if (payment.recipientTransferId && !mirrorDead) continue;
-      if (payment.recipientTransferId) {
-        const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-        // Resolved with the pre-image: completed, not ours to cancel.
-        if (mirror && !mirror.active && !this.isCancel(mirror.transfer)) continue;
-      }
-      await this.cancelPayer(payment, "expired").catch((error) =>
-        this.deps.logger.info(
-          { paymentId: payment.paymentId, err: errorText(error) },
-          "expired payment not cancelled yet",
-        ),
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const { expiryGraceSeconds, claimBufferSeconds, maxExpirySeconds } = this.deps.rules;
+      const now = this.deps.now();
+      // Unforwarded payments within the longest any route needs are checked one by one below.
+      const candidates = await this.deps.payments.refundCandidates(
+        now - expiryGraceSeconds,
+        now + maxExpirySeconds + claimBufferSeconds,
       );
+      for (const payment of candidates) {
+        await this.isolated(payment.paymentId, async () => {
+          if (payment.mirrorNonce === null && (await this.stillForwardable(payment))) return;
+          await this.refund(payment.paymentId, "expired");
+        });
+      }
+    } finally {
+      this.sweeping = false;
     }
+  }
+
+  /** Whether a mirror signed now would still leave the payee room to claim it on-chain. */
+  private async stillForwardable(payment: Payment): Promise<boolean> {
+    const [payer, payee] = await Promise.all([
+      this.deps.channels.currentView(payment.sender),
+      this.deps.channels.currentView(payment.recipient),
+    ]);
+    if (!payer?.state || !payee?.state) return false;
+    const { claimBufferSeconds: buffer } = this.deps.rules;
+    const expiry = mirrorExpiryFor(BigInt(payment.expiry), payer.state.timeout, buffer);
+    return claimableOnchain(expiry, this.deps.now(), payee.state.timeout, buffer);
+  }
+
+  /**
+   * Links a mirror to its payment, in the transaction that stores it. A mirror for a payment
+   * that is no longer pending is refused (adopting it could pay the payee of a refunded
+   * payment), unless it has expired: then nobody can claim it and refusing would only leave
+   * the channel stuck.
+   */
+  private async linkMirror(tx: Tx, paymentId: string, mirror: FullTransferState): Promise<void> {
+    if (await this.deps.payments.forwarded(tx, paymentId, mirror.transferId)) return;
+    const { expiry } = hashlock.decodeState(mirror.transferState);
+    const dead = BigInt(this.deps.now() - this.deps.rules.expiryGraceSeconds) >= expiry;
+    if (dead) {
+      this.deps.logger.warn({ paymentId, transferId: mirror.transferId }, "expired mirror adopted");
+      return;
+    }
+    throw new NodeError(
+      "PAYMENT_NOT_PENDING",
+      `payment ${paymentId} is no longer pending: its mirror ${mirror.transferId} is refused`,
+    );
   }
 
   /** A pending, not yet forwarded payment with its payer's transfer still active. */
@@ -260,17 +389,23 @@ export class PaymentRouter {
     if (payment?.status !== "pending" || payment.recipientTransferId) return undefined;
     const sender = await this.deps.store.getTransfer(payment.senderTransferId);
     if (!sender?.active) return undefined;
-    const routing = readMeta(sender.transfer.meta, "routing", payerRoutingSchema);
-    return {
-      ...payment,
-      transferTimeout: sender.transfer.transferTimeout,
-      ...(routing?.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
-    };
+    const payer = await this.deps.channels.currentView(payment.sender);
+    if (!payer?.state) return undefined;
+    return routeOf(sender.transfer, payer.state.timeout);
+  }
+
+  /** Runs one payment's work; a failure is logged and never stops the caller's loop. */
+  private async isolated(paymentId: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.logger.warn({ paymentId, err: errorText(error) }, "payment step failed");
+    }
   }
 
   private spawn(what: string, work: () => Promise<void>): void {
     this.deps.track(
-      work().catch((error) => this.deps.logger.warn({ err: error }, `${what} failed`)),
+      work().catch((error) => this.deps.logger.warn({ err: errorText(error) }, `${what} failed`)),
     );
   }
 
@@ -291,7 +426,7 @@ export class PaymentRouter {
 /** What refunding or settling a payer's transfer needs. */
 type PayerSide = Pick<Payment, "paymentId" | "sender" | "senderTransferId">;
 
-/** What forwarding a payment needs, all of it in the payer's transfer. */
+/** What forwarding a payment needs, all of it in the payer's transfer and channel. */
 interface PaymentRoute
   extends Pick<
     Payment,
@@ -305,11 +440,16 @@ interface PaymentRoute
     | "expiry"
   > {
   transferTimeout: number;
+  /** The payer's channel dispute timeout: the node's own claim window on the payer's side. */
+  payerChannelTimeout: number;
   encryptedPreImage?: string;
 }
 
 /** The route of a payer's hashlock transfer to the node, from its meta and state. */
-function routeOf(transfer: FullTransferState): PaymentRoute | undefined {
+function routeOf(
+  transfer: FullTransferState,
+  payerChannelTimeout: number,
+): PaymentRoute | undefined {
   const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
   if (!routing) return undefined;
   const state = hashlock.decodeState(transfer.transferState);
@@ -321,8 +461,10 @@ function routeOf(transfer: FullTransferState): PaymentRoute | undefined {
     assetId: transfer.assetId,
     amount: transfer.balance.amount[0],
     lockHash: state.lockHash,
-    expiry: Number(state.expiry),
+    // The node accepted the transfer only with an expiry within its bounds, so this is safe.
+    expiry: expiryNumber(state.expiry),
     transferTimeout: transfer.transferTimeout,
+    payerChannelTimeout,
     ...(routing.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
   };
 }

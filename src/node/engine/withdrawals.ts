@@ -73,9 +73,17 @@ export class Withdrawals {
   async resume(days = 7): Promise<void> {
     const since = new Date(Date.now() - days * 86_400_000);
     for (const transfer of await this.deps.resolvedSince(since)) {
-      const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
-      if (responderSignature === "0x") continue;
-      await this.execute(this.userOf(transfer), transfer);
+      // One withdrawal's failure never stops the others.
+      try {
+        const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
+        if (responderSignature === "0x") continue;
+        await this.execute(this.userOf(transfer), transfer);
+      } catch (error) {
+        this.deps.logger.warn(
+          { transferId: transfer.transferId, err: error },
+          "withdrawal not resumed",
+        );
+      }
     }
   }
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { type Signer, Wallet } from "ethers";
 import pino from "pino";
-import { authSecretFromPrivateKey, createAuth } from "../auth";
+import { authSecretFromPrivateKey, createAuth, createSignIn } from "../auth";
 import { createMetrics } from "../metrics";
 import { type Database, openDatabase } from "../store/database";
 import { IdentityRepository } from "../store/identities";
 import { createApi } from "./api";
 import { type HttpServer, startHttpServer } from "./server";
-import type { HealthReport, NodePublicConfig } from "./types";
+import type { ApiDeps, HealthReport, NodePublicConfig } from "./types";
 
 /** Every route on a real server (127.0.0.1), with real auth and PGlite for identities. */
 
@@ -28,10 +28,15 @@ const config: NodePublicConfig = {
 };
 
 let clock = Date.now();
-const auth = createAuth({
-  secret: authSecretFromPrivateKey(nodeWallet.privateKey),
+const secret = authSecretFromPrivateKey(nodeWallet.privateKey);
+const auth = createAuth({ secret, now: () => clock });
+// The node's public URL is the server's own, known once it listens on its free port.
+const signIn = createSignIn({
+  secret,
+  site: () => ({ node: nodeWallet.address, chainId: config.chainId, publicUrl: server.url }),
   now: () => clock,
 });
+const METRICS_TOKEN = "a-long-metrics-token-123";
 const logLines: Record<string, unknown>[] = [];
 const logger = pino(
   { level: "debug" },
@@ -47,6 +52,8 @@ let failReads: Error | undefined;
 
 let database: Database;
 let server: HttpServer;
+/** The same API with METRICS_TOKEN set. */
+let guarded: HttpServer;
 
 beforeAll(async () => {
   database = await openDatabase();
@@ -56,9 +63,10 @@ beforeAll(async () => {
     channelCount: async () => channels.size,
     collateral: async () => ({}),
   });
-  const app = createApi({
+  const deps: ApiDeps = {
     config: () => config,
     auth,
+    signIn,
     identities: new IdentityRepository(database.db),
     reads: {
       channel: async (user) => {
@@ -71,11 +79,14 @@ beforeAll(async () => {
     health: () => health(),
     metrics,
     logger,
-  });
-  server = startHttpServer({ app, host: "127.0.0.1", port: 0 });
+  };
+  server = startHttpServer({ app: createApi(deps), host: "127.0.0.1", port: 0 });
+  const withToken = createApi({ ...deps, metricsToken: METRICS_TOKEN });
+  guarded = startHttpServer({ app: withToken, host: "127.0.0.1", port: 0 });
 });
 afterAll(async () => {
   await server.stop();
+  await guarded.stop();
   await database.close();
 });
 beforeEach(() => {
@@ -105,10 +116,14 @@ function post(body: unknown, headers: Record<string, string> = {}) {
   });
 }
 
-async function signIn(wallet: Signer & { address: string } = Wallet.createRandom()) {
-  const issued = (await (await call(`/auth/${wallet.address}`)).json()) as { nonce: string };
-  const signature = await wallet.signMessage(issued.nonce);
-  const response = await post({ address: wallet.address, nonce: issued.nonce, signature });
+async function issue(address: string) {
+  return (await (await call(`/auth/${address}`)).json()) as { message: string; expiresAt: number };
+}
+
+async function signedIn(wallet: Signer & { address: string } = Wallet.createRandom()) {
+  const { message } = await issue(wallet.address);
+  const signature = await wallet.signMessage(message);
+  const response = await post({ address: wallet.address, message, signature });
   expect(response.status).toBe(200);
   const { token } = (await response.json()) as { token: string };
   return { wallet, token, bearer: { Authorization: `Bearer ${token}` } };
@@ -143,7 +158,7 @@ describe("public routes", () => {
     expect(await response.json()).toEqual(config);
   });
 
-  test("GET /metrics: Prometheus text from the node's registry", async () => {
+  test("GET /metrics without METRICS_TOKEN: public Prometheus text from the node's registry", async () => {
     channels.set("0x0000000000000000000000000000000000000001", {});
     const response = await call("/metrics");
     expect(response.status).toBe(200);
@@ -153,6 +168,52 @@ describe("public routes", () => {
     expect(text).toContain("connext_channels 1");
     expect(text).toContain("process_cpu_user_seconds_total");
     channels.clear();
+  });
+
+  test("GET /metrics with METRICS_TOKEN: only with Authorization: Bearer <METRICS_TOKEN>", async () => {
+    const metrics = (headers: Record<string, string> = {}) =>
+      fetch(`${guarded.url}/metrics`, { headers });
+    const missing = await metrics();
+    await expectError(missing, 401, "UNAUTHORIZED");
+    expect(missing.headers.get("www-authenticate")).toStartWith("Bearer");
+    await expectError(
+      await metrics({ Authorization: `Basic ${METRICS_TOKEN}` }),
+      401,
+      "UNAUTHORIZED",
+    );
+    for (const wrong of [
+      `${METRICS_TOKEN}x`,
+      METRICS_TOKEN.slice(0, -1),
+      (await signedIn()).token,
+    ]) {
+      await expectError(await metrics({ Authorization: `Bearer ${wrong}` }), 401, "INVALID_TOKEN");
+    }
+    const granted = await metrics({ Authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(granted.status).toBe(200);
+    expect(await granted.text()).toContain("connext_payments");
+    // Only /metrics is guarded: the rest of the API is as without the token.
+    expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
+    expect((await fetch(`${guarded.url}/config`)).status).toBe(200);
+  });
+
+  test("an empty METRICS_TOKEN is refused when the API is built", () => {
+    expect(() =>
+      createApi({
+        config: () => config,
+        auth,
+        signIn,
+        identities: { record: async () => {}, publicKey: async () => undefined },
+        reads: {
+          channel: async () => undefined,
+          transfers: async () => [],
+          payments: async () => [],
+        },
+        health: async () => ({ ok: true, checks: {} }),
+        metrics: createMetrics(),
+        metricsToken: "",
+        logger,
+      }),
+    ).toThrow("METRICS_TOKEN must not be empty");
   });
 
   test("unknown routes and methods: 404 JSON", async () => {
@@ -177,28 +238,32 @@ describe("public routes", () => {
 });
 
 describe("sign-in and identities", () => {
-  test("nonce, personal_sign, token; the public key is then public", async () => {
+  test("an EIP-4361 message for this node, personal_sign, token; the public key is then public", async () => {
     const wallet = Wallet.createRandom();
     await expectError(await call(`/identities/${wallet.address}`), 404, "IDENTITY_NOT_FOUND");
 
     const issued = await call(`/auth/${wallet.address.toLowerCase()}`);
     expect(issued.status).toBe(200);
-    const { address, nonce, expiresAt } = (await issued.json()) as {
-      address: string;
-      nonce: string;
-      expiresAt: number;
-    };
+    const body = (await issued.json()) as { address: string; message: string; expiresAt: number };
+    expect(Object.keys(body).sort()).toEqual(["address", "expiresAt", "message"]);
+    const { address, message, expiresAt } = body;
     expect(address).toBe(wallet.address);
-    expect(nonce).toContain(wallet.address);
+    const { host } = new URL(server.url);
+    expect(message).toStartWith(
+      `${host} wants you to sign in with your Ethereum account:\n${wallet.address}\n\n`,
+    );
+    expect(message).toContain(`Sign in to the Connext node ${nodeWallet.address}.`);
+    expect(message).toContain(`\nURI: ${server.url}\nVersion: 1\nChain ID: 31337\nNonce: `);
+    expect(message).toEndWith(`\nExpiration Time: ${new Date(clock + 300_000).toISOString()}`);
     expect(expiresAt).toBe(clock + 300_000);
 
-    const signature = await wallet.signMessage(nonce);
-    const response = await post({ address: wallet.address.toLowerCase(), nonce, signature });
+    const signature = await wallet.signMessage(message);
+    const response = await post({ address: wallet.address.toLowerCase(), message, signature });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { token: string; expiresAt: number };
-    expect(Object.keys(body).sort()).toEqual(["expiresAt", "token"]);
-    expect(auth.verifyToken(body.token)).toBe(wallet.address);
-    expect(body.expiresAt).toBe(clock + 86_400_000);
+    const granted = (await response.json()) as { token: string; expiresAt: number };
+    expect(Object.keys(granted).sort()).toEqual(["expiresAt", "token"]);
+    expect(auth.verifyToken(granted.token)).toBe(wallet.address);
+    expect(granted.expiresAt).toBe(clock + 86_400_000);
 
     const identity = await call(`/identities/${wallet.address.toLowerCase()}`);
     expect(identity.status).toBe(200);
@@ -206,6 +271,23 @@ describe("sign-in and identities", () => {
       address: wallet.address,
       publicKey: wallet.signingKey.publicKey,
     });
+  });
+
+  test("a phishing relay: the node's nonce in a message for another site, signed by the victim, is 401 WRONG_DOMAIN", async () => {
+    const victim = Wallet.createRandom();
+    const { host } = new URL(server.url);
+    const { message } = await issue(victim.address);
+    const relayed = message
+      .replace(`${host} wants`, "connext-login.example wants")
+      .replace(`URI: ${server.url}`, "URI: https://connext-login.example");
+    expect(relayed).not.toContain(host);
+    const signature = await victim.signMessage(relayed);
+    await expectError(
+      await post({ address: victim.address, message: relayed, signature }),
+      401,
+      "WRONG_DOMAIN",
+    );
+    await expectError(await call(`/identities/${victim.address}`), 404, "IDENTITY_NOT_FOUND");
   });
 
   test("malformed addresses in paths: 400 INVALID_ADDRESS", async () => {
@@ -220,39 +302,44 @@ describe("sign-in and identities", () => {
     await expectError(await call(`/auth/${flipped}`), 400, "INVALID_ADDRESS");
   });
 
-  test("bad sign-in bodies: 400 malformed, 401 for forged or stale, and nothing recorded", async () => {
+  test("bad sign-in bodies: 400 malformed, 401 with the reason for the rest, and nothing recorded", async () => {
     const wallet = Wallet.createRandom();
     const other = Wallet.createRandom();
-    const { nonce } = (await (await call(`/auth/${wallet.address}`)).json()) as { nonce: string };
-    const signature = await wallet.signMessage(nonce);
+    const { message } = await issue(wallet.address);
+    const signature = await wallet.signMessage(message);
+    const signedBy = async (text: string, signer = wallet) => ({
+      address: signer.address,
+      message: text,
+      signature: await signer.signMessage(text),
+    });
 
     await expectError(await post("{not json"), 400, "MALFORMED_REQUEST");
     await expectError(await post(""), 400, "MALFORMED_REQUEST");
-    await expectError(await post({ address: wallet.address, nonce }), 400, "MALFORMED_REQUEST");
+    await expectError(await post({ address: wallet.address, message }), 400, "MALFORMED_REQUEST");
+    // The field was `nonce` before EIP-4361: an old client is told what is missing.
+    await expectError(
+      await post({ address: wallet.address, nonce: message, signature }),
+      400,
+      "MALFORMED_REQUEST",
+    );
     await expectError(await post([1, 2]), 400, "MALFORMED_REQUEST");
-    await expectError(await post({ address: "0x12", nonce, signature }), 400, "INVALID_ADDRESS");
-    await expectError(
-      await post({ address: wallet.address, nonce, signature: await other.signMessage(nonce) }),
-      401,
-      "INVALID_SIGNATURE",
-    );
-    await expectError(
-      await post({ address: other.address, nonce, signature: await other.signMessage(nonce) }),
-      401,
-      "INVALID_NONCE",
-    );
-    await expectError(
-      await post({
-        address: wallet.address,
-        nonce: nonce.replace("Random: ", "Random: 0"),
-        signature,
-      }),
-      401,
-      "INVALID_NONCE",
-    );
+    await expectError(await post({ address: "0x12", message, signature }), 400, "INVALID_ADDRESS");
+    const refusals: [body: unknown, code: string][] = [
+      [
+        { address: wallet.address, message, signature: await other.signMessage(message) },
+        "INVALID_SIGNATURE",
+      ],
+      [await signedBy(message, other), "INVALID_MESSAGE"],
+      [await signedBy("hello"), "INVALID_MESSAGE"],
+      [await signedBy(message.replace("Chain ID: 31337", "Chain ID: 1")), "WRONG_CHAIN"],
+      [await signedBy(message.replace(/Nonce: \w/, "Nonce: z")), "INVALID_NONCE"],
+      [await signedBy(message.replace(wallet.address, other.address), other), "INVALID_NONCE"],
+      [await signedBy(message.replace(nodeWallet.address, other.address)), "WRONG_NODE"],
+    ];
+    for (const [body, code] of refusals) await expectError(await post(body), 401, code);
     clock += 300_000;
     await expectError(
-      await post({ address: wallet.address, nonce, signature }),
+      await post({ address: wallet.address, message, signature }),
       401,
       "NONCE_EXPIRED",
     );
@@ -262,7 +349,7 @@ describe("sign-in and identities", () => {
   });
 
   test("bodies over 16 KiB: 413, whether announced or streamed", async () => {
-    const big = JSON.stringify({ address: "0x", nonce: "x".repeat(17 * 1024), signature: "0x" });
+    const big = JSON.stringify({ address: "0x", message: "x".repeat(17 * 1024), signature: "0x" });
     await expectError(await post(big), 413, "PAYLOAD_TOO_LARGE");
 
     const chunks = [
@@ -283,15 +370,15 @@ describe("sign-in and identities", () => {
     });
     await expectError(response, 413, "PAYLOAD_TOO_LARGE");
 
-    // Under the limit, the body is parsed (and refused on its merits: a nonce is at most 2 KiB).
-    const fits = JSON.stringify({ address: "0x", nonce: "x".repeat(15 * 1024), signature: "0x" });
+    // Under the limit, the body is parsed (and refused on its merits: a message is at most 2 KiB).
+    const fits = JSON.stringify({ address: "0x", message: "x".repeat(15 * 1024), signature: "0x" });
     await expectError(await post(fits), 400, "MALFORMED_REQUEST");
   });
 });
 
 describe("the signed-in user's routes", () => {
   test("GET /channel, /channel/transfers, /payments: the caller's own records", async () => {
-    const { wallet, bearer } = await signIn();
+    const { wallet, bearer } = await signedIn();
     const stranger = Wallet.createRandom().address;
     channels.set(wallet.address, { channelAddress: "0xabc", nonce: 4, balances: [["1", "2"]] });
     transfers.set(wallet.address, [{ transferId: "0x01", amount: "5" }]);
@@ -312,14 +399,14 @@ describe("the signed-in user's routes", () => {
   });
 
   test("no channel yet: 404 CHANNEL_NOT_FOUND; no transfers or payments: []", async () => {
-    const { bearer } = await signIn();
+    const { bearer } = await signedIn();
     await expectError(await call("/channel", { headers: bearer }), 404, "CHANNEL_NOT_FOUND");
     expect(await (await call("/channel/transfers", { headers: bearer })).json()).toEqual([]);
     expect(await (await call("/payments", { headers: bearer })).json()).toEqual([]);
   });
 
   test("without a valid token: 401 with the reason", async () => {
-    const { token } = await signIn();
+    const { token } = await signedIn();
     for (const path of ["/channel", "/channel/transfers", "/payments"]) {
       const missing = await call(path);
       await expectError(missing, 401, "UNAUTHORIZED");
@@ -344,7 +431,7 @@ describe("the signed-in user's routes", () => {
   });
 
   test("an unexpected failure: 500 INTERNAL, details logged and not sent", async () => {
-    const { bearer } = await signIn();
+    const { bearer } = await signedIn();
     failReads = new Error("connection to postgres://admin:hunter2@db failed");
     const response = await call("/channel", { headers: bearer });
     const body = await expectError(response, 500, "INTERNAL");

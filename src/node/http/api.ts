@@ -10,17 +10,17 @@ import { metaRoutes } from "./routes/meta";
 import { userRoutes } from "./routes/user";
 import type { ApiDeps, ApiEnv } from "./types";
 
-/** No route takes more than a sign-in message; anything larger is refused before parsing. */
+/** No route takes more than a signed sign-in message; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
- * The node's HTTP API: health, public config, sign-in, users' public keys, the signed-in
- * user's channel, transfers and payments, Prometheus metrics, and the operator's admin routes
- * (ADMIN_TOKEN; routes/admin.ts). Every error is JSON
+ * The node's HTTP API: health, public config, sign-in (EIP-4361), users' public keys, the
+ * signed-in user's channel, transfers and payments, Prometheus metrics (METRICS_TOKEN, if
+ * set), and the operator's admin routes (ADMIN_TOKEN; routes/admin.ts). Every error is JSON
  * `{ code, message }`.
  *
  * @example
- * const app = createApi({ config, auth, identities, reads, health, metrics, logger });
+ * const app = createApi({ config, auth, signIn, identities, reads, health, metrics, logger });
  * const server = startHttpServer({ app, host: "127.0.0.1", port: 8080 });
  */
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { AuthService } from "../auth";
+import type { AuthService, SignInService } from "../auth";
 
 /** What anyone may learn about the node before signing in (GET /config). */
 export interface NodePublicConfig {
@@ -22,6 +22,17 @@ export interface NodePublicConfig {
   /** `ws://…` for browsers. */
   messagingWsUrl?: string;
   protocolVersion: number | string;
+  /**
+   * Confirmations before the node counts a deposit (CONFIRMATIONS): it reads deposit totals at
+   * head − (n − 1), and clients must read at that depth too.
+   */
+  depositConfirmations?: number;
+  /**
+   * How the node bounds routed payments' expiries (DESIGN §4.6): a payer's expiry must leave
+   * both channels' dispute windows plus `claimBufferSeconds` each, and be at most
+   * `maxExpirySeconds` away.
+   */
+  routing?: { claimBufferSeconds: number; maxExpirySeconds: number };
 }
 
 export interface HealthReport {
@@ -32,10 +43,15 @@ export interface HealthReport {
 
 export interface ApiDeps {
   config(): NodePublicConfig;
+  /** Bearer tokens for the signed-in user's routes. */
   auth: AuthService;
+  /** The EIP-4361 sign-in that gives those tokens. */
+  signIn: SignInService;
   identities: {
     record(address: string, publicKey: string): Promise<void>;
     publicKey(address: string): Promise<string | undefined>;
+    /** The dispute timeout of the user's channel with the node: a payer derives expiries from it. */
+    channelTimeout?(address: string): Promise<number | undefined>;
   };
   /** Reads for the signed-in user (a checksummed address); results are sent as JSON as is. */
   reads: {
@@ -45,6 +61,8 @@ export interface ApiDeps {
   };
   health(): Promise<HealthReport>;
   metrics: { registry: Registry };
+  /** Bearer token GET /metrics must carry (`METRICS_TOKEN`); absent: /metrics is public. */
+  metricsToken?: string;
   logger: Logger;
   /** The operator's admin API (`ADMIN_TOKEN`); absent: every /admin route is 404 ADMIN_DISABLED. */
   admin?: AdminDeps;

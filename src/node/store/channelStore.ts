@@ -202,6 +202,36 @@ export class ChannelStore {
     return totals;
   }
 
+  /**
+   * Channels without an update since `before` where the node (alice) holds a free balance,
+   * with that balance per asset: idle collateral (issue 9 §6), oldest first.
+   */
+  async idleChannels(
+    before: Date,
+  ): Promise<{ channelAddress: string; bob: string; nodeBalances: Record<string, bigint> }[]> {
+    const rows = await this.db
+      .select({ channelAddress: channels.address, bob: channels.bob, state: channels.latestState })
+      .from(channels)
+      .where(
+        sql`${channels.updatedAt} < ${before.toISOString()}::timestamptz and exists (
+          select 1 from jsonb_array_elements(${channels.latestState}->'balances') as b
+          where (b->'amount'->>0)::numeric > 0)`,
+      )
+      .orderBy(asc(channels.updatedAt));
+    return rows.map(({ channelAddress, bob, state }) => {
+      const { assetIds, balances } = state as {
+        assetIds: string[];
+        balances: { amount: string[] }[];
+      };
+      const nodeBalances: Record<string, bigint> = {};
+      assetIds.forEach((asset, i) => {
+        const amount = BigInt(balances[i]?.amount[0] ?? "0");
+        if (amount > 0n) nodeBalances[asset] = amount;
+      });
+      return { channelAddress, bob, nodeBalances };
+    });
+  }
+
   async listChannels(): Promise<StoredChannel[]> {
     const rows = await this.db
       .select({

@@ -2,6 +2,7 @@
 
 import sql0 from "../../../drizzle/0000_init.sql" with { type: "text" };
 import sql1 from "../../../drizzle/0001_routing.sql" with { type: "text" };
+import sql2 from "../../../drizzle/0002_disputes.sql" with { type: "text" };
 import journal from "../../../drizzle/meta/_journal.json";
 import type { EmbeddedMigrations } from "./migrate";
 
@@ -10,5 +11,6 @@ export const EMBEDDED_MIGRATIONS: EmbeddedMigrations = {
   sql: {
     "0000_init": sql0,
     "0001_routing": sql1,
+    "0002_disputes": sql2,
   },
 };

@@ -18,6 +18,10 @@ export interface Payment {
   /** The payer's transfer expiry, unix seconds (0: none). */
   expiry: number;
   status: PaymentStatus;
+  /** The highest payee-channel nonce at which the node signed a mirror; null: none signed. */
+  mirrorNonce: number | null;
+  /** That mirror's expiry, unix seconds. */
+  mirrorExpiry: number | null;
   error: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -36,7 +40,16 @@ export class PaymentRepository {
   /** Opens a payment; `tx` is the transaction storing the payer's transfer. */
   async open(
     tx: Tx,
-    payment: Omit<Payment, "status" | "error" | "createdAt" | "updatedAt" | "recipientTransferId">,
+    payment: Omit<
+      Payment,
+      | "status"
+      | "error"
+      | "createdAt"
+      | "updatedAt"
+      | "recipientTransferId"
+      | "mirrorNonce"
+      | "mirrorExpiry"
+    >,
   ): Promise<void> {
     await tx.insert(payments).values({
       ...payment,
@@ -44,6 +57,72 @@ export class PaymentRepository {
       recipientTransferId: null,
       status: "pending",
     });
+  }
+
+  /**
+   * Records, before the node signs it, that a mirror of the payment at `nonce` of the payee's
+   * channel may exist from now on. False when the payment is no longer pending or already has
+   * its mirror: then nothing may be signed.
+   */
+  async reserveMirror(paymentId: string, nonce: number, mirrorExpiry: number): Promise<boolean> {
+    const rows = await this.db
+      .update(payments)
+      .set({
+        mirrorNonce: sql`greatest(coalesce(${payments.mirrorNonce}, 0), ${nonce})`,
+        mirrorExpiry,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(payments.paymentId, paymentId),
+          eq(payments.status, "pending"),
+          isNull(payments.recipientTransferId),
+        ),
+      )
+      .returning({ id: payments.paymentId });
+    return rows.length > 0;
+  }
+
+  /**
+   * Takes back a reservation whose mirror reached nobody: the payment's mirror nonce returns
+   * to `previous` if it is still `nonce`. Called under the payee channel's lock, before
+   * anything else could be signed there.
+   */
+  async releaseMirror(paymentId: string, nonce: number, previous: number | null): Promise<void> {
+    await this.db
+      .update(payments)
+      .set({ mirrorNonce: previous, ...(previous === null ? { mirrorExpiry: null } : {}) })
+      .where(and(eq(payments.paymentId, paymentId), eq(payments.mirrorNonce, nonce)));
+  }
+
+  /**
+   * Decides to refund a pending payment, as long as nothing about its mirror changed since the
+   * caller judged every signed mirror dead (`observed` is what it saw: no mirror signed or
+   * adopted since). One statement, so a concurrent `reserveMirror` or adoption and this cannot
+   * both succeed.
+   */
+  async decideRefund(
+    paymentId: string,
+    observed: Pick<Payment, "mirrorNonce" | "recipientTransferId">,
+    reason: string,
+  ): Promise<boolean> {
+    const rows = await this.db
+      .update(payments)
+      .set({ status: "cancelled", error: reason.slice(0, 500), updatedAt: new Date() })
+      .where(
+        and(
+          eq(payments.paymentId, paymentId),
+          eq(payments.status, "pending"),
+          observed.mirrorNonce === null
+            ? isNull(payments.mirrorNonce)
+            : eq(payments.mirrorNonce, observed.mirrorNonce),
+          observed.recipientTransferId === null
+            ? isNull(payments.recipientTransferId)
+            : eq(payments.recipientTransferId, observed.recipientTransferId),
+        ),
+      )
+      .returning({ id: payments.paymentId });
+    return rows.length > 0;
   }
 
   async exists(paymentId: string): Promise<boolean> {
@@ -77,12 +156,26 @@ export class PaymentRepository {
     return row ? fromRow(row) : undefined;
   }
 
-  /** Links the mirror transfer; `tx` is the transaction storing it. */
-  async forwarded(tx: Tx, paymentId: string, recipientTransferId: string): Promise<void> {
-    await tx
+  /**
+   * Links the mirror transfer; `tx` is the transaction storing it. False when the payment is
+   * no longer pending or has another mirror already: the caller refuses the mirror.
+   */
+  async forwarded(tx: Tx, paymentId: string, recipientTransferId: string): Promise<boolean> {
+    const rows = await tx
       .update(payments)
       .set({ recipientTransferId, updatedAt: new Date() })
-      .where(eq(payments.paymentId, paymentId));
+      .where(
+        and(
+          eq(payments.paymentId, paymentId),
+          eq(payments.status, "pending"),
+          or(
+            isNull(payments.recipientTransferId),
+            eq(payments.recipientTransferId, recipientTransferId),
+          ),
+        ),
+      )
+      .returning({ id: payments.paymentId });
+    return rows.length > 0;
   }
 
   /** The payee resolved the mirror with the pre-image: its payment is completed. */
@@ -127,34 +220,38 @@ export class PaymentRepository {
   }
 
   /**
-   * Pending or completed payments (of `sender`, when given) whose payer's transfer is still
-   * active: what is left to settle or refund on the payer's side.
+   * Payments (of `sender`, when given) whose payer's transfer is still active: what is left to
+   * settle (completed), refund (cancelled) or decide (pending) on the payer's side.
    */
   async withActivePayerTransfer(sender?: string): Promise<Payment[]> {
     const rows = await this.db
       .select({ payment: payments })
       .from(payments)
       .innerJoin(transfers, eq(transfers.transferId, payments.senderTransferId))
-      .where(
-        and(
-          eq(transfers.status, "active"),
-          inArray(payments.status, ["pending", "completed"]),
-          sender ? eq(payments.sender, sender) : undefined,
-        ),
-      );
+      .where(and(eq(transfers.status, "active"), sender ? eq(payments.sender, sender) : undefined));
     return rows.map((row) => fromRow(row.payment));
   }
 
-  /** Pending payments whose payer's expiry is at or before `deadline`. */
-  async expiringBy(deadline: number): Promise<Payment[]> {
+  /**
+   * Pending payments that may be due for a refund by `now`: a mirror signed and expired by
+   * then, or none signed and the payer's expiry at or before `unforwardedDeadline` (past it,
+   * a mirror could no longer leave the payee room to claim).
+   */
+  async refundCandidates(now: number, unforwardedDeadline: number): Promise<Payment[]> {
     const rows = await this.db
       .select()
       .from(payments)
       .where(
         and(
           eq(payments.status, "pending"),
-          sql`${payments.expiry} <> 0`,
-          lte(payments.expiry, deadline),
+          or(
+            and(sql`${payments.mirrorExpiry} is not null`, lte(payments.mirrorExpiry, now)),
+            and(
+              isNull(payments.mirrorNonce),
+              sql`${payments.expiry} <> 0`,
+              lte(payments.expiry, unforwardedDeadline),
+            ),
+          ),
         ),
       );
     return rows.map(fromRow);
@@ -187,5 +284,25 @@ export class PaymentRepository {
     >;
     for (const row of rows) counts[row.status] = Number(row.n);
     return counts;
+  }
+
+  /**
+   * A payee's inbound demand in one asset, for collateral (issue 9 §6): pending payments not
+   * forwarded yet, and payments completed since `since`. Addresses checksummed, as routing
+   * stores them.
+   */
+  async inboundDemand(
+    recipient: string,
+    assetId: string,
+    since: Date,
+  ): Promise<{ waiting: bigint; completed: bigint }> {
+    const [row] = await this.db
+      .select({
+        waiting: sql<string>`coalesce(sum(${payments.amount}) filter (where ${payments.status} = 'pending' and ${payments.recipientTransferId} is null), 0)::text`,
+        completed: sql<string>`coalesce(sum(${payments.amount}) filter (where ${payments.status} = 'completed' and ${payments.updatedAt} >= ${since.toISOString()}::timestamptz), 0)::text`,
+      })
+      .from(payments)
+      .where(and(eq(payments.recipient, recipient), eq(payments.assetId, assetId)));
+    return { waiting: BigInt(row?.waiting ?? "0"), completed: BigInt(row?.completed ?? "0") };
   }
 }

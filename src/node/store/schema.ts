@@ -103,6 +103,14 @@ export const payments = pgTable(
     /** The payer's transfer expiry, unix seconds; the node cancels what is not done before. */
     expiry: bigint("expiry", { mode: "number" }).notNull(),
     status: text("status", { enum: PAYMENT_STATUSES }).notNull(),
+    /**
+     * The highest channel nonce at which the node signed a mirror of this payment, and that
+     * mirror's expiry. A signed mirror stays live until the payee's channel holds a
+     * doubly-signed update past that nonce, or the mirror expires: until then the payer is not
+     * refunded (DESIGN §4.6).
+     */
+    mirrorNonce: integer("mirror_nonce"),
+    mirrorExpiry: bigint("mirror_expiry", { mode: "number" }),
     /** Why a payment was cancelled or failed. */
     error: text("error"),
     createdAt: createdAt(),
@@ -154,4 +162,22 @@ export const identities = pgTable("identities", {
   address: text("address").primaryKey(),
   publicKey: text("public_key").notNull(),
   createdAt: createdAt(),
+});
+
+/**
+ * Channels with a dispute on record on-chain, as the dispute watcher saw them: the node signs
+ * no update on these (DESIGN §4.7) and carries their dispute through.
+ */
+export const channelDisputes = pgTable("channel_disputes", {
+  channelAddress: text("channel_address").primaryKey(),
+  /** The block of the first ChannelDisputed event seen. */
+  firstBlock: bigint("first_block", { mode: "number" }).notNull(),
+  createdAt: createdAt(),
+});
+
+/** How far a chain log scanner has read, by scanner name: it resumes from here. */
+export const chainCursors = pgTable("chain_cursors", {
+  name: text("name").primaryKey(),
+  block: bigint("block", { mode: "number" }).notNull(),
+  updatedAt: updatedAt(),
 });

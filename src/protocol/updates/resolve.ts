@@ -67,7 +67,9 @@ export const resolveHandler: UpdateHandler<"resolve"> = {
       transfer: {
         ...transfer,
         transferResolver: details.transferResolver,
-        ...(details.meta ? { meta: { ...transfer.meta, ...details.meta } } : {}),
+        // The resolver's note stays apart: what both agreed at create (routing, a withdrawal's
+        // recipient) is never the resolver's to rewrite.
+        ...(details.meta ? { resolveMeta: details.meta } : {}),
       },
     };
   },

@@ -65,6 +65,9 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
   if (!ethRpcUrl) {
     const anvil = await startAnvil({
       port: portIsFree(DEV_ANVIL_PORT) ? DEV_ANVIL_PORT : undefined,
+      // anvil mines only when a transaction comes: with CONFIRMATIONS above 1, a deposit would
+      // wait forever for the blocks after it. A block a second keeps them coming.
+      ...(config.confirmations > 1 ? { blockTime: 1 } : {}),
     });
     shutdown.add("anvil", () => anvil.stop());
     logger.info({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }, "anvil started");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { getAddress, Wallet } from "ethers";
 import pino from "pino";
 import { party } from "../../../protocol/testing/twoParties";
-import { authSecretFromPrivateKey, createAuth } from "../../auth";
+import { authSecretFromPrivateKey, createAuth, createSignIn } from "../../auth";
 import { CollateralPolicies } from "../../engine/collateralPolicies";
 import { createMetrics } from "../../metrics";
 import { ChannelStore } from "../../store/channelStore";
@@ -46,7 +46,12 @@ const config: NodePublicConfig = {
   messagingUrl: "nats://127.0.0.1:4222",
   protocolVersion: 1,
 };
-const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey) });
+const secret = authSecretFromPrivateKey(nodeWallet.privateKey);
+const auth = createAuth({ secret });
+const signIn = createSignIn({
+  secret,
+  site: () => ({ node: nodeWallet.address, chainId: 31337, publicUrl: "http://127.0.0.1" }),
+});
 const logger = pino({ level: "silent" });
 
 let database: Database;
@@ -62,6 +67,7 @@ function baseDeps(): ApiDeps {
   return {
     config: () => config,
     auth,
+    signIn,
     identities: new IdentityRepository(database.db),
     reads: { channel: async () => undefined, transfers: async () => [], payments: async () => [] },
     health: async () => ({ ok: true, checks: {} }),

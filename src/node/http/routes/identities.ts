@@ -3,7 +3,10 @@ import { ApiError } from "../errors";
 import { addressParam } from "../input";
 import type { ApiDeps, ApiEnv } from "../types";
 
-/** Public: a payer needs the payee's key to encrypt the payment's pre-image to it. */
+/**
+ * Public: a payer needs the payee's key to encrypt the payment's pre-image to it, and the
+ * payee's channel timeout to give the payment an expiry both channels can defend (DESIGN §4.6).
+ */
 export function identityRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "identities">): void {
   app.get("/identities/:address", async (c) => {
     const address = addressParam(c);
@@ -11,6 +14,7 @@ export function identityRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "identitie
     if (publicKey === undefined) {
       throw new ApiError(404, "IDENTITY_NOT_FOUND", `${address} has never signed in`);
     }
-    return c.json({ address, publicKey });
+    const channelTimeout = await deps.identities.channelTimeout?.(address);
+    return c.json({ address, publicKey, ...(channelTimeout ? { channelTimeout } : {}) });
   });
 }

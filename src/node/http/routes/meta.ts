@@ -1,10 +1,14 @@
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
+import { requireToken } from "../requireToken";
 import type { ApiDeps, ApiEnv, HealthReport } from "../types";
 
-/** Public routes about the node itself: health, configuration, metrics. */
+/**
+ * Routes about the node itself: health and configuration (public), and metrics, public on a
+ * private network or behind `Authorization: Bearer <METRICS_TOKEN>` when the node has one.
+ */
 export function metaRoutes(
   app: Hono<ApiEnv>,
-  deps: Pick<ApiDeps, "config" | "health" | "metrics" | "logger">,
+  deps: Pick<ApiDeps, "config" | "health" | "metrics" | "metricsToken" | "logger">,
 ): void {
   app.get("/health", async (c) => {
     let report: HealthReport;
@@ -19,7 +23,11 @@ export function metaRoutes(
 
   app.get("/config", (c) => c.json(deps.config()));
 
-  app.get("/metrics", async (c) => {
+  const metricsAccess: MiddlewareHandler<ApiEnv> =
+    deps.metricsToken === undefined
+      ? (_c, next) => next()
+      : requireToken(deps.metricsToken, "METRICS_TOKEN");
+  app.get("/metrics", metricsAccess, async (c) => {
     const { registry } = deps.metrics;
     return c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType });
   });

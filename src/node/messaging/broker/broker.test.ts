@@ -238,6 +238,13 @@ describe("authentication and permissions", () => {
       publish: { allow: ["connext.alice.>", "_INBOX.alice.>"] },
       subscribe: { allow: ["connext.*.alice.*", "_INBOX.alice.>"] },
     },
+    carol: {
+      pass: "pw",
+      user: "carol",
+      publish: { allow: ["svc.>"] },
+      subscribe: { allow: ["svc.>", "_INBOX.carol.>"] },
+      reply: { allow: ["_INBOX.carol.>"] },
+    },
   };
   const authenticate = (connect: ConnectOptions): AuthResult | undefined => {
     const user = users[connect.user ?? ""];
@@ -309,11 +316,52 @@ describe("authentication and permissions", () => {
       await client.waitFor("PONG\r\n");
       expect(`${line} -> ${client.sinceMark}`).toBe(`${line} -> ${answer}PONG\r\n`);
     }
-    // The reply subject of a PUB is not checked (nats-server's behaviour too).
+    // Without a reply allow-list the reply subject of a PUB is not checked (nats-server's
+    // behaviour too).
     client.mark();
     client.write("PUB connext.alice.x anywhere 1\r\nx\r\nPING\r\n");
     await client.waitFor("PONG\r\n");
     expect(client.sinceMark).toBe("PONG\r\n");
+  });
+
+  test("reply allow-list: a PUB/HPUB naming a reply outside it gets -ERR and is not delivered", async () => {
+    const client = await raw(broker);
+    await client.connect({ user: "carol", pass: "pw" });
+    client.write("SUB svc.> 1\r\nPING\r\n");
+    await client.waitFor("PONG\r\n");
+    const cases: [string, string][] = [
+      ["PUB svc.a _INBOX.carol.1 1\r\nx\r\n", "MSG svc.a 1 _INBOX.carol.1 1\r\nx\r\n"],
+      ["PUB svc.a 1\r\nx\r\n", "MSG svc.a 1 1\r\nx\r\n"],
+      [
+        "PUB svc.a _INBOX.dave.1 1\r\nx\r\n",
+        `-ERR 'Permissions Violation for Publish with Reply of "_INBOX.dave.1"'\r\n`,
+      ],
+      [
+        "PUB svc.a svc.b 1\r\nx\r\n",
+        `-ERR 'Permissions Violation for Publish with Reply of "svc.b"'\r\n`,
+      ],
+      [
+        "HPUB svc.a _INBOX.dave.2 12 13\r\nNATS/1.0\r\n\r\nx\r\n",
+        `-ERR 'Permissions Violation for Publish with Reply of "_INBOX.dave.2"'\r\n`,
+      ],
+      // A wildcard reply must lie wholly inside the list.
+      [
+        "PUB svc.a _INBOX.> 1\r\nx\r\n",
+        `-ERR 'Permissions Violation for Publish with Reply of "_INBOX.>"'\r\n`,
+      ],
+      // The subject is checked first, as nats-server does.
+      [
+        "PUB other _INBOX.dave.1 1\r\nx\r\n",
+        `-ERR 'Permissions Violation for Publish to "other"'\r\n`,
+      ],
+    ];
+    for (const [line, answer] of cases) {
+      client.mark();
+      client.write(`${line}PING\r\n`);
+      await client.waitFor("PONG\r\n");
+      expect(`${line} -> ${client.sinceMark}`).toBe(`${line} -> ${answer}PONG\r\n`);
+    }
+    expect(client.isClosed).toBe(false);
   });
 
   test("an asynchronous hook: operations sent right after CONNECT wait for it, in order", async () => {
@@ -465,6 +513,13 @@ describe("lifecycle", () => {
     await expect(startBroker({ maxPayload: 2048, maxPendingBytes: 1024 })).rejects.toMatchObject({
       code: "INVALID_OPTIONS",
     });
+    for (const bad of [
+      { maxPayload: 2048, maxPendingBytesTotal: 1024 },
+      { maxSubscriptions: -1 },
+      { maxConnectionsPerUser: 1.5 },
+    ]) {
+      await expect(startBroker(bad)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    }
     const broker = await startBroker({});
     try {
       await expect(startBroker({ port: broker.port })).rejects.toMatchObject({

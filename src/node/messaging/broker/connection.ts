@@ -3,11 +3,15 @@ import {
   type CloseReason,
   INVALID_PUBLISH_SUBJECT,
   INVALID_SUBJECT,
+  MAX_SUBSCRIPTIONS,
   publishDenied,
+  replyDenied,
   subscribeDenied,
 } from "./errors";
+import { infoLine } from "./info";
+import { type BudgetMember, connectionLimits } from "./limits";
 import { Outbound, type Sink } from "./outbound";
-import { Parser, type ParserHandler, type PubFrame } from "./parser";
+import { Parser, type ParserHandler, type ParserLimits, type PubFrame } from "./parser";
 import { AllowList } from "./permissions";
 import type { BrokerCore } from "./server";
 import { isValidLiteralSubject, isValidSubscribeSubject } from "./subjects";
@@ -48,9 +52,11 @@ const LINGER_MS = 1000;
  * One client: its CONNECT options, authentication and permissions, subscriptions, pings, and
  * its outbound buffer. It implements the parser's handler, so each operation lands here.
  */
-export class Connection implements ParserHandler {
+export class Connection implements ParserHandler, BudgetMember {
   readonly out: Outbound;
   private readonly parser: Parser;
+  /** Read by the parser at every frame; an authenticated connection's may be lower. */
+  private readonly parserLimits: ParserLimits;
   private readonly subs = new Map<string, Subscription>();
 
   // Before CONNECT nats-server treats a client as verbose and pedantic, and CONNECT only
@@ -68,6 +74,11 @@ export class Connection implements ParserHandler {
   closed = false;
   private publishAllow: AllowList | undefined;
   private subscribeAllow: AllowList | undefined;
+  private replyAllow: AllowList | undefined;
+  /** 0: no limit. */
+  private maxSubscriptions: number;
+  /** The user this connection counts against in the broker's per-user connection count. */
+  private countedAs: string | undefined;
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
@@ -82,15 +93,21 @@ export class Connection implements ParserHandler {
     private readonly transport: Transport,
   ) {
     const { options } = core;
-    this.out = new Outbound(transport, options.maxPendingBytes);
-    this.parser = new Parser(this, options);
+    this.out = new Outbound(transport, options.maxPendingBytes, undefined, core.budget);
+    this.parserLimits = { maxPayload: options.maxPayload, maxControlLine: options.maxControlLine };
+    this.parser = new Parser(this, this.parserLimits);
+    this.maxSubscriptions = options.maxSubscriptions;
     this.awaitingConnect = options.authenticate !== undefined;
   }
 
   /** Sends INFO and starts the ping (and authentication) timers. */
   start(info: Uint8Array): void {
     const { options } = this.core;
-    this.out.append(info);
+    // Refused only when the broker-wide budget is spent and nothing else can be cut.
+    if (!this.out.append(info)) {
+      this.close("SLOW_CONSUMER");
+      return;
+    }
     this.out.flush();
     this.pingTimer = setInterval(() => this.pingTick(), options.pingIntervalMs);
     if (this.awaitingConnect) {
@@ -128,6 +145,7 @@ export class Connection implements ParserHandler {
     try {
       if (!this.closed) this.release();
     } finally {
+      this.out.discard();
       this.core.detach(this);
     }
   }
@@ -160,7 +178,10 @@ export class Connection implements ParserHandler {
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.release();
-    if (reason === "SLOW_CONSUMER") this.out.dropUnsent();
+    if (reason === "SLOW_CONSUMER") {
+      this.core.slowConsumers++;
+      this.out.dropUnsent();
+    }
     const text = CLOSE_REASONS[reason].err;
     if (text !== undefined) this.out.append(errLine(text), true);
     this.closeReason = reason;
@@ -193,6 +214,8 @@ export class Connection implements ParserHandler {
       this.core.sublist.remove(sub);
     }
     this.subs.clear();
+    if (this.countedAs !== undefined) this.core.users.remove(this.countedAs);
+    this.countedAs = undefined;
     this.core.forget(this);
   }
 
@@ -265,13 +288,29 @@ export class Connection implements ParserHandler {
 
   private authenticated(connect: ConnectOptions, result: AuthResult | undefined): boolean {
     if (this.closed) return false;
-    if (result === undefined || result === null) {
+    const limits =
+      result === undefined || result === null
+        ? undefined
+        : connectionLimits(result.limits, this.core.options);
+    if (result === undefined || result === null || limits === undefined) {
       this.close("AUTHORIZATION");
       return false;
     }
+    if (!this.core.users.add(result.user, limits.maxConnections)) {
+      this.close("MAX_CONNECTIONS");
+      return false;
+    }
+    this.countedAs = result.user;
     this.user = result.user;
     this.publishAllow = new AllowList(result.publish.allow);
     this.subscribeAllow = new AllowList(result.subscribe.allow);
+    // Reply subjects are unique per request: caching decisions about them would only churn.
+    this.replyAllow =
+      result.reply === undefined ? undefined : new AllowList(result.reply.allow, false);
+    this.parserLimits.maxPayload = limits.maxPayload;
+    this.out.maxPending = limits.maxPendingBytes;
+    this.maxSubscriptions = limits.maxSubscriptions;
+    if (limits.exemptFromBudget) this.out.setBudget(undefined);
     return this.acceptConnect(connect);
   }
 
@@ -295,8 +334,16 @@ export class Connection implements ParserHandler {
     }
     this.awaitingConnect = false;
     clearTimeout(this.authTimer);
+    // The INFO the client read first announced the broker's max_payload; one with this
+    // connection's lower limit makes the official clients refuse a larger publish themselves
+    // (instead of being closed for it). Only protocol-1 clients take INFO updates, as with
+    // nats-server's asynchronous INFO. It precedes the +OK and the PONG the client waits for.
+    const { info } = this.core;
+    if (this.parserLimits.maxPayload < info.maxPayload && protocol >= 1) {
+      this.send(infoLine(info, this.id, this.ip, this.parserLimits.maxPayload));
+    }
     this.ok();
-    return true;
+    return !this.closed;
   }
 
   onPub(frame: PubFrame): boolean {
@@ -306,6 +353,13 @@ export class Connection implements ParserHandler {
       this.error(publishDenied(subject));
       return !this.closed;
     }
+    if (this.replyAllow !== undefined && frame.replyEnd > frame.replyStart) {
+      const reply = frame.buf.toString("latin1", frame.replyStart, frame.replyEnd);
+      if (!this.replyAllow.allows(reply)) {
+        this.error(replyDenied(reply));
+        return !this.closed;
+      }
+    }
     this.ok();
     this.core.router.publish(this, frame, subject);
     return !this.closed;
@@ -314,6 +368,12 @@ export class Connection implements ParserHandler {
   onSub(subject: string, queue: string | null, sid: string): boolean {
     if (this.subscribeAllow !== undefined && !this.subscribeAllow.allows(subject)) {
       this.error(subscribeDenied(subject, queue));
+      return !this.closed;
+    }
+    // As nats-server: checked before the sid is looked up, so at the limit even a repeated SUB
+    // of a sid it holds is refused.
+    if (this.maxSubscriptions > 0 && this.subs.size >= this.maxSubscriptions) {
+      this.error(MAX_SUBSCRIPTIONS);
       return !this.closed;
     }
     if (!this.subs.has(sid)) {

@@ -17,6 +17,11 @@ export const CLOSE_REASONS = {
   AUTH_TIMEOUT: { err: "Authentication Timeout", ws: [1008, "Authentication Timeout"] },
   STALE: { err: "Stale Connection", ws: [1001, "Stale Connection"] },
   SLOW_CONSUMER: { err: "Slow Consumer", ws: [1008, "Slow Consumer (Pending Bytes)"] },
+  /** The user already holds its `maxConnections` (nats-server's account connection limit). */
+  MAX_CONNECTIONS: {
+    err: "maximum account active connections exceeded",
+    ws: [1008, "Maximum Account Connections Exceeded"],
+  },
   BAD_CLIENT_PROTOCOL: {
     err: "invalid client protocol",
     ws: [1002, "Bad Client Protocol Version"],
@@ -39,9 +44,16 @@ export type CloseReason = keyof typeof CLOSE_REASONS;
 /** Errors that leave the connection open. */
 export const INVALID_SUBJECT = "Invalid Subject";
 export const INVALID_PUBLISH_SUBJECT = "Invalid Publish Subject";
+/** A SUB past the connection's `maxSubscriptions` (nats-server's max_subscriptions). */
+export const MAX_SUBSCRIPTIONS = "maximum subscriptions exceeded";
 
 export function publishDenied(subject: string): string {
   return `Permissions Violation for Publish to ${goQuote(subject)}`;
+}
+
+/** A PUB/HPUB whose reply subject is outside the reply allow-list. */
+export function replyDenied(reply: string): string {
+  return `Permissions Violation for Publish with Reply of ${goQuote(reply)}`;
 }
 
 export function subscribeDenied(subject: string, queue: string | null): string {

@@ -57,6 +57,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     websocketUrl,
     websocket: mount,
     connectionCount: () => core.connections.size,
+    stats: () => core.stats(),
     stop: () => core.stop(),
   };
 }

@@ -25,8 +25,16 @@ export interface ServerInfo {
   authRequired: boolean;
 }
 
-/** `INFO {...} \r\n` for one client (nats-server puts a space before the CRLF). */
-export function infoLine(server: ServerInfo, clientId: number, clientIp: string): Uint8Array {
+/**
+ * `INFO {...} \r\n` for one client (nats-server puts a space before the CRLF). `maxPayload`
+ * differs from the server's in the INFO update sent to a connection with a lower limit.
+ */
+export function infoLine(
+  server: ServerInfo,
+  clientId: number,
+  clientIp: string,
+  maxPayload = server.maxPayload,
+): Uint8Array {
   const info: Record<string, unknown> = {
     server_id: server.serverId,
     server_name: server.serverName,
@@ -38,7 +46,7 @@ export function infoLine(server: ServerInfo, clientId: number, clientIp: string)
     headers: true,
   };
   if (server.authRequired) info.auth_required = true;
-  info.max_payload = server.maxPayload;
+  info.max_payload = maxPayload;
   info.client_id = clientId;
   info.client_ip = clientIp;
   return Buffer.from(`INFO ${JSON.stringify(info)} \r\n`);

@@ -8,6 +8,9 @@ export interface ResolvedOptions {
   maxPayload: number;
   maxControlLine: number;
   maxPendingBytes: number;
+  maxPendingBytesTotal: number;
+  maxSubscriptions: number;
+  maxConnectionsPerUser: number;
   pingIntervalMs: number;
   maxPingsOut: number;
   authTimeoutMs: number;
@@ -25,6 +28,11 @@ export function resolveOptions(options: BrokerOptions): ResolvedOptions {
     maxPayload: options.maxPayload ?? MiB,
     maxControlLine: options.maxControlLine ?? 4096,
     maxPendingBytes: options.maxPendingBytes ?? 64 * MiB,
+    // Two default-sized slow consumers; users get far smaller per-connection limits from the
+    // node's authenticator, so it takes many of them together to reach this.
+    maxPendingBytesTotal: options.maxPendingBytesTotal ?? 128 * MiB,
+    maxSubscriptions: options.maxSubscriptions ?? 0,
+    maxConnectionsPerUser: options.maxConnectionsPerUser ?? 0,
     pingIntervalMs: options.pingIntervalMs ?? 120_000,
     maxPingsOut: options.maxPingsOut ?? 2,
     authTimeoutMs: options.authTimeoutMs ?? 2000,
@@ -37,6 +45,9 @@ export function resolveOptions(options: BrokerOptions): ResolvedOptions {
   positive("maxPayload", resolved.maxPayload);
   positive("maxControlLine", resolved.maxControlLine);
   positive("maxPendingBytes", resolved.maxPendingBytes);
+  positive("maxPendingBytesTotal", resolved.maxPendingBytesTotal);
+  nonNegative("maxSubscriptions", resolved.maxSubscriptions);
+  nonNegative("maxConnectionsPerUser", resolved.maxConnectionsPerUser);
   positive("pingIntervalMs", resolved.pingIntervalMs);
   positive("maxPingsOut", resolved.maxPingsOut);
   positive("authTimeoutMs", resolved.authTimeoutMs);
@@ -46,6 +57,14 @@ export function resolveOptions(options: BrokerOptions): ResolvedOptions {
       "maxPayload",
       resolved.maxPayload,
       `at most maxPendingBytes (${resolved.maxPendingBytes})`,
+    );
+  }
+  // Likewise for the budget: one message of the largest size must fit.
+  if (resolved.maxPayload > resolved.maxPendingBytesTotal) {
+    invalid(
+      "maxPayload",
+      resolved.maxPayload,
+      `at most maxPendingBytesTotal (${resolved.maxPendingBytesTotal})`,
     );
   }
   // parseSize reads at most 9 digits, as nats-server's does.
@@ -63,6 +82,10 @@ function port(name: string, value: number): void {
 
 function positive(name: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) invalid(name, value, "a positive integer");
+}
+
+function nonNegative(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0) invalid(name, value, "an integer >= 0 (0: no limit)");
 }
 
 function invalid(name: string, value: unknown, expected: string): never {

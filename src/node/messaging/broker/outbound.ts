@@ -1,8 +1,10 @@
+import type { PendingBudget } from "./limits";
+
 /**
  * A connection's outbound bytes. Everything sent to a client is appended here and handed to
  * the transport in one write per flush (the broker flushes after each batch of input), so a
  * burst of messages costs one syscall. What the socket does not take waits here for `drain`;
- * past `maxPending` bytes the client is a slow consumer.
+ * past `maxPending` bytes, or when the broker-wide budget picks it, the client is a slow consumer.
  */
 
 /** The transport under an Outbound. */
@@ -14,7 +16,11 @@ export interface Sink {
 }
 
 const INITIAL = 4096;
-/** An idle buffer larger than this is given back by `trim()`. */
+/**
+ * A buffer larger than this is given back once everything in it is sent (and by `trim()`), so
+ * an idle connection holds at most this much whatever it was once sent: the budget counts
+ * queued bytes, and this keeps the memory behind them close to that count.
+ */
 const KEEP = 64 * 1024;
 
 export class Outbound {
@@ -26,11 +32,18 @@ export class Outbound {
   private boundary = 0;
   /** A write came back short; nothing more is tried until `drained()`. */
   private blocked = false;
+  /** Bytes charged to `budget`: what was queued at the last `settle()`, plus reservations since. */
+  private charged = 0;
 
+  /**
+   * `maxPending` may be changed later (an authenticated connection's own limit); `budget` is
+   * the broker-wide one its bytes count against (undefined: none, or exempt).
+   */
   constructor(
     private readonly sink: Sink,
-    private readonly maxPending: number,
+    public maxPending: number,
     initial = INITIAL,
+    public budget: PendingBudget | undefined = undefined,
   ) {
     this.buf = new Uint8Array(initial);
   }
@@ -50,6 +63,10 @@ export class Outbound {
    */
   reserve(n: number): boolean {
     if (this.end - this.start + this.sink.held() + n > this.maxPending) return false;
+    if (this.budget !== undefined) {
+      if (!this.budget.reserve(this, n)) return false;
+      this.charged += n;
+    }
     if (this.end + n > this.buf.length) this.grow(n);
     return true;
   }
@@ -58,7 +75,9 @@ export class Outbound {
     if (this.end + n <= this.buf.length) return;
     this.compact();
     if (this.end + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.end + n));
+    // Doubling, but never past maxPending: what a connection may hold bounds its memory too.
+    const doubled = Math.min(2 * this.buf.length, this.maxPending);
+    const grown = new Uint8Array(Math.max(doubled, this.end + n));
     grown.set(this.buf.subarray(0, this.end), 0);
     this.buf = grown;
   }
@@ -68,8 +87,13 @@ export class Outbound {
    * pending limit, for the last line before a close.
    */
   append(bytes: Uint8Array, force = false): boolean {
-    if (force) this.grow(bytes.length);
-    else if (!this.reserve(bytes.length)) return false;
+    if (force) {
+      this.grow(bytes.length);
+      if (this.budget !== undefined) {
+        this.budget.charge(bytes.length);
+        this.charged += bytes.length;
+      }
+    } else if (!this.reserve(bytes.length)) return false;
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
     return true;
@@ -82,21 +106,58 @@ export class Outbound {
     const taken = this.sink.write(this.buf, this.start, this.end);
     if (taken < 0) {
       this.start = this.end = this.boundary = 0;
+      this.settle();
       return false;
     }
     this.start += taken;
     if (this.start === this.end) {
       this.start = this.end = this.boundary = 0;
+      if (this.buf.length > KEEP) this.buf = new Uint8Array(INITIAL);
+      this.settle();
       return true;
     }
     this.blocked = true;
+    this.settle();
     return false;
   }
 
   /** The transport can take more (its drain event). Returns true when nothing is left queued. */
   drained(): boolean {
     this.blocked = false;
-    return this.flush();
+    const empty = this.flush();
+    // A WebSocket drains its own buffer with ours empty: flush() returned before settling.
+    this.settle();
+    return empty;
+  }
+
+  /**
+   * Charges the budget with what is queued now (our bytes and the transport's) instead of what
+   * was reserved, and returns that.
+   */
+  settle(): number {
+    const pending = this.end - this.start + this.sink.held();
+    if (this.budget !== undefined && pending !== this.charged) {
+      this.budget.charge(pending - this.charged);
+      this.charged = pending;
+    }
+    return pending;
+  }
+
+  /** Leaves the budget (or moves to another): what it holds is charged there from now on. */
+  setBudget(budget: PendingBudget | undefined): void {
+    this.budget?.charge(-this.charged);
+    this.charged = 0;
+    this.budget = budget;
+    this.settle();
+  }
+
+  /** The transport is gone: nothing queued will be sent, and nothing stays charged. */
+  discard(): void {
+    this.start = this.end = this.boundary = 0;
+    this.blocked = false;
+    this.buf = new Uint8Array(0);
+    this.budget?.charge(-this.charged);
+    this.charged = 0;
   }
 
   /**
@@ -107,6 +168,7 @@ export class Outbound {
     this.advanceBoundary();
     this.end = this.boundary;
     this.blocked = false;
+    this.settle();
   }
 
   /** Gives back a large buffer once idle (called from the ping timer, not the hot path). */

@@ -1,8 +1,10 @@
 import { Connection, type Subscription, type Transport } from "./connection";
 import { infoLine, type ServerInfo } from "./info";
+import { PendingBudget, UserConnections } from "./limits";
 import type { ResolvedOptions } from "./options";
 import { Router } from "./router";
 import { Sublist } from "./sublist";
+import type { BrokerStats } from "./types";
 
 /** A listener (TCP, standalone WebSocket) the core stops on shutdown. */
 export interface Listener {
@@ -23,6 +25,12 @@ export class BrokerCore {
   readonly router: Router;
   /** Connections not closed by either side. */
   readonly connections = new Set<Connection>();
+  /** Bytes queued to clients, broker-wide (`maxPendingBytesTotal`). */
+  readonly budget: PendingBudget;
+  /** Authenticated connections per user (`maxConnections`). */
+  readonly users = new UserConnections();
+  /** Connections cut off as slow consumers so far. */
+  slowConsumers = 0;
   /** Connections whose socket is still open (a closed one may be sending its last bytes). */
   private readonly attached = new Set<Connection>();
   private dirty: Connection[] = [];
@@ -37,6 +45,16 @@ export class BrokerCore {
     readonly info: ServerInfo,
   ) {
     this.router = new Router(this.sublist, options.maxControlLine, (conn) => this.markDirty(conn));
+    this.budget = new PendingBudget(options.maxPendingBytesTotal, () => this.connections);
+  }
+
+  stats(): BrokerStats {
+    return {
+      connections: this.connections.size,
+      pendingBytes: this.budget.used,
+      peakPendingBytes: this.budget.peak,
+      slowConsumers: this.slowConsumers,
+    };
   }
 
   addListener(listener: Listener): void {

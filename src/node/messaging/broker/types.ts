@@ -21,15 +21,44 @@ export interface ConnectOptions {
   [field: string]: unknown;
 }
 
-/** Subject patterns (wildcards allowed) a user may publish to / subscribe to. */
+/** Subject patterns (wildcards allowed) a user may publish to / subscribe to / reply through. */
 export interface Permissions {
   publish: { allow: string[] };
   subscribe: { allow: string[] };
+  /**
+   * Reply subjects a PUB/HPUB may name; absent: any (nats-server has no such list). Without it
+   * a user could have a responder answer to someone else's subject (reply-to reflection).
+   */
+  reply?: { allow: string[] };
+}
+
+/**
+ * One authenticated connection's limits, returned by `authenticate` next to the permissions.
+ * Each field left out takes the broker's option of the same meaning.
+ */
+export interface ConnectionLimits {
+  /**
+   * Largest payload this connection may publish, at most the broker's `maxPayload`. A lower one
+   * is announced to the client in an INFO update right after its CONNECT.
+   */
+  maxPayload?: number;
+  /** Bytes queued to this connection before it is cut off as a slow consumer. */
+  maxPendingBytes?: number;
+  /** Subscriptions this connection may hold at once; 0: no limit. */
+  maxSubscriptions?: number;
+  /** Connections open at once under this connection's `user` (this one included); 0: no limit. */
+  maxConnections?: number;
+  /**
+   * Outside `maxPendingBytesTotal`: its queued bytes are not counted there and it is never cut to
+   * stay within it (only its own `maxPendingBytes` applies). For the node's own connections.
+   */
+  exemptFromBudget?: boolean;
 }
 
 export interface AuthResult extends Permissions {
-  /** Who the connection is, for logs and metrics. */
+  /** Who the connection is, for logs and metrics, and the key of `maxConnections`. */
   user: string;
+  limits?: ConnectionLimits;
 }
 
 /**
@@ -51,6 +80,15 @@ export interface BrokerOptions {
   maxControlLine?: number;
   /** Bytes queued to a client that stops reading before it is cut off as a slow consumer. */
   maxPendingBytes?: number;
+  /**
+   * Bytes queued to all clients together (those not exempt); a write past it cuts the client
+   * with the largest backlog as a slow consumer.
+   */
+  maxPendingBytesTotal?: number;
+  /** Subscriptions one connection may hold at once; 0: no limit (nats-server's default). */
+  maxSubscriptions?: number;
+  /** Connections one authenticated user may hold at once; 0: no limit. */
+  maxConnectionsPerUser?: number;
   /** Server PING interval and how many may go unanswered before the connection is stale. */
   pingIntervalMs?: number;
   maxPingsOut?: number;
@@ -79,6 +117,19 @@ export interface Broker {
   };
   /** Number of client connections open now. */
   connectionCount(): number;
+  /** Queued-bytes accounting, for tests and metrics. */
+  stats(): BrokerStats;
   /** Stops accepting, flushes what is queued, closes every connection. */
   stop(): Promise<void>;
+}
+
+export interface BrokerStats {
+  /** Client connections open now. */
+  connections: number;
+  /** Bytes queued to clients now, as counted against `maxPendingBytesTotal`. */
+  pendingBytes: number;
+  /** The most `pendingBytes` has been since the broker started. */
+  peakPendingBytes: number;
+  /** Connections cut off as slow consumers since the broker started (either limit). */
+  slowConsumers: number;
 }

@@ -118,6 +118,54 @@ describe("WebSocket listener", () => {
   });
 });
 
+describe("WebSocket clients and the broker-wide pending budget", () => {
+  const budget = 1024 * 1024;
+  let broker: Broker;
+  beforeAll(async () => {
+    // Only the budget can stop a stalled client here: its own limit is far above it.
+    broker = await startBroker({
+      websocketPort: 0,
+      maxPendingBytes: 64 * 1024 * 1024,
+      maxPendingBytesTotal: budget,
+      maxPayload: 64 * 1024,
+    });
+  });
+  afterAll(() => broker.stop());
+
+  test("what Bun holds for a WebSocket counts: a stalled one is cut within the budget", async () => {
+    const port = Number(new URL(broker.websocketUrl as string).port);
+    const slow = await RawClient.openRaw(port, MINIMAL_CONNECT);
+    slow.write(
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    await slow.waitFor("INFO");
+    slow.write(maskedFrame('CONNECT {"verbose":false}\r\nSUB flood 1\r\nPING\r\n'));
+    await slow.waitFor("PONG\r\n");
+    slow.pause();
+
+    const pub = await RawClient.open(broker.port, { connect: false, base: MINIMAL_CONNECT });
+    await pub.connect();
+    const payload = "x".repeat(64 * 1024);
+    const round = `PUB flood ${payload.length}\r\n${payload}\r\n`.repeat(16);
+    let rounds = 0;
+    while (rounds < 400 && broker.stats().slowConsumers === 0) {
+      rounds++;
+      pub.mark();
+      pub.write(`${round}PING\r\n`);
+      await pub.waitFor("PONG\r\n", 10_000);
+    }
+    expect(broker.stats().slowConsumers).toBe(1);
+    // Cut by the budget (1 MiB beyond what the kernel buffers took), long before its own 64 MiB.
+    expect(rounds).toBeLessThan(32);
+    expect(broker.stats().peakPendingBytes).toBeLessThanOrEqual(budget + 256);
+    slow.resume();
+    await slow.expectClosed(5000);
+    expect(slow.text).toContain("-ERR 'Slow Consumer'\r\n");
+    pub.end();
+  });
+});
+
 /** A client-to-server WebSocket binary frame (clients must mask). */
 function maskedFrame(text: string): Uint8Array {
   const payload = Buffer.from(text, "latin1");

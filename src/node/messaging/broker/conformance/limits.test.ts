@@ -56,6 +56,38 @@ describeEachServer("max payload", { maxPayload: 1024 }, (h) => {
   });
 });
 
+const SUBSCRIBER = { user: "subscriber", pass: "subscriber-secret" };
+const SUBSCRIBERS: TestUser[] = [{ ...SUBSCRIBER, publish: ["subs.>"], subscribe: ["subs.>"] }];
+
+describeEachServer("max subscriptions", { maxSubscriptions: 2, users: SUBSCRIBERS }, (h) => {
+  test("past the limit: -ERR 'maximum subscriptions exceeded', nothing else changes", async () => {
+    const raw = await h.raw({ connect: SUBSCRIBER });
+    raw.write(
+      "SUB subs.a 1\r\nSUB subs.b 2\r\nSUB subs.c 3\r\n" +
+        // At the limit even a sid it holds is refused (the check comes before the lookup)...
+        "SUB subs.a 1\r\n" +
+        // ...but a permission violation is reported as such.
+        "SUB other.x 9\r\nPING\r\n",
+    );
+    await raw.waitFor("PONG\r\n");
+    expect(raw.sinceMark).toBe(
+      [
+        "-ERR 'maximum subscriptions exceeded'",
+        "-ERR 'maximum subscriptions exceeded'",
+        `-ERR 'Permissions Violation for Subscription to "other.x"'`,
+        "PONG",
+        "",
+      ].join("\r\n"),
+    );
+    // The two it holds still receive; after an UNSUB there is room again.
+    raw.mark();
+    raw.write("UNSUB 2\r\nSUB subs.c 3\r\nPUB subs.a 1\r\na\r\nPUB subs.c 1\r\nc\r\nPING\r\n");
+    await raw.waitFor("PONG\r\n");
+    expect(raw.sinceMark).toBe("MSG subs.a 1 1\r\na\r\nMSG subs.c 3 1\r\nc\r\nPONG\r\n");
+    expect(raw.isClosed).toBe(false);
+  });
+});
+
 const USERS: TestUser[] = [
   {
     user: "alice",

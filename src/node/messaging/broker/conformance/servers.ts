@@ -37,6 +37,8 @@ export interface ServerOptions {
   maxControlLine?: number;
   /** Bytes queued to a non-reading client before it is cut off as a slow consumer. */
   maxPendingBytes?: number;
+  /** Subscriptions one connection may hold (nats-server's max_subscriptions); absent: no limit. */
+  maxSubscriptions?: number;
   /** nats-server only (ours has no such knob): how long a blocked socket write may take. */
   writeDeadlineMs?: number;
   /** Server PING interval and how many PINGs may go unanswered. */
@@ -150,6 +152,8 @@ export function natsServerConfig(
   if (options.maxControlLine !== undefined)
     lines.push(`max_control_line: ${options.maxControlLine}`);
   if (options.maxPendingBytes !== undefined) lines.push(`max_pending: ${options.maxPendingBytes}`);
+  if (options.maxSubscriptions !== undefined)
+    lines.push(`max_subscriptions: ${options.maxSubscriptions}`);
   if (options.writeDeadlineMs !== undefined)
     lines.push(`write_deadline: ${q(`${options.writeDeadlineMs}ms`)}`);
   if (options.pingIntervalMs !== undefined)
@@ -304,6 +308,7 @@ export function brokerOptions(options: ServerOptions, port: number, wsPort: numb
   };
   if (options.maxControlLine !== undefined) result.maxControlLine = options.maxControlLine;
   if (options.maxPendingBytes !== undefined) result.maxPendingBytes = options.maxPendingBytes;
+  if (options.maxSubscriptions !== undefined) result.maxSubscriptions = options.maxSubscriptions;
   if (options.pingIntervalMs !== undefined) result.pingIntervalMs = options.pingIntervalMs;
   if (options.maxPingsOut !== undefined) result.maxPingsOut = options.maxPingsOut;
   if (options.users !== undefined) result.authenticate = authenticateFromTable(options.users);

@@ -1,0 +1,14 @@
+CREATE TABLE "chain_cursors" (
+	"name" text PRIMARY KEY NOT NULL,
+	"block" bigint NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "channel_disputes" (
+	"channel_address" text PRIMARY KEY NOT NULL,
+	"first_block" bigint NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "payments" ADD COLUMN "mirror_nonce" integer;--> statement-breakpoint
+ALTER TABLE "payments" ADD COLUMN "mirror_expiry" bigint;

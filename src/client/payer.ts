@@ -1,0 +1,242 @@
+import {
+  type ChannelView,
+  type FullTransferState,
+  hashlock,
+  isProtocolError,
+  minimumHashlockTransferTimeout,
+  minimumPayerExpiry,
+} from "../protocol";
+import { bytesToHex, hexToBytes } from "../protocol/bytes";
+import { payerRoutingSchema, readMeta } from "../protocol/messaging";
+import type { ClientChannel } from "./clientChannel";
+import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
+import { ClientError, isClientError } from "./errors";
+import type { ClientLedger, PaymentTerms } from "./ledger";
+import type { NodeApi, NodeConfig } from "./nodeApi";
+import type { Waiters } from "./waiters";
+
+export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
+
+export interface PaymentResult {
+  paymentId: string;
+  transferId: string;
+  status: PaymentStatus;
+}
+
+export interface PayerDeps {
+  config: NodeConfig;
+  api: NodeApi;
+  channel: ClientChannel;
+  ledger: ClientLedger;
+  outcomes: Waiters<{ status: PaymentStatus; reason?: string }>;
+  /** Unix seconds. */
+  now(): number;
+  /** Room for an on-chain claim's transactions, on top of each channel's dispute window. */
+  claimBufferSeconds: number;
+  /** How long the payee has to claim before only an on-chain claim would still be safe. */
+  paymentWindowSeconds: number;
+  completionTimeoutMs: number;
+}
+
+/**
+ * The paying side of routed payments (DESIGN §4.6). Expiries come from both channels' dispute
+ * windows, so the node can route them and each side can still claim on-chain. A payment's
+ * terms are stored before they are signed and reused by any retry with the same payment id:
+ * a proposal the node refused may still be countersigned and adopted later, so a payment id
+ * is only ever signed into one transfer, and paying twice takes two payment ids.
+ */
+export class Payer {
+  constructor(private readonly deps: PayerDeps) {}
+
+  /** A payment whose pre-image travels encrypted to the recipient. */
+  async transfer(params: {
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    paymentId?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<PaymentResult> {
+    const paymentId = params.paymentId ?? randomId();
+    const kept = await this.deps.ledger.payment(paymentId);
+    if (kept) return this.send(requireSameTerms(kept, params));
+    const payee = await this.payee(params.recipient);
+    if (!publicKeyMatchesAddress(payee.publicKey, params.recipient)) {
+      throw new ClientError(
+        "RECIPIENT_KEY_MISMATCH",
+        `the node gave a key that is not ${params.recipient}'s`,
+      );
+    }
+    const preImage = randomPreImage();
+    return this.send(
+      this.terms(
+        { ...params, paymentId },
+        {
+          lockHash: lockHashOf(preImage),
+          encryptedPreImage: encryptToPublicKey(payee.publicKey, hexToBytes(preImage)),
+          payeeTimeout: payee.channelTimeout,
+        },
+      ),
+    );
+  }
+
+  /** A hashlock payment the recipient resolves itself with the pre-image of `lockHash`. */
+  async conditional(params: {
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    lockHash: string;
+    expiry?: number;
+    paymentId?: string;
+    meta?: Record<string, unknown>;
+  }): Promise<PaymentResult> {
+    const paymentId = params.paymentId ?? randomId();
+    const kept = await this.deps.ledger.payment(paymentId);
+    if (kept) return this.send(requireSameTerms(kept, params));
+    const payeeTimeout =
+      params.expiry === undefined ? (await this.payee(params.recipient)).channelTimeout : 0;
+    return this.send(
+      this.terms({ ...params, paymentId }, { lockHash: params.lockHash, payeeTimeout }),
+    );
+  }
+
+  private async payee(recipient: string): Promise<{ publicKey: string; channelTimeout: number }> {
+    const identity = await this.deps.api.identity(recipient);
+    if (!identity?.channelTimeout) {
+      throw new ClientError("UNKNOWN_RECIPIENT", `${recipient} has no channel with the node`);
+    }
+    return { publicKey: identity.publicKey, channelTimeout: identity.channelTimeout };
+  }
+
+  /** The terms of a new payment: an expiry both channels can defend, a timeout that covers it. */
+  private terms(
+    params: {
+      paymentId: string;
+      recipient: string;
+      assetId: string;
+      amount: bigint;
+      expiry?: number;
+      meta?: Record<string, unknown>;
+    },
+    lock: { lockHash: string; encryptedPreImage?: string; payeeTimeout: number },
+  ): PaymentTerms {
+    const now = this.deps.now();
+    const ours = this.deps.channel.view.state?.timeout;
+    if (!ours) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
+    const { claimBufferSeconds: buffer, paymentWindowSeconds } = this.deps;
+    const expiry =
+      params.expiry ??
+      Number(minimumPayerExpiry(now, ours, lock.payeeTimeout, buffer)) + paymentWindowSeconds;
+    return {
+      paymentId: params.paymentId.toLowerCase(),
+      recipient: params.recipient,
+      assetId: params.assetId,
+      amount: params.amount,
+      lockHash: lock.lockHash,
+      expiry,
+      transferTimeout: minimumHashlockTransferTimeout(BigInt(expiry), now) + buffer,
+      ...(lock.encryptedPreImage ? { encryptedPreImage: lock.encryptedPreImage } : {}),
+      ...(params.meta ? { app: params.meta } : {}),
+    };
+  }
+
+  /**
+   * Proposes the payment unless the channel already holds it (a refused proposal adopted
+   * later, or an earlier call with the same id), and waits for its outcome.
+   */
+  private async send(terms: PaymentTerms): Promise<PaymentResult> {
+    const { paymentId } = terms;
+    const held = this.findHeld(this.deps.channel.view, paymentId);
+    if (held) return { paymentId, transferId: held.transferId, status: "pending" };
+    await this.deps.ledger.rememberPayment(terms, this.deps.now());
+    const outcome = this.deps.outcomes.wait(paymentId, this.deps.completionTimeoutMs, () => ({
+      status: "pending",
+    }));
+    let transferId: string | undefined;
+    try {
+      const applied = await this.deps.channel.propose((view) =>
+        this.findHeld(view, paymentId) ? undefined : draftOf(terms, this.deps.config),
+      );
+      transferId =
+        applied?.transfer?.transferId ??
+        this.findHeld(this.deps.channel.view, paymentId)?.transferId;
+    } catch (error) {
+      throw refused(error, paymentId);
+    }
+    const { status } = await outcome;
+    return { paymentId, transferId: transferId as string, status };
+  }
+
+  /** Our active transfer for the payment, if the channel holds one. */
+  private findHeld(view: ChannelView, paymentId: string): FullTransferState | undefined {
+    for (const transfer of view.transfers.values()) {
+      if (transfer.initiator.toLowerCase() === this.deps.config.nodeIdentifier.toLowerCase()) {
+        continue;
+      }
+      const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
+      if (routing?.paymentId.toLowerCase() === paymentId.toLowerCase()) return transfer;
+    }
+    return undefined;
+  }
+}
+
+function draftOf(terms: PaymentTerms, config: NodeConfig) {
+  return {
+    type: "create" as const,
+    assetId: terms.assetId,
+    amount: terms.amount,
+    transferDefinition: config.contractAddresses.hashlockTransfer,
+    transferInitialState: hashlock.encodeState({
+      lockHash: terms.lockHash,
+      expiry: BigInt(terms.expiry),
+    }),
+    transferTimeout: terms.transferTimeout,
+    meta: {
+      routing: {
+        paymentId: terms.paymentId,
+        recipient: terms.recipient,
+        ...(terms.encryptedPreImage ? { encryptedPreImage: terms.encryptedPreImage } : {}),
+      },
+      ...(terms.app ? { app: terms.app } : {}),
+    },
+  };
+}
+
+/** A retry must be the same payment: one id never pays two different things. */
+function requireSameTerms(
+  kept: PaymentTerms,
+  asked: { recipient: string; assetId: string; amount: bigint },
+): PaymentTerms {
+  const same =
+    kept.recipient.toLowerCase() === asked.recipient.toLowerCase() &&
+    kept.assetId.toLowerCase() === asked.assetId.toLowerCase() &&
+    kept.amount === asked.amount;
+  if (!same) {
+    throw new ClientError(
+      "PAYMENT_ID_REUSED",
+      `payment ${kept.paymentId} was made with other terms: ${kept.amount} of ${kept.assetId} to ${kept.recipient}`,
+      { paymentId: kept.paymentId },
+    );
+  }
+  return kept;
+}
+
+/**
+ * The node refused (or did not answer): the proposal we signed may still be countersigned and
+ * adopted, so the error says how to retry without paying twice.
+ */
+function refused(error: unknown, paymentId: string): ClientError {
+  const code =
+    isClientError(error) || isProtocolError(error)
+      ? (error as { code: string }).code
+      : "NODE_ERROR";
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ClientError(
+    code,
+    `${reason} (payment ${paymentId}: retry with the same paymentId; it is never paid twice)`,
+    { paymentId },
+  );
+}
+
+function randomId(): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+}

@@ -1,0 +1,185 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { Wallet } from "ethers";
+import pino from "pino";
+import { inboxPrefixFor, subjectFor } from "../../protocol/messaging";
+import { createAuth } from "../auth/auth";
+import { brokerAuthenticator } from "../auth/brokerPermissions";
+import { authSecretFromPrivateKey } from "../auth/mac";
+import { startBroker } from "../messaging/broker";
+import {
+  NATS_SERVER_BIN,
+  NATS_SERVER_MISSING,
+  startNatsServer,
+} from "../messaging/testing/natsServer";
+import { NodeMessaging } from "./nodeMessaging";
+
+/**
+ * The node answers a request only in its sender's inboxes (issue 9, attack 9): on a real NATS,
+ * the embedded broker (where only the node's own identity can send such a request at all) and
+ * nats-server without authentication (where anyone can).
+ */
+
+const nodeWallet = Wallet.createRandom();
+const node = nodeWallet.address.toLowerCase();
+const alice = Wallet.createRandom().address.toLowerCase();
+const bob = Wallet.createRandom().address.toLowerCase();
+const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey) });
+
+interface Nats {
+  url: string;
+  /** Connection options for `address` (a token on the embedded broker). */
+  as(address: string): { token?: string };
+  stop(): Promise<void>;
+}
+
+const servers: [string, string | undefined, () => Promise<Nats>][] = [
+  [
+    "the embedded broker",
+    undefined,
+    async () => {
+      const broker = await startBroker({
+        authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+      });
+      return {
+        url: broker.url,
+        as: (address) => ({ token: auth.issueToken(address).token }),
+        stop: () => broker.stop(),
+      };
+    },
+  ],
+  [
+    "nats-server without authentication",
+    NATS_SERVER_BIN === null ? NATS_SERVER_MISSING : undefined,
+    async () => {
+      const server = await startNatsServer();
+      return { url: server.url, as: () => ({}), stop: () => server.stop() };
+    },
+  ],
+];
+
+for (const [name, skipReason, start] of servers) {
+  describe.skipIf(skipReason !== undefined)(`NodeMessaging on ${name}`, () => {
+    let nats: Nats;
+    let messaging: NodeMessaging;
+    const open: NatsConnection[] = [];
+    const served: string[] = [];
+    const logged: { msg: string; reply?: string | null }[] = [];
+    let onLog: (() => void) | undefined;
+
+    async function as(address: string, inboxOf = address): Promise<NatsConnection> {
+      const nc = await connect({
+        servers: nats.url,
+        inboxPrefix: inboxPrefixFor(inboxOf),
+        reconnect: false,
+        ...nats.as(address),
+      });
+      open.push(nc);
+      return nc;
+    }
+
+    beforeAll(async () => {
+      nats = await start();
+      const logger = pino(
+        { level: "warn" },
+        {
+          write(line: string) {
+            logged.push(JSON.parse(line));
+            onLog?.();
+          },
+        },
+      );
+      messaging = new NodeMessaging({
+        connection: await as(node),
+        node,
+        handlers: {
+          ping: async (user, data) => {
+            served.push(`${user}: ${new TextDecoder().decode(data)}`);
+            return { pong: true };
+          },
+        },
+        requestTimeoutMs: 2000,
+        logger,
+      });
+      messaging.start();
+    });
+    afterEach(() => {
+      served.length = 0;
+      logged.length = 0;
+    });
+    afterAll(async () => {
+      await messaging?.stop();
+      await Promise.all(open.splice(0).map((nc) => nc.close().catch(() => undefined)));
+      await nats?.stop();
+    });
+
+    /** Resolves once `count` lines were logged; fails saying so after 4 s. */
+    function logLines(count: number): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`${logged.length} of ${count} log lines: ${JSON.stringify(logged)}`)),
+          4000,
+        );
+        onLog = () => {
+          if (logged.length < count) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        onLog();
+      });
+    }
+
+    test("a request with its reply in the sender's inbox is served", async () => {
+      const user = await as(alice);
+      const reply = await user.request(subjectFor(node, alice, "ping"), "hi", { timeout: 5000 });
+      expect(JSON.parse(reply.string())).toMatchObject({ ok: true, result: { pong: true } });
+      expect(served).toEqual([`${alice}: hi`]);
+    });
+
+    test("a reply subject outside the sender's inbox: dropped with a log line, the handler not run", async () => {
+      // On the embedded broker only the node's identity may name such replies (users are
+      // refused by the broker), so it plays the forger; on nats-server anyone can.
+      const forger = await as(node);
+      const observer = await as(node);
+      const seen: string[] = [];
+      for (const subject of [`_inbox.${bob}.>`, `connext.${node}.${bob}.>`, `connext.${bob}.>`]) {
+        observer.subscribe(subject, { callback: (_e, m) => void seen.push(m.subject) });
+      }
+      await observer.flush();
+
+      const forged = [
+        `_inbox.${bob}.x`, // another user's inbox
+        `connext.${node}.${bob}.ping`, // a node request subject: the answer would pass for Bob's
+        `connext.${bob}.${node}.update`, // another user's subject
+        `_inbox.${alice}`, // the inbox prefix itself, not under it
+        `_inbox.${alice}x.y`, // a longer name that starts like Alice's
+        undefined, // no reply subject at all
+      ];
+      for (const reply of forged) {
+        forger.publish(subjectFor(node, alice, "ping"), "forged", reply ? { reply } : {});
+      }
+      await forger.flush();
+      await logLines(forged.length);
+
+      expect(served).toEqual([]);
+      expect(logged.map((line) => [line.msg, line.reply])).toEqual(
+        forged.map((reply) => [
+          "request dropped: its reply subject is not in the sender's inbox",
+          reply ?? null,
+        ]),
+      );
+      // Nothing was answered anywhere: a reply would have been published before the log line;
+      // the node's connection is flushed (it reached the server), then the observer's.
+      await open[0]?.flush();
+      await observer.flush();
+      expect(seen).toEqual([]);
+
+      // The honest request still goes through.
+      const user = await as(alice);
+      const reply = await user.request(subjectFor(node, alice, "ping"), "ok", { timeout: 5000 });
+      expect(JSON.parse(reply.string())).toMatchObject({ ok: true });
+    });
+  });
+}
