@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { parseEther, ZeroAddress } from "ethers";
-import type { ConnextClient } from "../client";
 import { depositAsBob } from "../client/chain/deposit";
 import { NodeApi } from "../client/nodeApi";
 import { readChannelDeposits } from "../contracts-bindings";
@@ -151,7 +150,7 @@ describe("deposits count at the configured confirmations", () => {
     // Blocks keep coming, as on a live chain, so the waits for depth end.
     const miner = setInterval(() => void stack.provider.send("evm_mine", []).catch(() => {}), 250);
     try {
-      const [payer, payee]: ConnextClient[] = await Promise.all([stack.client(8), stack.client(9)]);
+      const [payer, payee] = await Promise.all([stack.client(8), stack.client(9)]);
       const { transactionHash } = await payer.deposit({ assetId: ETH, amount: parseEther("0.5") });
       const receipt = await stack.provider.getTransactionReceipt(transactionHash);
       const head = await stack.provider.getBlockNumber();

@@ -9,10 +9,10 @@ import { encodeWire } from "../protocol/messaging";
 import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
 import { ChainService } from "./chain/chainService";
 import { DepositWatcher } from "./chain/depositWatcher";
+import { createDisputeWatching } from "./disputeWatching";
 import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
-import { createDisputeWatching } from "./disputeWatching";
-import { Engine } from "./engine/engine";
+import { Engine, type RequestInterceptor } from "./engine/engine";
 import {
   DEFAULT_IDLE_INTERVAL_MS,
   DEFAULT_IDLE_SECONDS,
@@ -58,6 +58,8 @@ export interface StartNodeOptions {
   now?: () => number;
   /** How often idle collateral is looked for (default 10 min). */
   idleReclaimIntervalMs?: number;
+  /** Tests only: plays a misbehaving node (see `EngineOptions.intercept`). */
+  intercept?: RequestInterceptor;
 }
 
 const WEBSOCKET_PATH = "/messaging";
@@ -189,6 +191,7 @@ async function assemble(
     observeLatency: (type, role, seconds) => metrics.updateLatency.observe({ type, role }, seconds),
     ...(options.routing ? { routing: options.routing } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(options.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     collateralRules: {
       requestIntervalSeconds:

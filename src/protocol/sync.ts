@@ -21,7 +21,7 @@ import { sameAddress } from "./updates/state";
 /**
  * Applies an update that both parties already signed, such as the previous update carried in
  * a message to a party that missed it. The update is re-derived from our own state, so it must
- * follow the same rules as one we countersign.
+ * follow the same rules as one we countersign, but for the time it was signed at.
  */
 export function applyDoublySigned(
   view: ChannelView,
@@ -34,7 +34,10 @@ export function applyDoublySigned(
     update.type === "deposit" && !context.chainDeposits
       ? { chainDeposits: { ...(update as ChannelUpdate<"deposit">).details } }
       : {};
-  const transition = deriveTransition(view, update, { ...context, ...totals });
+  // It carries our own signature, given when we checked it: what depended on the time then
+  // (a hashlock's expiry) is not judged again by the clock now, or an update we signed could
+  // never be adopted once it aged.
+  const transition = deriveTransition(view, update, { ...context, ...totals, now: 0 });
   const digest = channelStateDigest(transition.core, chainIdOf(view, update));
   requireBothSignatures(digest, update, transition.core.alice, transition.core.bob);
   return applied(view, update, transition);

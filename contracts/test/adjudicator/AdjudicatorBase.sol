@@ -104,19 +104,36 @@ abstract contract AdjudicatorBase is ChannelFixture {
         }
     }
 
+    /// @dev Defunds the ETH of the recorded state `ccs` (at index 0), which lets its ETH
+    /// transfers be disputed.
+    function defundEth(CoreChannelState memory ccs) internal {
+        channel.defundChannel(ccs, addrs(ETH), uints(0));
+    }
+
+    /// @dev The defund nonce a state resuming the channel carries for `assetId`: one above the
+    /// one it was last paid out at.
+    function nextDefundNonce(address assetId) internal view returns (uint256) {
+        return channel.getDefundNonce(assetId) + 1;
+    }
+
     /// @dev Disputes an ETH state (alice `aliceAmount`, bob 0) whose root commits to
-    /// `transfers`, and moves into its defund window. Returns the leaves.
+    /// `transfers`, moves into its defund window and defunds ETH, so that the transfers can be
+    /// disputed. The state carries the next defund nonce, as a state resuming the channel after
+    /// earlier disputes would. Returns the state and the leaves.
     function disputeWithTransfers(CoreTransferState[] memory transfers, uint256 aliceAmount, uint256 nonce)
         internal
         returns (CoreChannelState memory ccs, bytes32[] memory leaves)
     {
         leaves = leavesOf(transfers);
         ccs = singleAssetState(ETH, aliceAmount, 0, nonce);
+        ccs.defundNonces[0] = nextDefundNonce(ETH);
         ccs.merkleRoot = Merkle.root(leaves);
         disputeAndEnterDefund(ccs);
+        defundEth(ccs);
     }
 
-    /// @dev Disputes a state with `cts` as its only transfer and disputes the transfer.
+    /// @dev Disputes a state with `cts` as its only transfer, defunds ETH and disputes the
+    /// transfer.
     function disputeSingleTransfer(CoreTransferState memory cts) internal {
         CoreTransferState[] memory transfers = new CoreTransferState[](1);
         transfers[0] = cts;

@@ -26,8 +26,8 @@ contract AdjudicatorFuzzTest is AdjudicatorBase {
     // ---------------------------------------------------------------- nonces
 
     function testFuzz_disputeChannel_newerNonceReplaces(uint256 first, uint256 second, uint256 elapsed) public {
-        first = bound(first, 0, type(uint256).max - 1);
-        second = bound(second, first + 1, type(uint256).max);
+        first = bound(first, 0, type(uint64).max - 1);
+        second = bound(second, first + 1, type(uint64).max);
         dispute(_state(first));
         ChannelDispute memory before = currentDispute();
         vm.warp(block.timestamp + bound(elapsed, 0, TIMEOUT - 1));
@@ -38,9 +38,11 @@ contract AdjudicatorFuzzTest is AdjudicatorBase {
         assertEq(d.merkleRoot, keccak256(abi.encode(second)));
         assertEq(d.consensusExpiry, before.consensusExpiry);
         assertEq(d.defundExpiry, before.defundExpiry);
+        assertEq(d.round, before.round + 1, "another state: another round");
     }
 
     function testFuzz_disputeChannel_olderNonceReverts(uint256 first, uint256 second, uint256 elapsed) public {
+        first = bound(first, 0, type(uint64).max);
         second = bound(second, 0, first);
         dispute(_state(first));
         vm.warp(block.timestamp + bound(elapsed, 0, TIMEOUT - 1));
@@ -49,6 +51,8 @@ contract AdjudicatorFuzzTest is AdjudicatorBase {
     }
 
     function testFuzz_disputeChannel_afterDefundWindow(uint256 first, uint256 second, uint256 elapsed) public {
+        first = bound(first, 0, type(uint64).max);
+        second = bound(second, 0, type(uint64).max);
         dispute(_state(first));
         warpPastDefund();
         vm.warp(block.timestamp + bound(elapsed, 0, 365 days));
@@ -58,14 +62,25 @@ contract AdjudicatorFuzzTest is AdjudicatorBase {
             dispute(_state(second));
             assertEq(currentDispute().nonce, second);
             assertEq(currentDispute().consensusExpiry, block.timestamp + TIMEOUT);
+            // The same state again keeps its round; another state starts the next.
+            assertEq(currentDispute().round, second == first ? 1 : 2);
         }
+    }
+
+    function testFuzz_disputeChannel_revertsWhenNonceTooLarge(uint256 nonce) public {
+        nonce = bound(nonce, uint256(type(uint64).max) + 1, type(uint256).max);
+        CoreChannelState memory ccs = _state(nonce);
+        bytes memory sigA = signState(aliceKey, ccs);
+        bytes memory sigB = signState(bobKey, ccs);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.ChannelNonceTooLarge.selector, nonce));
+        channel.disputeChannel(ccs, sigA, sigB);
     }
 
     // ---------------------------------------------------------------- timeouts
 
     function testFuzz_disputeChannel_timeoutSetsWindows(uint256 timeout, uint256 start) public {
-        start = bound(start, 1, type(uint64).max);
-        timeout = bound(timeout, 1, (type(uint256).max - start) / 2);
+        start = bound(start, 1, type(uint64).max / 2);
+        timeout = bound(timeout, 1, (type(uint64).max - start) / 2);
         vm.warp(start);
         CoreChannelState memory ccs = _state(1);
         ccs.timeout = timeout;
@@ -82,6 +97,19 @@ contract AdjudicatorFuzzTest is AdjudicatorBase {
         vm.warp(start + timeout + (timeout - 1) / 2); // inside the defund window
         channel.defundChannel(ccs, addrs(ETH), uints(0));
         assertEq(channel.getDefundNonce(ETH), 1);
+    }
+
+    /// @dev The windows must end within the 64 bits of time the dispute record keeps.
+    function testFuzz_disputeChannel_revertsWhenTimeoutTooLarge(uint256 timeout, uint256 start) public {
+        start = bound(start, 1, type(uint64).max / 2);
+        timeout = bound(timeout, (type(uint64).max - start) / 2 + 1, type(uint256).max);
+        vm.warp(start);
+        CoreChannelState memory ccs = _state(1);
+        ccs.timeout = timeout;
+        bytes memory sigA = signState(aliceKey, ccs);
+        bytes memory sigB = signState(bobKey, ccs);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.ChannelTimeoutTooLarge.selector, timeout));
+        channel.disputeChannel(ccs, sigA, sigB);
     }
 
     // ---------------------------------------------------------------- amounts

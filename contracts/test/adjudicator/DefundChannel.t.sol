@@ -103,6 +103,7 @@ contract DefundChannelTest is AdjudicatorBase {
         assertEq(a, 1 ether + 5 ether);
         assertEq(b, 4 ether + 7 ether);
         assertEq(channel.getDefundNonce(ETH), 1);
+        assertEq(channel.getDefundRound(ETH), 1);
         _exitAll(ETH);
         assertEq(alice.balance, 6 ether);
         assertEq(bob.balance, 11 ether);
@@ -234,6 +235,47 @@ contract DefundChannelTest is AdjudicatorBase {
         (uint256 a, uint256 b) = _exitable(ETH);
         assertEq(a, 1 ether);
         assertEq(b, 1 ether);
+    }
+
+    function test_defundChannel_recordsTheRound() public {
+        CoreChannelState memory ccs = _state();
+        disputeAndEnterDefund(ccs);
+        channel.defundChannel(ccs, addrs(ETH), uints(0));
+        warpPastDefund();
+        dispute(_laterWithNonce(10)); // another state: round 2
+        dispute(_laterWithNonce(11)); // replaced in the consensus window: round 3
+        vm.warp(currentDispute().consensusExpiry);
+        CoreChannelState memory recorded = _laterWithNonce(11);
+        channel.defundChannel(recorded, addrs(ETH, tok), uints(0, 1));
+        assertEq(currentDispute().round, 3);
+        assertEq(channel.getDefundRound(ETH), 3);
+        assertEq(channel.getDefundNonce(ETH), 2);
+        assertEq(channel.getDefundRound(tok), 3, "an asset the state lacks");
+        assertEq(channel.getDefundNonce(tok), 1);
+    }
+
+    function _laterWithNonce(uint256 nonce) internal view returns (CoreChannelState memory ccs) {
+        ccs = _state();
+        ccs.nonce = nonce;
+        ccs.defundNonces[0] = 2;
+    }
+
+    function test_defundChannel_revertsWhenDefundNonceTooLarge() public {
+        CoreChannelState memory ccs = _state();
+        ccs.defundNonces[0] = uint256(type(uint192).max) + 1;
+        disputeAndEnterDefund(ccs);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChannelErrors.DefundNonceTooLarge.selector, ETH, uint256(type(uint192).max) + 1)
+        );
+        channel.defundChannel(ccs, addrs(ETH), uints(0));
+        assertEq(channel.getDefundNonce(ETH), 0);
+
+        warpPastDefund();
+        ccs.nonce += 1;
+        ccs.defundNonces[0] = type(uint192).max; // the largest that fits
+        disputeAndEnterDefund(ccs);
+        channel.defundChannel(ccs, addrs(ETH), uints(0));
+        assertEq(channel.getDefundNonce(ETH), type(uint192).max);
     }
 
     function test_defundChannel_multipleAssetsInOneCall() public {

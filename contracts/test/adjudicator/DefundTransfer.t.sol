@@ -14,6 +14,9 @@ contract DefundTransferTest is AdjudicatorBase {
     bytes32 internal constant PRE_IMAGE = keccak256("secret");
     uint256 internal constant AMOUNT = 2 ether;
 
+    /// @dev Alice's ETH in the disputed state, made exitable by the channel defund in setUp.
+    uint256 internal constant ALICE_BALANCE = 5 ether - AMOUNT;
+
     CoreTransferState internal cts;
     bytes internal initialState;
 
@@ -23,7 +26,7 @@ contract DefundTransferTest is AdjudicatorBase {
         (cts, initialState) = aliceToBob(ID, AMOUNT, PRE_IMAGE);
         CoreTransferState[] memory transfers = new CoreTransferState[](1);
         transfers[0] = cts;
-        disputeWithTransfers(transfers, 5 ether - AMOUNT, 1);
+        disputeWithTransfers(transfers, ALICE_BALANCE, 1); // defunds ETH first
         channel.disputeTransfer(cts, new bytes32[](0));
     }
 
@@ -46,8 +49,9 @@ contract DefundTransferTest is AdjudicatorBase {
         assertFalse(channel.getTransferDispute(ID).isDefunded, "still open");
     }
 
+    /// @dev What the transfer paid each side, on top of alice's balance in the state.
     function _assertPaid(uint256 toAlice, uint256 toBob) internal view {
-        assertEq(channel.getExitableAmount(ETH, alice), toAlice, "alice");
+        assertEq(channel.getExitableAmount(ETH, alice), ALICE_BALANCE + toAlice, "alice");
         assertEq(channel.getExitableAmount(ETH, bob), toBob, "bob");
         assertTrue(channel.getTransferDispute(ID).isDefunded);
     }
@@ -62,11 +66,9 @@ contract DefundTransferTest is AdjudicatorBase {
     }
 
     function test_defundTransfer_withChannelDefund_paysOutEveryDeposit() public {
-        CoreChannelState memory ccs = singleAssetState(ETH, 5 ether - AMOUNT, 0, 1);
-        ccs.merkleRoot = channel.transferStateHash(cts);
-        channel.defundChannel(ccs, addrs(ETH), uints(0));
+        // setUp defunded the state's ETH before it disputed the transfer.
         _defund(bob, hashlockResolver(PRE_IMAGE), "");
-        _assertPaid(5 ether - AMOUNT, AMOUNT);
+        _assertPaid(0, AMOUNT);
         vm.prank(alice);
         channel.exit(ETH, alice, payable(alice));
         vm.prank(bob);
@@ -160,8 +162,10 @@ contract DefundTransferTest is AdjudicatorBase {
         bytes32 id = keccak256("expiring");
         (CoreTransferState memory t, bytes memory state) = hashlockTransfer(id, alice, bob, ETH, 1, PRE_IMAGE, expiry);
         CoreChannelState memory next = singleAssetState(ETH, 0, 0, 2);
+        next.defundNonces[0] = nextDefundNonce(ETH); // the channel resumed after the first dispute
         next.merkleRoot = channel.transferStateHash(t);
         disputeAndEnterDefund(next); // now past the lock's expiry, before the transfer timeout
+        defundEth(next);
         channel.disputeTransfer(t, new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(HashlockTransfer.TransferExpired.selector, expiry, block.timestamp));
         vm.prank(bob);
@@ -169,7 +173,7 @@ contract DefundTransferTest is AdjudicatorBase {
 
         vm.warp(channel.getTransferDispute(id).transferDisputeExpiry);
         channel.defundTransfer(t, state, hashlockResolver(PRE_IMAGE), "");
-        assertEq(channel.getExitableAmount(ETH, alice), 1);
+        assertEq(channel.getExitableAmount(ETH, alice), ALICE_BALANCE + 1);
     }
 
     // ---------------------------------------------------------------- which transfer, once

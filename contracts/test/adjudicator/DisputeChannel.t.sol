@@ -53,6 +53,7 @@ contract DisputeChannelTest is AdjudicatorBase {
         assertEq(d.merkleRoot, ccs.merkleRoot);
         assertEq(d.consensusExpiry, start + TIMEOUT);
         assertEq(d.defundExpiry, start + 2 * TIMEOUT);
+        assertEq(d.round, 1, "the first dispute is round 1");
     }
 
     function test_disputeChannel_usesTheStatesTimeout() public {
@@ -121,6 +122,68 @@ contract DisputeChannelTest is AdjudicatorBase {
         dispute(_state(9));
         assertEq(currentDispute().nonce, 9);
         assertEq(currentDispute().consensusExpiry, now_ + TIMEOUT);
+    }
+
+    // ---------------------------------------------------------------- rounds
+
+    function test_disputeChannel_roundMovesOnWithEveryOtherState() public {
+        dispute(_state(3));
+        assertEq(currentDispute().round, 1);
+        dispute(_state(4)); // replaced in the consensus window
+        assertEq(currentDispute().round, 2);
+        warpPastDefund();
+        dispute(_state(4)); // the same state again
+        assertEq(currentDispute().round, 2);
+        warpPastDefund();
+        dispute(_state(4));
+        assertEq(currentDispute().round, 2);
+        warpPastDefund();
+        dispute(_state(6)); // another state after the defund window
+        assertEq(currentDispute().round, 3);
+    }
+
+    function test_disputeChannel_sameNonceOtherStateIsAnotherRound() public {
+        dispute(_state(4));
+        warpPastDefund();
+        CoreChannelState memory conflicting = _state(4);
+        conflicting.balances[0].amount = [uint256(10 ether), 0];
+        dispute(conflicting);
+        assertEq(currentDispute().round, 2);
+        assertEq(currentDispute().channelStateHash, channel.channelStateHash(conflicting));
+    }
+
+    /// @dev Recording the same state again after its defund window, then replacing it with a
+    /// newer one in the consensus window, must not leave the assets defunded under the first
+    /// state counting as defunded under the newer one.
+    function test_disputeChannel_replacingARecordedAgainStateStartsAnotherRound() public {
+        CoreChannelState memory ccs = _state(4);
+        disputeAndEnterDefund(ccs);
+        channel.defundChannel(ccs, addrs(ETH), uints(0));
+        assertEq(channel.getDefundRound(ETH), 1);
+        warpPastDefund();
+        dispute(ccs);
+        assertEq(currentDispute().round, 1);
+        dispute(_state(5));
+        assertEq(currentDispute().round, 2);
+    }
+
+    function test_disputeChannel_revertsWhenNonceTooLarge() public {
+        CoreChannelState memory ccs = _state(uint256(type(uint64).max) + 1);
+        bytes memory err = abi.encodeWithSelector(IChannelErrors.ChannelNonceTooLarge.selector, ccs.nonce);
+        _expectRevert(ccs, signState(aliceKey, ccs), signState(bobKey, ccs), err);
+        dispute(_state(type(uint64).max)); // the largest that fits
+        assertEq(currentDispute().nonce, type(uint64).max);
+    }
+
+    function test_disputeChannel_revertsWhenTimeoutTooLarge() public {
+        CoreChannelState memory ccs = _state(1);
+        ccs.timeout = (type(uint64).max - block.timestamp) / 2 + 1;
+        bytes memory err = abi.encodeWithSelector(IChannelErrors.ChannelTimeoutTooLarge.selector, ccs.timeout);
+        _expectRevert(ccs, signState(aliceKey, ccs), signState(bobKey, ccs), err);
+        ccs.timeout -= 1; // the longest that fits
+        dispute(ccs);
+        assertLe(currentDispute().defundExpiry, type(uint64).max);
+        assertEq(currentDispute().defundExpiry, block.timestamp + 2 * ccs.timeout);
     }
 
     function test_disputeChannel_afterDefundWindow_revertsWhenNonceLower() public {

@@ -7,7 +7,8 @@ import {IChannelErrors} from "../../src/interfaces/IChannelErrors.sol";
 import {ICMCAdjudicator} from "../../src/interfaces/ICMCAdjudicator.sol";
 import {CoreChannelState, CoreTransferState, TransferDispute} from "../../src/interfaces/Types.sol";
 
-/// @notice `disputeTransfer`: merkle proofs against the disputed root, the phase, and once only.
+/// @notice `disputeTransfer`: merkle proofs against the disputed root, the phase, its asset
+/// defunded in this round, and once only.
 contract DisputeTransferTest is AdjudicatorBase {
     function _notInRoot(CoreTransferState memory cts, bytes32[] memory proof) internal {
         vm.expectRevert(abi.encodeWithSelector(IChannelErrors.TransferNotInMerkleRoot.selector, cts.transferId));
@@ -134,7 +135,69 @@ contract DisputeTransferTest is AdjudicatorBase {
         newer.merkleRoot = channel.transferStateHash(transfers[1]);
         dispute(newer);
         vm.warp(currentDispute().consensusExpiry);
+        defundEth(newer);
         _notInRoot(transfers[0], new bytes32[](0)); // only in the replaced state
+        channel.disputeTransfer(transfers[1], new bytes32[](0));
+    }
+
+    // ---------------------------------------------------------------- its asset, this round
+
+    function test_disputeTransfer_revertsWhenAssetNotDefundedThisRound() public {
+        CoreTransferState[] memory transfers = manyTransfers(1, 0);
+        CoreChannelState memory ccs = singleAssetState(ETH, 0, 0, 1);
+        ccs.merkleRoot = channel.transferStateHash(transfers[0]);
+        disputeAndEnterDefund(ccs);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.AssetNotDefundedThisRound.selector, ETH, 0, 1));
+        channel.disputeTransfer(transfers[0], new bytes32[](0));
+        assertEq(channel.getTransferDispute(transfers[0].transferId).transferStateHash, bytes32(0));
+    }
+
+    function test_disputeTransfer_afterItsAssetIsDefundedThisRound() public {
+        CoreTransferState[] memory transfers = manyTransfers(1, 0);
+        CoreChannelState memory ccs = singleAssetState(ETH, 0, 0, 1);
+        ccs.merkleRoot = channel.transferStateHash(transfers[0]);
+        disputeAndEnterDefund(ccs);
+        vm.prank(carol); // anyone may defund, then dispute
+        defundEth(ccs);
+        assertEq(channel.getDefundRound(ETH), currentDispute().round);
+        vm.prank(carol);
+        channel.disputeTransfer(transfers[0], new bytes32[](0));
+        _assertDisputed(transfers[0]);
+    }
+
+    function test_disputeTransfer_revertsWhenOnlyAnotherAssetDefunded() public {
+        (CoreTransferState memory cts,) =
+            hashlockTransfer(keccak256("tok"), alice, bob, address(token), 1e18, bytes32(uint256(1)), 0);
+        CoreChannelState memory ccs = twoAssetState(0, 0, 0, 0, 1);
+        ccs.merkleRoot = channel.transferStateHash(cts);
+        disputeAndEnterDefund(ccs);
+        defundEth(ccs);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChannelErrors.AssetNotDefundedThisRound.selector, address(token), 0, 1)
+        );
+        channel.disputeTransfer(cts, new bytes32[](0));
+        channel.defundChannel(ccs, addrs(address(token)), uints(1));
+        channel.disputeTransfer(cts, new bytes32[](0));
+        _assertDisputed(cts);
+    }
+
+    function test_disputeTransfer_revertsWhenAssetDefundedInEarlierRound() public {
+        CoreTransferState[] memory transfers = manyTransfers(2, 0);
+        CoreChannelState memory first = singleAssetState(ETH, 0, 0, 1);
+        first.merkleRoot = channel.transferStateHash(transfers[0]);
+        disputeAndEnterDefund(first);
+        defundEth(first);
+        warpPastDefund();
+
+        // A later state with the same defund nonce cannot defund ETH again, so none of its ETH
+        // transfers can be disputed.
+        CoreChannelState memory later = singleAssetState(ETH, 0, 0, 2);
+        later.merkleRoot = channel.transferStateHash(transfers[1]);
+        disputeAndEnterDefund(later);
+        assertEq(currentDispute().round, 2);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.AssetAlreadyDefunded.selector, ETH, 1, 1));
+        defundEth(later);
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.AssetNotDefundedThisRound.selector, ETH, 1, 2));
         channel.disputeTransfer(transfers[1], new bytes32[](0));
     }
 

@@ -67,6 +67,8 @@ describe("values", () => {
         METRICS_TOKEN: "a-long-metrics-token-123",
         LOG_LEVEL: "debug",
         CONFIRMATIONS: "3",
+        COLLATERAL_IDLE_SECONDS: "3600",
+        COLLATERAL_REQUEST_INTERVAL_SECONDS: "0",
         COLLATERAL: JSON.stringify({
           eth: { target: "10", reclaimThreshold: "20" },
           [TOKEN]: { target: "1000", reclaimThreshold: "1000" },
@@ -92,6 +94,8 @@ describe("values", () => {
         "0x0000000000000000000000000000000000000000": { target: 10n, reclaimThreshold: 20n },
         [TOKEN.toLowerCase()]: { target: 1000n, reclaimThreshold: 1000n },
       },
+      collateralIdleSeconds: 3600,
+      collateralRequestIntervalSeconds: 0,
     });
   });
 
@@ -253,6 +257,16 @@ describe("a wrong setting is one line naming it", () => {
       "COLLATERAL",
       '{"ETH": {"target": "5", "reclaimThreshold": "6", "x": 1}}',
       "COLLATERAL: ETH: must be { target, reclaimThreshold }",
+    ],
+    [
+      "COLLATERAL_IDLE_SECONDS",
+      "1d",
+      'COLLATERAL_IDLE_SECONDS: must be a whole number of seconds from 0 to 31536000, got "1d"',
+    ],
+    [
+      "COLLATERAL_REQUEST_INTERVAL_SECONDS",
+      "86401",
+      'COLLATERAL_REQUEST_INTERVAL_SECONDS: must be a whole number of seconds from 0 to 86400, got "86401"',
     ],
   ];
 

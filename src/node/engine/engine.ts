@@ -26,7 +26,7 @@ import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
 import { Collateral, type CollateralRules } from "./collateral";
 import { isNodeError } from "./errors";
-import { NodeMessaging } from "./nodeMessaging";
+import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter } from "./router";
 import { DEFAULT_ROUTING_RULES, nodeProtocolPolicy, type RoutingRules } from "./routingRules";
@@ -70,8 +70,33 @@ export interface EngineOptions {
     checkOnchain?(channelAddress: string): Promise<boolean>;
   };
   requestTimeoutMs?: number;
+  /**
+   * Tests only: stands between every user request and its handler, so that a test can play a
+   * node that misbehaves (refuses, withholds, replies something else) with real machinery.
+   */
+  intercept?: RequestInterceptor;
   sweepIntervalMs?: number;
   now?: () => number;
+}
+
+/** See `EngineOptions.intercept`. */
+export type RequestInterceptor = (
+  request: { method: string; user: string; data: Uint8Array },
+  handle: () => Promise<unknown>,
+) => Promise<unknown>;
+
+function intercepted(
+  intercept: RequestInterceptor | undefined,
+  handlers: Record<string, RequestHandler>,
+): Record<string, RequestHandler> {
+  if (!intercept) return handlers;
+  return Object.fromEntries(
+    Object.entries(handlers).map(([method, handler]) => [
+      method,
+      (user: string, data: Uint8Array) =>
+        intercept({ method, user, data }, () => handler(user, data)),
+    ]),
+  );
 }
 
 /**
@@ -106,12 +131,12 @@ export class Engine {
       node,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       logger,
-      handlers: {
+      handlers: intercepted(options.intercept, {
         update: (user, data) => this.onUpdate(user, data),
         sync: (user, data) => this.onSync(user, data),
         restore: (user) => this.onRestore(user),
         collateral: (user, data) => this.onCollateral(user, data),
-      },
+      }),
     });
     this.channels = new ChannelService({
       signer,

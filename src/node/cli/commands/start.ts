@@ -16,7 +16,7 @@ export const startCommand: Command = {
     "Checks that ETH_RPC_URL answers on the address book's chain and that its contracts are",
     "there, migrates the database, then serves until SIGINT or SIGTERM. Without COLLATERAL the",
     "node carries the chain's native coin only, depositing into a payee's channel just what a",
-    "payment needs and never reclaiming it.",
+    "payment needs; only what lies idle (COLLATERAL_IDLE_SECONDS) is reclaimed.",
   ],
   options: {},
   async run({ config, logger, print }) {

@@ -24,7 +24,7 @@ const MiB = 1024 * 1024;
 const BUDGET = 8 * MiB;
 /**
  * Generous, for a loaded machine: the peak measured on the 2-core development machine is
- * 45 MiB above the start, most of it garbage not yet collected (a few MiB remain after a full
+ * 35–45 MiB above the start, most of it garbage not yet collected (3–16 MiB remain after a full
  * collection). Without the limits (64 MiB per connection, no budget) the same flood peaks near
  * 570 MiB above the start.
  */

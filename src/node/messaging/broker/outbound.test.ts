@@ -90,6 +90,20 @@ describe("outbound: batching and backpressure", () => {
   });
 });
 
+describe("outbound: memory", () => {
+  test("the buffer doubles but never past maxPending, and a large one is given back once sent", () => {
+    const socket = new FakeSocket(0);
+    const out = new Outbound(socket, 300 * 1024);
+    expect(out.append(new Uint8Array(260 * 1024))).toBe(true);
+    expect(out.append(new Uint8Array(30 * 1024))).toBe(true);
+    expect(out.buf.length).toBe(300 * 1024); // doubling would have made it 520 KiB
+    expect(out.flush()).toBe(false);
+    socket.room = Number.POSITIVE_INFINITY;
+    expect(out.drained()).toBe(true);
+    expect(out.buf.length).toBe(4096);
+  });
+});
+
 describe("outbound: the slow-consumer cut lands on a frame boundary", () => {
   test("unsent whole frames are dropped, a torn frame is finished first", () => {
     const socket = new FakeSocket(7);

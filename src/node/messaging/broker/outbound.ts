@@ -16,12 +16,15 @@ export interface Sink {
 }
 
 const INITIAL = 4096;
-/**
- * A buffer larger than this is given back once everything in it is sent (and by `trim()`), so
- * an idle connection holds at most this much whatever it was once sent: the budget counts
- * queued bytes, and this keeps the memory behind them close to that count.
- */
+/** An idle buffer larger than this is given back by `trim()`. */
 const KEEP = 64 * 1024;
+/**
+ * A buffer larger than this is given back as soon as everything in it is sent, so a connection
+ * holds no more than this once idle, whatever it was once sent: the budget counts queued bytes,
+ * and this keeps the memory behind them close to that count. Far above what a busy connection
+ * queues per batch of small messages (reallocating each batch costs throughput).
+ */
+const RELEASE = 256 * 1024;
 
 export class Outbound {
   /** Bytes [start, end) are queued; callers write new frames at `end` after `reserve`. */
@@ -112,7 +115,7 @@ export class Outbound {
     this.start += taken;
     if (this.start === this.end) {
       this.start = this.end = this.boundary = 0;
-      if (this.buf.length > KEEP) this.buf = new Uint8Array(INITIAL);
+      if (this.buf.length > RELEASE) this.buf = new Uint8Array(INITIAL);
       this.settle();
       return true;
     }
