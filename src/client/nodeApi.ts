@@ -76,7 +76,9 @@ export class NodeApi {
    * What a payer needs of a payee: its public key and its channel's dispute timeout (absent
    * when it has no channel yet); undefined when the node has never seen it.
    */
-  async identity(user: string): Promise<{ publicKey: string; channelTimeout?: number } | undefined> {
+  async identity(
+    user: string,
+  ): Promise<{ publicKey: string; channelTimeout?: number } | undefined> {
     const response = await this.fetch(`/identities/${user}`);
     if (response.status === 404) return undefined;
     return this.parse(

@@ -6,10 +6,12 @@ import type { ConnextClient } from "../client";
 import { NodeApi } from "../client/nodeApi";
 import {
   type ChannelUpdate,
+  DEFAULT_CLAIM_BUFFER_SECONDS,
   definitionRegistry,
   encodeMessage,
   hashlock,
   lookupDefinition,
+  minimumPayerExpiry,
   PROTOCOL_VERSION,
   privateKeySigner,
   proposeUpdate,
@@ -90,7 +92,7 @@ function context() {
       channelMastercopyAddress: book.channelMastercopy,
       transferRegistryAddress: book.transferRegistry,
     },
-    now: Math.floor(Date.now() / 1000),
+    now: stack.clock.now(),
     lookupDefinition: (address: string) => {
       try {
         return lookupDefinition(registry, address);
@@ -104,6 +106,10 @@ function context() {
 /** A valid routed payment proposal from Mallory to the victim, to corrupt. */
 async function paymentProposal(): Promise<ChannelUpdate> {
   const view = await currentView();
+  // Both channels have the default one-day dispute window: an expiry the node routes.
+  const now = stack.clock.now();
+  const expiry =
+    Number(minimumPayerExpiry(now, 86_400, 86_400, DEFAULT_CLAIM_BUFFER_SECONDS)) + 3600;
   const { update } = await proposeUpdate(
     view,
     {
@@ -113,9 +119,10 @@ async function paymentProposal(): Promise<ChannelUpdate> {
       transferDefinition: stack.book.hashlockTransfer,
       transferInitialState: hashlock.encodeState({
         lockHash: `0x${"11".repeat(32)}`,
-        expiry: BigInt(Math.floor(Date.now() / 1000) + 3600),
+        expiry: BigInt(expiry),
       }),
-      transferTimeout: 86_400,
+      // Covers the expiry, as the node requires (DESIGN §4.6).
+      transferTimeout: expiry - now + DEFAULT_CLAIM_BUFFER_SECONDS,
       meta: { routing: { paymentId: `0x${"22".repeat(32)}`, recipient: victim.identifier } },
     },
     privateKeySigner(stack.wallet(MALLORY).privateKey),

@@ -211,10 +211,26 @@ export class RawUser {
   async deposit(amount: bigint): Promise<void> {
     const wallet = this.stack.wallet(this.index);
     await (await wallet.sendTransaction({ to: this.state.channelAddress, value: amount })).wait();
-    await this.propose(
-      { type: "deposit", assetId: ETH },
-      { chainDeposits: await this.chainDeposits(ETH) },
-    );
+    // The node's deposit watcher may reconcile it first (we countersign): then we are done.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const chain = await this.chainDeposits(ETH);
+      const index = this.state.assetIds.findIndex((a) => a.toLowerCase() === ETH);
+      if (
+        index !== -1 &&
+        (this.state.processedDepositsB[index] as bigint) >= chain.totalDepositsBob
+      ) {
+        return;
+      }
+      try {
+        await this.propose({ type: "deposit", assetId: ETH }, { chainDeposits: chain });
+        return;
+      } catch (error) {
+        const raced = error instanceof RefusedError && error.error.code === "STALE_NONCE";
+        if (!raced || Date.now() > deadline) throw error;
+        await Bun.sleep(50);
+      }
+    }
   }
 
   chainDeposits(assetId: string) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { hexlify, JsonRpcProvider, randomBytes } from "ethers";
+import { hexlify, JsonRpcProvider, randomBytes, ZeroAddress } from "ethers";
 import {
   ChannelFactory__factory,
   type ChannelMastercopy,
@@ -123,7 +123,13 @@ test("channel addresses equal the factory's CREATE2 prediction", async () => {
 
 test("the channel accepts every merkle proof of the TypeScript tree in a dispute", async () => {
   const [alice, bob] = [devAccount(1), devAccount(2)];
-  const transfers = Array.from({ length: 7 }, () => ({ ...randomTransfer(), channelAddress }));
+  // The transfers' asset is in the state: a transfer is disputed only once its asset has been
+  // defunded in the same dispute round.
+  const transfers = Array.from({ length: 7 }, () => ({
+    ...randomTransfer(),
+    channelAddress,
+    assetId: ZeroAddress,
+  }));
   const tree = new MerkleTree(transfers.map(transferStateHash));
   tree.remove(transferStateHash(transfers[2] as CoreTransferState)); // exercise the incremental path
   const active = transfers.filter((_, i) => i !== 2);
@@ -132,11 +138,11 @@ test("the channel accepts every merkle proof of the TypeScript tree in a dispute
     channelAddress,
     alice: alice.address,
     bob: bob.address,
-    assetIds: [],
-    balances: [],
-    processedDepositsA: [],
-    processedDepositsB: [],
-    defundNonces: [],
+    assetIds: [ZeroAddress],
+    balances: [{ to: [alice.address, bob.address], amount: [0n, 0n] }],
+    processedDepositsA: [0n],
+    processedDepositsB: [0n],
+    defundNonces: [1n],
     timeout: 60,
     nonce: 5,
     merkleRoot: tree.root(),
@@ -151,6 +157,11 @@ test("the channel accepts every merkle proof of the TypeScript tree in a dispute
   ).wait();
   await provider.send("evm_increaseTime", [60]);
   await provider.send("evm_mine", []);
+  const first = active[0] as CoreTransferState;
+  await expect(
+    submitter.disputeTransfer.staticCall(first, tree.proof(transferStateHash(first))),
+  ).rejects.toThrow(/AssetNotDefundedThisRound/);
+  await (await submitter.defundChannel(state, [ZeroAddress], [0])).wait();
 
   for (const transfer of active) {
     await (
@@ -167,5 +178,5 @@ test("the channel accepts every merkle proof of the TypeScript tree in a dispute
       removed,
       tree.proof(transferStateHash(active[0] as CoreTransferState)),
     ),
-  ).rejects.toThrow();
+  ).rejects.toThrow(/TransferNotInMerkleRoot/);
 });

@@ -103,9 +103,7 @@ describe("what a party does while its channel is in dispute", () => {
 
   test("after the consensus window: defund the channel first, then dispute its transfers", () => {
     const defundPhase = { chainTime: NOW + TIMEOUT };
-    expect(steps(defundPhase)).toEqual([
-      { step: "defundChannel", assetIds: [ETH], indices: [0] },
-    ]);
+    expect(steps(defundPhase)).toEqual([{ step: "defundChannel", assetIds: [ETH], indices: [0] }]);
     const defunded = new Map([
       [ETH.toLowerCase(), { defundNonce: 1n, defundedThisRound: true, hasDeposits: true }],
     ]);

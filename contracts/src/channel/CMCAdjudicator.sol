@@ -46,7 +46,10 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
             if (ccs.timeout > (type(uint64).max - block.timestamp) / 2) revert ChannelTimeoutTooLarge(ccs.timeout);
             consensusExpiry = block.timestamp + ccs.timeout;
             defundExpiry = consensusExpiry + ccs.timeout;
+            // casting to 'uint64' is safe because the timeout was bounded just above
+            // forge-lint: disable-next-line(unsafe-typecast)
             dispute.consensusExpiry = uint64(consensusExpiry);
+            // forge-lint: disable-next-line(unsafe-typecast)
             dispute.defundExpiry = uint64(defundExpiry);
         }
         if (stateHash != dispute.channelStateHash) {
@@ -55,6 +58,8 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
             // state replaced there may be one recorded again after assets were defunded with it.
             dispute.channelStateHash = stateHash;
             dispute.merkleRoot = ccs.merkleRoot;
+            // casting to 'uint64' is safe because larger nonces were refused above
+            // forge-lint: disable-next-line(unsafe-typecast)
             dispute.nonce = uint64(ccs.nonce);
             ++dispute.round;
         }
@@ -229,6 +234,8 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         uint256 recorded = _assetDefunds[assetId].nonce;
         if (recorded >= defundNonce) revert AssetAlreadyDefunded(assetId, recorded, defundNonce);
         if (defundNonce > type(uint192).max) revert DefundNonceTooLarge(assetId, defundNonce);
+        // casting to 'uint192' is safe because larger defund nonces were refused just above
+        // forge-lint: disable-next-line(unsafe-typecast)
         _assetDefunds[assetId] = AssetDefund({nonce: uint192(defundNonce), round: round});
 
         balance.amount[0] += _unprocessed(_totalDepositsAlice[assetId], processedA);

@@ -28,10 +28,20 @@ import {TestToken} from "../../src/TestToken.sol";
 /// root, replays or half-signs commitments and exits other people's funds.
 /// @dev Every call to the channel is made with a prediction from the model; a call that
 /// succeeds when the model expects a revert, or the reverse, is recorded as a mismatch.
-/// Off-chain updates stop at the first successful dispute (the channel is closing).
+/// A run may go through several dispute rounds. Off-chain updates pause while a dispute runs;
+/// after its defund window the next update resumes the channel: each asset paid out at the
+/// latest state's defund nonce gets the next defund nonce, no balances (they were paid), its
+/// processed deposits raised to what the defund counted, and in its merkle root exactly the
+/// transfers of the state that paid it which were not disputed. Assets not paid out are carried
+/// unchanged, defund nonce included (advancing it would let the older states pay them a second
+/// time). A new dispute may then start with any state of a nonce at least the recorded one: the
+/// same state again, a state signed before the last dispute, or a resumed one.
 /// Both parties run a watcher (DESIGN §4.7) that acts before time passes: it answers a stale
 /// dispute with the latest state and claims disputed transfers it can resolve before their
-/// timeout. `setWatcher(false)` switches it off, to show the invariants catch a lost dispute.
+/// timeout. The fuzzer may make it sleep through one consensus window (`watcherNaps`), so that
+/// a stale state wins a round and states signed before it start the next one; what the parties
+/// are owed for that round then follows the stale state. `setWatcher(false)` switches it off
+/// altogether, to show the invariants catch a lost dispute.
 contract ChannelHandler is ChannelFixture {
     uint256 internal constant ALICE = 0;
     uint256 internal constant BOB = 1;
@@ -51,8 +61,13 @@ contract ChannelHandler is ChannelFixture {
         uint256[2][2] bal; // [asset][party]
         uint256[2] procA;
         uint256[2] procB;
+        uint256[2] dn; // defund nonces
         uint256 nonce;
         uint256 activeMask; // bit i: xfers[i] is locked in this state's merkle root
+        // Books for conservation, per asset: taken out of balances by signed withdrawals, and
+        // paid out by the disputes this state resumed from.
+        uint256[2] withdrawn;
+        uint256[2] takenOut;
     }
 
     /// @notice A hashlock or Withdraw transfer, with what the chain knows of it.
@@ -71,6 +86,7 @@ contract ChannelHandler is ChannelFixture {
         bool disputed;
         bool defunded;
         bool isWithdraw;
+        uint256 disputedInRound;
         uint256 fee; // Withdraw: what the responder keeps for sending the commitment
         uint256 commitment; // Withdraw: index into `commitments`
     }
@@ -81,6 +97,7 @@ contract ChannelHandler is ChannelFixture {
         uint256 party;
         uint256 asset;
         bool executable; // both parties signed it
+        uint256 snap; // the first state whose balances no longer hold its amount
     }
 
     address[2] internal parties;
@@ -94,22 +111,29 @@ contract ChannelHandler is ChannelFixture {
     Commitment[] internal commitments;
 
     // ---- the channel dispute as the model expects it on-chain
-    bool public disputed;
+    bool public disputed; // a dispute was ever recorded
     uint256 public recordedSnap;
     uint256 public consensusExpiry;
     uint256 public defundExpiry;
+    uint256 public round; // the dispute round on record: moves on with every other state recorded
     uint256 internal lastDisputer;
-    bool[3] public assetDefunded;
+    mapping(uint256 round => uint256) public roundSnap; // the state recorded in the round
+    mapping(uint256 round => uint256) internal roundLatest; // the latest state while it ran
+    mapping(uint256 round => bool) public roundNapped; // the watcher slept: the state on record won
+    uint256[3] public defundNonceOf; // per asset, as `getDefundNonce`
+    uint256[3] public defundRoundOf; // per asset, as `getDefundRound`
+    uint256[2][3] internal depositsAtDefund; // ghostDeposited when the asset was last defunded
     bool public watcherOn = true;
     bool public gateFirstDispute = true;
 
     // ---- ghost accounting, per asset (and party)
     uint256[2][3] public ghostDeposited; // [asset][party]
-    uint256[2][3] public ghostStuck; // deposited after the asset was defunded: nothing credits it
     uint256[3] public ghostPaidOut; // withdrawals + exits
-    uint256[3] public ghostWithdrawnSigned; // taken out of balances by doubly-signed states
     uint256[2][3] public ghostWithdrawnPaid; // withdrawals paid, per owner
     uint256[2][3] public ghostOwed; // what the model says defunds made exitable, cumulative
+    /// @dev What the defunds owe each party by the latest state of their round (the state on
+    /// record if the watcher slept through it), as an honest responder claims: property (2).
+    uint256[2][3] public ghostEntitled;
     uint256[2][3] public ghostExited;
     mapping(bytes32 commitment => uint256) public payouts;
 
@@ -134,6 +158,7 @@ contract ChannelHandler is ChannelFixture {
         sink = makeAddr("sink");
         Snap memory setupState;
         setupState.nonce = 1;
+        setupState.dn = [uint256(1), 1];
         snaps.push(setupState);
         // Opening deposits, reconciled (nonces 2 and 3), so that every run starts with
         // balances to pay, lock and withdraw. Not counted in the action summary.
@@ -189,7 +214,6 @@ contract ChannelHandler is ChannelFixture {
         _outcome("depositAlice", true, ok, err);
         if (!ok) return;
         ghostDeposited[a][ALICE] += amount;
-        if (assetDefunded[a]) ghostStuck[a][ALICE] += amount;
         _hit("depositAlice");
     }
 
@@ -208,12 +232,12 @@ contract ChannelHandler is ChannelFixture {
         _outcome("depositBob", true, ok, err);
         if (!ok) return;
         ghostDeposited[a][BOB] += amount;
-        if (assetDefunded[a]) ghostStuck[a][BOB] += amount;
         _hit("depositBob");
     }
 
     // =====================================================================================
-    // off-chain updates (each a new doubly-signed state, nonce + 1)
+    // off-chain updates (each a new doubly-signed state, nonce + 1; none while a dispute
+    // runs, and the first one after a dispute resumes the channel, see `_next`)
     // =====================================================================================
 
     /// @notice A deposit update: credits what arrived on-chain since the last reconcile.
@@ -222,7 +246,7 @@ contract ChannelHandler is ChannelFixture {
     }
 
     function _reconcile(uint256 a) internal {
-        if (disputed || a >= STATE_ASSETS) return;
+        if (_disputeRunning() || a >= STATE_ASSETS) return;
         Snap memory s = _next();
         uint256 totalA = channel.getTotalDepositsAlice(assets[a]);
         uint256 totalB = channel.getTotalDepositsBob(assets[a]);
@@ -235,19 +259,19 @@ contract ChannelHandler is ChannelFixture {
         s.bal[a][BOB] += totalB - s.procB[a];
         s.procA[a] = totalA;
         s.procB[a] = totalB;
-        snaps.push(s);
+        _push(s);
         _hit("reconcile");
     }
 
     function pay(uint256 fromSeed, uint256 assetSeed, uint256 amount) external countCall {
-        if (disputed) return;
+        if (_disputeRunning()) return;
         Snap memory s = _next();
         (uint256 p, uint256 a, bool funded) = _funded(s, fromSeed, assetSeed);
         if (!funded) return;
         amount = _bound(amount, 1, s.bal[a][p]);
         s.bal[a][p] -= amount;
         s.bal[a][1 - p] += amount;
-        snaps.push(s);
+        _push(s);
         _hit("pay");
     }
 
@@ -256,7 +280,7 @@ contract ChannelHandler is ChannelFixture {
         external
         countCall
     {
-        if (disputed || xfers.length >= MAX_TRANSFERS) return;
+        if (_disputeRunning() || xfers.length >= MAX_TRANSFERS) return;
         Snap memory s = _next();
         (uint256 p, uint256 a, bool funded) = _funded(s, initiatorSeed, assetSeed);
         if (!funded || _popcount(s.activeMask) >= MAX_ACTIVE_TRANSFERS) return;
@@ -283,7 +307,7 @@ contract ChannelHandler is ChannelFixture {
         external
         countCall
     {
-        if (disputed || xfers.length >= MAX_TRANSFERS || commitments.length >= MAX_COMMITMENTS) return;
+        if (_disputeRunning() || xfers.length >= MAX_TRANSFERS || commitments.length >= MAX_COMMITMENTS) return;
         Snap memory s = _next();
         (uint256 p, uint256 a, bool funded) = _funded(s, partySeed, assetSeed);
         if (!funded || _popcount(s.activeMask) >= MAX_ACTIVE_TRANSFERS) return;
@@ -297,8 +321,11 @@ contract ChannelHandler is ChannelFixture {
             amount: amount - fee,
             nonce: commitments.length + 1
         });
+        // The create update `_lock` pushes next is the first state without the amount.
         commitments.push(
-            Commitment({wd: wd, digest: channel.withdrawDigest(wd), party: p, asset: a, executable: false})
+            Commitment({
+                wd: wd, digest: channel.withdrawDigest(wd), party: p, asset: a, executable: false, snap: snaps.length
+            })
         );
         uint256 i = xfers.length;
         Xfer memory x;
@@ -329,7 +356,7 @@ contract ChannelHandler is ChannelFixture {
         x.leaf = channel.transferStateHash(cts);
         s.bal[x.asset][x.initiator] -= x.amount;
         s.activeMask |= uint256(1) << i;
-        snaps.push(s);
+        _push(s);
     }
 
     /// @notice A resolve update. Hashlock: the responder claims with the pre-image, or cancels.
@@ -337,7 +364,7 @@ contract ChannelHandler is ChannelFixture {
     /// leaves through the commitment), or only hands its signature over with no resolve update
     /// yet (the transfer stays locked in the latest state), or cancels if it never signed.
     function resolveTransfer(uint256 idxSeed, uint256 modeSeed) external countCall {
-        if (disputed) return;
+        if (_disputeRunning()) return;
         Snap memory s = _next();
         if (s.activeMask == 0) return;
         uint256 i = _pick(s.activeMask, idxSeed);
@@ -360,9 +387,9 @@ contract ChannelHandler is ChannelFixture {
         }
         s.bal[x.asset][1 - x.initiator] += toResponder;
         s.bal[x.asset][x.initiator] += toInitiator;
-        if (x.isWithdraw && claim) ghostWithdrawnSigned[x.asset] += x.amount - x.fee;
+        if (x.isWithdraw && claim) s.withdrawn[x.asset] += x.amount - x.fee;
         s.activeMask &= ~(uint256(1) << i);
-        snaps.push(s);
+        _push(s);
         if (!x.isWithdraw) _hit(claim ? "resolveHashlockClaim" : "resolveHashlockCancel");
         else _hit(claim ? "withdrawTransferResolved" : "withdrawTransferCancelled");
         if (x.isWithdraw && claim && (modeSeed >> 8) & 1 == 1) {
@@ -393,14 +420,14 @@ contract ChannelHandler is ChannelFixture {
         external
         countCall
     {
-        if (disputed || commitments.length >= MAX_COMMITMENTS) return;
+        if (_disputeRunning() || commitments.length >= MAX_COMMITMENTS) return;
         Snap memory s = _next();
         (uint256 p, uint256 a, bool funded) = _funded(s, partySeed, assetSeed);
         if (!funded) return;
         amount = _bound(amount, 1, s.bal[a][p]);
         s.bal[a][p] -= amount;
-        snaps.push(s);
-        ghostWithdrawnSigned[a] += amount;
+        s.withdrawn[a] += amount;
+        _push(s);
 
         WithdrawData memory wd = WithdrawData({
             channelAddress: address(channel),
@@ -409,7 +436,16 @@ contract ChannelHandler is ChannelFixture {
             amount: amount,
             nonce: commitments.length + 1
         });
-        commitments.push(Commitment({wd: wd, digest: channel.withdrawDigest(wd), party: p, asset: a, executable: true}));
+        commitments.push(
+            Commitment({
+                wd: wd,
+                digest: channel.withdrawDigest(wd),
+                party: p,
+                asset: a,
+                executable: true,
+                snap: snaps.length - 1
+            })
+        );
         _hit("withdrawSigned");
         if (executeNow) _executeWithdrawal(commitments.length - 1, parties[p]);
     }
@@ -425,13 +461,33 @@ contract ChannelHandler is ChannelFixture {
     // disputes
     // =====================================================================================
 
-    /// @notice Either party disputes with the latest state or any older one (the adversary).
+    /// @notice Either party disputes with the latest state or any older one (the adversary):
+    /// any state at all, or, once a dispute is on record, the recorded state again or any state
+    /// of a nonce at least its own (states signed before the last dispute included).
     /// The first dispute waits for a random number of calls (8 to 23) so that most runs build
     /// up some off-chain history before the channel closes.
     function disputeChannel(uint256 callerSeed, uint256 stateSeed, bool useLatest) external countCall {
         if (!disputed && gateFirstDispute && calls < 8 + (stateSeed >> 128) % 16) return;
-        uint256 k = useLatest ? snaps.length - 1 : stateSeed % snaps.length;
+        uint256 last = snaps.length - 1;
+        uint256 k = stateSeed % snaps.length;
+        uint256 mode = (stateSeed >> 64) % 4;
+        if (useLatest) k = last;
+        else if (disputed && mode == 1) k = recordedSnap;
+        else if (disputed && mode == 2) k = recordedSnap + (stateSeed >> 8) % (last - recordedSnap + 1);
         _disputeChannel(callerSeed % 2, k, "disputeChannel");
+    }
+
+    /// @notice The watcher of the party a stale dispute wrongs sleeps through the running
+    /// consensus window: the stale state wins this round. Only while no withdrawal commitment
+    /// was signed after that state: its balances would pay such a withdrawal a second time (a
+    /// loss the watcher exists to prevent, not one the rounds are about).
+    function watcherNaps() external countCall {
+        if (!disputed || block.timestamp >= consensusExpiry || recordedSnap == snaps.length - 1) return;
+        for (uint256 c; c < commitments.length; ++c) {
+            if (commitments[c].snap > recordedSnap) return;
+        }
+        roundNapped[round] = true;
+        _hit("watcherNapped");
     }
 
     /// @notice Time passes; the watchers act first. Lands exactly on the next deadline of a
@@ -784,11 +840,23 @@ contract ChannelHandler is ChannelFixture {
             if (stale) _hit("staleDisputeRejected");
             return false;
         }
+        bool again = disputed && k == recordedSnap;
         if (!inConsensus) {
             consensusExpiry = block.timestamp + TIMEOUT;
             defundExpiry = block.timestamp + 2 * TIMEOUT;
             _hit("disputeStarted");
+            if (disputed) _hit("laterDisputeStarted");
+            if (disputed && k < snaps.length - 1) _hit(again ? "sameStateAgain" : "olderStateInLaterDispute");
         }
+        if (!again) {
+            // Another state: the contract counts a new round.
+            ++round;
+            roundSnap[round] = k;
+        }
+        // A watcher's nap lasts one consensus window; the latest state may have moved on since
+        // the round began (the same state recorded again after the channel resumed).
+        roundNapped[round] = false;
+        roundLatest[round] = snaps.length - 1;
         disputed = true;
         recordedSnap = k;
         lastDisputer = p;

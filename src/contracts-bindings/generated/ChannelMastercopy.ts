@@ -109,24 +109,27 @@ export type CoreTransferStateStructOutput = [
 
 export type ChannelDisputeStruct = {
   channelStateHash: BytesLike;
-  nonce: BigNumberish;
   merkleRoot: BytesLike;
+  nonce: BigNumberish;
   consensusExpiry: BigNumberish;
   defundExpiry: BigNumberish;
+  round: BigNumberish;
 };
 
 export type ChannelDisputeStructOutput = [
   channelStateHash: string,
-  nonce: bigint,
   merkleRoot: string,
+  nonce: bigint,
   consensusExpiry: bigint,
-  defundExpiry: bigint
+  defundExpiry: bigint,
+  round: bigint
 ] & {
   channelStateHash: string;
-  nonce: bigint;
   merkleRoot: string;
+  nonce: bigint;
   consensusExpiry: bigint;
   defundExpiry: bigint;
+  round: bigint;
 };
 
 export type TransferDisputeStruct = {
@@ -183,6 +186,7 @@ export interface ChannelMastercopyInterface extends Interface {
       | "getBob"
       | "getChannelDispute"
       | "getDefundNonce"
+      | "getDefundRound"
       | "getExitableAmount"
       | "getTotalDepositsAlice"
       | "getTotalDepositsBob"
@@ -254,6 +258,10 @@ export interface ChannelMastercopyInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "getDefundNonce",
+    values: [AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "getDefundRound",
     values: [AddressLike]
   ): string;
   encodeFunctionData(
@@ -342,6 +350,10 @@ export interface ChannelMastercopyInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "getDefundNonce",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "getDefundRound",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -711,6 +723,8 @@ export interface ChannelMastercopy extends BaseContract {
 
   getDefundNonce: TypedContractMethod<[assetId: AddressLike], [bigint], "view">;
 
+  getDefundRound: TypedContractMethod<[assetId: AddressLike], [bigint], "view">;
+
   getExitableAmount: TypedContractMethod<
     [assetId: AddressLike, owner: AddressLike],
     [bigint],
@@ -874,6 +888,9 @@ export interface ChannelMastercopy extends BaseContract {
   ): TypedContractMethod<[], [ChannelDisputeStructOutput], "view">;
   getFunction(
     nameOrSignature: "getDefundNonce"
+  ): TypedContractMethod<[assetId: AddressLike], [bigint], "view">;
+  getFunction(
+    nameOrSignature: "getDefundRound"
   ): TypedContractMethod<[assetId: AddressLike], [bigint], "view">;
   getFunction(
     nameOrSignature: "getExitableAmount"

@@ -3,7 +3,7 @@ import { parseEther } from "ethers";
 import { lockHashOf, randomPreImage } from "../../client/crypto";
 import { type AppliedUpdate, hashlock } from "../../protocol";
 import { waitFor } from "../expectations";
-import { ETH, paymentDraft, RawUser, refuse } from "../rawUser";
+import { paymentDraft, RawUser, refuse } from "../rawUser";
 import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
 
 /**

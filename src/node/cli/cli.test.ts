@@ -126,7 +126,8 @@ describe("migrate", () => {
       [
         "applied 0000_init",
         "applied 0001_routing",
-        `${pglite}: schema up to date (2 migrations, 2 applied now)`,
+        "applied 0002_disputes",
+        `${pglite}: schema up to date (3 migrations, 3 applied now)`,
         "",
       ].join("\n"),
     );
@@ -134,7 +135,7 @@ describe("migrate", () => {
 
     const second = await cli(["migrate"], { DATA_DIR: dataDir, LOG_LEVEL: "silent" });
     expect(second.exitCode).toBe(0);
-    expect(second.stdout).toBe(`${pglite}: schema up to date (2 migrations, 0 applied now)\n`);
+    expect(second.stdout).toBe(`${pglite}: schema up to date (3 migrations, 0 applied now)\n`);
   });
 });
 

@@ -2,9 +2,10 @@ import { NodeError } from "./errors";
 
 /**
  * One slot per key per interval (issue 9 §6): a user's `collateral` requests for one asset.
- * Every request takes the slot, refused ones included, so hammering the node costs the caller
- * its next minute. In memory, per node process: several processes sharing one database each
- * allow one request per interval (the limit is per process, which is enough to stop a flood).
+ * A request that gets the slot keeps it even if it is then refused (nothing justified), so
+ * asking again and again costs the caller nothing but refusals until the interval is over; a
+ * rate-limited request does not move the slot. In memory, per node process: several processes
+ * sharing one database each allow one request per interval, which is enough to stop a flood.
  *
  * @example
  * const limiter = new RateLimiter({ intervalSeconds: 60, clock: Date.now });

@@ -82,7 +82,8 @@ export interface EngineOptions {
 /** See `EngineOptions.intercept`. */
 export type RequestInterceptor = (
   request: { method: string; user: string; data: Uint8Array },
-  handle: () => Promise<unknown>,
+  /** Runs the real handler, on the request's data or on other data given instead. */
+  handle: (data?: Uint8Array) => Promise<unknown>,
 ) => Promise<unknown>;
 
 function intercepted(
@@ -94,7 +95,7 @@ function intercepted(
     Object.entries(handlers).map(([method, handler]) => [
       method,
       (user: string, data: Uint8Array) =>
-        intercept({ method, user, data }, () => handler(user, data)),
+        intercept({ method, user, data }, (other) => handler(user, other ?? data)),
     ]),
   );
 }

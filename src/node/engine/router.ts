@@ -10,6 +10,7 @@ import {
   type UpdateDraft,
 } from "../../protocol";
 import { payeeRoutingSchema, payerRoutingSchema, readMeta } from "../../protocol/messaging";
+import { KeyedSerialQueue } from "../chain/serialQueue";
 import type { ChannelStore, Tx } from "../store/channelStore";
 import type { Payment, PaymentRepository } from "../store/payments";
 import type { ChannelService } from "./channelService";
@@ -52,6 +53,7 @@ export class PaymentRouter {
   private readonly inFlight = new Set<string>();
   /** Payments being forwarded or awaiting the payee, so settling them needs no lookup. */
   private readonly routes = new Map<string, PaymentRoute>();
+  private readonly payees = new KeyedSerialQueue();
   private sweeping = false;
 
   constructor(private readonly deps: RouterDeps) {}
@@ -131,66 +133,67 @@ export class PaymentRouter {
         return;
       }
       this.routes.set(paymentId, route);
-      await this.deps.ensureCollateral(route.recipient, route.assetId, route.amount);
-      let previousNonce: number | null = null;
-      const draft = async (view: ChannelView): Promise<UpdateDraft | undefined> => {
-        const state = view.state;
-        if (!state || !claimableOnchain(expiry, this.deps.now(), state.timeout, buffer)) {
-          return undefined; // the sweep refunds it
-        }
-        previousNonce = (await this.deps.payments.get(paymentId))?.mirrorNonce ?? null;
-        // Stored before anything is signed: from here a mirror at this nonce may exist.
-        const reserved = await this.deps.payments.reserveMirror(
-          paymentId,
-          state.nonce + 1,
-          expiryNumber(expiry),
-        );
-        if (!reserved) return undefined; // forwarded or decided meanwhile
-        return {
-          type: "create",
-          assetId: route.assetId,
-          amount: route.amount,
-          transferDefinition: this.deps.hashlockAddress,
-          transferInitialState: hashlock.encodeState({ lockHash: route.lockHash, expiry }),
-          // The payer's: it already outlasts the payer's expiry, so the mirror's too, and it
-          // keeps a re-sent mirror identical to the first.
-          transferTimeout: route.transferTimeout,
-          meta: {
-            routing: {
-              paymentId,
-              sender: route.sender,
-              ...(route.encryptedPreImage ? { encryptedPreImage: route.encryptedPreImage } : {}),
-            },
-          },
-        };
-      };
-      await this.deps.channels.propose(route.recipient, draft, {
-        // Sent to nobody (the payee has no subscription): no mirror can be out there.
-        undelivered: (update) =>
-          this.deps.payments.releaseMirror(paymentId, update.nonce, previousNonce),
-      });
+      // One payee's payments are collateralised and mirrored one at a time, or two of them
+      // could each count the same top-up as theirs.
+      await this.payees.run(route.recipient.toLowerCase(), () => this.mirror(route, expiry));
       this.deps.logger.info({ paymentId, recipient: route.recipient }, "payment forwarded");
     } catch (error) {
-      const payment = await this.deps.payments.get(paymentId);
-      if (isNodeError(error) && error.code === "PEER_UNAVAILABLE") {
-        this.deps.logger.info({ paymentId }, "payee offline: the payment waits for it");
-        if (payment) this.deps.notify(payment.sender, { paymentId, status: "pending" });
-        return;
-      }
-      this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
-      const refunded = await this.refund(paymentId, errorText(error)).catch((refundError) => {
-        this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
-        return true;
-      });
-      if (!refunded && payment) {
-        this.deps.notify(payment.sender, {
-          paymentId,
-          status: "pending",
-          reason: "the payee has not taken the payment; it is refunded once it can no longer",
-        });
-      }
+      await this.forwardFailed(paymentId, error);
     } finally {
       this.inFlight.delete(paymentId);
+    }
+  }
+
+  /** Tops the payee's side up and proposes the mirror, reserved before it is signed. */
+  private async mirror(route: PaymentRoute, expiry: bigint): Promise<void> {
+    const { paymentId } = route;
+    await this.deps.ensureCollateral(route.recipient, route.assetId, route.amount);
+    let previousNonce: number | null = null;
+    const draft = async (view: ChannelView): Promise<UpdateDraft | undefined> => {
+      const state = view.state;
+      const { claimBufferSeconds: buffer } = this.deps.rules;
+      if (!state || !claimableOnchain(expiry, this.deps.now(), state.timeout, buffer)) {
+        return undefined; // the sweep refunds it
+      }
+      if (nodeBalance(view, route.assetId) < route.amount) {
+        throw new NodeError("COLLATERAL_FAILED", `short of collateral to pay ${route.recipient}`);
+      }
+      previousNonce = (await this.deps.payments.get(paymentId))?.mirrorNonce ?? null;
+      // Stored before anything is signed: from here a mirror at this nonce may exist.
+      const reserved = await this.deps.payments.reserveMirror(
+        paymentId,
+        state.nonce + 1,
+        expiryNumber(expiry),
+      );
+      if (!reserved) return undefined; // forwarded or decided meanwhile
+      return mirrorDraft(route, expiry, this.deps.hashlockAddress);
+    };
+    await this.deps.channels.propose(route.recipient, draft, {
+      // Sent to nobody (the payee has no subscription): no mirror can be out there.
+      undelivered: (update) =>
+        this.deps.payments.releaseMirror(paymentId, update.nonce, previousNonce),
+    });
+  }
+
+  /** The payee is away (the payment waits), or refused: refund unless a signed mirror lives. */
+  private async forwardFailed(paymentId: string, error: unknown): Promise<void> {
+    const payment = await this.deps.payments.get(paymentId);
+    if (isNodeError(error) && error.code === "PEER_UNAVAILABLE") {
+      this.deps.logger.info({ paymentId }, "payee offline: the payment waits for it");
+      if (payment) this.deps.notify(payment.sender, { paymentId, status: "pending" });
+      return;
+    }
+    this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
+    const refunded = await this.refund(paymentId, errorText(error)).catch((refundError) => {
+      this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
+      return true;
+    });
+    if (!refunded && payment) {
+      this.deps.notify(payment.sender, {
+        paymentId,
+        status: "pending",
+        reason: "the payee has not taken the payment; it is refunded once it no longer can",
+      });
     }
   }
 
@@ -467,6 +470,34 @@ function routeOf(
     payerChannelTimeout,
     ...(routing.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
   };
+}
+
+/** The node's mirror of a payment into the payee's channel. */
+function mirrorDraft(route: PaymentRoute, expiry: bigint, hashlockAddress: string): UpdateDraft {
+  return {
+    type: "create",
+    assetId: route.assetId,
+    amount: route.amount,
+    transferDefinition: hashlockAddress,
+    transferInitialState: hashlock.encodeState({ lockHash: route.lockHash, expiry }),
+    // The payer's: it already outlasts the payer's expiry, so the mirror's too, and it keeps a
+    // re-sent mirror identical to the first.
+    transferTimeout: route.transferTimeout,
+    meta: {
+      routing: {
+        paymentId: route.paymentId,
+        sender: route.sender,
+        ...(route.encryptedPreImage ? { encryptedPreImage: route.encryptedPreImage } : {}),
+      },
+    },
+  };
+}
+
+/** The node's (alice's) balance of an asset in a channel view. */
+function nodeBalance(view: ChannelView, assetId: string): bigint {
+  const state = view.state;
+  const index = state?.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase()) ?? -1;
+  return index === -1 ? 0n : (state?.balances[index]?.amount[0] ?? 0n);
 }
 
 function errorText(error: unknown): string {
