@@ -11,6 +11,19 @@ export const CLIENT_ERROR_CODES = [
   "INSUFFICIENT_BALANCE",
   "TIMEOUT",
   "CLOSED",
+  "UNSUPPORTED_ASSET",
+  "UNKNOWN_TRANSFER",
+  "DECRYPTION_FAILED",
+  "WITHDRAW_FAILED",
+  /** A payment id was reused with other terms (a retry must be the same payment). */
+  "PAYMENT_ID_REUSED",
+  /** Revealing a pre-image now would leave no room to claim the transfer on-chain. */
+  "EXPIRY_UNSAFE",
+  /** The node's sign-in message names another site, chain, node or address: not signed. */
+  "WRONG_DOMAIN",
+  "WRONG_ADDRESS",
+  "WRONG_NODE",
+  "INVALID_MESSAGE",
 ] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 

@@ -86,7 +86,8 @@ contract ChannelHandler is ChannelFixture {
         bool disputed;
         bool defunded;
         bool isWithdraw;
-        uint256 disputedInRound;
+        bool entitled; // disputed under the state property (2) holds the parties to
+
         uint256 fee; // Withdraw: what the responder keeps for sending the commitment
         uint256 commitment; // Withdraw: index into `commitments`
     }
@@ -598,29 +599,23 @@ contract ChannelHandler is ChannelFixture {
         return _hits[keccak256(bytes(name))];
     }
 
-    /// @notice Carries the dispute through to the end as an honest party would: disputes the
-    /// latest state if no dispute is running, defunds every asset and transfer, executes every
-    /// signed commitment and exits everything. Afterwards only deposits made after an asset was
-    /// defunded may remain in the channel.
+    /// @notice Carries the channel through to the end as an honest party would. A running
+    /// dispute round is finished as it stands (every asset it can pay defunded, then every
+    /// transfer it can pay disputed). Unless that paid out the latest state entirely, the
+    /// channel resumes after the round and the latest state is disputed in a last round. Then
+    /// every disputed transfer is defunded, every signed commitment executed and everything
+    /// exited. Afterwards only deposits of the unlisted asset made after it was defunded may
+    /// remain in the channel.
     function settle() external {
         _watch();
-        uint256 last = snaps.length - 1;
-        if (!disputed || block.timestamp >= defundExpiry) {
-            _disputeChannel(BOB, last, "settle: dispute the latest state");
-        }
-        if (block.timestamp < consensusExpiry) vm.warp(consensusExpiry);
-
-        uint256 assetMask;
-        for (uint256 a; a < ASSETS; ++a) {
-            if (!assetDefunded[a]) assetMask |= 1 << a;
-        }
-        if (assetMask != 0) _defundChannel(alice, recordedSnap, assetMask, false, "settle: defundChannel");
-
-        uint256 mask = snaps[recordedSnap].activeMask;
-        for (uint256 i; i < xfers.length; ++i) {
-            if ((mask >> i) & 1 == 1 && !xfers[i].disputed) {
-                _disputeTransfer(parties[1 - xfers[i].initiator], i, mask, "settle: disputeTransfer");
+        if (_disputeRunning()) _finishRound("settle: the running round");
+        if (!_latestPaidOut()) {
+            if (disputed) {
+                if (block.timestamp < defundExpiry) _warpWatching(defundExpiry);
+                _push(_next()); // the update that resumes the channel
             }
+            _disputeChannel(BOB, snaps.length - 1, "settle: dispute the latest state");
+            _finishRound("settle: the last round");
         }
         // Responders claim what they can before the timeouts; the rest returns to initiators.
         uint256 latestExpiry;
@@ -648,6 +643,44 @@ contract ChannelHandler is ChannelFixture {
                 if (ghostOwed[a][p] > ghostExited[a][p]) _exit(parties[p], p, a, parties[p], "settle: exit");
             }
         }
+    }
+
+    /// @dev Past the consensus window of the round on record, then defunds every asset the
+    /// recorded state can still pay out and disputes every transfer of it that this round can
+    /// pay.
+    function _finishRound(string memory label) internal {
+        if (block.timestamp < consensusExpiry) _warpWatching(consensusExpiry);
+        uint256 assetMask;
+        for (uint256 a; a < ASSETS; ++a) {
+            if (_dnOf(recordedSnap, a) > defundNonceOf[a]) assetMask |= uint256(1) << a;
+        }
+        if (assetMask != 0) _defundChannel(alice, recordedSnap, assetMask, false, label);
+        uint256 mask = snaps[recordedSnap].activeMask;
+        for (uint256 i; i < xfers.length; ++i) {
+            Xfer storage x = xfers[i];
+            if ((mask >> i) & 1 == 1 && !x.disputed && defundRoundOf[x.asset] == round) {
+                _disputeTransfer(parties[1 - x.initiator], i, mask, label);
+            }
+        }
+    }
+
+    /// @dev The latest state is on record and has paid out every asset and transfer it holds.
+    function _latestPaidOut() internal view returns (bool) {
+        uint256 last = snaps.length - 1;
+        if (!disputed || defundNonceOf[STATE_ASSETS] == 0) return false;
+        for (uint256 a; a < STATE_ASSETS; ++a) {
+            if (defundNonceOf[a] != snaps[last].dn[a] || roundSnap[defundRoundOf[a]] != last) return false;
+        }
+        for (uint256 i; i < xfers.length; ++i) {
+            if ((snaps[last].activeMask >> i) & 1 == 1 && !xfers[i].disputed) return false;
+        }
+        return true;
+    }
+
+    /// @dev Time passes to `target`; the watchers act first.
+    function _warpWatching(uint256 target) internal {
+        _watch();
+        vm.warp(target);
     }
 
     // =====================================================================================
@@ -879,7 +912,8 @@ contract ChannelHandler is ChannelFixture {
         if (badIndex) indices[0] = which[0] < STATE_ASSETS ? 7 : 0;
         bool expected = disputed && k == recordedSnap && _inDefundPhase() && !badIndex;
         for (j = 0; j < n; ++j) {
-            if (assetDefunded[which[j]]) expected = false;
+            // Paid out at this defund nonce already, in this round or an earlier one.
+            if (_dnOf(k, which[j]) <= defundNonceOf[which[j]]) expected = false;
         }
         CoreChannelState memory ccs = _state(k);
         bool ok;
@@ -895,16 +929,24 @@ contract ChannelHandler is ChannelFixture {
             if (disputed && _inDefundPhase()) {
                 if (badIndex) _hit("skippedBalanceRejected");
                 else if (k != recordedSnap) _hit("staleDefundRejected");
+                // forge-lint: disable-next-line(unsafe-typecast)
+                else if (bytes4(err) == IChannelErrors.AssetAlreadyDefunded.selector) _hit("repeatDefundRejected");
             }
             return;
         }
         Snap storage r = snaps[k];
+        Snap storage e = snaps[_entitlementSource()];
         for (j = 0; j < n; ++j) {
             uint256 a = which[j];
             for (uint256 p; p < 2; ++p) {
                 ghostOwed[a][p] += _stateBalance(r, a, p) + _unprocessed(ghostDeposited[a][p], _processed(r, a, p));
+                ghostEntitled[a][p] +=
+                    _stateBalance(e, a, p) + _unprocessed(ghostDeposited[a][p], _processed(e, a, p));
+                depositsAtDefund[a][p] = ghostDeposited[a][p];
             }
-            assetDefunded[a] = true;
+            if (_dnOf(k, a) > 1) _hit("resumedStateDefunded");
+            defundNonceOf[a] = _dnOf(k, a);
+            defundRoundOf[a] = round;
         }
         _hit("defundChannel");
     }
@@ -915,7 +957,9 @@ contract ChannelHandler is ChannelFixture {
         bytes32[] memory proof = Merkle.proof(leaves, _position(mask, i));
         bool inRecordedRoot = disputed && Merkle.root(leaves) == Merkle.root(_leaves(snaps[recordedSnap].activeMask))
             && (snaps[recordedSnap].activeMask >> i) & 1 == 1;
-        bool expected = _inDefundPhase() && !xfers[i].disputed && inRecordedRoot;
+        // Only once its asset was paid out in this round, i.e. under the state on record.
+        bool assetPaidThisRound = disputed && defundRoundOf[xfers[i].asset] == round;
+        bool expected = _inDefundPhase() && !xfers[i].disputed && assetPaidThisRound && inRecordedRoot;
         bool ok;
         bytes memory err;
         vm.prank(caller);
@@ -926,11 +970,15 @@ contract ChannelHandler is ChannelFixture {
         }
         _outcome(label, expected, ok, err);
         if (!ok) {
-            if (!inRecordedRoot && _inDefundPhase()) _hit("foreignTransferRejected");
+            if (!_inDefundPhase() || xfers[i].disputed) return;
+            if (!inRecordedRoot) _hit("foreignTransferRejected");
+            // forge-lint: disable-next-line(unsafe-typecast)
+            else if (bytes4(err) == IChannelErrors.AssetNotDefundedThisRound.selector) _hit("unpaidAssetTransferRejected");
             return;
         }
         xfers[i].disputed = true;
         xfers[i].disputeExpiry = block.timestamp + cts.transferTimeout;
+        xfers[i].entitled = (snaps[_entitlementSource()].activeMask >> i) & 1 == 1;
         _hit("disputeTransfer");
     }
 
@@ -945,6 +993,11 @@ contract ChannelHandler is ChannelFixture {
             ghostOwed[x.asset][1 - x.initiator] += x.isWithdraw ? x.fee : x.amount;
         } else {
             ghostOwed[x.asset][x.initiator] += x.amount;
+        }
+        if (x.entitled) {
+            for (uint256 q; q < 2; ++q) {
+                ghostEntitled[x.asset][q] += _owedTo(x, q);
+            }
         }
         _hit(beforeTimeout ? "defundTransferResolved" : "defundTransferAfterTimeout");
     }
@@ -1039,7 +1092,7 @@ contract ChannelHandler is ChannelFixture {
     function _watch() internal {
         if (!watcherOn) return;
         uint256 last = snaps.length - 1;
-        if (disputed && block.timestamp < consensusExpiry && recordedSnap != last) {
+        if (disputed && block.timestamp < consensusExpiry && recordedSnap != last && !roundNapped[round]) {
             if (_disputeChannel(1 - lastDisputer, last, "watcher: answer a stale dispute")) _hit("watcherAnswered");
         }
         for (uint256 i; i < xfers.length; ++i) {
@@ -1065,7 +1118,7 @@ contract ChannelHandler is ChannelFixture {
             ccs.balances[a] = twoParty(payable(alice), payable(bob), s.bal[a][ALICE], s.bal[a][BOB]);
             ccs.processedDepositsA[a] = s.procA[a];
             ccs.processedDepositsB[a] = s.procB[a];
-            ccs.defundNonces[a] = 1;
+            ccs.defundNonces[a] = s.dn[a];
         }
         ccs.timeout = TIMEOUT;
         ccs.nonce = s.nonce;
@@ -1135,9 +1188,57 @@ contract ChannelHandler is ChannelFixture {
         }
     }
 
+    /// @dev The base of the next update: the latest state with the next nonce, resumed if a
+    /// dispute paid out assets at its defund nonces. Such an asset continues from the state that
+    /// paid it out (the latest, unless the watcher slept): no balances, processed deposits raised
+    /// to what the defund counted, the next defund nonce, and that state's transfers of the
+    /// asset that were not disputed (the disputed ones are paid on-chain). Every other asset is
+    /// carried as it is, defund nonce included.
     function _next() internal view returns (Snap memory s) {
         s = snaps[snaps.length - 1];
         s.nonce += 1;
+        for (uint256 a; a < STATE_ASSETS; ++a) {
+            if (defundNonceOf[a] != s.dn[a]) continue;
+            Snap storage x = snaps[roundSnap[defundRoundOf[a]]];
+            uint256 disputedLocked;
+            for (uint256 i; i < xfers.length; ++i) {
+                if (xfers[i].asset != a) continue;
+                s.activeMask &= ~(uint256(1) << i);
+                if ((x.activeMask >> i) & 1 == 0) continue;
+                if (xfers[i].disputed) disputedLocked += xfers[i].amount;
+                else s.activeMask |= uint256(1) << i;
+            }
+            s.takenOut[a] = x.takenOut[a] + x.bal[a][ALICE] + x.bal[a][BOB] + disputedLocked
+                + (depositsAtDefund[a][ALICE] - x.procA[a]) + (depositsAtDefund[a][BOB] - x.procB[a]);
+            s.withdrawn[a] = x.withdrawn[a];
+            s.bal[a] = [uint256(0), 0];
+            s.procA[a] = depositsAtDefund[a][ALICE];
+            s.procB[a] = depositsAtDefund[a][BOB];
+            s.dn[a] += 1;
+        }
+    }
+
+    /// @dev Signs `s` (built on `_next`) as the new latest state.
+    function _push(Snap memory s) internal {
+        Snap storage latest = snaps[snaps.length - 1];
+        if (s.dn[0] != latest.dn[0] || s.dn[1] != latest.dn[1]) _hit("resume");
+        snaps.push(s);
+    }
+
+    /// @dev A dispute round runs until its defund window is over; no update meanwhile.
+    function _disputeRunning() internal view returns (bool) {
+        return disputed && block.timestamp < defundExpiry;
+    }
+
+    /// @dev The defund nonce state `k` carries for asset `a`; the unlisted asset defunds at 1.
+    function _dnOf(uint256 k, uint256 a) internal view returns (uint256) {
+        return a < STATE_ASSETS ? snaps[k].dn[a] : 1;
+    }
+
+    /// @dev The state property (2) holds this round's payouts to: the latest, unless the
+    /// watcher slept through the round and the state on record won it.
+    function _entitlementSource() internal view returns (uint256) {
+        return roundNapped[round] ? recordedSnap : roundLatest[round];
     }
 
     function _leaves(uint256 mask) internal view returns (bytes32[] memory leaves) {

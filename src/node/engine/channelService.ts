@@ -83,6 +83,11 @@ export class ChannelService {
     return this.deps.signer.address;
   }
 
+  /** How many channel views are kept in memory (bounded by `cachedViews`). */
+  get cachedViewCount(): number {
+    return this.views.size;
+  }
+
   channelFor(user: string): string {
     return channelAddressFor(this.deps.signer.address, user, this.deps.network);
   }
