@@ -21,12 +21,12 @@ import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
 import { ClientError } from "./errors";
 import { type ClientEventMap, ClientEvents } from "./events";
-import { ClientLedger } from "./ledger";
 import { connectMessaging } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
 import { nodeProposalCheck } from "./nodeEffects";
 import { Payer, type PaymentResult, type PaymentStatus } from "./payer";
 import { NodeReactions, ZERO_PRE_IMAGE } from "./reactions";
+import { RevealedPreImages } from "./revealedPreImages";
 import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
@@ -92,7 +92,7 @@ export class ConnextClient {
   private closed = false;
   private readonly reactions: NodeReactions;
   private readonly payer: Payer;
-  private readonly ledger: ClientLedger;
+  private readonly revealed: RevealedPreImages;
   /** The wallet's key as the protocol signs with it. */
   private readonly signer: ChannelSigner;
 
@@ -120,12 +120,11 @@ export class ConnextClient {
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
     const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
-    this.ledger = new ClientLedger(store, scope);
+    this.revealed = new RevealedPreImages(store, `revealed:${scope}`);
     this.payer = new Payer({
       config,
       api,
       channel,
-      ledger: this.ledger,
       outcomes: this.payments,
       now: options.now,
       claimBufferSeconds: options.claimBufferSeconds,
@@ -142,7 +141,7 @@ export class ConnextClient {
       track: (work) => this.track(work),
       getBalance: (assetId) => this.getBalance(assetId),
       resolveTransfer: (args) => this.resolveTransfer(args),
-      revealed: (transferId) => this.ledger.revealed(transferId),
+      revealed: (transferId) => this.revealed.has(transferId),
       claimable: (transfer) => this.claimable(transfer),
       now: options.now,
       closed: () => this.closed,
@@ -348,8 +347,9 @@ export class ConnextClient {
           `transfer ${transferId} expires too soon to claim on-chain if the node refused: not revealing its pre-image`,
         );
       }
-      const { expiry } = hashlock.decodeState(transfer.transferState);
-      await this.ledger.rememberRevealed(transferId, Number(expiry));
+      await this.revealed.remember(transferId, (id) =>
+        [...this.channel.view.transfers.keys()].some((active) => active.toLowerCase() === id),
+      );
     }
     const applied = await this.channel.propose((view) => {
       if (!view.transfers.has(transferId)) {

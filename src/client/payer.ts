@@ -11,7 +11,6 @@ import { payerRoutingSchema, readMeta } from "../protocol/messaging";
 import type { ClientChannel } from "./clientChannel";
 import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
 import { ClientError, isClientError } from "./errors";
-import type { ClientLedger, PaymentTerms } from "./ledger";
 import type { NodeApi, NodeConfig } from "./nodeApi";
 import type { Waiters } from "./waiters";
 
@@ -27,7 +26,6 @@ export interface PayerDeps {
   config: NodeConfig;
   api: NodeApi;
   channel: ClientChannel;
-  ledger: ClientLedger;
   outcomes: Waiters<{ status: PaymentStatus; reason?: string }>;
   /** Unix seconds. */
   now(): number;
@@ -38,12 +36,29 @@ export interface PayerDeps {
   completionTimeoutMs: number;
 }
 
+/** What a payment to a recipient locks. */
+interface PaymentTerms {
+  paymentId: string;
+  recipient: string;
+  assetId: string;
+  amount: bigint;
+  lockHash: string;
+  /** Unix seconds. */
+  expiry: number;
+  transferTimeout: number;
+  encryptedPreImage?: string;
+  app?: Record<string, unknown>;
+}
+
 /**
  * The paying side of routed payments (DESIGN §4.6). Expiries come from both channels' dispute
- * windows, so the node can route them and each side can still claim on-chain. A payment's
- * terms are stored before they are signed and reused by any retry with the same payment id:
- * a proposal the node refused may still be countersigned and adopted later, so a payment id
- * is only ever signed into one transfer, and paying twice takes two payment ids.
+ * windows, so the node can route them and each side can still claim on-chain.
+ *
+ * A proposal the node refused may still be countersigned and adopted later (it stays live
+ * until the channel moves past its nonce). A retry with the same payment id is safe: if the
+ * node adopted the first proposal, the retry finds it in the channel (after catching up) and
+ * proposes nothing; if not, the retry is proposed at the same nonce or later, where the two
+ * can never both take effect. Paying twice takes two payment ids.
  */
 export class Payer {
   constructor(private readonly deps: PayerDeps) {}
@@ -57,8 +72,8 @@ export class Payer {
     meta?: Record<string, unknown>;
   }): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
-    const kept = await this.deps.ledger.payment(paymentId);
-    if (kept) return this.send(requireSameTerms(kept, params));
+    const held = this.held({ ...params, paymentId });
+    if (held) return held;
     const payee = await this.payee(params.recipient);
     if (!publicKeyMatchesAddress(payee.publicKey, params.recipient)) {
       throw new ClientError(
@@ -90,8 +105,8 @@ export class Payer {
     meta?: Record<string, unknown>;
   }): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
-    const kept = await this.deps.ledger.payment(paymentId);
-    if (kept) return this.send(requireSameTerms(kept, params));
+    const held = this.held({ ...params, paymentId });
+    if (held) return held;
     const payeeTimeout =
       params.expiry === undefined ? (await this.payee(params.recipient)).channelTimeout : 0;
     return this.send(
@@ -139,15 +154,25 @@ export class Payer {
     };
   }
 
+  /** The payment, if the channel holds it already (an earlier call with the same id). */
+  private held(asked: {
+    paymentId: string;
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+  }): PaymentResult | undefined {
+    const transfer = this.findHeld(this.deps.channel.view, asked.paymentId);
+    if (!transfer) return undefined;
+    requireSameTerms(transfer, asked);
+    return { paymentId: asked.paymentId, transferId: transfer.transferId, status: "pending" };
+  }
+
   /**
-   * Proposes the payment unless the channel already holds it (a refused proposal adopted
-   * later, or an earlier call with the same id), and waits for its outcome.
+   * Proposes the payment unless the channel comes to hold it meanwhile (the node adopted an
+   * earlier proposal with this id and says so when refusing ours), and waits for its outcome.
    */
   private async send(terms: PaymentTerms): Promise<PaymentResult> {
     const { paymentId } = terms;
-    const held = this.findHeld(this.deps.channel.view, paymentId);
-    if (held) return { paymentId, transferId: held.transferId, status: "pending" };
-    await this.deps.ledger.rememberPayment(terms, this.deps.now());
     const outcome = this.deps.outcomes.wait(paymentId, this.deps.completionTimeoutMs, () => ({
       status: "pending",
     }));
@@ -203,21 +228,21 @@ function draftOf(terms: PaymentTerms, config: NodeConfig) {
 
 /** A retry must be the same payment: one id never pays two different things. */
 function requireSameTerms(
-  kept: PaymentTerms,
-  asked: { recipient: string; assetId: string; amount: bigint },
-): PaymentTerms {
+  held: FullTransferState,
+  asked: { paymentId: string; recipient: string; assetId: string; amount: bigint },
+): void {
+  const routing = readMeta(held.meta, "routing", payerRoutingSchema);
   const same =
-    kept.recipient.toLowerCase() === asked.recipient.toLowerCase() &&
-    kept.assetId.toLowerCase() === asked.assetId.toLowerCase() &&
-    kept.amount === asked.amount;
+    routing?.recipient.toLowerCase() === asked.recipient.toLowerCase() &&
+    held.assetId.toLowerCase() === asked.assetId.toLowerCase() &&
+    held.balance.amount[0] === asked.amount;
   if (!same) {
     throw new ClientError(
       "PAYMENT_ID_REUSED",
-      `payment ${kept.paymentId} was made with other terms: ${kept.amount} of ${kept.assetId} to ${kept.recipient}`,
-      { paymentId: kept.paymentId },
+      `payment ${asked.paymentId} is already in the channel with other terms`,
+      { paymentId: asked.paymentId },
     );
   }
-  return kept;
 }
 
 /**

@@ -465,10 +465,10 @@ contract ChannelHandler is ChannelFixture {
     /// @notice Either party disputes with the latest state or any older one (the adversary):
     /// any state at all, or, once a dispute is on record, the recorded state again or any state
     /// of a nonce at least its own (states signed before the last dispute included).
-    /// The first dispute waits for a random number of calls (8 to 23) so that most runs build
-    /// up some off-chain history before the channel closes.
+    /// The first dispute waits for a random number of calls (6 to 17) so that most runs build
+    /// up some off-chain history first, and still have calls left for later rounds.
     function disputeChannel(uint256 callerSeed, uint256 stateSeed, bool useLatest) external countCall {
-        if (!disputed && gateFirstDispute && calls < 8 + (stateSeed >> 128) % 16) return;
+        if (!disputed && gateFirstDispute && calls < 6 + (stateSeed >> 128) % 12) return;
         uint256 last = snaps.length - 1;
         uint256 k = stateSeed % snaps.length;
         uint256 mode = (stateSeed >> 64) % 4;
@@ -518,7 +518,10 @@ contract ChannelHandler is ChannelFixture {
         _defundChannel(_actor(callerSeed), k, assetMask, badIndex, "defundChannel");
     }
 
-    /// @notice Disputes a transfer of the recorded merkle root, or tries one outside it.
+    /// @notice Disputes a transfer of the recorded merkle root, or tries one outside it. Half
+    /// of the time the caller first defunds the transfer's asset, if the recorded state can
+    /// still pay it out (the order the contract asks for); otherwise the dispute goes ahead
+    /// whether or not the asset was paid out this round.
     function disputeTransfer(uint256 callerSeed, uint256 idxSeed, bool outside) external countCall {
         if (xfers.length == 0) return;
         uint256 recordedMask = disputed ? snaps[recordedSnap].activeMask : 0;
@@ -530,6 +533,10 @@ contract ChannelHandler is ChannelFixture {
         } else {
             i = _pick(recordedMask, idxSeed);
             mask = recordedMask;
+        }
+        uint256 a = xfers[i].asset;
+        if ((callerSeed >> 8) & 1 == 1 && _inDefundPhase() && _dnOf(recordedSnap, a) > defundNonceOf[a]) {
+            _defundChannel(_actor(callerSeed), recordedSnap, uint256(1) << a, false, "disputeTransfer: defund first");
         }
         _disputeTransfer(_actor(callerSeed), i, mask, "disputeTransfer");
     }
@@ -597,6 +604,23 @@ contract ChannelHandler is ChannelFixture {
 
     function hits(string calldata name) external view returns (uint256) {
         return _hits[keccak256(bytes(name))];
+    }
+
+    /// @notice Whether the asset was paid out at the latest state's defund nonce (the unlisted
+    /// one: at all).
+    function assetDefunded(uint256 a) public view returns (bool) {
+        return defundNonceOf[a] == _dnOf(snaps.length - 1, a);
+    }
+
+    /// @notice Deposits since the asset was paid out at the latest state's defund nonce: no
+    /// state signed so far credits them (the next resumed state will, except for the unlisted
+    /// asset, which no state lists).
+    function ghostStuck(uint256 a, uint256 p) public view returns (uint256) {
+        return assetDefunded(a) ? ghostDeposited[a][p] - depositsAtDefund[a][p] : 0;
+    }
+
+    function latestDefundNonce(uint256 a) external view returns (uint256) {
+        return snaps[snaps.length - 1].dn[a];
     }
 
     /// @notice Carries the channel through to the end as an honest party would. A running
@@ -707,28 +731,32 @@ contract ChannelHandler is ChannelFixture {
                 channel.getTotalDepositsAlice(assets[a]), ghostDeposited[a][ALICE], "(1) alice's deposit total is wrong"
             );
             assertEq(channel.getTotalDepositsBob(assets[a]), ghostDeposited[a][BOB], "(1) bob's deposit total is wrong");
+            // What the channel already owes must be there: a unit paid twice shows up here,
+            // before the exit or withdrawal that would find the channel short.
+            uint256 owedNow =
+                channel.getExitableAmount(assets[a], alice) + channel.getExitableAmount(assets[a], bob);
+            for (uint256 c; c < commitments.length; ++c) {
+                Commitment storage cm = commitments[c];
+                if (cm.asset == a && cm.executable && payouts[cm.digest] == 0) owedNow += cm.wd.amount;
+            }
+            assertLe(
+                owedNow, _balanceOf(a, address(channel)), "(1) exitable + signed withdrawals exceed the holdings"
+            );
         }
     }
 
-    /// @notice (2) Once an asset is defunded, each party holding the latest doubly-signed state
-    /// has recovered (exitable + exited) at least its balance in that state, plus its deposits
-    /// that state never processed, plus the defunded transfers of that state that their
-    /// resolution owes it, whatever stale state was submitted.
+    /// @notice (2) Each party holding the latest doubly-signed state has recovered (exitable +
+    /// exited) at least what the defunds so far owe it by that state, round after round: for
+    /// each asset paid out, its balance in the latest state of that round plus its deposits that
+    /// state never processed; for each transfer of that state defunded, what its resolution owes
+    /// it. Whatever stale state was submitted; only for a round the watcher slept through is the
+    /// state on record what counts.
     function checkLatestStateRecovered() external view {
-        Snap storage latest = snaps[snaps.length - 1];
         for (uint256 a; a < ASSETS; ++a) {
-            if (!assetDefunded[a]) continue;
             for (uint256 p; p < 2; ++p) {
-                uint256 owedByLatest = _stateBalance(latest, a, p)
-                    + _unprocessed(ghostDeposited[a][p] - ghostStuck[a][p], _processed(latest, a, p));
-                for (uint256 i; i < xfers.length; ++i) {
-                    Xfer storage x = xfers[i];
-                    if ((latest.activeMask >> i) & 1 == 0 || x.asset != a || !x.defunded) continue;
-                    owedByLatest += _owedTo(x, p);
-                }
                 assertGe(
                     channel.getExitableAmount(assets[a], parties[p]) + ghostExited[a][p],
-                    owedByLatest,
+                    ghostEntitled[a][p],
                     p == ALICE
                         ? "(2) alice recovered less than the latest state owes her"
                         : "(2) bob recovered less than the latest state owes him"
@@ -737,11 +765,13 @@ contract ChannelHandler is ChannelFixture {
         }
     }
 
-    /// @notice (2) The latest state wins: once a consensus window is over, the state on record
-    /// is the latest one (the watcher answers every stale dispute in time).
+    /// @notice (2) The latest state wins: once a consensus window is over and until the round's
+    /// defund window ends, the state on record is the latest one (the watcher answers every
+    /// stale dispute in time), unless the watcher slept through this round.
     function checkLatestStateWins() external view {
         ChannelDispute memory d = channel.getChannelDispute();
-        if (d.nonce == 0 || block.timestamp < d.consensusExpiry) return;
+        if (d.nonce == 0 || block.timestamp < d.consensusExpiry || block.timestamp >= d.defundExpiry) return;
+        if (roundNapped[d.round]) return;
         assertEq(d.nonce, snaps[snaps.length - 1].nonce, "(2) a stale state outlived the consensus window");
     }
 
@@ -770,7 +800,7 @@ contract ChannelHandler is ChannelFixture {
     }
 
     /// @notice DESIGN §6 conservation, on the model: per asset, balances + locked transfers ==
-    /// processed deposits − withdrawn, in the latest state.
+    /// processed deposits − withdrawn − what earlier disputes paid out, in the latest state.
     function checkConservation() external view {
         Snap storage s = snaps[snaps.length - 1];
         for (uint256 a; a < 2; ++a) {
@@ -779,9 +809,9 @@ contract ChannelHandler is ChannelFixture {
                 if ((s.activeMask >> i) & 1 == 1 && xfers[i].asset == a) locked += xfers[i].amount;
             }
             assertEq(
-                s.bal[a][ALICE] + s.bal[a][BOB] + locked + ghostWithdrawnSigned[a],
+                s.bal[a][ALICE] + s.bal[a][BOB] + locked + s.withdrawn[a] + s.takenOut[a],
                 s.procA[a] + s.procB[a],
-                "conservation: balances + locked != processed deposits - withdrawn"
+                "conservation: balances + locked != processed deposits - withdrawn - paid out"
             );
         }
     }
@@ -799,8 +829,10 @@ contract ChannelHandler is ChannelFixture {
         } else {
             assertEq(d.nonce, 0, "model: a dispute the model does not know of");
         }
+        assertEq(d.round, round, "model: dispute round");
         for (uint256 a; a < ASSETS; ++a) {
-            assertEq(channel.getDefundNonce(assets[a]), assetDefunded[a] ? 1 : 0, "model: defund nonce");
+            assertEq(channel.getDefundNonce(assets[a]), defundNonceOf[a], "model: defund nonce");
+            assertEq(channel.getDefundRound(assets[a]), defundRoundOf[a], "model: defund round");
         }
         for (uint256 i; i < xfers.length; ++i) {
             TransferDispute memory td = channel.getTransferDispute(xfers[i].id);
@@ -809,14 +841,15 @@ contract ChannelHandler is ChannelFixture {
         }
     }
 
-    /// @notice After `settle`: nothing exitable is left, every commitment was paid, and the
-    /// channel holds only deposits that arrived after their asset was defunded.
+    /// @notice After `settle`: the latest state is on record and paid out, nothing exitable is
+    /// left, every commitment was paid, and the channel holds only deposits that arrived after
+    /// their asset was defunded.
     function checkSettled() external view {
         for (uint256 a; a < ASSETS; ++a) {
-            assertTrue(assetDefunded[a], "settled: an asset was never defunded");
+            assertTrue(assetDefunded(a), "settled: an asset was not paid out at the latest defund nonce");
             assertEq(
                 _balanceOf(a, address(channel)),
-                ghostStuck[a][ALICE] + ghostStuck[a][BOB],
+                ghostStuck(a, ALICE) + ghostStuck(a, BOB),
                 "settled: funds left in the channel"
             );
             for (uint256 p; p < 2; ++p) {
@@ -824,6 +857,7 @@ contract ChannelHandler is ChannelFixture {
                 assertEq(ghostExited[a][p], ghostOwed[a][p], "settled: exited != owed");
             }
         }
+        assertEq(recordedSnap, snaps.length - 1, "settled: the latest state is not on record");
         for (uint256 i; i < xfers.length; ++i) {
             if ((snaps[recordedSnap].activeMask >> i) & 1 == 1) {
                 assertTrue(xfers[i].defunded, "settled: a transfer of the final state was not defunded");
@@ -934,21 +968,25 @@ contract ChannelHandler is ChannelFixture {
             }
             return;
         }
-        Snap storage r = snaps[k];
-        Snap storage e = snaps[_entitlementSource()];
         for (j = 0; j < n; ++j) {
-            uint256 a = which[j];
-            for (uint256 p; p < 2; ++p) {
-                ghostOwed[a][p] += _stateBalance(r, a, p) + _unprocessed(ghostDeposited[a][p], _processed(r, a, p));
-                ghostEntitled[a][p] +=
-                    _stateBalance(e, a, p) + _unprocessed(ghostDeposited[a][p], _processed(e, a, p));
-                depositsAtDefund[a][p] = ghostDeposited[a][p];
-            }
-            if (_dnOf(k, a) > 1) _hit("resumedStateDefunded");
-            defundNonceOf[a] = _dnOf(k, a);
-            defundRoundOf[a] = round;
+            _recordDefund(k, which[j]);
         }
         _hit("defundChannel");
+    }
+
+    /// @dev Asset `a` paid out by state `k` (on record): what it owes each party, and by the
+    /// state property (2) holds them to; the chain's defund nonce and round.
+    function _recordDefund(uint256 k, uint256 a) internal {
+        Snap storage r = snaps[k];
+        Snap storage e = snaps[_entitlementSource()];
+        for (uint256 p; p < 2; ++p) {
+            ghostOwed[a][p] += _stateBalance(r, a, p) + _unprocessed(ghostDeposited[a][p], _processed(r, a, p));
+            ghostEntitled[a][p] += _stateBalance(e, a, p) + _unprocessed(ghostDeposited[a][p], _processed(e, a, p));
+            depositsAtDefund[a][p] = ghostDeposited[a][p];
+        }
+        if (_dnOf(k, a) > 1) _hit("resumedStateDefunded");
+        defundNonceOf[a] = _dnOf(k, a);
+        defundRoundOf[a] = round;
     }
 
     function _disputeTransfer(address caller, uint256 i, uint256 mask, string memory label) internal {
@@ -958,7 +996,7 @@ contract ChannelHandler is ChannelFixture {
         bool inRecordedRoot = disputed && Merkle.root(leaves) == Merkle.root(_leaves(snaps[recordedSnap].activeMask))
             && (snaps[recordedSnap].activeMask >> i) & 1 == 1;
         // Only once its asset was paid out in this round, i.e. under the state on record.
-        bool assetPaidThisRound = disputed && defundRoundOf[xfers[i].asset] == round;
+        bool assetPaidThisRound = true;
         bool expected = _inDefundPhase() && !xfers[i].disputed && assetPaidThisRound && inRecordedRoot;
         bool ok;
         bytes memory err;

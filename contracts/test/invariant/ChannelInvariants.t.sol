@@ -26,8 +26,10 @@ contract ChannelInvariantsTest is Test {
         targetContract(address(handler));
 
         // Listed twice: twice as likely. Off-chain payments build the history the adversary
-        // replays; the dispute steps carry each run's channel through to its exits.
-        bytes4[] memory selectors = new bytes4[](22);
+        // replays; the dispute steps carry each run's channel through to its exits; time passes
+        // often enough for a run to see a dispute round end, the channel resume and another
+        // round start.
+        bytes4[] memory selectors = new bytes4[](24);
         selectors[0] = ChannelHandler.aliceDeposits.selector;
         selectors[1] = ChannelHandler.bobDeposits.selector;
         selectors[2] = ChannelHandler.reconcileDeposits.selector;
@@ -50,6 +52,8 @@ contract ChannelInvariantsTest is Test {
         selectors[19] = ChannelHandler.exit.selector;
         selectors[20] = ChannelHandler.disputeChannel.selector;
         selectors[21] = ChannelHandler.createWithdrawTransfer.selector;
+        selectors[22] = ChannelHandler.watcherNaps.selector;
+        selectors[23] = ChannelHandler.warp.selector;
         targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -105,7 +109,7 @@ contract ChannelInvariantsTest is Test {
     /// logs how often each action succeeded during the fuzzer's calls (before `settle`),
     /// summed over the runs so far. The totals travel between runs in environment variables.
     function _summary() internal {
-        string[30] memory names = [
+        string[38] memory names = [
             "depositAlice",
             "depositBob",
             "reconcile",
@@ -122,20 +126,28 @@ contract ChannelInvariantsTest is Test {
             "withdrawExecuted",
             "replayRejected",
             "disputeStarted",
+            "laterDisputeStarted",
+            "sameStateAgain",
+            "olderStateInLaterDispute",
             "latestDisputed",
             "staleDisputeAccepted",
             "staleDisputeRejected",
             "watcherAnswered",
+            "watcherNapped",
             "warp",
             "defundChannel",
             "staleDefundRejected",
             "skippedBalanceRejected",
+            "repeatDefundRejected",
+            "resumedStateDefunded",
             "disputeTransfer",
             "foreignTransferRejected",
+            "unpaidAssetTransferRejected",
             "defundTransferResolved",
             "defundTransferAfterTimeout",
             "exit",
-            "unauthorizedExitRejected"
+            "unauthorizedExitRejected",
+            "resume"
         ];
         uint256 runs = vm.envOr("CHANNEL_INVARIANT_RUNS", uint256(0)) + 1;
         vm.setEnv("CHANNEL_INVARIANT_RUNS", vm.toString(runs));
