@@ -102,7 +102,7 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         // transfer's asset may be one in which the transfer is already resolved into a balance
         // that was (or will be) paid out under another state.
         uint256 defundedIn = _assetDefunds[cts.assetId].round;
-        if (defundedIn != round && false) revert AssetNotDefundedThisRound(cts.assetId, defundedIn, round);
+        if (defundedIn != round) revert AssetNotDefundedThisRound(cts.assetId, defundedIn, round);
 
         bytes32 leaf = ChannelHashing.hashTransferState(cts);
         if (!MerkleProof.verifyCalldata(merkleProof, dispute.merkleRoot, leaf)) {

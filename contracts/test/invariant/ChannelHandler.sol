@@ -996,7 +996,7 @@ contract ChannelHandler is ChannelFixture {
         bool inRecordedRoot = disputed && Merkle.root(leaves) == Merkle.root(_leaves(snaps[recordedSnap].activeMask))
             && (snaps[recordedSnap].activeMask >> i) & 1 == 1;
         // Only once its asset was paid out in this round, i.e. under the state on record.
-        bool assetPaidThisRound = true;
+        bool assetPaidThisRound = disputed && defundRoundOf[xfers[i].asset] == round;
         bool expected = _inDefundPhase() && !xfers[i].disputed && assetPaidThisRound && inRecordedRoot;
         bool ok;
         bytes memory err;

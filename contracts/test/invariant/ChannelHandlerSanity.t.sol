@@ -113,12 +113,19 @@ contract ChannelHandlerSanityTest is Test {
         assertEq(handler.ghostExited(TOKEN_, BOB_), 2200 ether, "bob exited his tokens");
 
         _checkAll();
-        handler.settle(); // transfer 4 goes back to bob after its timeout; everything exits
+        assertEq(handler.ghostStuck(ETH_, BOB_), 1 ether, "bob's late deposit: no state credits it yet");
+        // The round is over with transfer 4 never disputed: the channel resumes (bob's late
+        // deposit unprocessed, transfer 4 still locked, both assets at defund nonce 2) and a
+        // last round pays it all out; transfer 4 goes back to bob after its timeout.
+        handler.settle();
         _checkAll();
         handler.checkSettled();
+        assertEq(handler.round(), 2, "a second round");
+        assertEq(handler.latestDefundNonce(ETH_), 2, "resumed");
         assertEq(handler.ghostExited(TOKEN_, BOB_), 2210 ether, "bob got his unsigned withdrawal back");
-        assertEq(handler.ghostStuck(ETH_, BOB_), 1 ether, "bob's late deposit stays in the channel");
-        assertEq(handler.channelAddress().balance, 1 ether, "only the late deposit is left");
+        assertEq(handler.ghostExited(ETH_, BOB_), 6.1 ether, "bob got his late deposit too");
+        assertEq(handler.ghostStuck(ETH_, BOB_), 0, "nothing stuck");
+        assertEq(handler.channelAddress().balance, 0, "the channel is empty");
     }
 
     /// @dev Pseudo-random sequences of the fuzzer's actions also reach every phase in-run.

@@ -53,8 +53,12 @@ export class DisputeWatcher {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private scanning: Promise<void> | undefined;
+  /** Blocks per log query: halved whenever the RPC refuses a range. */
+  private range: number;
 
-  constructor(private readonly options: DisputeWatcherOptions) {}
+  constructor(private readonly options: DisputeWatcherOptions) {
+    this.range = options.maxBlockRange ?? 5_000;
+  }
 
   inDispute(channelAddress: string): boolean {
     return this.disputed.has(channelAddress.toLowerCase());
@@ -120,14 +124,17 @@ export class DisputeWatcher {
     const head = await provider.getBlockNumber();
     const lookback = this.options.initialLookbackBlocks ?? 100_000;
     let from = ((await records.cursor(CURSOR)) ?? Math.max(-1, head - lookback - 1)) + 1;
-    const range = this.options.maxBlockRange ?? 5_000;
     while (from <= head) {
-      const to = Math.min(head, from + range - 1);
-      const logs = await provider.getLogs({
-        fromBlock: from,
-        toBlock: to,
-        topics: [DISPUTE_TOPICS],
-      });
+      const to = Math.min(head, from + this.range - 1);
+      let logs: Log[];
+      try {
+        logs = await provider.getLogs({ fromBlock: from, toBlock: to, topics: [DISPUTE_TOPICS] });
+      } catch (error) {
+        // Many RPCs cap a log query's block range (or its result size): ask for less.
+        if (this.range === 1) throw error;
+        this.range = Math.max(1, Math.floor(this.range / 2));
+        continue;
+      }
       for (const log of logs) await this.onLog(log);
       await records.saveCursor(CURSOR, to);
       from = to + 1;
