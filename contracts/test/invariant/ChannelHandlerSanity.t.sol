@@ -120,7 +120,7 @@ contract ChannelHandlerSanityTest is Test {
         handler.settle();
         _checkAll();
         handler.checkSettled();
-        assertEq(handler.round(), 2, "a second round");
+        assertEq(handler.round(), 3, "bob's stale state, the watcher's answer, the last round");
         assertEq(handler.latestDefundNonce(ETH_), 2, "resumed");
         assertEq(handler.ghostExited(TOKEN_, BOB_), 2210 ether, "bob got his unsigned withdrawal back");
         assertEq(handler.ghostExited(ETH_, BOB_), 6.1 ether, "bob got his late deposit too");
@@ -128,9 +128,10 @@ contract ChannelHandlerSanityTest is Test {
         assertEq(handler.channelAddress().balance, 0, "the channel is empty");
     }
 
-    /// @dev Pseudo-random sequences of the fuzzer's actions also reach every phase in-run.
+    /// @dev Pseudo-random sequences of the fuzzer's actions also reach every phase in-run,
+    /// later dispute rounds included.
     function test_randomSequences_reachEveryPhase() public {
-        string[13] memory phases = [
+        string[22] memory phases = [
             "staleDisputeAccepted",
             "staleDisputeRejected",
             "watcherAnswered",
@@ -143,11 +144,21 @@ contract ChannelHandlerSanityTest is Test {
             "unauthorizedExitRejected",
             "withdrawSignatureReleased",
             "withdrawTransferResolved",
-            "unsignedWithdrawRejected"
+            "unsignedWithdrawRejected",
+            "unpaidAssetTransferRejected",
+            "repeatDefundRejected",
+            "resume",
+            "laterDisputeStarted",
+            "sameStateAgain",
+            "olderStateInLaterDispute",
+            "watcherNapped",
+            "resumedStateDefunded",
+            "defundTransferAfterTimeout"
         ];
-        uint256[13] memory reached;
+        uint256[22] memory reached;
         uint256 seed = 0x5eed;
-        for (uint256 run; run < 24; ++run) {
+        vm.pauseGasMetering(); // 64 channels and their runs: more than one block's gas
+        for (uint256 run; run < 64; ++run) {
             ChannelHandler h = new ChannelHandler();
             for (uint256 step; step < 50; ++step) {
                 seed = uint256(keccak256(abi.encode(seed)));
@@ -253,7 +264,7 @@ contract ChannelHandlerSanityTest is Test {
         uint256 y = uint256(keccak256(abi.encode(r, 2)));
         uint256 z = uint256(keccak256(abi.encode(r, 3)));
         bool b = (r >> 8) & 1 == 1;
-        uint256 action = r % 22;
+        uint256 action = r % 24;
         if (action == 0) h.aliceDeposits(x, y, b);
         else if (action == 1) h.bobDeposits(x, y, b);
         else if (action == 2) h.reconcileDeposits(x);
@@ -268,6 +279,8 @@ contract ChannelHandlerSanityTest is Test {
         else if (action <= 16) h.disputeTransfer(x, y, b);
         else if (action <= 18) h.defundTransfer(x, y, b);
         else if (action <= 20) h.exit(x, y, z, r >> 16);
-        else h.createWithdrawTransfer(x, y, z, r >> 16);
+        else if (action == 21) h.createWithdrawTransfer(x, y, z, r >> 16);
+        else if (action == 22) h.watcherNaps();
+        else h.warp(x);
     }
 }

@@ -15,6 +15,7 @@ import type { ChannelStore, Tx } from "../store/channelStore";
 import type { Payment, PaymentRepository } from "../store/payments";
 import type { ChannelService } from "./channelService";
 import { isNodeError, NodeError } from "./errors";
+import { type PayerSide, PaymentRefunds } from "./refunds";
 import type { RoutingRules } from "./routingRules";
 
 export interface RouterDeps {
@@ -54,9 +55,16 @@ export class PaymentRouter {
   /** Payments being forwarded or awaiting the payee, so settling them needs no lookup. */
   private readonly routes = new Map<string, PaymentRoute>();
   private readonly payees = new KeyedSerialQueue();
-  private sweeping = false;
+  private readonly refunds: PaymentRefunds;
 
-  constructor(private readonly deps: RouterDeps) {}
+  constructor(private readonly deps: RouterDeps) {
+    this.refunds = new PaymentRefunds(deps);
+  }
+
+  /** Refunds what the payee can no longer claim (see `PaymentRefunds.sweepExpired`). */
+  sweepExpired(): Promise<void> {
+    return this.refunds.sweepExpired();
+  }
 
   /** Bookkeeping for an update, in the transaction that stores it. */
   async record(tx: Tx, applied: AppliedUpdate): Promise<void> {
@@ -129,7 +137,7 @@ export class PaymentRouter {
       const payee = await this.deps.channels.currentView(route.recipient);
       const payeeTimeout = payee?.state?.timeout;
       if (!payeeTimeout || !claimableOnchain(expiry, this.deps.now(), payeeTimeout, buffer)) {
-        await this.refund(paymentId, "too close to expiry to pay the payee safely");
+        await this.refunds.refund(paymentId, "too close to expiry to pay the payee safely");
         return;
       }
       this.routes.set(paymentId, route);
@@ -184,7 +192,7 @@ export class PaymentRouter {
       return;
     }
     this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
-    const refunded = await this.refund(paymentId, errorText(error)).catch((refundError) => {
+    const refunded = await this.refunds.refund(paymentId, errorText(error)).catch((refundError) => {
       this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
       return true;
     });
@@ -197,55 +205,6 @@ export class PaymentRouter {
     }
   }
 
-  /**
-   * Refunds the payer if no mirror the node signed can still be claimed; otherwise the payment
-   * stays pending until the mirror dies (the sweep comes back for it). True once the refund is
-   * decided (the payer's cancel may still wait for the payer to come back).
-   */
-  async refund(paymentId: string, reason: string): Promise<boolean> {
-    const payment = await this.deps.payments.get(paymentId);
-    if (!payment) return false;
-    if (payment.status === "pending") {
-      if (!(await this.mirrorDead(payment))) {
-        this.deps.logger.info({ paymentId, reason }, "not refunded yet: a signed mirror is live");
-        return false;
-      }
-      const decided = await this.deps.payments.decideRefund(
-        paymentId,
-        { mirrorNonce: payment.mirrorNonce, recipientTransferId: payment.recipientTransferId },
-        reason,
-      );
-      if (!decided) return false; // something moved meanwhile: decided again next time
-    } else if (payment.status !== "cancelled") {
-      return false;
-    }
-    await this.cancelPayer(payment, payment.error ?? reason);
-    return true;
-  }
-
-  /**
-   * Whether no mirror of the payment can be claimed any more: never signed; resolved with the
-   * zero pre-image; expired (with grace for the chain's clock); or, never adopted, with the
-   * payee's channel past every nonce the node signed one at.
-   */
-  private async mirrorDead(payment: Payment): Promise<boolean> {
-    const now = this.deps.now();
-    const expired =
-      payment.mirrorExpiry !== null &&
-      now >= payment.mirrorExpiry + this.deps.rules.expiryGraceSeconds;
-    if (payment.recipientTransferId) {
-      const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-      if (!mirror) return false;
-      if (!mirror.active) return this.isCancel(mirror.transfer);
-      return expired;
-    }
-    if (payment.mirrorNonce === null || expired) return true;
-    const latest = await this.deps.store.latestNonce(
-      this.deps.channels.channelFor(payment.recipient),
-    );
-    return latest > payment.mirrorNonce;
-  }
-
   /** The payee resolved our mirror: resolve the payer's transfer the same way. */
   private async settlePayer(mirror: FullTransferState): Promise<void> {
     const routing = readMeta(mirror.meta, "routing", payeeRoutingSchema);
@@ -254,7 +213,7 @@ export class PaymentRouter {
       (await this.deps.payments.byRecipientTransfer(mirror.transferId));
     if (!payment) return;
     if (this.isCancel(mirror)) {
-      await this.refund(payment.paymentId, "the payee cancelled");
+      await this.refunds.refund(payment.paymentId, "the payee cancelled");
       return;
     }
     const { preImage } = hashlock.decodeResolver(mirror.transferResolver as string);
@@ -283,21 +242,6 @@ export class PaymentRouter {
     }
   }
 
-  /** Sends the payer its refund: resolves its transfer with the zero pre-image. */
-  private async cancelPayer(payment: PayerSide, reason: string): Promise<void> {
-    await this.deps.channels.propose(payment.sender, (view) =>
-      view.transfers.has(payment.senderTransferId)
-        ? {
-            type: "resolve",
-            transferId: payment.senderTransferId,
-            transferResolver: hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE }),
-            meta: { paymentId: payment.paymentId, reason: reason.slice(0, 200) },
-          }
-        : undefined,
-    );
-    this.deps.logger.info({ paymentId: payment.paymentId, reason }, "payment cancelled");
-  }
-
   /**
    * Everything owed to or by `user` that waited for it: payments to forward to it, payer
    * transfers to settle or refund. Runs when the user says hello and at start-up; one
@@ -318,52 +262,13 @@ export class PaymentRouter {
       const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
       if (mirror && !mirror.active) await this.settlePayer(mirror.transfer);
     } else if (payment.status === "cancelled") {
-      await this.cancelPayer(payment, payment.error ?? "cancelled");
+      await this.refunds.cancelPayer(payment, payment.error ?? "cancelled");
     } else if (payment.status === "pending" && payment.recipientTransferId) {
       const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
       if (mirror && !mirror.active && this.isCancel(mirror.transfer)) {
-        await this.refund(payment.paymentId, "the payee cancelled");
+        await this.refunds.refund(payment.paymentId, "the payee cancelled");
       }
     }
-  }
-
-  /**
-   * Refunds pending payments the payee can no longer claim: a signed mirror expired, or none
-   * signed and too little time left to sign one the payee could claim on-chain. One sweep at
-   * a time; each payment on its own.
-   */
-  async sweepExpired(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      const { expiryGraceSeconds, claimBufferSeconds, maxExpirySeconds } = this.deps.rules;
-      const now = this.deps.now();
-      // Unforwarded payments within the longest any route needs are checked one by one below.
-      const candidates = await this.deps.payments.refundCandidates(
-        now - expiryGraceSeconds,
-        now + maxExpirySeconds + claimBufferSeconds,
-      );
-      for (const payment of candidates) {
-        await this.isolated(payment.paymentId, async () => {
-          if (payment.mirrorNonce === null && (await this.stillForwardable(payment))) return;
-          await this.refund(payment.paymentId, "expired");
-        });
-      }
-    } finally {
-      this.sweeping = false;
-    }
-  }
-
-  /** Whether a mirror signed now would still leave the payee room to claim it on-chain. */
-  private async stillForwardable(payment: Payment): Promise<boolean> {
-    const [payer, payee] = await Promise.all([
-      this.deps.channels.currentView(payment.sender),
-      this.deps.channels.currentView(payment.recipient),
-    ]);
-    if (!payer?.state || !payee?.state) return false;
-    const { claimBufferSeconds: buffer } = this.deps.rules;
-    const expiry = mirrorExpiryFor(BigInt(payment.expiry), payer.state.timeout, buffer);
-    return claimableOnchain(expiry, this.deps.now(), payee.state.timeout, buffer);
   }
 
   /**
@@ -426,8 +331,6 @@ export class PaymentRouter {
   }
 }
 
-/** What refunding or settling a payer's transfer needs. */
-type PayerSide = Pick<Payment, "paymentId" | "sender" | "senderTransferId">;
 
 /** What forwarding a payment needs, all of it in the payer's transfer and channel. */
 interface PaymentRoute
