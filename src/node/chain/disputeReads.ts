@@ -16,12 +16,16 @@ export interface DisputeReading {
   exitable: Map<string, bigint>;
 }
 
-const NO_DISPUTE: ChainDispute = {
+/** The dispute on record and its round (the contract numbers rounds; see ICMCAdjudicator). */
+export type ChainDisputeRecord = ChainDispute & { round: bigint };
+
+const NO_DISPUTE: ChainDisputeRecord = {
   channelStateHash: `0x${"0".repeat(64)}`,
   nonce: 0,
   merkleRoot: `0x${"0".repeat(64)}`,
   consensusExpiry: 0,
   defundExpiry: 0,
+  round: 0n,
 };
 
 /** Whether `getChannelDispute()` shows a dispute: channels without code have none. */
@@ -29,7 +33,7 @@ export async function readChannelDispute(
   provider: Provider,
   channelAddress: string,
   blockTag?: number,
-): Promise<ChainDispute> {
+): Promise<ChainDisputeRecord> {
   if ((await provider.getCode(channelAddress, blockTag)) === "0x") return NO_DISPUTE;
   const channel = ChannelMastercopy__factory.connect(channelAddress, provider);
   const record = await channel.getChannelDispute({ blockTag });
@@ -39,6 +43,7 @@ export async function readChannelDispute(
     merkleRoot: record.merkleRoot.toLowerCase(),
     consensusExpiry: Number(record.consensusExpiry),
     defundExpiry: Number(record.defundExpiry),
+    round: record.round,
   };
 }
 
@@ -64,12 +69,12 @@ export async function readDispute(
   if (dispute.consensusExpiry === 0) return reading;
   const channel = ChannelMastercopy__factory.connect(args.channelAddress, provider);
   const at = { blockTag };
-  const round = await currentRound(channel, blockTag);
+  const { round } = dispute;
   await Promise.all([
     ...args.assetIds.map(async (assetId) => {
       const [defundNonce, defundRound, alice, bob, exitable] = await Promise.all([
         channel.getDefundNonce(assetId, at),
-        defundRoundOf(channel, assetId, blockTag),
+        channel.getDefundRound(assetId, at),
         channel.getTotalDepositsAlice(assetId, at),
         channel.getTotalDepositsBob(assetId, at),
         channel.getExitableAmount(assetId, args.owner, at),
@@ -92,20 +97,4 @@ export async function readDispute(
     }),
   ]);
   return reading;
-}
-
-type Channel = ReturnType<typeof ChannelMastercopy__factory.connect>;
-
-/** The dispute round on record (the contract numbers rounds; see ICMCAdjudicator). */
-async function currentRound(channel: Channel, blockTag: number): Promise<bigint> {
-  const record = (await channel.getChannelDispute({ blockTag })) as unknown as { round?: bigint };
-  return BigInt(record.round ?? 0n);
-}
-
-/** The round in which an asset was last defunded. */
-async function defundRoundOf(channel: Channel, assetId: string, blockTag: number) {
-  const getter = (channel as unknown as Record<string, unknown>).getDefundRound as
-    | ((asset: string, overrides: { blockTag: number }) => Promise<bigint>)
-    | undefined;
-  return getter ? BigInt(await getter(assetId, { blockTag })) : 0n;
 }
