@@ -12,16 +12,19 @@ import {ChannelDispute, CoreChannelState, CoreTransferState, TransferDispute} fr
 /// channel resumed off-chain after a dispute can be disputed again.
 ///
 /// Dispute rounds keep anything from being paid twice across disputes. A round is the time one
-/// state stays on record: recording another state starts a new round, recording the same state
-/// again (after its defund window, e.g. by a party who missed it) keeps the round. Each asset
+/// state stays on record: recording another state starts a new round (a newer one in the
+/// consensus window too), recording the same state again (after its defund window, e.g. by a
+/// party who missed it) keeps the round. Each asset
 /// remembers the defund nonce and the round it was defunded at, and:
 /// - an asset is defunded only with a defund nonce above the one it was defunded at;
 /// - a transfer is disputed only in the round its asset was defunded in, i.e. under the very
 ///   state whose balances paid the asset out. Whoever wants a transfer paid defunds its asset
 ///   first (anyone may), then disputes the transfer.
 /// Every state signed before a dispute carries the defund nonces that dispute paid out at, so it
-/// can neither defund those assets again nor dispute their transfers; the state that resumes the
-/// channel carries the next defund nonce and no longer holds the transfers already disputed.
+/// can neither defund those assets again nor dispute their transfers. The state that resumes the
+/// channel gives each asset paid out the next defund nonce, without its balances and without the
+/// transfers already disputed; an asset not paid out must keep its defund nonce, or an older
+/// state and the resumed one could each pay it out once.
 interface ICMCAdjudicator {
     event ChannelDisputed(address indexed disputer, uint256 nonce, uint256 consensusExpiry, uint256 defundExpiry);
     event ChannelDefunded(address indexed defunder, address indexed assetId, uint256 defundNonce);

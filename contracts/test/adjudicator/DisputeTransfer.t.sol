@@ -172,9 +172,7 @@ contract DisputeTransferTest is AdjudicatorBase {
         ccs.merkleRoot = channel.transferStateHash(cts);
         disputeAndEnterDefund(ccs);
         defundEth(ccs);
-        vm.expectRevert(
-            abi.encodeWithSelector(IChannelErrors.AssetNotDefundedThisRound.selector, address(token), 0, 1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IChannelErrors.AssetNotDefundedThisRound.selector, address(token), 0, 1));
         channel.disputeTransfer(cts, new bytes32[](0));
         channel.defundChannel(ccs, addrs(address(token)), uints(1));
         channel.disputeTransfer(cts, new bytes32[](0));

@@ -23,9 +23,11 @@ import {TestToken} from "../../src/TestToken.sol";
 /// off-chain model of their channel (every doubly-signed state, the hashlock and Withdraw
 /// transfers and their merkle roots, the withdrawal commitments) and of what the channel
 /// contract must do with it, and exposes bounded actions from both sides: deposits, payments,
-/// transfers, withdrawals, and the whole dispute path, including an adversary that submits
-/// stale states, defunds with stale states or wrong indices, disputes transfers outside the
-/// root, replays or half-signs commitments and exits other people's funds.
+/// transfers, withdrawals, and the whole dispute path over several rounds, including an
+/// adversary that submits stale states, starts later rounds with states signed before the last
+/// dispute, defunds with stale states or wrong indices, disputes transfers outside the root or
+/// before their asset is paid out, replays or half-signs commitments and exits other people's
+/// funds.
 /// @dev Every call to the channel is made with a prediction from the model; a call that
 /// succeeds when the model expects a revert, or the reverse, is recorded as a mismatch.
 /// A run may go through several dispute rounds. Off-chain updates pause while a dispute runs;
@@ -87,7 +89,6 @@ contract ChannelHandler is ChannelFixture {
         bool defunded;
         bool isWithdraw;
         bool entitled; // disputed under the state property (2) holds the parties to
-
         uint256 fee; // Withdraw: what the responder keeps for sending the commitment
         uint256 commitment; // Withdraw: index into `commitments`
     }
@@ -308,7 +309,9 @@ contract ChannelHandler is ChannelFixture {
         external
         countCall
     {
-        if (_disputeRunning() || xfers.length >= MAX_TRANSFERS || commitments.length >= MAX_COMMITMENTS) return;
+        if (_disputeRunning() || xfers.length >= MAX_TRANSFERS || commitments.length >= MAX_COMMITMENTS) {
+            return;
+        }
         Snap memory s = _next();
         (uint256 p, uint256 a, bool funded) = _funded(s, partySeed, assetSeed);
         if (!funded || _popcount(s.activeMask) >= MAX_ACTIVE_TRANSFERS) return;
@@ -439,12 +442,7 @@ contract ChannelHandler is ChannelFixture {
         });
         commitments.push(
             Commitment({
-                wd: wd,
-                digest: channel.withdrawDigest(wd),
-                party: p,
-                asset: a,
-                executable: true,
-                snap: snaps.length - 1
+                wd: wd, digest: channel.withdrawDigest(wd), party: p, asset: a, executable: true, snap: snaps.length - 1
             })
         );
         _hit("withdrawSigned");
@@ -467,25 +465,50 @@ contract ChannelHandler is ChannelFixture {
     /// of a nonce at least its own (states signed before the last dispute included).
     /// The first dispute waits for a random number of calls (6 to 17) so that most runs build
     /// up some off-chain history first, and still have calls left for later rounds.
+    /// One time in eight the wronged party's watcher is asleep (see `watcherNaps`).
     function disputeChannel(uint256 callerSeed, uint256 stateSeed, bool useLatest) external countCall {
         if (!disputed && gateFirstDispute && calls < 6 + (stateSeed >> 128) % 12) return;
+        bool ok = _disputeChannel(callerSeed % 2, _disputeState(stateSeed, useLatest), "disputeChannel");
+        if (ok && uint256(keccak256(abi.encode(stateSeed))) % 8 == 0) _nap();
+    }
+
+    /// @notice The next dispute round, in one step: the running round ends, half of the time
+    /// after an honest party paid out all it could in it (time passes; the watchers act first),
+    /// the parties resume the channel with an update if `resumeFirst`, and a party starts a new
+    /// dispute with a state chosen as `disputeChannel` does. Runs are too short to reach later
+    /// rounds often one window at a time.
+    function nextRound(uint256 callerSeed, uint256 stateSeed, bool resumeFirst) external countCall {
+        if (!disputed) return;
+        if (_disputeRunning() && (callerSeed >> 8) & 1 == 1) _finishRound("nextRound: finish the round");
+        if (block.timestamp < defundExpiry) _warpWatching(defundExpiry);
+        if (resumeFirst) _push(_next());
+        bool ok = _disputeChannel(callerSeed % 2, _disputeState(stateSeed, false), "nextRound: disputeChannel");
+        if (ok && uint256(keccak256(abi.encode(stateSeed))) % 8 == 0) _nap();
+    }
+
+    function _disputeState(uint256 stateSeed, bool useLatest) internal view returns (uint256 k) {
         uint256 last = snaps.length - 1;
-        uint256 k = stateSeed % snaps.length;
         uint256 mode = (stateSeed >> 64) % 4;
-        if (useLatest) k = last;
-        else if (disputed && mode == 1) k = recordedSnap;
-        else if (disputed && mode == 2) k = recordedSnap + (stateSeed >> 8) % (last - recordedSnap + 1);
-        _disputeChannel(callerSeed % 2, k, "disputeChannel");
+        if (useLatest) return last;
+        if (disputed && mode == 1) return recordedSnap;
+        if (disputed && mode == 2) return recordedSnap + (stateSeed >> 8) % (last - recordedSnap + 1);
+        return stateSeed % snaps.length;
     }
 
     /// @notice The watcher of the party a stale dispute wrongs sleeps through the running
-    /// consensus window: the stale state wins this round. Only while no withdrawal commitment
-    /// was signed after that state: its balances would pay such a withdrawal a second time (a
-    /// loss the watcher exists to prevent, not one the rounds are about).
+    /// consensus window: the stale state wins this round. Only while no withdrawal signed by
+    /// both parties after that state exists: its balances would pay such a withdrawal a second
+    /// time (a loss the watcher exists to prevent, not one the rounds are about). A withdrawal
+    /// transfer created after it cannot be released any more once it wins: no update while the
+    /// dispute runs, and a resumed state drops it with the asset the stale state paid out.
     function watcherNaps() external countCall {
+        _nap();
+    }
+
+    function _nap() internal {
         if (!disputed || block.timestamp >= consensusExpiry || recordedSnap == snaps.length - 1) return;
         for (uint256 c; c < commitments.length; ++c) {
-            if (commitments[c].snap > recordedSnap) return;
+            if (commitments[c].snap > recordedSnap && commitments[c].executable) return;
         }
         roundNapped[round] = true;
         _hit("watcherNapped");
@@ -733,15 +756,12 @@ contract ChannelHandler is ChannelFixture {
             assertEq(channel.getTotalDepositsBob(assets[a]), ghostDeposited[a][BOB], "(1) bob's deposit total is wrong");
             // What the channel already owes must be there: a unit paid twice shows up here,
             // before the exit or withdrawal that would find the channel short.
-            uint256 owedNow =
-                channel.getExitableAmount(assets[a], alice) + channel.getExitableAmount(assets[a], bob);
+            uint256 owedNow = channel.getExitableAmount(assets[a], alice) + channel.getExitableAmount(assets[a], bob);
             for (uint256 c; c < commitments.length; ++c) {
                 Commitment storage cm = commitments[c];
                 if (cm.asset == a && cm.executable && payouts[cm.digest] == 0) owedNow += cm.wd.amount;
             }
-            assertLe(
-                owedNow, _balanceOf(a, address(channel)), "(1) exitable + signed withdrawals exceed the holdings"
-            );
+            assertLe(owedNow, _balanceOf(a, address(channel)), "(1) exitable + signed withdrawals exceed the holdings");
         }
     }
 
@@ -960,11 +980,12 @@ contract ChannelHandler is ChannelFixture {
         }
         _outcome(label, expected, ok, err);
         if (!ok) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            bytes4 selector = bytes4(err);
             if (disputed && _inDefundPhase()) {
                 if (badIndex) _hit("skippedBalanceRejected");
                 else if (k != recordedSnap) _hit("staleDefundRejected");
-                // forge-lint: disable-next-line(unsafe-typecast)
-                else if (bytes4(err) == IChannelErrors.AssetAlreadyDefunded.selector) _hit("repeatDefundRejected");
+                else if (selector == IChannelErrors.AssetAlreadyDefunded.selector) _hit("repeatDefundRejected");
             }
             return;
         }
@@ -1009,9 +1030,10 @@ contract ChannelHandler is ChannelFixture {
         _outcome(label, expected, ok, err);
         if (!ok) {
             if (!_inDefundPhase() || xfers[i].disputed) return;
-            if (!inRecordedRoot) _hit("foreignTransferRejected");
             // forge-lint: disable-next-line(unsafe-typecast)
-            else if (bytes4(err) == IChannelErrors.AssetNotDefundedThisRound.selector) _hit("unpaidAssetTransferRejected");
+            bytes4 selector = bytes4(err);
+            if (!inRecordedRoot) _hit("foreignTransferRejected");
+            else if (selector == IChannelErrors.AssetNotDefundedThisRound.selector) _hit("unpaidAssetTransferRejected");
             return;
         }
         xfers[i].disputed = true;

@@ -7,12 +7,16 @@ import {console} from "forge-std/console.sol";
 import {ChannelHandler} from "./ChannelHandler.sol";
 
 /// @title ChannelInvariants
-/// @notice Stateful fuzzing of one channel driven by `ChannelHandler` (DESIGN §6, on-chain):
-/// (1) per asset the channel never pays out more than was deposited and holds exactly the rest;
+/// @notice Stateful fuzzing of one channel driven by `ChannelHandler` (DESIGN §6, on-chain),
+/// through as many dispute rounds as a run reaches, the channel resuming off-chain between them:
+/// (1) per asset the channel never pays out more than was deposited, holds exactly the rest, and
+///     holds at least what it already owes (exitable amounts and signed withdrawals): nothing is
+///     paid twice, in one round or across rounds;
 /// (2) a party holding the latest doubly-signed state recovers at least its balance in it plus
-///     what its resolvable transfers owe it, whatever stale state the other side submits;
+///     what its resolvable transfers owe it, round after round, whatever stale state the other
+///     side submits (in a round its watcher slept through, what the state on record owes);
 /// (3) a withdrawal commitment pays out at most once.
-/// After every run the handler carries the dispute through to the last exit and the final
+/// After every run the handler carries the channel through to the last exit and the final
 /// books are checked as well.
 /// @dev Run with FOUNDRY_PROFILE=ci for 256 runs of depth 50.
 contract ChannelInvariantsTest is Test {
@@ -29,7 +33,7 @@ contract ChannelInvariantsTest is Test {
         // replays; the dispute steps carry each run's channel through to its exits; time passes
         // often enough for a run to see a dispute round end, the channel resume and another
         // round start.
-        bytes4[] memory selectors = new bytes4[](24);
+        bytes4[] memory selectors = new bytes4[](25);
         selectors[0] = ChannelHandler.aliceDeposits.selector;
         selectors[1] = ChannelHandler.bobDeposits.selector;
         selectors[2] = ChannelHandler.reconcileDeposits.selector;
@@ -54,6 +58,7 @@ contract ChannelInvariantsTest is Test {
         selectors[21] = ChannelHandler.createWithdrawTransfer.selector;
         selectors[22] = ChannelHandler.watcherNaps.selector;
         selectors[23] = ChannelHandler.warp.selector;
+        selectors[24] = ChannelHandler.nextRound.selector;
         targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
