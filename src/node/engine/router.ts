@@ -331,7 +331,6 @@ export class PaymentRouter {
   }
 }
 
-
 /** What forwarding a payment needs, all of it in the payer's transfer and channel. */
 interface PaymentRoute
   extends Pick<
