@@ -11,4 +11,5 @@ CREATE TABLE "channel_disputes" (
 );
 --> statement-breakpoint
 ALTER TABLE "payments" ADD COLUMN "mirror_nonce" integer;--> statement-breakpoint
-ALTER TABLE "payments" ADD COLUMN "mirror_expiry" bigint;
+ALTER TABLE "payments" ADD COLUMN "mirror_expiry" bigint;--> statement-breakpoint
+CREATE INDEX "payments_recipient_asset_idx" ON "payments" USING btree ("recipient","asset_id");

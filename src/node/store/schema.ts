@@ -120,6 +120,8 @@ export const payments = pgTable(
     index("payments_status_idx").on(table.status),
     index("payments_sender_transfer_idx").on(table.senderTransferId),
     index("payments_recipient_transfer_idx").on(table.recipientTransferId),
+    // Collateral follows a payee's demand: its payments by asset, read before every top-up.
+    index("payments_recipient_asset_idx").on(table.recipient, table.assetId),
   ],
 );
 
