@@ -24,7 +24,13 @@ import { type ClientEventMap, ClientEvents } from "./events";
 import { connectMessaging } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
 import { nodeProposalCheck } from "./nodeEffects";
-import { Payer, type PaymentResult, type PaymentStatus } from "./payer";
+import {
+  type ConditionalParams,
+  Payer,
+  type PaymentResult,
+  type PaymentStatus,
+  type TransferParams,
+} from "./payer";
 import { NodeReactions, ZERO_PRE_IMAGE } from "./reactions";
 import { RevealedPreImages } from "./revealedPreImages";
 import { Session } from "./session";
@@ -304,29 +310,15 @@ export class ConnextClient {
    * throws, the node may still adopt the signed proposal later: retry with the error's
    * `context.paymentId` (or your own `paymentId`) and the payment is never made twice.
    */
-  async transfer(params: {
-    recipient: string;
-    assetId: string;
-    amount: bigint;
-    paymentId?: string;
-    meta?: Record<string, unknown>;
-  }): Promise<PaymentResult> {
+  async transfer(params: TransferParams): Promise<PaymentResult> {
     this.requirePayment(params);
     return this.payer.transfer(params);
   }
 
   /** A hashlock payment the recipient resolves itself with `resolveTransfer`. */
-  async conditionalTransfer(params: {
-    type: "hashlock";
-    recipient: string;
-    assetId: string;
-    amount: bigint;
-    lockHash: string;
-    /** Unix seconds; default: both channels' dispute windows plus `paymentExpirySeconds`. */
-    expiry?: number;
-    paymentId?: string;
-    meta?: Record<string, unknown>;
-  }): Promise<PaymentResult> {
+  async conditionalTransfer(
+    params: ConditionalParams & { type: "hashlock" },
+  ): Promise<PaymentResult> {
     this.requirePayment(params);
     return this.payer.conditional(params);
   }

@@ -4,5 +4,6 @@
 export { type ConnectOptions, ConnextClient, type PaymentStatus } from "./client";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";
+export type { ConditionalParams, PaymentResult, TransferParams } from "./payer";
 export { BrowserStore, MemoryStore } from "./store";
 export type { ClientStore } from "./store/types";

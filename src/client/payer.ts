@@ -16,6 +16,24 @@ import type { Waiters } from "./waiters";
 
 export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
 
+/** A payment whose pre-image travels encrypted to the recipient (`ConnextClient.transfer`). */
+export interface TransferParams {
+  recipient: string;
+  assetId: string;
+  amount: bigint;
+  /** Retrying with the same id never pays twice. */
+  paymentId?: string;
+  /** The application's own note, delivered to the recipient. */
+  meta?: Record<string, unknown>;
+}
+
+/** A hashlock payment the recipient resolves itself (`ConnextClient.conditionalTransfer`). */
+export interface ConditionalParams extends TransferParams {
+  lockHash: string;
+  /** Unix seconds; default: both channels' dispute windows plus `paymentExpirySeconds`. */
+  expiry?: number;
+}
+
 export interface PaymentResult {
   paymentId: string;
   transferId: string;
@@ -64,13 +82,7 @@ export class Payer {
   constructor(private readonly deps: PayerDeps) {}
 
   /** A payment whose pre-image travels encrypted to the recipient. */
-  async transfer(params: {
-    recipient: string;
-    assetId: string;
-    amount: bigint;
-    paymentId?: string;
-    meta?: Record<string, unknown>;
-  }): Promise<PaymentResult> {
+  async transfer(params: TransferParams): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
     const held = this.held({ ...params, paymentId });
     if (held) return held;
@@ -95,15 +107,7 @@ export class Payer {
   }
 
   /** A hashlock payment the recipient resolves itself with the pre-image of `lockHash`. */
-  async conditional(params: {
-    recipient: string;
-    assetId: string;
-    amount: bigint;
-    lockHash: string;
-    expiry?: number;
-    paymentId?: string;
-    meta?: Record<string, unknown>;
-  }): Promise<PaymentResult> {
+  async conditional(params: ConditionalParams): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
     const held = this.held({ ...params, paymentId });
     if (held) return held;
