@@ -238,10 +238,12 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         // forge-lint: disable-next-line(unsafe-typecast)
         _assetDefunds[assetId] = AssetDefund({nonce: uint192(defundNonce), round: round});
 
-        balance.amount[0] += _unprocessed(_totalDepositsAlice[assetId], processedA);
-        balance.amount[1] += _unprocessed(_totalDepositsBob(assetId), processedB);
+        uint256 totalA = _totalDepositsAlice[assetId];
+        uint256 totalB = _totalDepositsBob(assetId);
+        balance.amount[0] += _unprocessed(totalA, processedA);
+        balance.amount[1] += _unprocessed(totalB, processedB);
         _makeBalanceExitable(assetId, balance);
-        emit ChannelDefunded(msg.sender, assetId, defundNonce);
+        emit ChannelDefunded(msg.sender, assetId, defundNonce, totalA, totalB);
     }
 
     /// @dev Before the timeout only the responder decides how the transfer resolves: by calling

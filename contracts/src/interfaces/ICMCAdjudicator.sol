@@ -27,7 +27,15 @@ import {ChannelDispute, CoreChannelState, CoreTransferState, TransferDispute} fr
 /// state and the resumed one could each pay it out once.
 interface ICMCAdjudicator {
     event ChannelDisputed(address indexed disputer, uint256 nonce, uint256 consensusExpiry, uint256 defundExpiry);
-    event ChannelDefunded(address indexed defunder, address indexed assetId, uint256 defundNonce);
+    /// @notice An asset's share of the state on record was paid out; the totals are the
+    /// deposits it counted, which a channel resumed after the dispute has processed.
+    event ChannelDefunded(
+        address indexed defunder,
+        address indexed assetId,
+        uint256 defundNonce,
+        uint256 totalDepositsAlice,
+        uint256 totalDepositsBob
+    );
     event TransferDisputed(address indexed disputer, bytes32 indexed transferId, uint256 transferDisputeExpiry);
     event TransferDefunded(address indexed defunder, bytes32 indexed transferId, uint256[2] amounts);
 

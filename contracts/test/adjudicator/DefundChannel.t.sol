@@ -94,8 +94,11 @@ contract DefundChannelTest is AdjudicatorBase {
         depositBob(ETH, 7 ether);
         disputeAndEnterDefund(ccs);
 
+        // The event carries the deposit totals the defund counted, for the channel's resume.
+        uint256 totalA = channel.getTotalDepositsAlice(ETH);
+        uint256 totalB = channel.getTotalDepositsBob(ETH);
         vm.expectEmit(true, true, false, true, address(channel));
-        emit ICMCAdjudicator.ChannelDefunded(carol, ETH, 1);
+        emit ICMCAdjudicator.ChannelDefunded(carol, ETH, 1, totalA, totalB);
         vm.prank(carol); // anyone may defund
         channel.defundChannel(ccs, addrs(ETH), uints(0));
 

@@ -413,17 +413,23 @@ export namespace ChannelDefundedEvent {
   export type InputTuple = [
     defunder: AddressLike,
     assetId: AddressLike,
-    defundNonce: BigNumberish
+    defundNonce: BigNumberish,
+    totalDepositsAlice: BigNumberish,
+    totalDepositsBob: BigNumberish
   ];
   export type OutputTuple = [
     defunder: string,
     assetId: string,
-    defundNonce: bigint
+    defundNonce: bigint,
+    totalDepositsAlice: bigint,
+    totalDepositsBob: bigint
   ];
   export interface OutputObject {
     defunder: string;
     assetId: string;
     defundNonce: bigint;
+    totalDepositsAlice: bigint;
+    totalDepositsBob: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -1033,7 +1039,7 @@ export interface ChannelMastercopy extends BaseContract {
       AliceDepositedEvent.OutputObject
     >;
 
-    "ChannelDefunded(address,address,uint256)": TypedContractEvent<
+    "ChannelDefunded(address,address,uint256,uint256,uint256)": TypedContractEvent<
       ChannelDefundedEvent.InputTuple,
       ChannelDefundedEvent.OutputTuple,
       ChannelDefundedEvent.OutputObject
