@@ -35,6 +35,8 @@ export const PROTOCOL_ERROR_CODES = [
   "CHANNEL_IN_DISPUTE",
   /** A hashlock's expiry or transfer timeout leaves no room to claim it on-chain in time. */
   "EXPIRY_UNSAFE",
+  /** A resume that is not what the finished dispute left on-chain, or comes too early. */
+  "INVALID_RESUME",
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

@@ -82,6 +82,20 @@ const detailsSchemas = {
     merkleRoot: bytes32,
     meta: meta.optional(),
   }),
+  resume: z.strictObject({
+    round: counter,
+    defunds: z
+      .array(
+        z.strictObject({
+          assetId: address,
+          totalDepositsAlice: uint256,
+          totalDepositsBob: uint256,
+        }),
+      )
+      .max(64),
+    disputedTransfers: z.array(bytes32).max(10_000),
+    merkleRoot: bytes32,
+  }),
 } as const;
 
 const updateFields = {

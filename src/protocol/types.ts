@@ -62,8 +62,8 @@ export interface WithdrawData {
   nonce: bigint;
 }
 
-/** The four kinds of channel update (DESIGN §4.4). */
-export const UPDATE_TYPES = ["setup", "deposit", "create", "resolve"] as const;
+/** The kinds of channel update (DESIGN §4.4; resume: §4.7). */
+export const UPDATE_TYPES = ["setup", "deposit", "create", "resolve", "resume"] as const;
 export type UpdateType = (typeof UPDATE_TYPES)[number];
 
 export interface SetupDetails {
@@ -98,11 +98,33 @@ export interface ResolveDetails {
   meta?: Record<string, unknown>;
 }
 
+/** An asset whose share of the disputed state was paid out, with the totals the defund counted. */
+export interface ResumedDefund {
+  assetId: Address;
+  totalDepositsAlice: bigint;
+  totalDepositsBob: bigint;
+}
+
+/**
+ * The channel after a dispute that ran its course (DESIGN §4.7): what the chain paid out
+ * leaves the channel. The responder checks every field against its own read of the chain.
+ */
+export interface ResumeDetails {
+  /** The dispute round the channel resumes from. */
+  round: number;
+  /** The assets defunded in that round, by address. */
+  defunds: ResumedDefund[];
+  /** The active transfers disputed on-chain: they are settled there and leave the channel. */
+  disputedTransfers: Bytes32[];
+  merkleRoot: Bytes32;
+}
+
 export interface UpdateDetailsMap {
   setup: SetupDetails;
   deposit: DepositDetails;
   create: CreateDetails;
   resolve: ResolveDetails;
+  resume: ResumeDetails;
 }
 
 /**

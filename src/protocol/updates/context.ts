@@ -2,6 +2,7 @@ import type { EncodedTransferDefinition } from "../definitions";
 import type { MerkleTree } from "../merkle";
 import type {
   Address,
+  Bytes32,
   ChannelUpdate,
   CoreChannelState,
   FullChannelState,
@@ -39,7 +40,27 @@ export interface UpdateContext {
   lookupDefinition(address: Address): EncodedTransferDefinition | undefined;
   /** On-chain deposit totals of the asset a deposit update touches, read by the shell. */
   chainDeposits?: { totalDepositsAlice: bigint; totalDepositsBob: bigint };
+  /** What the channel's last dispute left on-chain, read by the shell for a resume. */
+  chainDispute?: ChainDisputeOutcome;
   policy?: ProtocolPolicy;
+}
+
+/** A finished dispute as the chain records it (`readDisputeOutcome` reads it). */
+export interface ChainDisputeOutcome {
+  round: number;
+  channelStateHash: Bytes32;
+  defundExpiry: number;
+  /** The latest block's timestamp. */
+  chainTime: number;
+  /** Assets defunded in the round: the defund nonce paid and the deposit totals counted. */
+  defunds: {
+    assetId: Address;
+    defundNonce: bigint;
+    totalDepositsAlice: bigint;
+    totalDepositsBob: bigint;
+  }[];
+  /** Which of our active transfers were disputed on-chain (lowercase ids). */
+  disputedTransferIds: Bytes32[];
 }
 
 /** A channel as the protocol sees it: its latest state, active transfers and their tree. */
@@ -58,6 +79,8 @@ export interface AppliedUpdate {
   tree: MerkleTree;
   /** The transfer this update created or resolved, as it now stands. */
   transfer?: FullTransferState;
+  /** Transfers that left the channel unresolved (a resume: settled on-chain), in removal order. */
+  dropped?: FullTransferState[];
 }
 
 /** The core state an update produces, before signatures. */
@@ -65,6 +88,7 @@ export interface Transition {
   core: CoreChannelState;
   tree: MerkleTree;
   transfer?: FullTransferState;
+  dropped?: FullTransferState[];
 }
 
 /**

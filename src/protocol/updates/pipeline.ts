@@ -18,6 +18,7 @@ import type {
 import { createHandler } from "./create";
 import { depositHandler } from "./deposit";
 import { resolveHandler } from "./resolve";
+import { resumeHandler } from "./resume";
 import { setupHandler } from "./setup";
 import { balancesEqual, channelBalance, partyIndex, sameAddress } from "./state";
 
@@ -27,6 +28,7 @@ const HANDLERS: { [T in UpdateType]: UpdateHandler<T> } = {
   deposit: depositHandler,
   create: createHandler,
   resolve: resolveHandler,
+  resume: resumeHandler,
 };
 
 /**
@@ -168,9 +170,12 @@ export function applied(
       ? (update as ChannelUpdate<"setup">).details.networkContext
       : (view.state as FullChannelState).networkContext;
   const state: FullChannelState = { ...transition.core, networkContext, latestUpdate: update };
-  return transition.transfer
-    ? { state, tree: transition.tree, transfer: transition.transfer }
-    : { state, tree: transition.tree };
+  return {
+    state,
+    tree: transition.tree,
+    ...(transition.transfer ? { transfer: transition.transfer } : {}),
+    ...(transition.dropped?.length ? { dropped: transition.dropped } : {}),
+  };
 }
 
 /** JSON with object keys sorted, so that equal updates compare equal whatever their key order. */
@@ -236,8 +241,8 @@ function requireClaims(update: ChannelUpdate, transition: Transition): void {
       `expected resulting balance [${expected.amount.join(", ")}], got [${update.balance.amount.join(", ")}]`,
     );
   }
-  if (update.type === "create" || update.type === "resolve") {
-    const details = (update as ChannelUpdate<"create" | "resolve">).details;
+  if (update.type === "create" || update.type === "resolve" || update.type === "resume") {
+    const details = (update as ChannelUpdate<"create" | "resolve" | "resume">).details;
     if (details.merkleRoot.toLowerCase() !== transition.core.merkleRoot) {
       throw new ProtocolError(
         "MERKLE_MISMATCH",
@@ -265,5 +270,6 @@ export function adoptApplied(view: ChannelView, applied: AppliedUpdate): Channel
     if (applied.state.latestUpdate.type === "resolve") transfers.delete(transfer.transferId);
     else transfers.set(transfer.transferId, transfer);
   }
+  for (const gone of applied.dropped ?? []) transfers.delete(gone.transferId);
   return { state: applied.state, transfers, tree: applied.tree };
 }

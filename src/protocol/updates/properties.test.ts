@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { bytesToHex } from "../bytes";
 import { hashlock, hashlockLockHash } from "../definitions";
 import { isProtocolError } from "../errors";
+import { channelStateHash } from "../hashing";
 import { decodeUpdateMessage, encodeMessage, PROTOCOL_VERSION } from "../schemas";
 import { mutate } from "../testing/mutations";
 import {
@@ -10,12 +11,14 @@ import {
   ETH,
   exchange,
   HASHLOCK_ADDRESS,
+  NOW,
   type Party,
   party,
   setupChannel,
   TOKEN,
 } from "../testing/twoParties";
 import type { ChannelUpdate, FullChannelState } from "../types";
+import type { ChainDisputeOutcome } from "./context";
 import { respondToUpdate } from "./pipeline";
 import { proposeUpdate, type UpdateDraft } from "./propose";
 
@@ -169,6 +172,7 @@ async function proposals(): Promise<{
   world: World;
   drafts: Record<ChannelUpdate["type"], UpdateDraft>;
   chain: { totalDepositsAlice: bigint; totalDepositsBob: bigint };
+  dispute: ChainDisputeOutcome;
 }> {
   const world = await newWorld();
   await act(world, { kind: "deposit", byNode: false, asset: 0, alice: 50n, bob: 40n });
@@ -178,9 +182,19 @@ async function proposals(): Promise<{
     (t) => t.responder === world.user.signer.address,
   );
   const chain = { totalDepositsAlice: 50n, totalDepositsBob: 45n };
+  // A finished dispute of the node's latest state: ETH defunded, the incoming transfer disputed.
+  const dispute: ChainDisputeOutcome = {
+    round: 1,
+    channelStateHash: channelStateHash(world.node.view.state as FullChannelState),
+    defundExpiry: NOW - 1,
+    chainTime: NOW,
+    defunds: [{ assetId: ETH, defundNonce: 1n, ...chain }],
+    disputedTransferIds: [(incoming?.transferId as string).toLowerCase()],
+  };
   return {
     world,
     chain,
+    dispute,
     drafts: {
       setup: {
         type: "setup",
@@ -207,18 +221,19 @@ async function proposals(): Promise<{
           preImage: world.preImages.get(incoming?.transferId as string) as string,
         }),
       },
+      resume: { type: "resume" },
     },
   };
 }
 
 describe("every single-field mutation of a valid signed update is rejected", () => {
-  for (const type of ["setup", "deposit", "create", "resolve"] as const) {
+  for (const type of ["setup", "deposit", "create", "resolve", "resume"] as const) {
     test(`${type}: 10,000 mutations, none accepted`, async () => {
-      const { world, drafts, chain } = await proposals();
+      const { world, drafts, chain, dispute } = await proposals();
       // A setup goes to a fresh node; the others to the node of the channel above.
       const [proposer, responder] =
         type === "setup" ? [party(USER_KEY), party(NODE_KEY)] : [world.user, world.node];
-      const ctx = context({ chainDeposits: chain });
+      const ctx = context({ chainDeposits: chain, chainDispute: dispute });
       const { update } = await proposeUpdate(proposer.view, drafts[type], proposer.signer, ctx);
       const raw = encodeMessage({ protocolVersion: PROTOCOL_VERSION, update });
       const before = {

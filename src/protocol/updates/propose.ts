@@ -25,7 +25,9 @@ export type UpdateDraft =
       transferId: string;
       transferResolver: HexString;
       meta?: Record<string, unknown>;
-    };
+    }
+  /** Moves the channel past a finished dispute, as `context.chainDispute` (read by the shell) says. */
+  | { type: "resume" };
 
 const PLACEHOLDER_HASH = `0x${"0".repeat(64)}`;
 
@@ -77,6 +79,7 @@ function canonicalDraft(draft: UpdateDraft): UpdateDraft {
         transferDefinition: toChecksumAddress(draft.transferDefinition),
       };
     case "resolve":
+    case "resume":
       return draft;
   }
 }
@@ -139,6 +142,26 @@ function draftUpdate(
           ...(draft.meta ? { meta: draft.meta } : {}),
         },
       } satisfies ChannelUpdate<"create">;
+    case "resume": {
+      const outcome = context.chainDispute;
+      if (!outcome) throw new ProtocolError("INVALID_RESUME", "the dispute on-chain was not read");
+      return {
+        ...base,
+        type: "resume",
+        assetId: ZERO_ADDRESS,
+        balance: channelBalance(state, ZERO_ADDRESS),
+        details: {
+          round: outcome.round,
+          defunds: outcome.defunds.map(({ assetId, totalDepositsAlice, totalDepositsBob }) => ({
+            assetId: toChecksumAddress(assetId),
+            totalDepositsAlice,
+            totalDepositsBob,
+          })),
+          disputedTransfers: outcome.disputedTransferIds.map((id) => id.toLowerCase()),
+          merkleRoot: PLACEHOLDER_HASH,
+        },
+      } satisfies ChannelUpdate<"resume">;
+    }
     case "resolve": {
       const transfer = view.transfers.get(draft.transferId);
       if (!transfer)
@@ -174,8 +197,8 @@ function withClaims(update: ChannelUpdate, transition: Transition): ChannelUpdat
       },
     } as ChannelUpdate;
   }
-  if (update.type === "resolve") {
-    const details = (update as ChannelUpdate<"resolve">).details;
+  if (update.type === "resolve" || update.type === "resume") {
+    const details = (update as ChannelUpdate<"resolve" | "resume">).details;
     return {
       ...update,
       balance,
