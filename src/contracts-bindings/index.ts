@@ -4,8 +4,8 @@
  */
 export { type AddressBook, addressBookSchema, parseAddressBook } from "./addressBook";
 export * from "./channelDeposits";
-export { type DisputeOutcome, readDisputeOutcome } from "./disputeOutcome";
 export { SHIPPED_CONTRACTS, type ShippedContract } from "./contracts";
 export { type DeployOptions, deployContracts } from "./deploy";
 export { DEV_MNEMONIC, devAccount } from "./devAccounts";
+export { type DisputeOutcome, readDisputeOutcome } from "./disputeOutcome";
 export * from "./generated";

@@ -189,7 +189,7 @@ async function proposals(): Promise<{
     defundExpiry: NOW - 1,
     chainTime: NOW,
     defunds: [{ assetId: ETH, defundNonce: 1n, ...chain }],
-    disputedTransferIds: [(incoming?.transferId as string).toLowerCase()],
+    disputedTransferIds: [String(incoming?.transferId).toLowerCase()],
   };
   return {
     world,
