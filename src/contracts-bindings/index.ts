@@ -7,5 +7,7 @@ export * from "./channelDeposits";
 export { SHIPPED_CONTRACTS, type ShippedContract } from "./contracts";
 export { type DeployOptions, deployContracts } from "./deploy";
 export { DEV_MNEMONIC, devAccount } from "./devAccounts";
+export * from "./disputeCalls";
 export { type DisputeOutcome, readDisputeOutcome } from "./disputeOutcome";
+export * from "./disputeReads";
 export * from "./generated";

@@ -1,10 +1,8 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
-import type { AddressBook } from "../contracts-bindings";
+import { type AddressBook, disputeCall, readDispute } from "../contracts-bindings";
 import type { ChannelSigner } from "../protocol";
 import type { ChainService } from "./chain/chainService";
-import { disputeCall } from "./chain/disputeCalls";
-import { readDispute } from "./chain/disputeReads";
 import { DisputeWatcher } from "./chain/disputeWatcher";
 import { DisputeResponder } from "./engine/disputeResponder";
 import type { ChannelStore } from "./store/channelStore";

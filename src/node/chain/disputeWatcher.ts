@@ -1,7 +1,6 @@
 import { getAddress, type Log, type Provider } from "ethers";
 import type { Logger } from "pino";
-import { ChannelMastercopy__factory } from "../../contracts-bindings";
-import { readChannelDispute } from "./disputeReads";
+import { ChannelMastercopy__factory, readChannelDispute } from "../../contracts-bindings";
 import { errorMessage } from "./rpcErrors";
 
 const CHANNEL = ChannelMastercopy__factory.createInterface();

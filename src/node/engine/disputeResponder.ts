@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { DisputeReading } from "../../contracts-bindings";
 import {
   type ChannelSigner,
   type ChannelView,
@@ -8,7 +9,6 @@ import {
   withdraw,
 } from "../../protocol";
 import { type DisputeStatus, type DisputeStep, planDispute } from "../../protocol/disputes";
-import type { DisputeReading } from "../chain/disputeReads";
 import type { ChannelStore } from "../store/channelStore";
 import type { PaymentRepository } from "../store/payments";
 

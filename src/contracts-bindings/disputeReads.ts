@@ -1,6 +1,29 @@
 import type { Provider } from "ethers";
-import { ChannelMastercopy__factory } from "../../contracts-bindings";
-import type { ChainAsset, ChainDispute, ChainTransfer } from "../../protocol/disputes";
+import { ChannelMastercopy__factory } from "./generated";
+
+/** The channel dispute on record (`getChannelDispute`); all zero: none. */
+export interface ChainDispute {
+  channelStateHash: string;
+  nonce: number;
+  merkleRoot: string;
+  consensusExpiry: number;
+  defundExpiry: number;
+}
+
+/** One asset as the chain records its defunds. */
+export interface ChainAsset {
+  defundNonce: bigint;
+  /** Whether it was defunded in the round now on record. */
+  defundedThisRound: boolean;
+  hasDeposits: boolean;
+}
+
+/** One transfer's dispute record. */
+export interface ChainTransfer {
+  disputed: boolean;
+  defunded: boolean;
+  disputeExpiry: number;
+}
 
 /**
  * Reads of a channel's dispute as the dispute planner needs them (`planDispute`), all at one

@@ -1,11 +1,47 @@
-import { ChannelMastercopy__factory } from "../../contracts-bindings";
-import type { FullChannelState } from "../../protocol";
-import type { DisputeStep } from "../../protocol/disputes";
+import { ChannelMastercopy__factory } from "./generated";
+
+/** A channel state with its signatures, as the protocol keeps it (`FullChannelState`). */
+export interface SignedChannelState {
+  channelAddress: string;
+  alice: string;
+  bob: string;
+  assetIds: string[];
+  balances: { to: [string, string]; amount: [bigint, bigint] }[];
+  processedDepositsA: bigint[];
+  processedDepositsB: bigint[];
+  defundNonces: bigint[];
+  timeout: number;
+  nonce: number;
+  merkleRoot: string;
+  latestUpdate: { aliceSignature?: string; bobSignature?: string };
+}
+
+/** A transfer as the protocol keeps it (`FullTransferState`), what a dispute call needs of it. */
+export interface DisputedTransfer {
+  channelAddress: string;
+  transferId: string;
+  transferDefinition: string;
+  initiator: string;
+  responder: string;
+  assetId: string;
+  balance: { to: [string, string]; amount: [bigint, bigint] };
+  transferTimeout: number;
+  initialStateHash: string;
+  transferState: string;
+}
+
+/** One step of a dispute, as the protocol's planner (`planDispute`) gives it. */
+export type DisputeStep =
+  | { step: "disputeChannel" }
+  | { step: "defundChannel"; assetIds: string[]; indices: number[] }
+  | { step: "disputeTransfer"; transfer: DisputedTransfer; proof: string[] }
+  | { step: "defundTransfer"; transfer: DisputedTransfer; resolver?: string }
+  | { step: "exit"; assetId: string };
 
 const CHANNEL = ChannelMastercopy__factory.createInterface();
 
 /** The plain-data core of a state, as the contract's CoreChannelState takes it. */
-function coreOf(state: FullChannelState) {
+function coreOf(state: SignedChannelState) {
   return {
     channelAddress: state.channelAddress,
     alice: state.alice,
@@ -31,8 +67,10 @@ function coreOf(state: FullChannelState) {
  */
 export function disputeCall(
   step: DisputeStep,
-  state: FullChannelState,
+  state: SignedChannelState,
   sender: string,
+  /** Where an exit pays (default: the sender). */
+  recipient: string = sender,
 ): { to: string; data: string } {
   const to = state.channelAddress;
   switch (step.step) {
@@ -73,7 +111,7 @@ export function disputeCall(
     case "exit":
       return {
         to,
-        data: CHANNEL.encodeFunctionData("exit", [step.assetId, sender, sender]),
+        data: CHANNEL.encodeFunctionData("exit", [step.assetId, sender, recipient]),
       };
   }
 }
