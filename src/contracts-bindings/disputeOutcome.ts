@@ -22,6 +22,8 @@ export interface DisputeOutcome {
     totalDepositsBob: bigint;
   }[];
   disputedTransferIds: string[];
+  /** Disputed and not yet defunded. */
+  undecidedTransferIds: string[];
 }
 
 const CHANNEL = ChannelMastercopy__factory.createInterface();
@@ -56,6 +58,7 @@ export async function readDisputeOutcome(
     chainTime: head.timestamp,
     defunds: [],
     disputedTransferIds: [],
+    undecidedTransferIds: [],
   };
   if (outcome.consensusExpiry === 0) return outcome;
   const defunded: { assetId: string; defundNonce: bigint }[] = [];
@@ -71,10 +74,15 @@ export async function readDisputeOutcome(
       const dispute = await channel.getTransferDispute(transferId, at);
       if (dispute.transferStateHash !== `0x${"0".repeat(64)}`) {
         outcome.disputedTransferIds.push(transferId.toLowerCase());
+        if (!dispute.isDefunded) outcome.undecidedTransferIds.push(transferId.toLowerCase());
       }
     }),
   ]);
-  if (defunded.length === 0) return outcome;
+  if (defunded.length === 0) {
+    outcome.disputedTransferIds.sort();
+    outcome.undecidedTransferIds.sort();
+    return outcome;
+  }
   const logs = await defundLogs(provider, channelAddress, outcome, head.number);
   for (const { assetId, defundNonce } of defunded) {
     const event = logs.find(
@@ -87,6 +95,7 @@ export async function readDisputeOutcome(
   }
   outcome.defunds.sort((a, b) => (a.assetId.toLowerCase() < b.assetId.toLowerCase() ? -1 : 1));
   outcome.disputedTransferIds.sort();
+  outcome.undecidedTransferIds.sort();
   return outcome;
 }
 

@@ -32,7 +32,7 @@ export interface ChainTransfer {
 export interface DisputeReading {
   /** The block's timestamp: the chain's clock. */
   chainTime: number;
-  dispute: ChainDispute;
+  dispute: ChainDisputeRecord;
   assets: Map<string, ChainAsset>;
   transfers: Map<string, ChainTransfer>;
   /** What the chain holds exitable for `owner`, by lowercase asset. */

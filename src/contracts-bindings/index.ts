@@ -11,3 +11,4 @@ export * from "./disputeCalls";
 export { type DisputeOutcome, readDisputeOutcome } from "./disputeOutcome";
 export * from "./disputeReads";
 export * from "./generated";
+export * from "./transferDefunds";

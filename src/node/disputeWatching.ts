@@ -1,8 +1,14 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
-import { type AddressBook, disputeCall, readDispute } from "../contracts-bindings";
+import {
+  type AddressBook,
+  disputeCall,
+  readDispute,
+  type TransferDefund,
+} from "../contracts-bindings";
 import type { ChannelSigner } from "../protocol";
 import type { ChainService } from "./chain/chainService";
+import { DisputeStepLedger } from "./chain/disputeSteps";
 import { DisputeWatcher } from "./chain/disputeWatcher";
 import { DisputeResponder } from "./engine/disputeResponder";
 import type { ChannelStore } from "./store/channelStore";
@@ -22,6 +28,10 @@ export interface DisputeWatchingOptions {
   assets(): string[];
   /** Whether a channel (checksummed) is one of the node's. */
   isOurs(channelAddress: string): boolean;
+  /** Proposes a resume to the user of a channel whose dispute has run its course. */
+  resume(user: string): Promise<void>;
+  /** A transfer was paid out on-chain (a mirror claimed by its payee, say). */
+  onTransferDefunded(defund: TransferDefund): Promise<void>;
   pollMs: number;
   logger: Logger;
 }
@@ -41,11 +51,18 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
     payments: options.payments,
     assets: options.assets,
     read: (args) => readDispute(options.provider, args),
-    send: async (step, state) => {
+    mayRun: (channelAddress, key) => ledger.mayRun(channelAddress, key),
+    send: async (step, state, key) => {
       const call = disputeCall(step, state, options.signer.address);
-      await options.chain.sendDisputeCall(state.channelAddress, step.step, call);
+      await options.chain.sendDisputeCall(state.channelAddress, key, call);
     },
+    resume: options.resume,
+    markResumed: (channelAddress, round) => watcher.markResumed(channelAddress, round),
     logger,
+  });
+  const ledger = new DisputeStepLedger({
+    transactions: options.chain.transactions,
+    provider: options.provider,
   });
   const nudge = (channelAddress: string) => {
     responder
@@ -62,6 +79,7 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
     records: new DisputeRepository(options.db),
     isOurs: options.isOurs,
     onActivity: nudge,
+    onTransferDefunded: options.onTransferDefunded,
     intervalMs: options.pollMs,
     logger,
   });

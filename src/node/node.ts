@@ -28,6 +28,7 @@ import type { NodeSettings } from "./settings";
 import { ChannelStore } from "./store/channelStore";
 import { CollateralSettingsRepository } from "./store/collateralSettings";
 import { openDatabase } from "./store/database";
+import { DisputeRepository } from "./store/disputes";
 import { IdentityRepository } from "./store/identities";
 import { PaymentRepository, type PaymentStatus } from "./store/payments";
 import { PAYMENT_STATUSES } from "./store/schema";
@@ -113,6 +114,7 @@ async function assemble(
   cleanups.push(["chain provider", async () => provider.destroy()]);
   const wallet = new Wallet(settings.privateKey, provider);
   const node = wallet.address;
+  const disputeRecords = new DisputeRepository(database.db);
   const chain = new ChainService({
     provider,
     wallet,
@@ -120,6 +122,7 @@ async function assemble(
     db: database.db,
     logger,
     confirmations: settings.confirmations,
+    disputeBlock: (channelAddress) => disputeRecords.lastDisputeBlock(channelAddress),
   });
 
   const secret = authSecretFromPrivateKey(settings.privateKey);
@@ -167,6 +170,8 @@ async function assemble(
     book,
     assets: () => collateral.assets(),
     isOurs: (channelAddress) => usersByChannel.has(channelAddress.toLowerCase()),
+    resume: (user) => engine.resumeChannel(user),
+    onTransferDefunded: (defund) => engine.router.mirrorDefunded(defund),
     pollMs: options.disputePollMs ?? 2_000,
     logger,
   });

@@ -182,3 +182,30 @@ function hasUndecidedTransfers(inputs: DisputeInputs): boolean {
   }
   return false;
 }
+
+/**
+ * A step's identity across restarts: what a party records when it sends the step, so that it
+ * never sends the same one twice. The round and our nonce make keys of different disputes
+ * differ; an exit is keyed by what it pays.
+ *
+ * @example
+ * const key = disputeStepKey(step, { round, nonce: view.state.nonce, exitable });
+ */
+export function disputeStepKey(
+  step: DisputeStep,
+  at: { round: bigint | number; nonce: number; exitable: ReadonlyMap<string, bigint> },
+): string {
+  switch (step.step) {
+    case "disputeChannel":
+      return `disputeChannel:${at.nonce}`;
+    case "defundChannel":
+      return `defundChannel:${at.round}:${step.assetIds.map((a) => a.toLowerCase()).join(",")}`;
+    case "disputeTransfer":
+    case "defundTransfer":
+      return `${step.step}:${step.transfer.transferId.toLowerCase()}`;
+    case "exit": {
+      const asset = step.assetId.toLowerCase();
+      return `exit:${asset}:${at.round}:${at.exitable.get(asset) ?? 0n}`;
+    }
+  }
+}

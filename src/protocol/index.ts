@@ -67,6 +67,7 @@ export type * from "./types";
 export { UPDATE_TYPES } from "./types";
 export {
   type AppliedUpdate,
+  type ChainDisputeOutcome,
   type ChannelView,
   DEFAULT_POLICY,
   type ProtocolPolicy,

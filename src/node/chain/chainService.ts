@@ -7,12 +7,17 @@ import {
   ChannelFactory__factory,
   type ChannelMastercopy,
   ChannelMastercopy__factory,
+  type DisputeOutcome,
+  findTransferDefund,
   readChannelDeposits,
+  readDisputeOutcome,
   TestToken__factory,
+  type TransferDefund,
 } from "../../contracts-bindings";
 import { channelAddressFor, type NetworkContext, type WithdrawData } from "../../protocol";
 import type { StoreDb } from "../store/database";
 import { OnchainTransactionRepository } from "../store/onchainTransactions";
+import { DisputeStepLedger } from "./disputeSteps";
 import { ChainError, isChainError } from "./errors";
 import { KeyedSerialQueue } from "./serialQueue";
 import {
@@ -32,6 +37,8 @@ export interface ChainServiceOptions {
   logger: Logger;
   /** Blocks before a transaction counts as mined. Default 1. */
   confirmations?: number;
+  /** The block a channel's latest dispute started in (the dispute watcher's record). */
+  disputeBlock?(channelAddress: string): Promise<number | undefined>;
   /** Retries, timeouts and gas margin of the transaction sender. */
   sender?: Pick<
     TransactionSenderOptions,
@@ -154,6 +161,24 @@ export class ChainService {
     return readChannelDeposits(this.provider, channelAddress, assetId, {
       confirmations: Math.max(1, this.options.confirmations ?? 1),
     });
+  }
+
+  /** How a transfer was paid out on-chain in the channel's latest dispute, if it was. */
+  async findTransferDefund(
+    channelAddress: string,
+    transferId: string,
+  ): Promise<TransferDefund | undefined> {
+    const from = (await this.options.disputeBlock?.(channelAddress)) ?? 0;
+    return findTransferDefund(this.provider, channelAddress, transferId, from);
+  }
+
+  /** What the channel's finished dispute left on-chain, as a resume update needs it. */
+  readDisputeOutcome(
+    channelAddress: string,
+    assetIds: string[],
+    transferIds: string[],
+  ): Promise<DisputeOutcome> {
+    return readDisputeOutcome(this.provider, channelAddress, assetIds, transferIds);
   }
 
   async balanceOf(assetId: string, address: string, blockTag?: number): Promise<bigint> {
@@ -281,10 +306,10 @@ export class ChainService {
    */
   async sendDisputeCall(
     channelAddress: string,
-    purpose: string,
+    key: string,
     call: { to: string; data: string },
   ): Promise<SentTransaction> {
-    return this.send(call, { purpose: `dispute:${purpose}`, channelAddress });
+    return this.send(call, { purpose: DisputeStepLedger.purpose(key), channelAddress });
   }
 
   /** Raises the node's allowance for `spender` to at least `amount`. */

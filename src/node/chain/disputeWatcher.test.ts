@@ -110,6 +110,8 @@ describe("the dispute watcher", () => {
       records: {
         disputedChannels: async () => [],
         markDisputed: async () => {},
+        markResumed: async () => {},
+        resumedRound: async () => undefined,
         cursor: async () => undefined,
         saveCursor: async () => {},
       },

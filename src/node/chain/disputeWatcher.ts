@@ -1,6 +1,12 @@
 import { getAddress, type Log, type Provider } from "ethers";
 import type { Logger } from "pino";
-import { ChannelMastercopy__factory, readChannelDispute } from "../../contracts-bindings";
+import {
+  ChannelMastercopy__factory,
+  readChannelDispute,
+  TRANSFER_DEFUNDED_TOPIC,
+  type TransferDefund,
+  transferDefundOf,
+} from "../../contracts-bindings";
 import { errorMessage } from "./rpcErrors";
 
 const CHANNEL = ChannelMastercopy__factory.createInterface();
@@ -15,6 +21,9 @@ const CURSOR = "dispute-watcher";
 export interface DisputeRecords {
   disputedChannels(): Promise<string[]>;
   markDisputed(channelAddress: string, block: number): Promise<void>;
+  markResumed(channelAddress: string, round: number): Promise<void>;
+  /** The round a resume moved the channel past, if any. */
+  resumedRound(channelAddress: string): Promise<number | undefined>;
   cursor(name: string): Promise<number | undefined>;
   saveCursor(name: string, block: number): Promise<void>;
 }
@@ -26,6 +35,8 @@ export interface DisputeWatcherOptions {
   isOurs(channelAddress: string): boolean;
   /** A dispute event of one of our channels arrived (or was found at start). */
   onActivity(channelAddress: string): void;
+  /** A transfer of one of our channels was paid out on-chain (a claim may reveal a pre-image). */
+  onTransferDefunded?(defund: TransferDefund): Promise<void>;
   intervalMs: number;
   logger: Logger;
   /** Blocks per log query. Default 5,000. */
@@ -93,11 +104,25 @@ export class DisputeWatcher {
     if (this.inDispute(channelAddress)) return true;
     const dispute = await readChannelDispute(this.options.provider, channelAddress);
     if (dispute.consensusExpiry === 0) return false;
+    // A dispute the channel was resumed past is over.
+    const resumed = await this.options.records.resumedRound(getAddress(channelAddress));
+    if (resumed !== undefined && BigInt(resumed) === dispute.round) return false;
     await this.markDisputed(
       getAddress(channelAddress),
       await this.options.provider.getBlockNumber(),
     );
     return true;
+  }
+
+  /** A resume update moved the channel past its dispute: updates are signed again. */
+  async markResumed(channelAddress: string, round: number): Promise<void> {
+    // At once in memory: the user's next update may follow the resume immediately.
+    this.disputed.delete(channelAddress.toLowerCase());
+    await this.options.records.markResumed(getAddress(channelAddress), round);
+    this.options.logger.info(
+      { channel: channelAddress, round },
+      "channel resumed after its dispute",
+    );
   }
 
   /** Scans new blocks now (joining a scan in flight). */
@@ -143,12 +168,23 @@ export class DisputeWatcher {
   private async onLog(log: Log): Promise<void> {
     const channel = getAddress(log.address);
     if (!this.options.isOurs(channel)) return;
-    if (log.topics[0] === CHANNEL_DISPUTED) await this.markDisputed(channel, log.blockNumber);
+    if (log.topics[0] === CHANNEL_DISPUTED) await this.markDisputed(channel, log.blockNumber, true);
+    if (log.topics[0] === TRANSFER_DEFUNDED_TOPIC && this.options.onTransferDefunded) {
+      try {
+        await this.options.onTransferDefunded(await transferDefundOf(this.options.provider, log));
+      } catch (error) {
+        this.options.logger.error(
+          { channel, err: errorMessage(error) },
+          "a transfer defunded on-chain could not be handled",
+        );
+      }
+    }
     this.options.onActivity(channel);
   }
 
-  private async markDisputed(channel: string, block: number): Promise<void> {
-    if (this.disputed.has(channel.toLowerCase())) return;
+  /** `fresh`: a ChannelDisputed event, which may start a new dispute after a resume. */
+  private async markDisputed(channel: string, block: number, fresh = false): Promise<void> {
+    if (this.disputed.has(channel.toLowerCase()) && !fresh) return;
     await this.options.records.markDisputed(channel, block);
     this.disputed.add(channel.toLowerCase());
     this.options.logger.warn(

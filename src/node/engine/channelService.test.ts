@@ -51,6 +51,9 @@ function service(overrides: Partial<ChannelServiceDeps> = {}): ChannelService {
     policy: nodeProtocolPolicy(DEFAULT_ROUTING_RULES),
     inDispute: (channelAddress) => disputed.has(channelAddress.toLowerCase()),
     readDeposits: async () => CHAIN,
+    readDisputeOutcome: async () => {
+      throw new Error("no dispute in these tests");
+    },
     requestPeer: async () => {
       throw new NodeError("PEER_UNAVAILABLE", "nobody there", { delivered: false });
     },

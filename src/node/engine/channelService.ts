@@ -4,6 +4,7 @@ import {
   acceptCountersigned,
   adoptApplied,
   applyDoublySigned,
+  type ChainDisputeOutcome,
   type ChannelSigner,
   type ChannelUpdate,
   type ChannelView,
@@ -44,6 +45,8 @@ export interface ChannelServiceDeps {
    */
   inDispute(channelAddress: string): boolean;
   readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  /** What the channel's finished dispute left on-chain, for a resume update. */
+  readDisputeOutcome(view: ChannelView): Promise<ChainDisputeOutcome>;
   requestPeer: PeerRequest;
   now(): number;
   logger: Logger;
@@ -53,6 +56,8 @@ export interface ChannelServiceDeps {
   record(tx: Tx, applied: AppliedUpdate, before: ChannelView): Promise<void>;
   /** After an update is stored: what it sets off (forwarding, notifications). Must not throw. */
   committed(applied: AppliedUpdate, before: ChannelView): void;
+  /** A resume was stored: the channel is past its dispute. Must not throw. */
+  resumed?(channelAddress: string, round: number): void;
   observeLatency(type: string, role: "proposer" | "responder", seconds: number): void;
   /** Channel views kept in memory, most recently used first (default 10,000). */
   cachedViews?: number;
@@ -133,7 +138,7 @@ export class ChannelService {
           latestUpdate: view.state?.latestUpdate,
         });
       }
-      this.requireNoDispute(channelAddress);
+      this.requireNoDispute(channelAddress, update.type);
       await check(view, update);
       const context = await this.context(view, update);
       const { applied } = await respondToUpdate(view, update, this.deps.signer, context);
@@ -179,9 +184,9 @@ export class ChannelService {
         if (!view.state) {
           throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
         }
-        this.requireNoDispute(channelAddress);
         const wanted = await draft(view);
         if (!wanted) return undefined;
+        this.requireNoDispute(channelAddress, wanted.type);
         const started = performance.now();
         const context = await this.context(view, wanted);
         const { update } = await proposeUpdate(view, wanted, this.deps.signer, context);
@@ -224,8 +229,9 @@ export class ChannelService {
     });
   }
 
-  private requireNoDispute(channelAddress: string): void {
-    if (this.deps.inDispute(channelAddress)) {
+  /** In dispute, only the resume that moves the channel past it. */
+  private requireNoDispute(channelAddress: string, type: string): void {
+    if (type !== "resume" && this.deps.inDispute(channelAddress)) {
       throw new ProtocolError(
         "CHANNEL_IN_DISPUTE",
         `a dispute is on record for ${channelAddress}: no updates until it has run its course`,
@@ -249,6 +255,10 @@ export class ChannelService {
     await this.deps.store.saveApplied(applied, (tx) => this.deps.record(tx, applied, before));
     const next = adoptApplied(before, applied);
     this.remember(applied.state.channelAddress, next);
+    const update = applied.state.latestUpdate;
+    if (update.type === "resume") {
+      this.deps.resumed?.(update.channelAddress, (update as ChannelUpdate<"resume">).details.round);
+    }
     this.deps.committed(applied, before);
     return next;
   }
@@ -298,6 +308,9 @@ export class ChannelService {
         view.state.channelAddress,
         update.assetId,
       );
+    }
+    if (update.type === "resume" && view.state) {
+      context.chainDispute = await this.deps.readDisputeOutcome(view);
     }
     return context;
   }

@@ -2,13 +2,19 @@ import type { Logger } from "pino";
 import type { DisputeReading } from "../../contracts-bindings";
 import {
   type ChannelSigner,
+  type ChannelUpdate,
   type ChannelView,
   type FullChannelState,
   type FullTransferState,
   hashlock,
   withdraw,
 } from "../../protocol";
-import { type DisputeStatus, type DisputeStep, planDispute } from "../../protocol/disputes";
+import {
+  type DisputeStatus,
+  type DisputeStep,
+  disputeStepKey,
+  planDispute,
+} from "../../protocol/disputes";
 import type { ChannelStore } from "../store/channelStore";
 import type { PaymentRepository } from "../store/payments";
 
@@ -26,8 +32,14 @@ export interface DisputeResponderDeps {
     assetIds: string[];
     transferIds: string[];
   }): Promise<DisputeReading>;
+  /** Whether the step `key` may be sent now: not done, not in flight (the step ledger). */
+  mayRun(channelAddress: string, key: string): Promise<boolean>;
   /** Sends one step's transaction for the channel and waits for it to be mined. */
-  send(step: DisputeStep, state: FullChannelState): Promise<void>;
+  send(step: DisputeStep, state: FullChannelState, key: string): Promise<void>;
+  /** Proposes the resume that moves the user's channel past its finished dispute. */
+  resume(user: string): Promise<void>;
+  /** The channel's latest state already resumed past the dispute of `round`. */
+  markResumed(channelAddress: string, round: number): Promise<void>;
   logger: Logger;
 }
 
@@ -85,6 +97,11 @@ export class DisputeResponder {
       assetIds,
       transferIds: [...view.transfers.keys()],
     });
+    const round = Number(reading.dispute.round);
+    if (resumedPast(state, round)) {
+      await this.deps.markResumed(channelAddress, round);
+      return;
+    }
     const { status, steps } = planDispute({
       me,
       view: view as ChannelView & { state: FullChannelState },
@@ -92,10 +109,15 @@ export class DisputeResponder {
       resolvers: await this.resolvers(view),
     });
     this.report(channelAddress, status, reading);
+    const at = { round, nonce: state.nonce, exitable: reading.exitable };
     for (const step of steps) {
+      const key = disputeStepKey(step, at);
+      if (!(await this.deps.mayRun(channelAddress, key))) continue; // done, or in flight
       this.deps.logger.info({ channel: channelAddress, step: describe(step) }, "dispute step");
-      await this.deps.send(step, state);
+      await this.deps.send(step, state, key);
     }
+    // Our side is carried through and the dispute has run its course: back to off-chain.
+    if (status === "done") await this.deps.resume(state.bob);
   }
 
   /** Resolvers the node can defund its transfers with, by transfer id. */
@@ -125,6 +147,8 @@ export class DisputeResponder {
     if (payment?.status === "cancelled") {
       return hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE });
     }
+    // Learnt on-chain: the payee claimed the mirror in a dispute of its own channel.
+    if (payment?.preImage) return hashlock.encodeResolver({ preImage: payment.preImage });
     if (payment?.status !== "completed" || !payment.recipientTransferId) return undefined;
     const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
     return mirror?.transfer.transferResolver;
@@ -150,6 +174,12 @@ export class DisputeResponder {
       this.deps.logger.info(fields, "dispute");
     }
   }
+}
+
+/** Whether the state is a resume past the dispute round now on record. */
+function resumedPast(state: FullChannelState, round: number): boolean {
+  const latest = state.latestUpdate;
+  return latest.type === "resume" && (latest as ChannelUpdate<"resume">).details.round === round;
 }
 
 function unique(addresses: string[]): string[] {

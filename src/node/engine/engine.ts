@@ -1,7 +1,9 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "pino";
+import type { TransferDefund } from "../../contracts-bindings";
 import {
   type AppliedUpdate,
+  type ChainDisputeOutcome,
   type ChannelSigner,
   decodeUpdateMessage,
   definitionRegistry,
@@ -35,6 +37,17 @@ import { type SignedWithdrawal, Withdrawals } from "./withdrawals";
 /** What the engine needs of the chain; the node's ChainService provides it. */
 export interface EngineChain {
   readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  /** How a transfer was paid out on-chain in a dispute (its TransferDefunded event), if it was. */
+  findTransferDefund(
+    channelAddress: string,
+    transferId: string,
+  ): Promise<TransferDefund | undefined>;
+  /** What a channel's finished dispute left on-chain (`readDisputeOutcome`), for a resume. */
+  readDisputeOutcome(
+    channelAddress: string,
+    assetIds: string[],
+    transferIds: string[],
+  ): Promise<ChainDisputeOutcome>;
   depositAlice(args: {
     alice: string;
     bob: string;
@@ -68,6 +81,8 @@ export interface EngineOptions {
     inDispute(channelAddress: string): boolean;
     /** Reads the chain now: true when a dispute is on record (before a deposit). */
     checkOnchain?(channelAddress: string): Promise<boolean>;
+    /** A resume was stored: the channel is out of dispute. */
+    markResumed?(channelAddress: string, round: number): Promise<void>;
   };
   requestTimeoutMs?: number;
   /**
@@ -148,6 +163,17 @@ export class Engine {
       policy: nodeProtocolPolicy(rules),
       inDispute,
       readDeposits: (channel, asset) => options.chain.readDeposits(channel, asset),
+      readDisputeOutcome: (view) =>
+        options.chain.readDisputeOutcome(
+          view.state?.channelAddress as string,
+          view.state?.assetIds ?? [],
+          [...view.transfers.keys()],
+        ),
+      resumed: (channelAddress, round) => {
+        options.disputes?.markResumed?.(channelAddress, round).catch((error) => {
+          logger.error({ channel: channelAddress, err: error }, "resume not recorded");
+        });
+      },
       requestPeer: (user, method, payload) => this.messaging.request(user, method, payload),
       now,
       logger,
@@ -195,6 +221,8 @@ export class Engine {
       rules,
       now,
       ensureCollateral: (user, asset, amount) => this.collateral.ensure(user, asset, amount),
+      findTransferDefund: (channel, transferId) =>
+        options.chain.findTransferDefund(channel, transferId),
       notify: notifyPayment,
       track: (work) => this.track(work),
       logger,
@@ -247,6 +275,19 @@ export class Engine {
     // Work in flight finishes (or fails fast: new requests to users are refused now); what
     // it leaves undone is resumed from the database at the next start.
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /**
+   * Proposes the resume that moves a user's channel past its finished dispute (DESIGN §4.7);
+   * a user who is away gets it when the responder tries again.
+   */
+  async resumeChannel(user: string): Promise<void> {
+    try {
+      await this.channels.propose(user, () => ({ type: "resume" }));
+    } catch (error) {
+      if (isNodeError(error) && error.code === "PEER_UNAVAILABLE") return;
+      throw error;
+    }
   }
 
   /** Calls `listener` for every channel set up from now on. */

@@ -65,7 +65,8 @@ export class PaymentRefunds {
       now >= payment.mirrorExpiry + this.deps.rules.expiryGraceSeconds;
     if (payment.recipientTransferId) {
       const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-      if (!mirror) return false;
+      // Settled on-chain in a dispute: what the chain paid decides (the router reads it).
+      if (!mirror || mirror.disputed) return false;
       if (!mirror.active) return this.isCancel(mirror.transfer);
       return expired;
     }

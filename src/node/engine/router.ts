@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { TransferDefund } from "../../contracts-bindings";
 import {
   type AppliedUpdate,
   type ChannelView,
@@ -28,6 +29,11 @@ export interface RouterDeps {
   now(): number;
   /** Makes sure the node's side of `user`'s channel holds `amount` of the asset. */
   ensureCollateral(user: string, assetId: string, amount: bigint): Promise<void>;
+  /** How a transfer was paid out on-chain, if it was (its TransferDefunded event). */
+  findTransferDefund(
+    channelAddress: string,
+    transferId: string,
+  ): Promise<TransferDefund | undefined>;
   notify(
     user: string,
     event: { paymentId: string; status: Payment["status"]; reason?: string },
@@ -69,6 +75,16 @@ export class PaymentRouter {
   /** Bookkeeping for an update, in the transaction that stores it. */
   async record(tx: Tx, applied: AppliedUpdate): Promise<void> {
     const update = applied.state.latestUpdate;
+    if (update.type === "resume") {
+      // A payer's transfer settled on-chain while its payment was pending went back to the
+      // payer: the node used no pre-image, and refunds only once no mirror can be claimed.
+      for (const gone of applied.dropped ?? []) {
+        if (this.isHashlock(gone) && this.isNode(gone.responder)) {
+          await this.deps.payments.refundedOnchain(tx, gone.transferId);
+        }
+      }
+      return;
+    }
     const transfer = applied.transfer;
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create") {
@@ -106,6 +122,13 @@ export class PaymentRouter {
   /** What a stored update sets off. */
   committed(applied: AppliedUpdate): void {
     const update = applied.state.latestUpdate;
+    for (const gone of applied.dropped ?? []) {
+      if (this.isHashlock(gone) && this.isNode(gone.initiator)) {
+        this.spawn(`settle dropped mirror ${gone.transferId}`, () =>
+          this.settleDroppedMirror(gone),
+        );
+      }
+    }
     const transfer = applied.transfer;
     if (!transfer || !this.isHashlock(transfer)) return;
     if (update.type === "create" && this.isNode(transfer.responder)) {
@@ -205,6 +228,52 @@ export class PaymentRouter {
     }
   }
 
+  /**
+   * A mirror the payee claimed on-chain (its TransferDefunded event): the payment is done, and
+   * the payer's transfer is claimed with the pre-image read from that transaction.
+   */
+  async mirrorDefunded(defund: TransferDefund): Promise<void> {
+    const found = await this.deps.store.getTransfer(defund.transferId);
+    const mirror = found?.transfer;
+    if (!mirror || !this.isHashlock(mirror) || !this.isNode(mirror.initiator)) return;
+    if (defund.amounts[1] === 0n) return; // back to the node: the payment is refunded as usual
+    const preImage = defund.resolver
+      ? hashlock.decodeResolver(defund.resolver).preImage
+      : undefined;
+    if (!preImage || preImage === ZERO_PRE_IMAGE) {
+      this.deps.logger.error(
+        { transferId: mirror.transferId },
+        "the payee claimed a mirror on-chain, but not through a call whose pre-image can be read",
+      );
+      return;
+    }
+    const payment = await this.deps.payments.claimedOnchain(mirror.transferId, preImage);
+    if (!payment) return;
+    this.deps.logger.info({ paymentId: payment.paymentId }, "mirror claimed on-chain");
+    await this.resolvePayer(payment, preImage);
+  }
+
+  /**
+   * A mirror that left the payee's channel at a resume: settled on-chain. Paid to the payee,
+   * the payer's side is claimed; back to the node, the payer is refunded.
+   */
+  private async settleDroppedMirror(mirror: FullTransferState): Promise<void> {
+    const payment = await this.deps.payments.byRecipientTransfer(mirror.transferId);
+    if (payment?.status !== "pending") return;
+    const defund = await this.deps.findTransferDefund(mirror.channelAddress, mirror.transferId);
+    if (defund && defund.amounts[1] > 0n) {
+      await this.mirrorDefunded(defund);
+      return;
+    }
+    if (!defund) return; // not read yet: tried again when the payer says hello
+    const refunded = await this.deps.payments.decideRefund(
+      payment.paymentId,
+      { mirrorNonce: payment.mirrorNonce, recipientTransferId: payment.recipientTransferId },
+      "the mirror went back to the node on-chain",
+    );
+    if (refunded) await this.refunds.cancelPayer(payment, "the payee did not claim on-chain");
+  }
+
   /** The payee resolved our mirror: resolve the payer's transfer the same way. */
   private async settlePayer(mirror: FullTransferState): Promise<void> {
     const routing = readMeta(mirror.meta, "routing", payeeRoutingSchema);
@@ -265,7 +334,9 @@ export class PaymentRouter {
       await this.refunds.cancelPayer(payment, payment.error ?? "cancelled");
     } else if (payment.status === "pending" && payment.recipientTransferId) {
       const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-      if (mirror && !mirror.active && this.isCancel(mirror.transfer)) {
+      if (mirror?.disputed) {
+        await this.settleDroppedMirror(mirror.transfer);
+      } else if (mirror && !mirror.active && this.isCancel(mirror.transfer)) {
         await this.refunds.refund(payment.paymentId, "the payee cancelled");
       }
     }

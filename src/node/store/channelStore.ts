@@ -109,6 +109,13 @@ export class ChannelStore {
       } else if (transfer && update.type === "resolve") {
         await resolveTransfer(tx, transfer, state.nonce, applied.tree.size);
       }
+      // A resume drops the transfers settled on-chain, one removal after the other, as the tree
+      // did: each removal's last position is the size the tree had after it.
+      const dropped = applied.dropped ?? [];
+      for (const [i, gone] of dropped.entries()) {
+        const lastPosition = applied.tree.size + dropped.length - 1 - i;
+        await resolveTransfer(tx, gone, state.nonce, lastPosition, "disputed");
+      }
       if (alongside) await alongside(tx);
     });
   }
@@ -175,9 +182,15 @@ export class ChannelStore {
   }
 
   /** One transfer, active or resolved. */
-  async getTransfer(
-    transferId: string,
-  ): Promise<{ transfer: FullTransferState; active: boolean } | undefined> {
+  async getTransfer(transferId: string): Promise<
+    | {
+        transfer: FullTransferState;
+        active: boolean;
+        /** Left the channel at a resume: settled on-chain in a dispute. */
+        disputed: boolean;
+      }
+    | undefined
+  > {
     const [row] = await this.db
       .select({ state: transfers.state, status: transfers.status })
       .from(transfers)
@@ -186,6 +199,7 @@ export class ChannelStore {
     return {
       transfer: fromJson<FullTransferState>(transferStateSchema, row.state, "transfer"),
       active: row.status === "active",
+      disputed: row.status === "disputed",
     };
   }
 
@@ -319,6 +333,7 @@ async function resolveTransfer(
   transfer: FullTransferState,
   nonce: number,
   lastPosition: number,
+  status: "resolved" | "disputed" = "resolved",
 ) {
   // One statement: a subquery in RETURNING reads the statement's snapshot, so it gives the
   // position the transfer had before this update cleared it.
@@ -326,7 +341,7 @@ async function resolveTransfer(
     await tx.execute(sql`
       update transfers set state = ${jsonText(transfer)}::jsonb,
                            resolver = ${transfer.transferResolver ?? null},
-                           status = 'resolved', position = null,
+                           status = ${status}, position = null,
                            resolved_nonce = ${nonce}, resolved_at = now()
       where transfer_id = ${transfer.transferId} and status = 'active'
       returning (select t.position from transfers t

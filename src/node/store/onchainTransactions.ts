@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { StoreDb } from "./database";
 import { ONCHAIN_STATUSES, onchainTransactions } from "./schema";
 
@@ -69,6 +69,25 @@ export class OnchainTransactionRepository {
 
   async markFailed(id: number, error: string): Promise<void> {
     await this.update(id, { status: "failed", error });
+  }
+
+  /** The latest transaction sent for `purpose` on the channel, if any. */
+  async latestFor(
+    channelAddress: string,
+    purpose: string,
+  ): Promise<OnchainTransactionRecord | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(onchainTransactions)
+      .where(
+        and(
+          eq(onchainTransactions.channelAddress, channelAddress),
+          eq(onchainTransactions.purpose, purpose),
+        ),
+      )
+      .orderBy(desc(onchainTransactions.id))
+      .limit(1);
+    return row;
   }
 
   async get(id: number): Promise<OnchainTransactionRecord | undefined> {

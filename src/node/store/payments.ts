@@ -22,6 +22,8 @@ export interface Payment {
   mirrorNonce: number | null;
   /** That mirror's expiry, unix seconds. */
   mirrorExpiry: number | null;
+  /** The pre-image, once the payee revealed it on-chain. */
+  preImage: string | null;
   error: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -49,6 +51,7 @@ export class PaymentRepository {
       | "recipientTransferId"
       | "mirrorNonce"
       | "mirrorExpiry"
+      | "preImage"
     >,
   ): Promise<void> {
     await tx.insert(payments).values({
@@ -176,6 +179,35 @@ export class PaymentRepository {
       )
       .returning({ id: payments.paymentId });
     return rows.length > 0;
+  }
+
+  /**
+   * The payee claimed the mirror on-chain with this pre-image (read from its defundTransfer):
+   * the payment is completed, and the payer's side is claimed with the same pre-image.
+   */
+  async claimedOnchain(
+    recipientTransferId: string,
+    preImage: string,
+  ): Promise<Payment | undefined> {
+    const [row] = await this.db
+      .update(payments)
+      .set({ preImage, status: "completed", updatedAt: new Date() })
+      .where(
+        and(
+          eq(payments.recipientTransferId, recipientTransferId),
+          inArray(payments.status, ["pending", "completed"]),
+        ),
+      )
+      .returning();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** A payer's transfer left its channel settled on-chain: a payment still pending was refunded. */
+  async refundedOnchain(tx: Tx, senderTransferId: string): Promise<void> {
+    await tx
+      .update(payments)
+      .set({ status: "cancelled", error: "refunded on-chain in a dispute", updatedAt: new Date() })
+      .where(and(eq(payments.senderTransferId, senderTransferId), eq(payments.status, "pending")));
   }
 
   /** The payee resolved the mirror with the pre-image: its payment is completed. */

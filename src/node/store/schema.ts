@@ -51,7 +51,8 @@ export const channelUpdates = pgTable(
   (table) => [primaryKey({ columns: [table.channelAddress, table.nonce] })],
 );
 
-export const TRANSFER_STATUSES = ["active", "resolved"] as const;
+/** disputed: left the channel at a resume, settled on-chain in a dispute (DESIGN §4.7). */
+export const TRANSFER_STATUSES = ["active", "resolved", "disputed"] as const;
 
 export const transfers = pgTable(
   "transfers",
@@ -111,6 +112,8 @@ export const payments = pgTable(
      */
     mirrorNonce: integer("mirror_nonce"),
     mirrorExpiry: bigint("mirror_expiry", { mode: "number" }),
+    /** The pre-image, once the payee revealed it on-chain (a mirror claimed in a dispute). */
+    preImage: text("pre_image"),
     /** Why a payment was cancelled or failed. */
     error: text("error"),
     createdAt: createdAt(),
@@ -172,8 +175,10 @@ export const identities = pgTable("identities", {
  */
 export const channelDisputes = pgTable("channel_disputes", {
   channelAddress: text("channel_address").primaryKey(),
-  /** The block of the first ChannelDisputed event seen. */
+  /** The block of the latest ChannelDisputed event seen. */
   firstBlock: bigint("first_block", { mode: "number" }).notNull(),
+  /** The dispute round a resume update moved the channel past; null while in dispute. */
+  resumedRound: integer("resumed_round"),
   createdAt: createdAt(),
 });
 

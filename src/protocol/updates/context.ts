@@ -61,6 +61,8 @@ export interface ChainDisputeOutcome {
   }[];
   /** Which of our active transfers were disputed on-chain (lowercase ids). */
   disputedTransferIds: Bytes32[];
+  /** Which of those are not defunded yet: the channel resumes only once none is left. */
+  undecidedTransferIds: Bytes32[];
 }
 
 /** A channel as the protocol sees it: its latest state, active transfers and their tree. */

@@ -190,6 +190,7 @@ async function proposals(): Promise<{
     chainTime: NOW,
     defunds: [{ assetId: ETH, defundNonce: 1n, ...chain }],
     disputedTransferIds: [String(incoming?.transferId).toLowerCase()],
+    undecidedTransferIds: [],
   };
   return {
     world,

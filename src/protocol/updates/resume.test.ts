@@ -59,6 +59,7 @@ function outcome(overrides: Partial<ChainDisputeOutcome> = {}): ChainDisputeOutc
     chainTime: NOW,
     defunds: [{ assetId: ETH, defundNonce: 1n, totalDepositsAlice: 10n, totalDepositsBob: 7n }],
     disputedTransferIds: [transferId()],
+    undecidedTransferIds: [],
     ...overrides,
   };
 }
@@ -109,6 +110,11 @@ describe("resume: the channel after a finished dispute (DESIGN §4.7)", () => {
     const propose = (chainDispute: ChainDisputeOutcome) =>
       proposeUpdate(user.view, { type: "resume" }, user.signer, context({ chainDispute }));
     await expectRejected(() => propose(outcome({ chainTime: NOW - 2 })), "INVALID_RESUME");
+    // A transfer still being decided on-chain: not yet.
+    await expectRejected(
+      () => propose(outcome({ undecidedTransferIds: [transferId()] })),
+      "INVALID_RESUME",
+    );
     await expectRejected(
       () => propose(outcome({ channelStateHash: `0x${"99".repeat(32)}` })),
       "INVALID_RESUME",

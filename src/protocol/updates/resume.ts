@@ -80,6 +80,14 @@ function requireRunItsCourse(outcome: ChainDisputeOutcome, ourStateHash: string)
       `the dispute runs until ${outcome.defundExpiry}, the chain is at ${outcome.chainTime}`,
     );
   }
+  // A transfer disputed but not yet paid out is still being decided on-chain: resuming now
+  // would leave it to nobody's watch.
+  if (outcome.undecidedTransferIds.length > 0) {
+    throw new ProtocolError(
+      "INVALID_RESUME",
+      `transfer ${outcome.undecidedTransferIds[0]} is disputed but not yet defunded`,
+    );
+  }
 }
 
 /** The proposer's claims about the round must be what we read on-chain, exactly. */
