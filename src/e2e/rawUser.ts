@@ -1,7 +1,11 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { NodeApi } from "../client/nodeApi";
-import { ChannelMastercopy__factory, readChannelDeposits } from "../contracts-bindings";
+import {
+  ChannelMastercopy__factory,
+  readChannelDeposits,
+  readDisputeOutcome,
+} from "../contracts-bindings";
 import {
   type AppliedUpdate,
   acceptCountersigned,
@@ -243,8 +247,16 @@ export class RawUser {
   }
 
   private async contextFor(update: ChannelUpdate): Promise<UpdateContext> {
+    if (update.type === "resume") return this.context({ chainDispute: await this.chainDispute() });
     if (update.type !== "deposit") return this.context();
     return this.context({ chainDeposits: await this.chainDeposits(update.assetId) });
+  }
+
+  /** What the channel's finished dispute left on-chain, for a resume. */
+  chainDispute() {
+    return readDisputeOutcome(this.stack.provider, this.state.channelAddress, this.state.assetIds, [
+      ...this.view.transfers.keys(),
+    ]);
   }
 }
 
