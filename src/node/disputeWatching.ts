@@ -7,6 +7,7 @@ import {
   type TransferDefund,
 } from "../contracts-bindings";
 import type { ChannelSigner } from "../protocol";
+import { disputeStepKey } from "../protocol/disputes";
 import type { ChainService } from "./chain/chainService";
 import { DisputeStepLedger } from "./chain/disputeSteps";
 import { DisputeWatcher } from "./chain/disputeWatcher";
@@ -32,8 +33,44 @@ export interface DisputeWatchingOptions {
   resume(user: string): Promise<void>;
   /** A transfer was paid out on-chain (a mirror claimed by its payee, say). */
   onTransferDefunded(defund: TransferDefund): Promise<void>;
+  /** Runs `work` with the channel's update lock held (no update in flight meanwhile). */
+  withChannelLock<T>(channelAddress: string, work: () => Promise<T>): Promise<T>;
   pollMs: number;
   logger: Logger;
+}
+
+/** What starting a dispute gives back. */
+export interface DisputeStarted {
+  channelAddress: string;
+  transactionHash: string;
+  /** The nonce of the state put on record. */
+  nonce: number;
+  consensusExpiry: number;
+  defundExpiry: number;
+}
+
+export interface DisputeStatusReport {
+  channelAddress: string;
+  /** Whether the node signs nothing on the channel now. */
+  inDispute: boolean;
+  chainTime: number;
+  nonce: number;
+  round: number;
+  consensusExpiry: number;
+  defundExpiry: number;
+  /** The node's dispute transactions on the channel, newest first. */
+  transactions: { step: string; status: string; transactionHash: string | null }[];
+}
+
+/** Why the node could not start a dispute. */
+export class DisputeStartError extends Error {
+  override readonly name = "DisputeStartError";
+  constructor(
+    readonly code: "UNKNOWN_CHANNEL" | "ALREADY_DISPUTED",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -88,6 +125,88 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
   return {
     watcher,
     responder,
+    /**
+     * The operator's unilateral exit of one channel (issue 10 §2): with the channel locked, no
+     * more updates; then the node's latest doubly-signed state goes on-chain (the channel is
+     * deployed first if it has no code yet). The responder carries it through from there.
+     */
+    async dispute(channelAddress: string): Promise<DisputeStarted> {
+      return options.withChannelLock(channelAddress, async () => {
+        const view = await options.store.loadChannelView(channelAddress);
+        if (!view?.state)
+          throw new DisputeStartError("UNKNOWN_CHANNEL", `no channel ${channelAddress}`);
+        const state = view.state;
+        await watcher.markDisputing(channelAddress);
+        const before = await readDispute(options.provider, {
+          channelAddress,
+          owner: options.signer.address,
+          assetIds: [],
+          transferIds: [],
+        });
+        const { consensusExpiry, defundExpiry, nonce } = before.dispute;
+        const running = consensusExpiry > 0 && before.chainTime < defundExpiry;
+        // Inside a consensus window our newer state still replaces the one on record.
+        const answers = before.chainTime < consensusExpiry && nonce < state.nonce;
+        if (running && !answers) {
+          throw new DisputeStartError(
+            "ALREADY_DISPUTED",
+            `${channelAddress} is in dispute already`,
+          );
+        }
+        await options.chain.deployChannel(state.alice, state.bob);
+        const key = disputeStepKey(
+          { step: "disputeChannel" },
+          {
+            round: before.dispute.round,
+            nonce: state.nonce,
+            exitable: new Map(),
+          },
+        );
+        const call = disputeCall({ step: "disputeChannel" }, state, options.signer.address);
+        const sent = await options.chain.sendDisputeCall(channelAddress, key, call);
+        const after = await readDispute(options.provider, {
+          channelAddress,
+          owner: options.signer.address,
+          assetIds: [],
+          transferIds: [],
+        });
+        logger.info({ channel: channelAddress, nonce: state.nonce }, "dispute started by the node");
+        responder.advance(channelAddress).catch(() => {});
+        return {
+          channelAddress,
+          transactionHash: sent.hash,
+          nonce: state.nonce,
+          consensusExpiry: after.dispute.consensusExpiry,
+          defundExpiry: after.dispute.defundExpiry,
+        };
+      });
+    },
+    /** Where a channel's dispute stands, and the node's transactions for it. */
+    async status(channelAddress: string): Promise<DisputeStatusReport> {
+      const reading = await readDispute(options.provider, {
+        channelAddress,
+        owner: options.signer.address,
+        assetIds: options.assets(),
+        transferIds: [],
+      });
+      const transactions = await options.chain.transactions.list({ channelAddress, limit: 100 });
+      return {
+        channelAddress,
+        inDispute: watcher.inDispute(channelAddress),
+        chainTime: reading.chainTime,
+        nonce: reading.dispute.nonce,
+        round: Number(reading.dispute.round),
+        consensusExpiry: reading.dispute.consensusExpiry,
+        defundExpiry: reading.dispute.defundExpiry,
+        transactions: transactions
+          .filter((t) => t.purpose.startsWith("dispute:"))
+          .map((t) => ({
+            step: t.purpose.slice("dispute:".length),
+            status: t.status,
+            transactionHash: t.transactionHash,
+          })),
+      };
+    },
     /** Scans the chain up to its head, then keeps watching and responding. */
     async start(): Promise<void> {
       await watcher.start();

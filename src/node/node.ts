@@ -9,7 +9,7 @@ import { encodeWire } from "../protocol/messaging";
 import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
 import { ChainService } from "./chain/chainService";
 import { DepositWatcher } from "./chain/depositWatcher";
-import { createDisputeWatching } from "./disputeWatching";
+import { createDisputeWatching, DisputeStartError } from "./disputeWatching";
 import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
 import { Engine, type RequestInterceptor } from "./engine/engine";
@@ -172,6 +172,11 @@ async function assemble(
     isOurs: (channelAddress) => usersByChannel.has(channelAddress.toLowerCase()),
     resume: (user) => engine.resumeChannel(user),
     onTransferDefunded: (defund) => engine.router.mirrorDefunded(defund),
+    withChannelLock: (channelAddress, work) => {
+      const user = usersByChannel.get(channelAddress.toLowerCase());
+      if (!user) throw new DisputeStartError("UNKNOWN_CHANNEL", `no channel ${channelAddress}`);
+      return engine.channels.withChannel(user, work);
+    },
     pollMs: options.disputePollMs ?? 2_000,
     logger,
   });
@@ -313,6 +318,8 @@ async function assemble(
           admin: {
             token: settings.adminToken,
             channels: () => store.listChannels(),
+            dispute: (channelAddress) => disputes.dispute(channelAddress),
+            disputeStatus: (channelAddress) => disputes.status(channelAddress),
             payments: (status) =>
               payments.withStatus(status ? [status as PaymentStatus] : [...PAYMENT_STATUSES]),
             collateral: {

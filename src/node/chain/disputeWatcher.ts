@@ -114,6 +114,15 @@ export class DisputeWatcher {
     return true;
   }
 
+  /** The node starts a dispute itself: nothing more is signed on the channel from now. */
+  async markDisputing(channelAddress: string): Promise<void> {
+    await this.markDisputed(
+      getAddress(channelAddress),
+      await this.options.provider.getBlockNumber(),
+      true,
+    );
+  }
+
   /** A resume update moved the channel past its dispute: updates are signed again. */
   async markResumed(channelAddress: string, round: number): Promise<void> {
     // At once in memory: the user's next update may follow the resume immediately.

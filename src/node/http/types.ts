@@ -82,6 +82,10 @@ export interface AdminDeps {
   channels(): Promise<unknown[]>;
   /** Every payment, or those in one status (pending, completed, cancelled, failed). */
   payments(status?: string): Promise<unknown[]>;
+  /** Starts a unilateral exit of the channel (UNKNOWN_CHANNEL, ALREADY_DISPUTED refusals). */
+  dispute(channelAddress: string): Promise<unknown>;
+  /** Where the channel's dispute stands. */
+  disputeStatus(channelAddress: string): Promise<unknown>;
   collateral: {
     /** The policies in force, keyed by lowercase asset address. */
     list(): Readonly<Record<string, AdminCollateralPolicy>>;

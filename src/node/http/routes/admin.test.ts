@@ -118,6 +118,16 @@ beforeAll(async () => {
       admin: {
         token: TOKEN,
         channels: () => store.listChannels(),
+        // The dispute itself runs against anvil (src/e2e/disputes); here only the HTTP mapping.
+        dispute: async (address) => {
+          if (address.toLowerCase() === channelAddress.toLowerCase()) {
+            throw Object.assign(new Error(`${address} is in dispute already`), {
+              code: "ALREADY_DISPUTED",
+            });
+          }
+          throw Object.assign(new Error(`no channel ${address}`), { code: "UNKNOWN_CHANNEL" });
+        },
+        disputeStatus: async (address) => ({ channelAddress: address, inDispute: false }),
         payments: (status) =>
           payments.withStatus(
             status ? [status as (typeof PAYMENT_STATUSES)[number]] : [...PAYMENT_STATUSES],
@@ -180,6 +190,8 @@ const ROUTES: [method: string, path: string][] = [
   ["GET", "/admin/collateral"],
   ["PUT", `/admin/collateral/${NEW_TOKEN}`],
   ["DELETE", `/admin/collateral/${NEW_TOKEN}`],
+  ["POST", `/admin/channels/${NEW_TOKEN}/dispute`],
+  ["GET", `/admin/channels/${NEW_TOKEN}/dispute`],
   ["GET", "/admin"],
   ["GET", "/admin/nope"],
 ];
@@ -210,6 +222,8 @@ describe("without ADMIN_TOKEN", () => {
     const emptyToken = {
       token: "",
       channels: async () => [],
+      dispute: async () => ({}),
+      disputeStatus: async () => ({}),
       payments: async () => [],
       collateral,
     };
@@ -310,6 +324,26 @@ describe("reads", () => {
     ]) {
       await expectError(await admin(`/admin/payments?${query}`), 400, "MALFORMED_REQUEST");
     }
+  });
+});
+
+describe("disputes", () => {
+  test("POST /admin/channels/:channelAddress/dispute: 409 when in dispute, 404 unknown, 400 malformed", async () => {
+    const running = await admin(`/admin/channels/${channelAddress}/dispute`, { method: "POST" });
+    expect(running.status).toBe(409);
+    expect(((await running.json()) as { code: string }).code).toBe("ALREADY_DISPUTED");
+    const unknown = await admin(`/admin/channels/0x${"12".repeat(20)}/dispute`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe("UNKNOWN_CHANNEL");
+    const malformed = await admin("/admin/channels/nope/dispute", { method: "POST" });
+    expect(malformed.status).toBe(400);
+  });
+
+  test("GET /admin/channels/:channelAddress/dispute: where it stands", async () => {
+    expect(await ok(await admin(`/admin/channels/${channelAddress}/dispute`))).toEqual({
+      channelAddress,
+      inDispute: false,
+    });
   });
 });
 

@@ -34,6 +34,10 @@ interface CollateralEntry {
  * - `PUT /admin/collateral/:assetId` `{ target, reclaimThreshold }` → the asset's entry
  * - `DELETE /admin/collateral/:assetId` → `{ assetId, policy }`: the configured default the
  *   asset falls back to, or null when the node no longer carries it
+ * - `POST /admin/channels/:channelAddress/dispute` → the node's latest state put on record
+ *   (`{ transactionHash, nonce, consensusExpiry, defundExpiry }`); the node then carries the
+ *   exit through on its own. 404 UNKNOWN_CHANNEL, 409 ALREADY_DISPUTED.
+ * - `GET /admin/channels/:channelAddress/dispute` → where it stands, with the node's transactions
  */
 export function adminRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "admin">): void {
   const admin = deps.admin;
@@ -59,6 +63,16 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "admin">): vo
     return json(c, await admin.payments(status));
   });
 
+  app.post("/admin/channels/:channelAddress/dispute", async (c) => {
+    const channelAddress = addressParam(c, "channelAddress");
+    return json(c, await disputeRefusals(admin.dispute(channelAddress)));
+  });
+
+  app.get("/admin/channels/:channelAddress/dispute", async (c) => {
+    const channelAddress = addressParam(c, "channelAddress");
+    return json(c, await admin.disputeStatus(channelAddress));
+  });
+
   app.get("/admin/collateral", (c) => json(c, collateralEntries(admin)));
 
   app.put("/admin/collateral/:assetId", async (c) => {
@@ -75,6 +89,19 @@ export function adminRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "admin">): vo
     const fallback = policyOf(admin, assetId);
     return json(c, { assetId, policy: fallback ? amounts(fallback) : null });
   });
+}
+
+/** A dispute the node cannot start: an unknown channel (404), one in dispute already (409). */
+async function disputeRefusals<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof Error && (code === "UNKNOWN_CHANNEL" || code === "ALREADY_DISPUTED")) {
+      throw new ApiError(code === "UNKNOWN_CHANNEL" ? 404 : 409, code, error.message);
+    }
+    throw error;
+  }
 }
 
 function isPaymentStatus(value: string): boolean {
