@@ -32,6 +32,7 @@ describe("defaults", () => {
       privateKey: undefined,
       addressBookPath: undefined,
       adminToken: undefined,
+      nodeUrl: "http://127.0.0.1:3000",
       logLevel: "info",
       confirmations: 1,
       collateral: undefined,
@@ -87,6 +88,7 @@ describe("values", () => {
       privateKey: KEY,
       addressBookPath: resolve("book.json"),
       adminToken: "a-long-admin-token-123",
+      nodeUrl: "http://127.0.0.1:3000",
       metricsToken: "a-long-metrics-token-123",
       logLevel: "debug",
       confirmations: 3,
@@ -298,11 +300,28 @@ describe("a wrong setting is one line naming it", () => {
     const covered = new Set(cases.map(([env]) => env));
     covered.add("DATA_DIR");
     covered.add("ADDRESS_BOOK"); // any path is accepted; its content is checked when read
+    covered.add("NODE_URL"); // read by `dispute` only: its own test below
     expect([...covered].sort()).toEqual(
       Object.values(SETTINGS)
         .map((spec) => spec.env)
         .sort(),
     );
+  });
+});
+
+describe("dispute's settings", () => {
+  test("NODE_URL: an http(s) URL, the local node by default; ADMIN_TOKEN read too", () => {
+    expect(loadConfig("dispute", {}, {}).nodeUrl).toBe("http://127.0.0.1:3000");
+    const config = loadConfig(
+      "dispute",
+      { "node-url": "https://node.example" },
+      { ADMIN_TOKEN: "a-long-admin-token-123" },
+    );
+    expect(config.nodeUrl).toBe("https://node.example");
+    expect(config.adminToken).toBe("a-long-admin-token-123");
+    const error = configError(() => loadConfig("dispute", {}, { NODE_URL: "nats://x" }));
+    expect(error.message).toBe('NODE_URL: must be an http(s) URL, got "nats://x"');
+    expect(error.code).toBe("INVALID_SETTING");
   });
 });
 

@@ -33,6 +33,8 @@ export interface CliConfig {
   /** Absolute path of the address book file. */
   addressBookPath?: string;
   adminToken?: string;
+  /** The running node's HTTP API (`dispute`). */
+  nodeUrl: string;
   metricsToken?: string;
   logLevel: LogLevel;
   confirmations: number;
@@ -51,6 +53,7 @@ export const DEFAULTS = {
   natsPort: 4222,
   logLevel: "info",
   confirmations: 1,
+  nodeUrl: "http://127.0.0.1:3000",
 } as const;
 
 /**
@@ -79,6 +82,7 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
     privateKey: used.has("privateKey") ? readKey(flags, env) : undefined,
     addressBookPath: read("addressBook"),
     adminToken: read("adminToken"),
+    nodeUrl: read("nodeUrl") ?? DEFAULTS.nodeUrl,
     metricsToken: read("metricsToken"),
     logLevel: read("logLevel") ?? DEFAULTS.logLevel,
     confirmations: read("confirmations") ?? DEFAULTS.confirmations,
@@ -91,11 +95,9 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
 type Parsed<K extends SettingKey> = (typeof SETTINGS)[K] extends SettingSpec<infer T> ? T : never;
 
 /** The value `command` cannot run without; a one-line ConfigError when it is absent. */
-export function requireSetting<K extends "ethRpcUrl" | "privateKey" | "addressBookPath">(
-  config: CliConfig,
-  key: K,
-  command: CommandName,
-): NonNullable<CliConfig[K]> {
+export function requireSetting<
+  K extends "ethRpcUrl" | "privateKey" | "addressBookPath" | "adminToken",
+>(config: CliConfig, key: K, command: CommandName): NonNullable<CliConfig[K]> {
   const value = config[key];
   if (value !== undefined) return value as NonNullable<CliConfig[K]>;
   if (key === "privateKey") {
@@ -106,7 +108,8 @@ export function requireSetting<K extends "ethRpcUrl" | "privateKey" | "addressBo
       `${k.env} or ${m.env}: "${command}" needs the node's key (or --${k.flag} / --${m.flag})`,
     );
   }
-  const spec = key === "addressBookPath" ? SETTINGS.addressBook : SETTINGS[key as "ethRpcUrl"];
+  const spec =
+    key === "addressBookPath" ? SETTINGS.addressBook : SETTINGS[key as "ethRpcUrl" | "adminToken"];
   throw new ConfigError(
     "MISSING_SETTING",
     spec.env,

@@ -23,6 +23,10 @@ export const COMMAND_ERROR_CODES = [
   "RPC_UNREACHABLE",
   /** The deploying account cannot pay for the deployment. */
   "UNFUNDED_ACCOUNT",
+  /** NODE_URL did not answer. */
+  "NODE_UNREACHABLE",
+  /** The node refused to start the dispute (unknown channel, one running already). */
+  "DISPUTE_REFUSED",
 ] as const;
 
 export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];

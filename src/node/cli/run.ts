@@ -6,6 +6,7 @@ import { parseCommandLine } from "./args";
 import type { Command } from "./command";
 import { deployCommand } from "./commands/deploy";
 import { devCommand } from "./commands/dev";
+import { disputeCommand } from "./commands/dispute";
 import { migrateCommand } from "./commands/migrate";
 import { startCommand } from "./commands/start";
 import { type Env, loadConfig } from "./config";
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   deployCommand,
   migrateCommand,
+  disputeCommand,
 ];
 
 export const VERSION: string = packageJson.version;

@@ -5,7 +5,7 @@ import { signInOrigin } from "../auth/publicUrl";
 import { LOG_LEVELS } from "../logger";
 import type { CollateralPolicy } from "../settings";
 
-export const COMMAND_NAMES = ["dev", "start", "deploy", "migrate"] as const;
+export const COMMAND_NAMES = ["dev", "start", "deploy", "migrate", "dispute"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** One setting: where it comes from, what it defaults to, how it is checked. */
@@ -214,6 +214,15 @@ export const SETTINGS = {
       .min(1, { error: "must be a file path" })
       .transform((path) => resolve(path)),
   }),
+  nodeUrl: spec({
+    env: "NODE_URL",
+    flag: "node-url",
+    placeholder: "<url>",
+    defaultText: "http://127.0.0.1:3000",
+    description: "The running node's HTTP API, whose admin routes `dispute` calls.",
+    commands: ["dispute"],
+    schema: urlWith(["http:", "https:"], "must be an http(s) URL"),
+  }),
   adminToken: spec({
     env: "ADMIN_TOKEN",
     flag: "admin-token",
@@ -221,7 +230,7 @@ export const SETTINGS = {
     defaultText: "none: admin routes are refused",
     description: "Bearer token for the admin routes (16 characters or more).",
     secret: true,
-    commands: NODE,
+    commands: [...NODE, "dispute"],
     schema: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters, no spaces" }),
   }),
   metricsToken: spec({
