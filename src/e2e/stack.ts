@@ -40,6 +40,8 @@ export interface Stack {
   node: RunningNode;
   /** The clock of the node and of every client (the system clock, moved by `advance`). */
   clock: TestClock;
+  /** Moves the clock up to the chain's latest block time (after `evm_increaseTime`). */
+  syncClockToChain(): Promise<void>;
   /** Starts the node again with the same settings (a restart). */
   restartNode(): Promise<RunningNode>;
   /** A client for dev account `index` (1..9); the store is kept per index unless given. */
@@ -153,6 +155,11 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     token,
     settings,
     clock,
+    async syncClockToChain() {
+      const block = await provider.getBlock("latest");
+      const behind = (block?.timestamp ?? 0) - clock.now();
+      if (behind > 0) clock.advance(behind);
+    },
     get node() {
       return node;
     },
