@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { parseEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../client";
 import { NodeApi } from "../client/nodeApi";
-import { CLI_FROM_SOURCE, cliEnv, readFirstLine } from "../node/cli/testing";
 import { expectChannelsAgree, waitFor } from "./expectations";
+import { type NodeProcess, nodeAsProcess } from "./nodeProcess";
 import { type Stack, startStack } from "./stack";
 
 /**
@@ -18,32 +15,15 @@ import { type Stack, startStack } from "./stack";
 let stack: Stack;
 let a: ConnextClient;
 let b: ConnextClient;
-let nodeProcess: Subprocess<"ignore", "pipe", "pipe"> | undefined;
-let env: Record<string, string>;
+let nodeProcess: NodeProcess;
 const ETH = ZeroAddress;
 const AMOUNT = parseEther("0.001");
 
 beforeAll(async () => {
   stack = await startStack();
-  const { port } = new URL(stack.node.httpUrl);
-  const natsPort = new URL(stack.node.messagingUrl).port;
   // The same node, data and ports, from now on as a process of its own.
-  await stack.node.stop();
-  const bookPath = join(stack.settings.dataDir, "address-book.json");
-  await writeFile(bookPath, JSON.stringify(stack.book));
-  env = {
-    ETH_RPC_URL: stack.anvil.rpcUrl,
-    NODE_PRIVATE_KEY: stack.settings.privateKey,
-    ADDRESS_BOOK: bookPath,
-    DATA_DIR: stack.settings.dataDir,
-    PORT: port,
-    NATS_PORT: natsPort,
-    LOG_LEVEL: "warn",
-    COLLATERAL: JSON.stringify({
-      [ETH]: { target: "1000000000000000000", reclaimThreshold: "50000000000000000000" },
-    }),
-  };
-  await startNodeProcess();
+  nodeProcess = await nodeAsProcess(stack);
+  await nodeProcess.start();
   a = await stack.client(1, { requestTimeoutMs: 5_000 });
   b = await stack.client(2, { requestTimeoutMs: 5_000 });
   await a.deposit({ assetId: ETH, amount: parseEther("1") });
@@ -53,38 +33,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.close();
   await b?.close();
-  nodeProcess?.kill("SIGKILL");
-  await nodeProcess?.exited;
+  await nodeProcess?.kill();
   // The in-process node is stopped already; stop() stops it again harmlessly.
   await stack?.stop();
 });
-
-async function startNodeProcess(): Promise<void> {
-  nodeProcess = Bun.spawn([...CLI_FROM_SOURCE, "start"], {
-    env: cliEnv(env),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  // Drained as it comes, so a chatty node never blocks on a full pipe; shown if it fails.
-  const stderr = drain(nodeProcess.stderr);
-  const line = await readFirstLine(nodeProcess.stdout);
-  if (!line?.includes("http://")) {
-    nodeProcess.kill("SIGKILL");
-    await nodeProcess.exited;
-    throw new Error(`connext-node start did not come up: ${line}\n${stderr.text}`);
-  }
-}
-
-function drain(stream: ReadableStream<Uint8Array>): { text: string } {
-  const sink = { text: "" };
-  const decoder = new TextDecoder();
-  (async () => {
-    for await (const chunk of stream)
-      sink.text = (sink.text + decoder.decode(chunk)).slice(-20_000);
-  })().catch(() => {});
-  return sink;
-}
 
 test("SIGKILL in the middle of a stream of payments: nothing lost, nothing paid twice", async () => {
   await waitFor(() => b.getBalance(ETH).user === AMOUNT);
@@ -111,9 +63,8 @@ test("SIGKILL in the middle of a stream of payments: nothing lost, nothing paid 
     }
   })();
   await waitFor(() => sent >= 10, 30_000);
-  nodeProcess?.kill("SIGKILL");
-  await nodeProcess?.exited;
-  await startNodeProcess();
+  await nodeProcess.kill();
+  await nodeProcess.start();
   await stream;
 
   const payments = await settledPayments(stack, 1);
