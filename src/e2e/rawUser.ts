@@ -54,6 +54,8 @@ export type ProposalHandler = (message: UpdateMessage, user: RawUser) => Promise
  */
 export class RawUser {
   view: ChannelView = { state: undefined, transfers: new Map(), tree: new MerkleTree() };
+  /** Every doubly-signed state this user adopted, oldest first: what a stale dispute uses. */
+  readonly history: FullChannelState[] = [];
   /** The node's proposals in arrival order, whatever was answered. */
   readonly proposals: UpdateMessage[] = [];
   onProposal: ProposalHandler = (message, user) => user.countersignAndAdopt(message);
@@ -209,6 +211,7 @@ export class RawUser {
 
   adopt(applied: AppliedUpdate): void {
     this.view = adoptApplied(this.view, applied);
+    this.history.push(applied.state);
   }
 
   /** Deposits on-chain (plain transfer to the channel address) and reconciles it. */
