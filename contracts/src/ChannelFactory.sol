@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IChannelFactory} from "./interfaces/IChannelFactory.sol";
 import {IChannelMastercopy} from "./interfaces/IChannelMastercopy.sol";
 import {LibAsset} from "./lib/LibAsset.sol";
@@ -12,7 +12,8 @@ import {LibAsset} from "./lib/LibAsset.sol";
 /// @title ChannelFactory
 /// @notice Creates channels as CREATE2 EIP-1167 clones of the mastercopy, so a channel's
 /// address is known before it exists and users can deposit into it first.
-contract ChannelFactory is IChannelFactory, ReentrancyGuard {
+/// @dev The reentrancy guard is transient (EIP-1153): no storage slot read or written per call.
+contract ChannelFactory is IChannelFactory, ReentrancyGuardTransient {
     address private immutable _mastercopy;
 
     constructor(address mastercopy) {

@@ -108,9 +108,14 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
         if (!MerkleProof.verifyCalldata(merkleProof, dispute.merkleRoot, leaf)) {
             revert TransferNotInMerkleRoot(cts.transferId);
         }
+        if (cts.transferTimeout > type(uint64).max - block.timestamp) {
+            revert TransferTimeoutTooLarge(cts.transferId, cts.transferTimeout);
+        }
         uint256 expiry = block.timestamp + cts.transferTimeout;
         transferDispute.transferStateHash = leaf;
-        transferDispute.transferDisputeExpiry = expiry;
+        // casting to 'uint64' is safe because the timeout was bounded just above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        transferDispute.transferDisputeExpiry = uint64(expiry);
         emit TransferDisputed(msg.sender, cts.transferId, expiry);
     }
 
@@ -127,10 +132,12 @@ abstract contract CMCAdjudicator is CMCDeposit, ICMCAdjudicator {
             revert TransferNotDisputed(cts.transferId);
         }
         if (transferDispute.isDefunded) revert TransferAlreadyDefunded(cts.transferId);
+        // Read before the flag is written: both live in the record's second slot.
+        uint256 expiry = transferDispute.transferDisputeExpiry;
         transferDispute.isDefunded = true;
 
         Balance memory finalBalance;
-        if (block.timestamp < transferDispute.transferDisputeExpiry) {
+        if (block.timestamp < expiry) {
             finalBalance =
                 _resolveTransfer(cts, encodedInitialTransferState, encodedTransferResolver, responderSignature);
         } else {

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IChannelErrors} from "../interfaces/IChannelErrors.sol";
 import {ICMCCore} from "../interfaces/ICMCCore.sol";
 
@@ -12,7 +12,12 @@ import {ICMCCore} from "../interfaces/ICMCCore.sol";
 /// @dev Channels are EIP-1167 clones: storage lives in the clone, code and immutables in the
 /// mastercopy. EIP712 rebuilds the domain for every clone from `address(this)`, so each channel
 /// signs in its own domain `{ "Connext", "2", chainId, channelAddress }` (DESIGN §4.3).
-abstract contract CMCCore is IChannelErrors, ICMCCore, EIP712, ReentrancyGuard {
+/// The reentrancy guard lives in transient storage (EIP-1153; the contracts target Cancun). A
+/// clone runs no constructor, so a storage guard's slot stayed empty until a channel's first
+/// guarded call wrote it, and every guarded call read it cold and wrote it twice; the transient
+/// flag needs no initialised slot and costs a few hundred gas. Under the clone's DELEGATECALL
+/// the flag is the clone's own, as its storage is; it is reset when the guarded call returns.
+abstract contract CMCCore is IChannelErrors, ICMCCore, EIP712, ReentrancyGuardTransient {
     address private immutable _mastercopy;
 
     address internal _alice;
@@ -34,7 +39,6 @@ abstract contract CMCCore is IChannelErrors, ICMCCore, EIP712, ReentrancyGuard {
         if (alice == address(0) || bob == address(0) || alice == bob) revert InvalidParticipants(alice, bob);
         _alice = alice;
         _bob = bob;
-        emit ChannelSetup(alice, bob);
     }
 
     /// @inheritdoc ICMCCore

@@ -54,7 +54,8 @@ interface ICMCAdjudicator {
 
     /// @notice In the defund window, records a transfer of the disputed merkle root. Only once
     /// its asset was defunded in this dispute round (`defundChannel` first), so that a transfer
-    /// is paid only alongside the balances of the state it is locked in.
+    /// is paid only alongside the balances of the state it is locked in. The transfer's dispute
+    /// expires `cts.transferTimeout` from now, which must fit 64 bits (`TransferTimeoutTooLarge`).
     function disputeTransfer(CoreTransferState calldata cts, bytes32[] calldata merkleProof) external;
 
     /// @notice Makes a disputed transfer's balance exitable: before its timeout as its definition

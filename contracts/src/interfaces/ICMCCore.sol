@@ -3,10 +3,8 @@ pragma solidity 0.8.30;
 
 /// @title ICMCCore
 /// @notice A channel's parties, fixed once by the factory.
+/// @dev No event of its own: the factory's `ChannelCreated` names the channel and both parties.
 interface ICMCCore {
-    /// @notice Emitted once, when the factory sets the channel up.
-    event ChannelSetup(address indexed alice, address indexed bob);
-
     /// @notice Fixes the two parties of a freshly cloned channel. Callable once.
     function setup(address alice, address bob) external;
 

@@ -57,6 +57,9 @@ interface IChannelErrors {
     error TransferNotInMerkleRoot(bytes32 transferId);
     /// @notice The transfer was already disputed.
     error TransferAlreadyDisputed(bytes32 transferId);
+    /// @notice The transfer's timeout would end its dispute past the 64 bits of time the
+    /// transfer dispute record keeps.
+    error TransferTimeoutTooLarge(bytes32 transferId, uint256 transferTimeout);
     /// @notice The transfer was not disputed, or the state given is not the disputed one.
     error TransferNotDisputed(bytes32 transferId);
     /// @notice The transfer was already defunded.

@@ -61,9 +61,13 @@ struct ChannelDispute {
 }
 
 /// @notice A transfer dispute on record.
+/// @dev Two storage slots: the hash, then the expiry packed with `isDefunded`, so that
+/// `defundTransfer` reads both and marks the transfer defunded in the slot `disputeTransfer`
+/// wrote rather than in a fresh one. A transfer timeout whose expiry would not fit the 64 bits
+/// is refused (`TransferTimeoutTooLarge`).
 struct TransferDispute {
     bytes32 transferStateHash;
-    uint256 transferDisputeExpiry;
+    uint64 transferDisputeExpiry;
     bool isDefunded;
 }
 

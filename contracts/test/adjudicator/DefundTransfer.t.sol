@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {AdjudicatorBase} from "./AdjudicatorBase.sol";
 import {IChannelErrors} from "../../src/interfaces/IChannelErrors.sol";
 import {ICMCAdjudicator} from "../../src/interfaces/ICMCAdjudicator.sol";
-import {CoreChannelState, CoreTransferState} from "../../src/interfaces/Types.sol";
+import {CoreChannelState, CoreTransferState, TransferDispute} from "../../src/interfaces/Types.sol";
 import {HashlockTransfer} from "../../src/transfers/HashlockTransfer.sol";
 
 /// @notice `defundTransfer` with the hashlock definition: who may resolve before the timeout,
@@ -19,6 +19,7 @@ contract DefundTransferTest is AdjudicatorBase {
 
     CoreTransferState internal cts;
     bytes internal initialState;
+    uint256 internal disputeExpiry;
 
     function setUp() public override {
         super.setUp();
@@ -28,6 +29,7 @@ contract DefundTransferTest is AdjudicatorBase {
         transfers[0] = cts;
         disputeWithTransfers(transfers, ALICE_BALANCE, 1); // defunds ETH first
         channel.disputeTransfer(cts, new bytes32[](0));
+        disputeExpiry = block.timestamp + cts.transferTimeout;
     }
 
     function _resolutionSig(uint256 key, bytes32 transferId, bytes memory resolver)
@@ -53,7 +55,11 @@ contract DefundTransferTest is AdjudicatorBase {
     function _assertPaid(uint256 toAlice, uint256 toBob) internal view {
         assertEq(channel.getExitableAmount(ETH, alice), ALICE_BALANCE + toAlice, "alice");
         assertEq(channel.getExitableAmount(ETH, bob), toBob, "bob");
-        assertTrue(channel.getTransferDispute(ID).isDefunded);
+        TransferDispute memory td = channel.getTransferDispute(ID);
+        assertTrue(td.isDefunded);
+        // The flag shares its slot with the expiry: marking the transfer keeps the record.
+        assertEq(td.transferDisputeExpiry, disputeExpiry, "expiry kept");
+        assertEq(td.transferStateHash, channel.transferStateHash(cts), "hash kept");
     }
 
     // ---------------------------------------------------------------- before the timeout

@@ -55,6 +55,32 @@ contract DisputeTransferTest is AdjudicatorBase {
         assertEq(channel.getTransferDispute(transfers[1].transferId).transferDisputeExpiry, block.timestamp + 5 minutes);
     }
 
+    /// @dev The dispute's expiry must fit the 64 bits the record keeps it in.
+    function test_disputeTransfer_revertsWhenTimeoutTooLarge() public {
+        CoreTransferState[] memory transfers = manyTransfers(3, 0);
+        // Timestamps are those of the dispute below, which warps into the defund window.
+        uint256 disputedAt = block.timestamp + TIMEOUT;
+        transfers[0].transferTimeout = type(uint64).max - disputedAt + 1;
+        transfers[1].transferTimeout = type(uint256).max;
+        transfers[2].transferTimeout = type(uint64).max - disputedAt; // the longest that fits
+        (, bytes32[] memory leaves) = disputeWithTransfers(transfers, 0, 1);
+        assertEq(block.timestamp, disputedAt);
+        for (uint256 i; i < 2; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IChannelErrors.TransferTimeoutTooLarge.selector,
+                    transfers[i].transferId,
+                    transfers[i].transferTimeout
+                )
+            );
+            channel.disputeTransfer(transfers[i], Merkle.proof(leaves, i));
+            assertEq(channel.getTransferDispute(transfers[i].transferId).transferStateHash, bytes32(0));
+        }
+        channel.disputeTransfer(transfers[2], Merkle.proof(leaves, 2));
+        _assertDisputed(transfers[2]);
+        assertEq(channel.getTransferDispute(transfers[2].transferId).transferDisputeExpiry, type(uint64).max);
+    }
+
     function test_disputeTransfer_revertsWhenTransferNotInRoot() public {
         CoreTransferState[] memory transfers = manyTransfers(4, 0);
         (, bytes32[] memory leaves) = disputeWithTransfers(transfers, 0, 1);

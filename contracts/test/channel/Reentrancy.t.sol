@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ChannelTestBase} from "./ChannelTestBase.sol";
 import {ReentrancyAttacker, ReentrantRecipient} from "./mocks/Recipients.sol";
 import {ReentrantToken} from "./mocks/ReentrantToken.sol";
 import {ICMCAsset} from "../../src/interfaces/ICMCAsset.sol";
 import {ICMCDeposit} from "../../src/interfaces/ICMCDeposit.sol";
 import {ICMCWithdraw} from "../../src/interfaces/ICMCWithdraw.sol";
+import {IChannelFactory} from "../../src/interfaces/IChannelFactory.sol";
+import {IChannelMastercopy} from "../../src/interfaces/IChannelMastercopy.sol";
 import {WithdrawData} from "../../src/interfaces/Types.sol";
 
 /// @notice A payment out of the channel hands control to the recipient (ETH) or the token; any
-/// call back into withdraw/exit/deposit must hit the guard, and nothing is paid twice.
+/// call back into withdraw/exit/deposit must hit the guard, and nothing is paid twice. The guard
+/// is OpenZeppelin's transient one (EIP-1153): each channel clone and the factory hold their own
+/// flag, and no storage slot is ever written for it.
 contract ReentrancyTest is ChannelTestBase {
+    /// @dev The slot OpenZeppelin's guards use: keccak256(abi.encode(uint256(keccak256(
+    /// "openzeppelin.storage.ReentrancyGuard")) - 1)) & ~bytes32(uint256(0xff)).
+    bytes32 internal constant GUARD_SLOT = 0x9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f00;
+
     ReentrantRecipient internal attacker;
     ReentrantToken internal evil;
 
@@ -33,7 +41,10 @@ contract ReentrancyTest is ChannelTestBase {
     function assertReentryBlocked(ReentrancyAttacker who) internal view {
         assertTrue(who.attempted(), "re-entry attempted");
         assertFalse(who.reentrySucceeded(), "re-entry failed");
-        assertEq(who.reentryRevertData(), abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector));
+        assertEq(
+            who.reentryRevertData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector)
+        );
     }
 
     // ---------------------------------------------------------------- ETH recipient re-enters
@@ -72,7 +83,7 @@ contract ReentrancyTest is ChannelTestBase {
         bytes memory sigA = signWithdraw(aliceKey, wd);
         bytes memory sigB = signWithdraw(bobKey, wd);
         attacker.arm(address(channel), withdrawCall(withdrawData(ETH, address(attacker), 1 ether, 2)), true);
-        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
         channel.withdraw(wd, sigA, sigB);
         assertFalse(channel.isWithdrawalExecuted(channel.withdrawDigest(wd)));
         assertEq(address(attacker).balance, 0);
@@ -110,7 +121,7 @@ contract ReentrancyTest is ChannelTestBase {
         fundAndDefund(ETH, 3 ether, 2 ether);
         attacker.arm(address(channel), abi.encodeCall(ICMCAsset.exit, (ETH, bob, payable(bob))), true);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
         channel.exit(ETH, bob, payable(address(attacker)));
         assertEq(channel.getExitableAmount(ETH, bob), 2 ether);
         assertEq(address(channel).balance, 5 ether);
@@ -158,7 +169,7 @@ contract ReentrancyTest is ChannelTestBase {
         bytes memory sigA = signWithdraw(aliceKey, wd);
         bytes memory sigB = signWithdraw(bobKey, wd);
         evil.arm(address(channel), withdrawCall(withdrawData(address(evil), bob, 4e18, 2)), true);
-        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector));
         channel.withdraw(wd, sigA, sigB);
         assertFalse(channel.isWithdrawalExecuted(channel.withdrawDigest(wd)));
         assertEq(evil.balanceOf(address(channel)), 10e18);
@@ -213,6 +224,54 @@ contract ReentrancyTest is ChannelTestBase {
         assertReentryBlocked(evil);
         assertEq(channel.getTotalDepositsAlice(address(evil)), 5e18);
         assertEq(evil.balanceOf(address(channel)), 5e18);
+    }
+
+    // ---------------------------------------------------------------- the guard itself
+
+    /// @dev One channel's guard does not lock another: the flag is the clone's own, not the
+    /// mastercopy's, although both run the mastercopy's code.
+    function test_reentrancy_guardIsPerChannel() public {
+        IChannelMastercopy other = IChannelMastercopy(payable(factory.createChannel(alice, makeAddr("carol"))));
+        depositAlice(ETH, 5 ether);
+        attacker.arm(address(other), abi.encodeCall(ICMCDeposit.depositAlice, (ETH, 0)), false);
+        executeWithdraw(withdrawData(ETH, address(attacker), 1 ether, 1));
+        assertTrue(attacker.attempted(), "re-entry attempted");
+        assertTrue(attacker.reentrySucceeded(), "the other channel is not locked");
+        assertEq(address(attacker).balance, 1 ether);
+    }
+
+    /// @dev The guard is transient: released after each call, within one transaction too (a
+    /// forge test is one), and never written to storage, in the channel or the factory.
+    function test_reentrancy_guardLeavesNoStorage() public {
+        depositAlice(ETH, 5 ether);
+        executeWithdraw(withdrawData(ETH, bob, 1 ether, 1));
+        executeWithdraw(withdrawData(ETH, bob, 1 ether, 2));
+        vm.deal(alice, 1 ether);
+        vm.prank(alice);
+        factory.createChannelAndDepositAlice{value: 1 ether}(alice, bob, ETH, 1 ether);
+        assertEq(vm.load(address(channel), GUARD_SLOT), bytes32(0), "channel");
+        assertEq(vm.load(address(factory), GUARD_SLOT), bytes32(0), "factory");
+        assertEq(bob.balance, 2 ether);
+        assertEq(channel.getTotalDepositsAlice(ETH), 6 ether);
+    }
+
+    /// @dev A token pulled by the factory calls the factory back: the factory's own guard.
+    function test_reentrancy_tokenReentersFactory() public {
+        address carol = makeAddr("carol");
+        evil.mint(alice, 10e18);
+        vm.prank(alice);
+        evil.approve(address(factory), 10e18);
+        evil.arm(
+            address(factory),
+            abi.encodeCall(IChannelFactory.createChannelAndDepositAlice, (alice, carol, address(evil), 1)),
+            false
+        );
+        vm.prank(alice);
+        address created = factory.createChannelAndDepositAlice(alice, carol, address(evil), 5e18);
+        assertReentryBlocked(evil);
+        assertEq(IChannelMastercopy(payable(created)).getTotalDepositsAlice(address(evil)), 5e18);
+        assertEq(evil.balanceOf(created), 5e18);
+        assertEq(evil.balanceOf(address(factory)), 0);
     }
 
     // ---------------------------------------------------------------- fuzz

@@ -205,7 +205,6 @@ export interface ChannelMastercopyInterface extends Interface {
       | "AliceDeposited"
       | "ChannelDefunded"
       | "ChannelDisputed"
-      | "ChannelSetup"
       | "EIP712DomainChanged"
       | "Exitable"
       | "Exited"
@@ -455,19 +454,6 @@ export namespace ChannelDisputedEvent {
     nonce: bigint;
     consensusExpiry: bigint;
     defundExpiry: bigint;
-  }
-  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
-  export type Filter = TypedDeferredTopicFilter<Event>;
-  export type Log = TypedEventLog<Event>;
-  export type LogDescription = TypedLogDescription<Event>;
-}
-
-export namespace ChannelSetupEvent {
-  export type InputTuple = [alice: AddressLike, bob: AddressLike];
-  export type OutputTuple = [alice: string, bob: string];
-  export interface OutputObject {
-    alice: string;
-    bob: string;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -978,13 +964,6 @@ export interface ChannelMastercopy extends BaseContract {
     ChannelDisputedEvent.OutputObject
   >;
   getEvent(
-    key: "ChannelSetup"
-  ): TypedContractEvent<
-    ChannelSetupEvent.InputTuple,
-    ChannelSetupEvent.OutputTuple,
-    ChannelSetupEvent.OutputObject
-  >;
-  getEvent(
     key: "EIP712DomainChanged"
   ): TypedContractEvent<
     EIP712DomainChangedEvent.InputTuple,
@@ -1059,17 +1038,6 @@ export interface ChannelMastercopy extends BaseContract {
       ChannelDisputedEvent.InputTuple,
       ChannelDisputedEvent.OutputTuple,
       ChannelDisputedEvent.OutputObject
-    >;
-
-    "ChannelSetup(address,address)": TypedContractEvent<
-      ChannelSetupEvent.InputTuple,
-      ChannelSetupEvent.OutputTuple,
-      ChannelSetupEvent.OutputObject
-    >;
-    ChannelSetup: TypedContractEvent<
-      ChannelSetupEvent.InputTuple,
-      ChannelSetupEvent.OutputTuple,
-      ChannelSetupEvent.OutputObject
     >;
 
     "EIP712DomainChanged()": TypedContractEvent<
