@@ -4,6 +4,7 @@ import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
 import {
   type AppliedUpdate,
   type ChannelSigner,
+  type ChannelUpdate,
   type ChannelView,
   claimableOnchain,
   DEFAULT_CLAIM_BUFFER_SECONDS,
@@ -11,6 +12,7 @@ import {
   type FullChannelState,
   type FullTransferState,
   hashlock,
+  ProtocolError,
   privateKeySigner,
   withdraw,
 } from "../protocol";
@@ -19,6 +21,8 @@ import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
+import { DisputeProgress } from "./disputes/progress";
+import { ClientDisputes, type DisputeInfo, type DisputeStarted } from "./disputes/watcher";
 import { ClientError } from "./errors";
 import { type ClientEventMap, ClientEvents } from "./events";
 import { connectMessaging } from "./messaging";
@@ -72,9 +76,14 @@ export interface ConnectOptions {
    * meanwhile: leave it unset unless you mean that. Default: the node's.
    */
   depositConfirmations?: number;
+  /**
+   * How often the client reads its channel's dispute record on-chain while it is open, ms
+   * (default 15 s): one getCode and one eth_call while there is no dispute.
+   */
+  disputePollMs?: number;
 }
 
-export type { PaymentStatus };
+export type { DisputeInfo, DisputeStarted, PaymentStatus };
 
 const DAY = 86_400;
 
@@ -99,6 +108,7 @@ export class ConnextClient {
   private readonly reactions: NodeReactions;
   private readonly payer: Payer;
   private readonly revealed: RevealedPreImages;
+  private readonly disputes: ClientDisputes;
   /** The wallet's key as the protocol signs with it. */
   private readonly signer: ChannelSigner;
 
@@ -116,6 +126,7 @@ export class ConnextClient {
         | "channelTimeout"
         | "depositConfirmations"
         | "claimBufferSeconds"
+        | "disputePollMs"
         | "now"
       >
     >,
@@ -123,6 +134,7 @@ export class ConnextClient {
     /** Whether we made the store (and so close it); a caller's store stays the caller's. */
     private readonly ownsStore: boolean,
     private readonly session: Session,
+    progress: DisputeProgress,
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
     const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
@@ -151,6 +163,23 @@ export class ConnextClient {
       claimable: (transfer) => this.claimable(transfer),
       now: options.now,
       closed: () => this.closed,
+      inDispute: () => channel.inDispute,
+    });
+    this.disputes = new ClientDisputes({
+      wallet,
+      provider: wallet.provider as JsonRpcProvider,
+      channel,
+      events: this.events,
+      progress,
+      channelFactory: config.contractAddresses.channelFactory,
+      hashlockAddress: config.contractAddresses.hashlockTransfer,
+      withdrawAddress: config.contractAddresses.withdraw,
+      supportedAssets: config.supportedAssets,
+      revealed: (transferId) => this.revealed.get(transferId),
+      pollMs: options.disputePollMs,
+      closed: () => this.closed,
+      track: (work) => this.track(work),
+      reopened: () => this.reactions.settleReceived(),
     });
   }
 
@@ -193,6 +222,10 @@ export class ConnextClient {
       { address: config.contractAddresses.withdraw, rules: withdraw },
     ]);
     const node = config.nodeIdentifier;
+    const progress = await DisputeProgress.load(
+      store,
+      `dispute:${node.toLowerCase()}:${wallet.address.toLowerCase()}`,
+    );
     const now = options.now ?? (() => Math.floor(Date.now() / 1000));
     // Our own safety margin, never below what the node routes with.
     const claimBufferSeconds = Math.max(
@@ -215,6 +248,11 @@ export class ConnextClient {
         readChannelDeposits(provider, channelAddress, assetId, {
           confirmations: depositConfirmations,
         }),
+      readDisputeOutcome: (channelAddress, assetIds, transferIds) => {
+        if (!client) throw new ClientError("CHANNEL_NOT_READY", "the client is starting");
+        return client.disputes.readOutcome(channelAddress, assetIds, transferIds);
+      },
+      beforeResume: async () => client?.disputes.beforeResume(),
       request: async (method, payload) => {
         try {
           const reply = await nats.request(subjectFor(node, wallet.address, method), payload, {
@@ -234,7 +272,12 @@ export class ConnextClient {
         claimBufferSeconds,
         now,
       }),
-      applied: (applied, _before, ours) => client?.reactions.applied(applied, ours),
+      applied: (applied, _before, ours) => {
+        client?.reactions.applied(applied, ours);
+        if (applied.state.latestUpdate.type === "resume") {
+          client?.disputes.resumed(applied.state.latestUpdate as ChannelUpdate<"resume">);
+        }
+      },
       now,
     });
     client = new ConnextClient(
@@ -249,11 +292,13 @@ export class ConnextClient {
         channelTimeout: options.channelTimeout ?? DAY,
         depositConfirmations,
         claimBufferSeconds,
+        disputePollMs: options.disputePollMs ?? 15_000,
         now,
       },
       store,
       options.store === undefined,
       session,
+      progress,
     );
     try {
       await client.start();
@@ -292,6 +337,10 @@ export class ConnextClient {
   async deposit({ assetId, amount }: { assetId: string; amount: bigint }) {
     this.requireOpen();
     this.requireAsset(assetId);
+    if (this.channel.inDispute) {
+      // Not even on-chain: a deposit after the defund would wait for the resume to count.
+      throw new ProtocolError("CHANNEL_IN_DISPUTE", "the channel is in dispute: no deposits");
+    }
     if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a deposit must be positive");
     const { transactionHash } = await depositAsBob({
       signer: this.wallet,
@@ -339,7 +388,7 @@ export class ConnextClient {
           `transfer ${transferId} expires too soon to claim on-chain if the node refused: not revealing its pre-image`,
         );
       }
-      await this.revealed.remember(transferId, (id) =>
+      await this.revealed.remember(transferId, preImage, (id) =>
         [...this.channel.view.transfers.keys()].some((active) => active.toLowerCase() === id),
       );
     }
@@ -422,6 +471,32 @@ export class ConnextClient {
     await this.channel.call("collateral", { assetId });
   }
 
+  /**
+   * Leaves alone (DESIGN §4.7): records our latest doubly-signed state on-chain with
+   * `disputeChannel` (deploying the channel first if it has no code) and resolves once that is
+   * mined. From there the client carries the exit through by itself, on the chain's clock:
+   * defunds every asset after the consensus window, disputes every active transfer, defunds
+   * those it holds a resolver for before their timeout (and the rest after), and exits its
+   * share to `recipient` (default: its own address); once the dispute has run its course it
+   * proposes the resume that reopens the channel. Gas is paid from the signer's account
+   * (INSUFFICIENT_GAS when it cannot). A dispute already running is joined (a stale state on
+   * record is answered with ours first).
+   *
+   * @example
+   * const { consensusExpiry } = await client.dispute();
+   * client.on("dispute.exited", ({ assetId, amount }) => console.log(assetId, amount));
+   */
+  async dispute({ recipient }: { recipient?: string } = {}): Promise<DisputeStarted> {
+    this.requireOpen();
+    this.requireState(this.channel.view);
+    return this.disputes.dispute(recipient);
+  }
+
+  /** Where the channel's latest dispute stands, with the client's transactions for it. */
+  getDispute(): DisputeInfo {
+    return this.disputes.info();
+  }
+
   /** Rebuilds the channel from the node's latest doubly-signed state (after losing the store). */
   async restoreState(): Promise<void> {
     this.requireOpen();
@@ -433,6 +508,7 @@ export class ConnextClient {
     if (this.closed) return;
     this.closed = true;
     if (this.janitor) clearInterval(this.janitor);
+    this.disputes.stop();
     this.session.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.allSettled([...this.background]);
@@ -475,6 +551,8 @@ export class ConnextClient {
         },
       }));
     }
+    // Before anything is signed here: is the channel in dispute?
+    await this.disputes.start();
     await this.channel.sync();
     this.watchReconnects();
     this.reactions.settleReceived();

@@ -2,7 +2,9 @@ import { expect, test } from "bun:test";
 import {
   acceptCountersigned,
   adoptApplied,
+  type ChainDisputeOutcome,
   type ChannelUpdate,
+  channelStateHash,
   decodeUpdateMessage,
   encodeMessage,
   hashlock,
@@ -21,7 +23,7 @@ import {
   type Party,
   party,
 } from "../protocol/testing/twoParties";
-import { ClientChannel } from "./clientChannel";
+import { ClientChannel, type ClientChannelDeps } from "./clientChannel";
 import { MemoryStore } from "./store/memory";
 
 /**
@@ -34,7 +36,11 @@ const USER_KEY = `0x${"22".repeat(32)}`;
 /** What "the chain" shows both parties; the node's own deposit lands during the race. */
 const DEPOSITS = { totalDepositsAlice: 0n, totalDepositsBob: 100n };
 
-function clientFor(node: Party, onRequest: (method: string, payload: string) => Promise<string>) {
+function clientFor(
+  node: Party,
+  onRequest: (method: string, payload: string) => Promise<string>,
+  overrides: Partial<ClientChannelDeps> = {},
+) {
   const user = party(USER_KEY);
   return new ClientChannel({
     signer: user.signer,
@@ -43,10 +49,14 @@ function clientFor(node: Party, onRequest: (method: string, payload: string) => 
     store: new MemoryStore(),
     lookupDefinition: context().lookupDefinition,
     readDeposits: async () => DEPOSITS,
+    readDisputeOutcome: async () => {
+      throw new Error("no dispute in this test");
+    },
     request: async (method, payload) => new TextEncoder().encode(await onRequest(method, payload)),
     check: () => {},
     applied: () => {},
     now: () => NOW,
+    ...overrides,
   });
 }
 
@@ -182,4 +192,143 @@ test("the node one update behind is told the client's latest update, to catch up
   expect(reply.error.code).toBe("STALE_NONCE");
   expect(reply.error.latestUpdate).toEqual(client.view.state?.latestUpdate as ChannelUpdate);
   expect(client.view.state?.nonce).toBe(2);
+});
+
+/** A finished dispute of the node's current state, as `readDisputeOutcome` would read it. */
+function finishedDispute(node: Party): ChainDisputeOutcome {
+  return {
+    round: 1,
+    channelStateHash: channelStateHash(node.view.state as NonNullable<Party["view"]["state"]>),
+    defundExpiry: NOW - 10,
+    chainTime: NOW,
+    defunds: [],
+    disputedTransferIds: [],
+    undecidedTransferIds: [],
+  };
+}
+
+/** The node proposes `draft` to the client; the client's reply (adopted by the node if ok). */
+async function nodeSends(
+  node: Party,
+  client: ClientChannel,
+  draft: Parameters<typeof proposeUpdate>[1],
+  extra: Parameters<typeof context>[0] = {},
+) {
+  const ctx = context({ chainDeposits: DEPOSITS, ...extra });
+  const { update } = await proposeUpdate(node.view, draft, node.signer, ctx);
+  const raw = await client.respond(
+    new TextEncoder().encode(
+      encodeMessage({
+        protocolVersion: PROTOCOL_VERSION,
+        update,
+        ...(node.view.state ? { previousUpdate: node.view.state.latestUpdate } : {}),
+      }),
+    ),
+  );
+  const reply = decodeReply<{ update: ChannelUpdate }>(raw, updateResultSchema);
+  if (reply.ok) {
+    node.view = adoptApplied(
+      node.view,
+      acceptCountersigned(node.view, update, reply.result.update, ctx),
+    );
+  }
+  return reply;
+}
+
+test("in dispute, the client proposes and answers nothing but a resume, then works again", async () => {
+  const node = party(NODE_KEY);
+  let resumable = false;
+  const client = clientFor(node, (_method, payload) => nodeAnswers(node, payload), {
+    readDisputeOutcome: async () => finishedDispute(node),
+    beforeResume: async () => {
+      if (!resumable) throw new ProtocolError("CHANNEL_IN_DISPUTE", "our side is not done");
+    },
+  });
+  await client.propose(() => ({
+    type: "setup",
+    counterparty: node.signer.address,
+    timeout: 86_400,
+    networkContext: NETWORK,
+  }));
+  await client.propose(() => ({ type: "deposit", assetId: ETH }));
+  await client.enterDispute();
+  expect(client.inDispute).toBe(true);
+
+  // Ours: refused before anything is signed or sent.
+  await expect(client.propose(() => ({ type: "deposit", assetId: ETH }))).rejects.toMatchObject({
+    code: "CHANNEL_IN_DISPUTE",
+  });
+  // Theirs: refused, the state unchanged.
+  const deposit = await nodeSends(
+    node,
+    client,
+    { type: "deposit", assetId: ETH },
+    { chainDeposits: { totalDepositsAlice: 30n, totalDepositsBob: 100n } },
+  );
+  expect(deposit.ok ? "countersigned" : deposit.error.code).toBe("CHANNEL_IN_DISPUTE");
+  expect(client.view.state?.nonce).toBe(2);
+  // The node's resume, while our own side of the dispute is not done: refused too.
+  const early = await nodeSends(
+    node,
+    client,
+    { type: "resume" },
+    { chainDispute: finishedDispute(node) },
+  );
+  expect(early.ok ? "countersigned" : early.error.code).toBe("CHANNEL_IN_DISPUTE");
+
+  // Once it is, the resume is countersigned (checked against the chain's outcome).
+  resumable = true;
+  const resumed = await nodeSends(
+    node,
+    client,
+    { type: "resume" },
+    { chainDispute: finishedDispute(node) },
+  );
+  expect(resumed.ok).toBe(true);
+  expect(client.view.state?.latestUpdate.type).toBe("resume");
+  expect(client.view.state?.nonce).toBe(3);
+
+  client.leaveDispute();
+  await client.propose(() => ({
+    type: "create",
+    assetId: ETH,
+    amount: 10n,
+    transferDefinition: HASHLOCK_ADDRESS,
+    transferInitialState: hashlock.encodeState({ lockHash: `0x${"44".repeat(32)}`, expiry: 0n }),
+    transferTimeout: 3600,
+  }));
+  expect(client.view.state?.nonce).toBe(4);
+});
+
+test("in dispute, the client's own resume is proposed with the chain's outcome", async () => {
+  const node = party(NODE_KEY);
+  let outcome: ChainDisputeOutcome | undefined;
+  const client = clientFor(
+    node,
+    async (_method, payload) => {
+      const { update } = decodeUpdateMessage(payload);
+      if (update.type !== "resume") return nodeAnswers(node, payload);
+      // The node checks a resume against its own read of the chain.
+      const reply = await respondToUpdate(
+        node.view,
+        update,
+        node.signer,
+        context({ chainDispute: outcome }),
+      );
+      node.view = adoptApplied(node.view, reply.applied);
+      return okReply({ update: reply.update });
+    },
+    { readDisputeOutcome: async () => outcome as ChainDisputeOutcome },
+  );
+  await client.propose(() => ({
+    type: "setup",
+    counterparty: node.signer.address,
+    timeout: 86_400,
+    networkContext: NETWORK,
+  }));
+  await client.enterDispute();
+  outcome = finishedDispute(node);
+  await client.propose(() => ({ type: "resume" }));
+  expect(client.view.state).toEqual(node.view.state);
+  expect(client.view.state?.latestUpdate.type).toBe("resume");
 });

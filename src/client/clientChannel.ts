@@ -39,6 +39,7 @@ import { decodeChannelRecord, encodeChannelRecord } from "./store/channelRecord"
 import type { ClientStore } from "./store/types";
 
 export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
+export type ChainDisputeOutcome = NonNullable<UpdateContext["chainDispute"]>;
 
 export interface ClientChannelDeps {
   signer: ChannelSigner;
@@ -47,6 +48,17 @@ export interface ClientChannelDeps {
   store: ClientStore;
   lookupDefinition: UpdateContext["lookupDefinition"];
   readDeposits(channelAddress: string, assetId: string): Promise<ChainDeposits>;
+  /** What the channel's finished dispute left on-chain, for a resume update. */
+  readDisputeOutcome(
+    channelAddress: string,
+    assetIds: string[],
+    transferIds: string[],
+  ): Promise<ChainDisputeOutcome>;
+  /**
+   * Before countersigning the node's resume: throws (CHANNEL_IN_DISPUTE) while our own side of
+   * the dispute is not carried through yet. Absent: no such check.
+   */
+  beforeResume?(): Promise<void>;
   /** A request to the node; returns its raw reply. */
   request(method: string, payload: string): Promise<Uint8Array>;
   /** The client's own checks on a node proposal, before it countersigns. */
@@ -65,9 +77,14 @@ const RECENT_KEPT = 16;
  * answers the node's proposals (alice wins a same-nonce race: the node's proposal is answered
  * even while ours is in flight, and ours is re-proposed on top), catches up from doubly-signed
  * updates, and stores every state before acknowledging it.
+ *
+ * While a dispute is on record (DESIGN §4.7) it neither proposes nor answers updates
+ * (CHANNEL_IN_DISPUTE), except the `resume` that moves the channel past the dispute; it still
+ * adopts doubly-signed updates, which can only help it answer the dispute.
  */
 export class ClientChannel {
   private current: ChannelView = EMPTY;
+  private disputed = false;
   /** The last few updates applied, by nonce: a reply can arrive after its update was adopted. */
   private readonly recent = new Map<number, AppliedUpdate>();
   /** Guards every change of the view and its storage. */
@@ -79,6 +96,23 @@ export class ClientChannel {
 
   get view(): ChannelView {
     return this.current;
+  }
+
+  /** Whether a dispute is on record: only a resume is proposed or answered. */
+  get inDispute(): boolean {
+    return this.disputed;
+  }
+
+  /** From now on, nothing but a resume; resolves once no update of ours or theirs is in flight. */
+  async enterDispute(): Promise<void> {
+    this.disputed = true;
+    await this.proposals.run(async () => {});
+    await this.state.run(async () => {});
+  }
+
+  /** Back to off-chain updates (a resume was stored, or the dispute we meant to start never was). */
+  leaveDispute(): void {
+    this.disputed = false;
   }
 
   private get storeKey(): string {
@@ -112,6 +146,7 @@ export class ClientChannel {
         const view = this.current;
         const wanted = await draft(view);
         if (!wanted) return undefined;
+        this.requireNoDispute(wanted.type);
         const context = await this.context(view, wanted);
         const { update } = await proposeUpdate(view, wanted, this.deps.signer, context);
         const message: UpdateMessage = {
@@ -158,6 +193,8 @@ export class ClientChannel {
           throw new ProtocolError("WRONG_PARTICIPANTS", "only the node proposes to us here");
         }
         if (message.previousUpdate) await this.catchUpLocked(message.previousUpdate);
+        this.requireNoDispute(message.update.type);
+        if (message.update.type === "resume") await this.deps.beforeResume?.();
         let view = this.current;
         const nonce = view.state?.nonce ?? 0;
         if (message.update.nonce <= nonce) {
@@ -231,6 +268,15 @@ export class ClientChannel {
     if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message);
   }
 
+  private requireNoDispute(type: string): void {
+    if (this.disputed && type !== "resume") {
+      throw new ProtocolError(
+        "CHANNEL_IN_DISPUTE",
+        `a dispute is on record for the channel: no ${type} until it has run its course and the channel resumed`,
+      );
+    }
+  }
+
   private catchUp(latest: ChannelUpdate): Promise<void> {
     return this.state.run(() => this.catchUpLocked(latest));
   }
@@ -299,6 +345,15 @@ export class ClientChannel {
       const channelAddress = view.state?.channelAddress;
       if (!channelAddress) throw new ProtocolError("CHANNEL_NOT_SETUP", "deposit before setup");
       context.chainDeposits = await this.deps.readDeposits(channelAddress, update.assetId);
+    }
+    if (update.type === "resume") {
+      const state = view.state;
+      if (!state) throw new ProtocolError("CHANNEL_NOT_SETUP", "resume before setup");
+      context.chainDispute = await this.deps.readDisputeOutcome(
+        state.channelAddress,
+        state.assetIds,
+        [...view.transfers.keys()],
+      );
     }
     return context;
   }

@@ -24,6 +24,20 @@ export const CLIENT_ERROR_CODES = [
   "WRONG_ADDRESS",
   "WRONG_NODE",
   "INVALID_MESSAGE",
+  /**
+   * The account cannot pay for a dispute step's gas: `context.account`, `context.shortfall`
+   * (wei), `context.balance`, `context.cost`, `context.step`.
+   */
+  "INSUFFICIENT_GAS",
+  /** A dispute step would revert if sent now (the chain moved on, or the step is not possible). */
+  "DISPUTE_STEP_REVERTS",
+  /** A dispute step's transaction reverted, or was sent too many times without being mined. */
+  "DISPUTE_STEP_FAILED",
+  /**
+   * The state on record is not our latest and can no longer be replaced: the client takes
+   * what the chain makes exitable for it and keeps the channel closed.
+   */
+  "DISPUTED_STATE_NOT_OURS",
 ] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 

@@ -18,6 +18,37 @@ export interface ClientEventMap {
   };
   "deposit.confirmed": { assetId: string; balance: { user: bigint; node: bigint } };
   "withdraw.confirmed": { transferId: string; transactionHash: string };
+  /**
+   * A dispute of the channel appeared on-chain (DESIGN §4.7), whoever started it: from now on
+   * the client signs nothing but a resume and carries its side through to exit by itself.
+   */
+  "dispute.started": {
+    /** The contract's dispute round (a new state on record is a new round). */
+    round: number;
+    /** The nonce of the state on record. */
+    nonce: number;
+    /** Unix seconds on the chain's clock. */
+    consensusExpiry: number;
+    defundExpiry: number;
+    /** Whether this client's `dispute()` started it. */
+    startedByUs: boolean;
+  };
+  /** The client replaced a stale state on record with its newer one, inside the consensus window. */
+  "dispute.answered": { staleNonce: number; nonce: number; transactionHash: string };
+  /**
+   * An asset of the channel (no `transferId`) or one of its transfers was paid out on-chain,
+   * whoever sent the transaction; `amount` is what it made exitable for us (may be 0).
+   */
+  "dispute.defunded": {
+    assetId: string;
+    transferId?: string;
+    amount: bigint;
+    transactionHash: string;
+  };
+  /** Our exitable amount of an asset left the channel. */
+  "dispute.exited": { assetId: string; amount: bigint; recipient: string; transactionHash: string };
+  /** The channel resumed past the dispute (a resume update is stored): off-chain updates work again. */
+  "dispute.resumed": { round: number; nonce: number };
   /** Background work that failed (an automatic claim, a message that could not be answered). */
   error: Error;
 }

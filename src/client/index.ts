@@ -1,7 +1,13 @@
 /**
  * The client library (issue 5 §6): `import { ConnextClient } from "connext"`.
  */
-export { type ConnectOptions, ConnextClient, type PaymentStatus } from "./client";
+export {
+  type ConnectOptions,
+  ConnextClient,
+  type DisputeInfo,
+  type DisputeStarted,
+  type PaymentStatus,
+} from "./client";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";
 export type { ConditionalParams, PaymentResult, TransferParams } from "./payer";

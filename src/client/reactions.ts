@@ -36,6 +36,8 @@ export interface ReactionDeps {
   /** Unix seconds. */
   now(): number;
   closed(): boolean;
+  /** Whether a dispute is on record: nothing is signed but a resume. */
+  inDispute(): boolean;
 }
 
 /**
@@ -139,7 +141,7 @@ export class NodeReactions {
 
   /** Payments to us that arrived while away (claim them) or expired (cancel them). */
   settleReceived(): void {
-    if (this.deps.closed()) return;
+    if (this.deps.closed() || this.deps.inDispute()) return;
     const now = this.deps.now();
     for (const transfer of this.deps.channel.view.transfers.values()) {
       if (transfer.responder.toLowerCase() !== this.deps.wallet.address.toLowerCase()) continue;

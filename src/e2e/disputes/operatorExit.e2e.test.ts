@@ -97,9 +97,18 @@ describe("the operator's exit of a channel", () => {
     await (await channel.exit(ETH, user.address, user.address)).wait();
     expect(await stack.provider.getBalance(channelAddress)).toBe(parseEther("0.25"));
 
-    // The locked payment: after its transfer dispute times out, it goes back to the payer.
+    // The locked payment: the node disputes it, and once its transfer dispute times out it goes
+    // back to the payer.
     const [transfer] = [...user.view.transfers.values()];
-    await passTime(transfer?.transferTimeout as number);
+    const disputed = Date.now() + 20_000;
+    while (
+      (await channel.getTransferDispute(transfer?.transferId as string)).transferStateHash ===
+      `0x${"0".repeat(64)}`
+    ) {
+      if (Date.now() > disputed) throw new Error("the node did not dispute the payment");
+      await Bun.sleep(100);
+    }
+    await passTime((transfer?.transferTimeout as number) + 1);
     const end = Date.now() + 20_000;
     while ((await stack.provider.getBalance(channelAddress)) !== 0n) {
       if (Date.now() > end) throw new Error("the locked payment was not settled");

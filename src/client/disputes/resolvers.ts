@@ -1,0 +1,79 @@
+import type { Wallet } from "ethers";
+import { type ChannelView, type FullTransferState, hashlock, withdraw } from "../../protocol";
+import { bytesToHex } from "../../protocol/bytes";
+import { payeeRoutingSchema, readMeta } from "../../protocol/messaging";
+import { decryptWithPrivateKey, lockHashOf } from "../crypto";
+
+export interface ResolverSources {
+  wallet: Wallet;
+  hashlockAddress: string;
+  withdrawAddress: string;
+  /** A pre-image we revealed through `resolveTransfer`, by transfer id. */
+  revealed(transferId: string): Promise<string | undefined>;
+}
+
+/**
+ * Seconds before a hashlock's expiry after which the client no longer counts on claiming it:
+ * the transaction must be mined before the expiry, and the chain's clock moves on meanwhile.
+ */
+export const HASHLOCK_CLAIM_MARGIN_SECONDS = 30;
+
+/**
+ * The resolvers the client can defund its transfers with on-chain (DESIGN §4.7), by transfer
+ * id, for transfers it is the responder of (the only ones the contract lets it decide): a
+ * hashlock paid to it whose pre-image it knows (decrypted from the payment's routing meta, or
+ * revealed through `resolveTransfer`) and which has not expired on the chain's clock; and a
+ * withdrawal of the node's it co-signs (the node's collateral reclaim): its own signature on
+ * the commitment, so the amount is paid by the commitment and never again by the dispute.
+ *
+ * @example
+ * const resolvers = await disputeResolvers(view, chainTime, sources);
+ */
+export async function disputeResolvers(
+  view: ChannelView,
+  chainTime: number,
+  sources: ResolverSources,
+): Promise<Map<string, string>> {
+  const resolvers = new Map<string, string>();
+  const me = sources.wallet.address.toLowerCase();
+  for (const transfer of view.transfers.values()) {
+    if (transfer.responder.toLowerCase() !== me) continue;
+    const resolver = await resolverFor(transfer, chainTime, sources);
+    if (resolver) resolvers.set(transfer.transferId, resolver);
+  }
+  return resolvers;
+}
+
+async function resolverFor(
+  transfer: FullTransferState,
+  chainTime: number,
+  sources: ResolverSources,
+): Promise<string | undefined> {
+  const definition = transfer.transferDefinition.toLowerCase();
+  if (definition === sources.withdrawAddress.toLowerCase()) {
+    const { data } = withdraw.decodeState(transfer.transferState);
+    return withdraw.encodeResolver({
+      responderSignature: sources.wallet.signingKey.sign(data).serialized,
+    });
+  }
+  if (definition !== sources.hashlockAddress.toLowerCase()) return undefined;
+  const { lockHash, expiry } = hashlock.decodeState(transfer.transferState);
+  // An expired hashlock reverts on-chain: after the transfer's dispute the payer takes it back.
+  if (expiry !== 0n && expiry <= BigInt(chainTime + HASHLOCK_CLAIM_MARGIN_SECONDS))
+    return undefined;
+  const preImage =
+    (await sources.revealed(transfer.transferId)) ?? decrypted(transfer, sources.wallet);
+  if (!preImage || lockHashOf(preImage) !== lockHash.toLowerCase()) return undefined;
+  return hashlock.encodeResolver({ preImage });
+}
+
+/** The pre-image a routed payment to us carries, encrypted to our key. */
+function decrypted(transfer: FullTransferState, wallet: Wallet): string | undefined {
+  const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+  if (!routing?.encryptedPreImage) return undefined;
+  try {
+    return bytesToHex(decryptWithPrivateKey(wallet.privateKey, routing.encryptedPreImage));
+  } catch {
+    return undefined;
+  }
+}
