@@ -15,7 +15,6 @@ import {
   proposeUpdate,
   type RestoreMessage,
   respondToUpdate,
-  transfersInTreeOrder,
   type UpdateContext,
   type UpdateDraft,
   type UpdateMessage,
@@ -27,15 +26,16 @@ import {
   encodeWire,
   errorReply,
   okReply,
+  type RestoreRequest,
   type SyncResult,
   syncResultSchema,
   updateResultSchema,
 } from "../protocol/messaging";
-import { MAX_RESTORE_BYTES, restoreMessageSchema } from "../protocol/schemas";
+import { MAX_RESTORE_BYTES, type RestorePage, restorePageSchema } from "../protocol/schemas";
 import type { NetworkContext } from "../protocol/types";
 import { ClientError } from "./errors";
 import { Mutex } from "./mutex";
-import { decodeChannelRecord, encodeChannelRecord } from "./store/channelRecord";
+import { ChannelStorage } from "./store/channelStorage";
 import type { ClientStore } from "./store/types";
 
 export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
@@ -92,7 +92,12 @@ export class ClientChannel {
   /** Our own proposals, one at a time. */
   private readonly proposals = new Mutex();
 
-  constructor(private readonly deps: ClientChannelDeps) {}
+  private readonly storage: ChannelStorage;
+
+  constructor(private readonly deps: ClientChannelDeps) {
+    const pair = `${deps.node.toLowerCase()}:${deps.signer.address.toLowerCase()}`;
+    this.storage = new ChannelStorage(deps.store, `channel:${pair}`, `transfers:${pair}`);
+  }
 
   get view(): ChannelView {
     return this.current;
@@ -115,25 +120,11 @@ export class ClientChannel {
     this.disputed = false;
   }
 
-  private get storeKey(): string {
-    return `channel:${this.deps.node.toLowerCase()}:${this.deps.signer.address.toLowerCase()}`;
-  }
-
   /** Loads the stored channel, checked like a restore from the node. */
   async load(): Promise<boolean> {
-    const raw = await this.deps.store.get(this.storeKey);
-    if (raw === undefined) return false;
-    const record = decodeChannelRecord(raw);
-    const message: RestoreMessage = {
-      protocolVersion: PROTOCOL_VERSION,
-      channel: record.channel,
-      activeTransfers: record.activeTransfers,
-    };
-    this.current = validateRestore(
-      message,
-      { identity: this.deps.signer.address, state: undefined },
-      this.baseContext(),
-    );
+    const view = await this.storage.load(this.baseContext(), this.deps.signer.address);
+    if (!view) return false;
+    this.current = view;
     return true;
   }
 
@@ -234,28 +225,71 @@ export class ClientChannel {
     if ((this.current.state?.nonce ?? 0) < theirs.nonce) await this.restore();
   }
 
-  /** Replaces the channel with the node's latest doubly-signed state, after checking it. */
+  /**
+   * Replaces the channel with the node's latest doubly-signed state, after checking it. The
+   * node sends it in pages (RESTORE_PAGE_TRANSFERS transfers each); a channel that moves on
+   * between two pages starts the restore over.
+   */
   async restore(): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const first = await this.restorePage({});
+      if (!first) return false;
+      if (first === "moved") continue;
+      const transfers = [...first.activeTransfers];
+      let moved = false;
+      while (!moved && transfers.length < first.totalTransfers) {
+        const page = await this.restorePage({
+          nonce: first.channel.nonce,
+          offset: transfers.length,
+        });
+        if (page === undefined || page === "moved") {
+          moved = true;
+        } else if (page.offset !== transfers.length || page.activeTransfers.length === 0) {
+          throw new ClientError(
+            "MALFORMED_MESSAGE",
+            `the node sent restore page ${page.offset} (${page.activeTransfers.length} transfers) for offset ${transfers.length}`,
+          );
+        } else {
+          transfers.push(...page.activeTransfers);
+        }
+      }
+      if (moved) {
+        if (attempt >= MAX_RETRIES) {
+          throw new ClientError("STALE_NONCE", "the channel kept moving on during the restore");
+        }
+        continue;
+      }
+      const message: RestoreMessage = {
+        protocolVersion: PROTOCOL_VERSION,
+        channel: first.channel,
+        activeTransfers: transfers.slice(0, first.totalTransfers),
+      };
+      await this.state.run(async () => {
+        const view = validateRestore(
+          message,
+          { identity: this.deps.signer.address, state: this.current.state },
+          this.baseContext(),
+        );
+        await this.storage.replace(view);
+        this.current = view;
+      });
+      return true;
+    }
+  }
+
+  /** One restore page; undefined: no channel; "moved": the channel moved on since `nonce`. */
+  private async restorePage(
+    request: Omit<RestoreRequest, "protocolVersion">,
+  ): Promise<RestorePage | "moved" | undefined> {
     const raw = await this.deps.request(
       "restore",
-      JSON.stringify({ protocolVersion: PROTOCOL_VERSION }),
+      JSON.stringify({ protocolVersion: PROTOCOL_VERSION, ...request }),
     );
-    const reply = decodeReply<RestoreMessage>(raw, restoreMessageSchema, MAX_RESTORE_BYTES);
-    if (!reply.ok) {
-      if (reply.error.code === "CHANNEL_NOT_SETUP") return false;
-      throw new ClientError(reply.error.code, reply.error.message);
-    }
-    const message = reply.result;
-    await this.state.run(async () => {
-      const view = validateRestore(
-        message,
-        { identity: this.deps.signer.address, state: this.current.state },
-        this.baseContext(),
-      );
-      await this.persist(view);
-      this.current = view;
-    });
-    return true;
+    const reply = decodeReply<RestorePage>(raw, restorePageSchema, MAX_RESTORE_BYTES);
+    if (reply.ok) return reply.result;
+    if (reply.error.code === "CHANNEL_NOT_SETUP") return undefined;
+    if (reply.error.code === "STALE_NONCE" && request.nonce !== undefined) return "moved";
+    throw new ClientError(reply.error.code, reply.error.message);
   }
 
   /** Asks the node for something that needs no channel update from us. */
@@ -321,11 +355,7 @@ export class ClientChannel {
   }
 
   private async persist(view: ChannelView): Promise<void> {
-    if (!view.state) return;
-    await this.deps.store.set(
-      this.storeKey,
-      encodeChannelRecord({ channel: view.state, activeTransfers: transfersInTreeOrder(view) }),
-    );
+    await this.storage.save(view);
   }
 
   private baseContext(): UpdateContext {

@@ -2,6 +2,7 @@ import {
   type ChannelUpdate,
   type ChannelView,
   claimableOnchain,
+  DEFAULT_MAX_PAYMENT_EXPIRY_SECONDS,
   hashlock,
   minimumHashlockTransferTimeout,
   ProtocolError,
@@ -18,6 +19,11 @@ export interface ProposalCheckOptions {
   withdrawAddress: string;
   /** Seconds allowed for an on-chain claim's transactions, on top of the channel's timeout. */
   claimBufferSeconds: number;
+  /**
+   * Latest expiry a payment to us may have, in seconds from now: a payment we cannot claim
+   * would otherwise hold a place in our channel for years. Default 7 days, the node's own cap.
+   */
+  maxExpirySeconds?: number;
   /** Unix seconds. */
   now(): number;
 }
@@ -78,6 +84,13 @@ function requireClaimable(
     throw new ProtocolError(
       "EXPIRY_UNSAFE",
       `a payment expiring at ${expiry} leaves no room to claim it on-chain (channel timeout ${timeout} s + ${options.claimBufferSeconds} s)`,
+    );
+  }
+  const latest = options.maxExpirySeconds ?? DEFAULT_MAX_PAYMENT_EXPIRY_SECONDS;
+  if (expiry > BigInt(now + latest)) {
+    throw new ProtocolError(
+      "EXPIRY_UNSAFE",
+      `a payment expiring at ${expiry} is more than ${latest} s away: it would hold a place in the channel that long`,
     );
   }
   const shortest = minimumHashlockTransferTimeout(expiry, now);

@@ -20,8 +20,8 @@ import {
   withdraw,
 } from "../protocol";
 import { decodeReply, inboxPrefixFor, subjectFor, updateResultSchema } from "../protocol/messaging";
-import type { RestoreMessage } from "../protocol/schemas";
-import { restoreMessageSchema } from "../protocol/schemas";
+import type { RestorePage } from "../protocol/schemas";
+import { restorePageSchema } from "../protocol/schemas";
 import { nodeChannel } from "./expectations";
 import { type Stack, startStack } from "./stack";
 
@@ -74,7 +74,7 @@ async function currentView() {
     JSON.stringify({ protocolVersion: PROTOCOL_VERSION }),
     { timeout: 5_000 },
   );
-  const reply = decodeReply<RestoreMessage>(raw.data, restoreMessageSchema);
+  const reply = decodeReply<RestorePage>(raw.data, restorePageSchema);
   if (!reply.ok) throw new Error(reply.error.message);
   return validateRestore(reply.result, { identity: me(), state: undefined }, context());
 }

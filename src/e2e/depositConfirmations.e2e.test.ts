@@ -17,7 +17,7 @@ import {
   withdraw,
 } from "../protocol";
 import { decodeReply, inboxPrefixFor, subjectFor, updateResultSchema } from "../protocol/messaging";
-import { type RestoreMessage, restoreMessageSchema } from "../protocol/schemas";
+import { type RestorePage, restorePageSchema } from "../protocol/schemas";
 import { expectChannelsAgree, nodeChannel } from "./expectations";
 import { type Stack, startStack } from "./stack";
 
@@ -85,7 +85,7 @@ async function claimAtHead(): Promise<ChannelUpdate> {
     JSON.stringify({ protocolVersion: PROTOCOL_VERSION }),
     { timeout: 5_000 },
   );
-  const reply = decodeReply<RestoreMessage>(raw.data, restoreMessageSchema);
+  const reply = decodeReply<RestorePage>(raw.data, restorePageSchema);
   if (!reply.ok) throw new Error(reply.error.message);
   const view = validateRestore(reply.result, { identity: me(), state: undefined }, context());
   const channelAddress = view.state?.channelAddress as string;

@@ -64,6 +64,8 @@ export interface StackOptions {
   logLevel?: string;
   /** The node's CONFIRMATIONS (default 1); above 1, the test mines the blocks after a deposit. */
   confirmations?: number;
+  /** The node's ETH_RPC_URL given anvil's (e.g. a counting proxy in front of it). */
+  nodeRpcUrl?: (anvilUrl: string) => string;
 }
 
 /** Wall-clock time plus an offset the test moves forward. */
@@ -127,7 +129,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}),
     natsPort: 0,
-    ethRpcUrl: anvil.rpcUrl,
+    ethRpcUrl: options.nodeRpcUrl?.(anvil.rpcUrl) ?? anvil.rpcUrl,
     privateKey: devAccount(0).privateKey,
     addressBook: book,
     logLevel: options.logLevel ?? "warn",

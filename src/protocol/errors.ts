@@ -37,6 +37,8 @@ export const PROTOCOL_ERROR_CODES = [
   "EXPIRY_UNSAFE",
   /** A resume that is not what the finished dispute left on-chain, or comes too early. */
   "INVALID_RESUME",
+  /** The channel already holds as many active transfers as a party signs for (its policy's cap). */
+  "TOO_MANY_TRANSFERS",
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

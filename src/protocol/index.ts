@@ -52,7 +52,10 @@ export {
   encodeMessage,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
+  RESTORE_PAGE_TRANSFERS,
   type RestoreMessage,
+  type RestorePage,
+  restorePageSchema,
   type UpdateMessage,
 } from "./schemas";
 export {
@@ -81,4 +84,4 @@ export {
 } from "./updates/pipeline";
 export { proposeUpdate, type UpdateDraft } from "./updates/propose";
 export { transferIdFor } from "./updates/state";
-export { restoreMessageOf, transfersInTreeOrder } from "./view";
+export { restoreMessageOf, restorePageOf, transfersInTreeOrder } from "./view";

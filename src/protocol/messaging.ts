@@ -59,7 +59,20 @@ export function parseSubject(
 
 const version = z.literal(PROTOCOL_VERSION);
 
-export const restoreRequestSchema = z.strictObject({ protocolVersion: version });
+/**
+ * A restore page: the first without `nonce`; the next ones name the nonce of the first so that
+ * a channel that moved on in between is noticed (STALE_NONCE) and the restore starts over.
+ */
+export const restoreRequestSchema = z.strictObject({
+  protocolVersion: version,
+  nonce: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  offset: z.number().int().nonnegative().max(10_000).optional(),
+});
+export interface RestoreRequest {
+  protocolVersion: typeof PROTOCOL_VERSION;
+  nonce?: number;
+  offset?: number;
+}
 
 /** A user's hello: the latest update it holds, so that whoever is one behind catches up. */
 export const syncRequestSchema = z.strictObject({

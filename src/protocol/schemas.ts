@@ -164,6 +164,30 @@ export const restoreMessageSchema = z.strictObject({
   activeTransfers: z.array(transferStateSchema).max(10_000),
 });
 
+/**
+ * Transfers per restore page: a channel at the cap (DEFAULT_POLICY.maxActiveTransfers), each
+ * transfer with up to MAX_META_BYTES of meta, comes back in a handful of replies that each fit
+ * MAX_RESTORE_BYTES.
+ */
+export const RESTORE_PAGE_TRANSFERS = 64;
+
+/**
+ * One page of a restore: the latest doubly-signed state, `totalTransfers` active transfers in
+ * all, and those from position `offset` in tree order.
+ */
+export const restorePageSchema = z.strictObject({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  channel: channelStateSchema,
+  activeTransfers: z.array(transferStateSchema).max(RESTORE_PAGE_TRANSFERS),
+  offset: counter,
+  totalTransfers: counter.max(10_000),
+});
+
+export interface RestorePage extends RestoreMessage {
+  offset: number;
+  totalTransfers: number;
+}
+
 export interface UpdateMessage {
   protocolVersion: typeof PROTOCOL_VERSION;
   update: ChannelUpdate;
@@ -177,7 +201,7 @@ export interface RestoreMessage {
 }
 
 /** JSON for the wire: bigints as decimal strings. */
-export function encodeMessage(message: UpdateMessage | RestoreMessage): string {
+export function encodeMessage(message: UpdateMessage | RestoreMessage | RestorePage): string {
   return JSON.stringify(message, (_key, value) =>
     typeof value === "bigint" ? value.toString(10) : value,
   );

@@ -1,5 +1,10 @@
 import { transferStateHash } from "./hashing";
-import { PROTOCOL_VERSION, type RestoreMessage } from "./schemas";
+import {
+  PROTOCOL_VERSION,
+  RESTORE_PAGE_TRANSFERS,
+  type RestoreMessage,
+  type RestorePage,
+} from "./schemas";
 import type { FullTransferState } from "./types";
 import type { ChannelView } from "./updates/context";
 
@@ -21,5 +26,16 @@ export function restoreMessageOf(view: ChannelView): RestoreMessage {
     protocolVersion: PROTOCOL_VERSION,
     channel: view.state,
     activeTransfers: transfersInTreeOrder(view),
+  };
+}
+
+/** Page `offset` of a restore of a set-up view (RESTORE_PAGE_TRANSFERS transfers at most). */
+export function restorePageOf(view: ChannelView, offset = 0): RestorePage {
+  const message = restoreMessageOf(view);
+  return {
+    ...message,
+    activeTransfers: message.activeTransfers.slice(offset, offset + RESTORE_PAGE_TRANSFERS),
+    offset,
+    totalTransfers: message.activeTransfers.length,
   };
 }

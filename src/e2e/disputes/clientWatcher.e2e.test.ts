@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther, toBeHex } from "ethers";
 import type { ConnextClient } from "../../client";
 import { isClientError } from "../../client/errors";
-import { decodeChannelRecord } from "../../client/store/channelRecord";
+import { storedChannelState } from "../../client/store/channelStorage";
 import { MemoryStore } from "../../client/store/memory";
 import { ChannelMastercopy__factory } from "../../contracts-bindings";
 import type { RequestInterceptor } from "../../node/engine/engine";
@@ -41,7 +41,7 @@ class RecordingStore extends MemoryStore {
 
   override async set(key: string, value: string): Promise<void> {
     await super.set(key, value);
-    if (key.startsWith("channel:")) this.states.push(decodeChannelRecord(value).channel);
+    if (key.startsWith("channel:")) this.states.push(storedChannelState(value));
   }
 }
 

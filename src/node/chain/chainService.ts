@@ -17,6 +17,7 @@ import {
 import { channelAddressFor, type NetworkContext, type WithdrawData } from "../../protocol";
 import type { StoreDb } from "../store/database";
 import { OnchainTransactionRepository } from "../store/onchainTransactions";
+import { BlockReads } from "./blockReads";
 import { DisputeStepLedger } from "./disputeSteps";
 import { ChainError, isChainError } from "./errors";
 import { KeyedSerialQueue } from "./serialQueue";
@@ -106,10 +107,13 @@ export class ChainService {
   private readonly allowances = new KeyedSerialQueue();
   private readonly withdrawals = new KeyedSerialQueue();
   private networkChecked: Promise<void> | undefined;
+  /** Deposit totals by block: one read per channel, asset and block, however many ask. */
+  private readonly blockReads: BlockReads;
 
   constructor(private readonly options: ChainServiceOptions) {
     const { provider, addressBook, db, logger, wallet } = options;
     this.provider = provider;
+    this.blockReads = new BlockReads(() => provider.getBlockNumber());
     this.logger = logger.child({ component: "chain" });
     this.transactions = new OnchainTransactionRepository(db);
     this.factory = ChannelFactory__factory.connect(addressBook.channelFactory, provider);
@@ -158,9 +162,11 @@ export class ChainService {
    * return, so they are visible here at once; the node advertises the depth in GET /config.
    */
   async readDeposits(channelAddress: string, assetId: string): Promise<ChannelDeposits> {
-    return readChannelDeposits(this.provider, channelAddress, assetId, {
-      confirmations: Math.max(1, this.options.confirmations ?? 1),
-    });
+    const depth = Math.max(1, this.options.confirmations ?? 1);
+    const block = Math.max(0, (await this.blockReads.headBlock()) - (depth - 1));
+    return this.blockReads.at(`deposits:${channelAddress}:${assetId}`.toLowerCase(), block, () =>
+      readChannelDeposits(this.provider, channelAddress, assetId, { blockTag: block }),
+    );
   }
 
   /** How a transfer was paid out on-chain in the channel's latest dispute, if it was. */

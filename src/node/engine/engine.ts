@@ -9,7 +9,7 @@ import {
   definitionRegistry,
   hashlock,
   ProtocolError,
-  restoreMessageOf,
+  restorePageOf,
   toChecksumAddress,
   withdraw,
 } from "../../protocol";
@@ -17,6 +17,8 @@ import {
   collateralRequestSchema,
   decodeRequest,
   encodeEvent,
+  type RestoreRequest,
+  restoreRequestSchema,
   type SyncRequest,
   syncRequestSchema,
 } from "../../protocol/messaging";
@@ -24,6 +26,7 @@ import type { NetworkContext } from "../../protocol/types";
 import type { CollateralPolicy } from "../settings";
 import type { ChannelStore } from "../store/channelStore";
 import type { PaymentRepository } from "../store/payments";
+import { CatchUps } from "./catchUps";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
 import { Collateral, type CollateralRules } from "./collateral";
@@ -91,6 +94,8 @@ export interface EngineOptions {
    */
   intercept?: RequestInterceptor;
   sweepIntervalMs?: number;
+  /** Shortest time between two catch-ups of one user's `sync` (default 2 s). */
+  catchUpIntervalMs?: number;
   now?: () => number;
 }
 
@@ -128,9 +133,21 @@ export class Engine {
   readonly routing: RoutingRules;
   private readonly withdrawals: Withdrawals;
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  /** One catch-up per user at a time, however many syncs it sends. */
+  private readonly catchUps: CatchUps;
   private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly options: EngineOptions) {
+    this.catchUps = new CatchUps({
+      intervalMs: options.catchUpIntervalMs ?? 2_000,
+      run: (user) => {
+        const work = this.resumeFor(user);
+        this.track(work);
+        return work;
+      },
+      // Reported by track().
+      onError: () => {},
+    });
     const { signer, logger } = options;
     const node = signer.address;
     const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -150,7 +167,7 @@ export class Engine {
       handlers: intercepted(options.intercept, {
         update: (user, data) => this.onUpdate(user, data),
         sync: (user, data) => this.onSync(user, data),
-        restore: (user) => this.onRestore(user),
+        restore: (user, data) => this.onRestore(user, data),
         collateral: (user, data) => this.onCollateral(user, data),
       }),
     });
@@ -271,6 +288,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.catchUps.stop();
     await this.messaging.stop();
     // Work in flight finishes (or fails fast: new requests to users are refused now); what
     // it leaves undone is resumed from the database at the next start.
@@ -312,14 +330,22 @@ export class Engine {
     const request = decodeRequest<SyncRequest>(data, syncRequestSchema);
     const who = toChecksumAddress(user);
     const latestUpdate = await this.channels.sync(who, request.latestUpdate);
-    if (latestUpdate) this.track(this.resumeFor(who));
+    if (latestUpdate) this.catchUps.request(who);
     return latestUpdate ? { latestUpdate } : {};
   }
 
-  private async onRestore(user: string) {
+  /** One page of the user's channel; a later page refuses a channel that moved on meanwhile. */
+  private async onRestore(user: string, data: Uint8Array) {
+    const request = decodeRequest<RestoreRequest>(data, restoreRequestSchema);
     const view = await this.channels.currentView(toChecksumAddress(user));
-    if (!view) throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
-    return restoreMessageOf(view);
+    if (!view?.state) throw new ProtocolError("CHANNEL_NOT_SETUP", `no channel with ${user}`);
+    if (request.nonce !== undefined && request.nonce !== view.state.nonce) {
+      throw new ProtocolError(
+        "STALE_NONCE",
+        `the channel moved on from nonce ${request.nonce} to ${view.state.nonce}: restore again from the first page`,
+      );
+    }
+    return restorePageOf(view, request.offset ?? 0);
   }
 
   private async onCollateral(user: string, data: Uint8Array) {

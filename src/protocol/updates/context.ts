@@ -19,6 +19,11 @@ export interface ProtocolPolicy {
   /** Transfer dispute timeout, seconds. */
   minTransferTimeout: number;
   maxTransferTimeout: number;
+  /**
+   * Most active transfers a channel holds: past it a create is refused (TOO_MANY_TRANSFERS).
+   * Bounds what either side must store, send on restore and prove in a dispute.
+   */
+  maxActiveTransfers: number;
 }
 
 export const DEFAULT_POLICY: ProtocolPolicy = {
@@ -26,6 +31,7 @@ export const DEFAULT_POLICY: ProtocolPolicy = {
   maxChannelTimeout: 30 * 24 * 60 * 60,
   minTransferTimeout: 10 * 60,
   maxTransferTimeout: 30 * 24 * 60 * 60,
+  maxActiveTransfers: 256,
 };
 
 /**

@@ -38,6 +38,13 @@ export const createHandler: UpdateHandler<"create"> = {
         `expected a transfer timeout from ${policy.minTransferTimeout} to ${policy.maxTransferTimeout} s, got ${timeout}`,
       );
     }
+    if (view.transfers.size >= policy.maxActiveTransfers) {
+      throw new ProtocolError(
+        "TOO_MANY_TRANSFERS",
+        `the channel already holds ${view.transfers.size} active transfers, the most it takes (${policy.maxActiveTransfers}); resolve some first`,
+        { active: view.transfers.size, max: policy.maxActiveTransfers },
+      );
+    }
     const transferBalance = details.transferBalance;
     requireTransferBalance(transferBalance, initiator, responder);
 

@@ -16,6 +16,7 @@ import {
   WITHDRAW_ADDRESS,
 } from "../testing/twoParties";
 import type { ChannelUpdate } from "../types";
+import { DEFAULT_POLICY } from "./context";
 import { acceptCountersigned, respondToUpdate } from "./pipeline";
 import { proposeUpdate } from "./propose";
 
@@ -168,6 +169,33 @@ describe("create and resolve", () => {
       () => exchange(user, node, hashlockDraft(1n, BigInt(NOW - 1))),
       "TRANSFER_REJECTED",
     );
+  });
+
+  test("a channel holds at most the policy's active transfers; the responder holds to its own cap", async () => {
+    await fundedChannel();
+    const capped = { policy: { ...DEFAULT_POLICY, maxActiveTransfers: 2 } };
+    await exchange(user, node, hashlockDraft(1n), capped);
+    await exchange(user, node, hashlockDraft(1n), capped);
+    await expectRejected(
+      () => exchange(user, node, hashlockDraft(1n), capped),
+      "TOO_MANY_TRANSFERS",
+    );
+    // A proposer with a looser cap is still refused by a responder that holds to 2.
+    const loose = context({ policy: { ...DEFAULT_POLICY, maxActiveTransfers: 10 } });
+    const { update } = await proposeUpdate(user.view, hashlockDraft(1n), user.signer, loose);
+    await expectRejected(
+      () => respondToUpdate(node.view, update, node.signer, context(capped)),
+      "TOO_MANY_TRANSFERS",
+    );
+    // Resolving one makes room again.
+    const transferId = [...node.view.transfers.keys()][0] as string;
+    await exchange(node, user, {
+      type: "resolve",
+      transferId,
+      transferResolver: hashlock.encodeResolver({ preImage: PRE_IMAGE }),
+    });
+    await exchange(user, node, hashlockDraft(1n), capped);
+    expect(node.view.transfers.size).toBe(2);
   });
 
   test("only the responder resolves, and a wrong pre-image is refused", async () => {
