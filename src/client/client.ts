@@ -16,7 +16,7 @@ import {
   privateKeySigner,
   withdraw,
 } from "../protocol";
-import { inboxPrefixFor, type NodeEvent, subjectFor } from "../protocol/messaging";
+import { inboxPrefixFor, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
 import { depositAsBob } from "./chain/deposit";
@@ -36,11 +36,14 @@ import {
   type TransferParams,
 } from "./payer";
 import { NodeReactions, ZERO_PRE_IMAGE } from "./reactions";
+import { ReceivedTerms } from "./receivedTerms";
 import { RevealedPreImages } from "./revealedPreImages";
 import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
 import { Waiters } from "./waiters";
+import { WithdrawalLedger } from "./withdrawals/ledger";
+import { ClientWithdrawals } from "./withdrawals/withdrawals";
 
 export interface ConnectOptions {
   /** The user's private key (0x, 32 bytes) or an ethers Wallet. */
@@ -81,6 +84,11 @@ export interface ConnectOptions {
    * (default 15 s): one getCode and one eth_call while there is no dispute.
    */
   disputePollMs?: number;
+  /**
+   * How long the node has to execute a withdrawal's commitment on-chain before the client sends
+   * it itself from the user's account, ms (default 5 minutes).
+   */
+  withdrawalDeadlineMs?: number;
 }
 
 export type { DisputeInfo, DisputeStarted, PaymentStatus };
@@ -100,7 +108,7 @@ const DAY = 86_400;
 export class ConnextClient {
   private readonly events = new ClientEvents();
   private readonly payments = new Waiters<{ status: PaymentStatus; reason?: string }>();
-  private readonly withdrawals = new Waiters<Extract<NodeEvent, { event: "withdraw" }>>();
+  private readonly withdrawals: ClientWithdrawals;
   private readonly subscriptions: Subscription[] = [];
   private readonly background = new Set<Promise<unknown>>();
   private janitor: ReturnType<typeof setInterval> | undefined;
@@ -108,6 +116,8 @@ export class ConnextClient {
   private readonly reactions: NodeReactions;
   private readonly payer: Payer;
   private readonly revealed: RevealedPreImages;
+  /** The payer's signed terms of each payment to us, checked against the node's mirror. */
+  private readonly receivedTerms: ReceivedTerms;
   private readonly disputes: ClientDisputes;
   /** The wallet's key as the protocol signs with it. */
   private readonly signer: ChannelSigner;
@@ -127,6 +137,7 @@ export class ConnextClient {
         | "depositConfirmations"
         | "claimBufferSeconds"
         | "disputePollMs"
+        | "withdrawalDeadlineMs"
         | "now"
       >
     >,
@@ -135,14 +146,21 @@ export class ConnextClient {
     private readonly ownsStore: boolean,
     private readonly session: Session,
     progress: DisputeProgress,
+    withdrawalLedger: WithdrawalLedger,
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
     const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
     this.revealed = new RevealedPreImages(store, `revealed:${scope}`);
+    this.receivedTerms = new ReceivedTerms({
+      address: wallet.address,
+      privateKey: wallet.privateKey,
+      hashlockAddress: config.contractAddresses.hashlockTransfer,
+    });
     this.payer = new Payer({
       config,
       api,
       channel,
+      key: { address: wallet.address, privateKey: wallet.privateKey },
       outcomes: this.payments,
       now: options.now,
       claimBufferSeconds: options.claimBufferSeconds,
@@ -154,9 +172,13 @@ export class ConnextClient {
       hashlockAddress: config.contractAddresses.hashlockTransfer,
       channel,
       events: this.events,
+      terms: this.receivedTerms,
       payments: this.payments,
-      withdrawals: this.withdrawals,
+      nodeReportedWithdrawal: (transferId) => this.withdrawals.nodeReported(transferId),
       track: (work) => this.track(work),
+      hint: () => {
+        if (!this.closed && !channel.inDispute) this.track(channel.sync());
+      },
       getBalance: (assetId) => this.getBalance(assetId),
       resolveTransfer: (args) => this.resolveTransfer(args),
       revealed: (transferId) => this.revealed.has(transferId),
@@ -180,6 +202,20 @@ export class ConnextClient {
       closed: () => this.closed,
       track: (work) => this.track(work),
       reopened: () => this.reactions.settleReceived(),
+    });
+    this.withdrawals = new ClientWithdrawals({
+      wallet,
+      provider: wallet.provider as JsonRpcProvider,
+      ledger: withdrawalLedger,
+      events: this.events,
+      node: config.nodeIdentifier,
+      chainId: config.chainId,
+      withdrawAddress: config.contractAddresses.withdraw,
+      channelFactory: config.contractAddresses.channelFactory,
+      deadlineMs: options.withdrawalDeadlineMs,
+      pollMs: Math.min(2_000, Math.max(100, options.withdrawalDeadlineMs / 4)),
+      closed: () => this.closed,
+      track: (work) => this.track(work),
     });
   }
 
@@ -233,6 +269,19 @@ export class ConnextClient {
       config.routing?.claimBufferSeconds ?? 0,
     );
     let client: ConnextClient | undefined;
+    const proposalCheck = nodeProposalCheck({
+      me: wallet.address,
+      node,
+      chainId: config.chainId,
+      hashlockAddress: config.contractAddresses.hashlockTransfer,
+      withdrawAddress: config.contractAddresses.withdraw,
+      claimBufferSeconds,
+      now,
+    });
+    const withdrawalLedger = await WithdrawalLedger.load(
+      store,
+      `withdrawals:${node.toLowerCase()}:${wallet.address.toLowerCase()}`,
+    );
     // A shallower read than the node's would claim totals the node refuses (INVALID_DEPOSIT).
     const depositConfirmations = Math.max(
       options.depositConfirmations ?? 1,
@@ -263,17 +312,14 @@ export class ConnextClient {
           throw new ClientError("NODE_UNREACHABLE", `the node did not answer ${method}: ${error}`);
         }
       },
-      check: nodeProposalCheck({
-        me: wallet.address,
-        node,
-        chainId: config.chainId,
-        hashlockAddress: config.contractAddresses.hashlockTransfer,
-        withdrawAddress: config.contractAddresses.withdraw,
-        claimBufferSeconds,
-        now,
-      }),
+      check: async (view, update) => {
+        await proposalCheck(view, update);
+        // Our withdrawal's commitment with the node's signature: stored before we answer.
+        await client?.withdrawals.beforeCountersign(view, update);
+      },
       applied: (applied, _before, ours) => {
         client?.reactions.applied(applied, ours);
+        client?.withdrawals.applied(applied);
         if (applied.state.latestUpdate.type === "resume") {
           client?.disputes.resumed(applied.state.latestUpdate as ChannelUpdate<"resume">);
         }
@@ -293,12 +339,14 @@ export class ConnextClient {
         depositConfirmations,
         claimBufferSeconds,
         disputePollMs: options.disputePollMs ?? 15_000,
+        withdrawalDeadlineMs: options.withdrawalDeadlineMs ?? 300_000,
         now,
       },
       store,
       options.store === undefined,
       session,
       progress,
+      withdrawalLedger,
     );
     try {
       await client.start();
@@ -375,13 +423,15 @@ export class ConnextClient {
   /**
    * Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it). A
    * pre-image is revealed only while we could still claim the transfer on-chain should the node
-   * refuse to countersign (EXPIRY_UNSAFE otherwise), and once revealed the transfer is never
-   * cancelled by this client.
+   * refuse to countersign (EXPIRY_UNSAFE otherwise), only for a payment that is what its payer
+   * signed when it carries the payer's terms (PAYMENT_TERMS_MISMATCH otherwise), and once
+   * revealed the transfer is never cancelled by this client.
    */
   async resolveTransfer({ transferId, preImage }: { transferId: string; preImage: string }) {
     this.requireOpen();
     const transfer = this.channel.view.transfers.get(transferId);
     if (transfer && preImage !== ZERO_PRE_IMAGE) {
+      this.receivedTerms.requireRevealable(transfer);
       if (!this.claimable(transfer)) {
         throw new ClientError(
           "EXPIRY_UNSAFE",
@@ -393,9 +443,10 @@ export class ConnextClient {
       );
     }
     const applied = await this.channel.propose((view) => {
-      if (!view.transfers.has(transferId)) {
-        throw new ClientError("UNKNOWN_TRANSFER", `no active transfer ${transferId}`);
-      }
+      const held = view.transfers.get(transferId);
+      if (!held) throw new ClientError("UNKNOWN_TRANSFER", `no active transfer ${transferId}`);
+      // The channel's own copy, as it is when signed (checked once per transfer, then cached).
+      if (preImage !== ZERO_PRE_IMAGE) this.receivedTerms.requireRevealable(held);
       return {
         type: "resolve",
         transferId,
@@ -405,12 +456,21 @@ export class ConnextClient {
     return { transferId, resolved: applied !== undefined };
   }
 
-  /** Withdraws from the channel to `recipient` (default: us); resolves once mined. */
+  /**
+   * Withdraws from the channel to `recipient` (default: us). Resolves once the commitment is
+   * executed on-chain (read from the channel, never taken from the node's word), with the
+   * executing transaction. The commitment with both signatures is stored before the client
+   * countersigns the node's resolve; if the node has not executed it within
+   * `withdrawalDeadlineMs`, the client sends it itself (gas from the signer's account:
+   * INSUFFICIENT_GAS when it cannot). After `timeoutMs` (default: the deadline plus two
+   * minutes) it fails with WITHDRAW_PENDING while the client keeps at it: `withdraw.confirmed`
+   * tells when it is executed, also after a restart with the same store.
+   */
   async withdraw({
     assetId,
     amount,
     recipient = this.wallet.address,
-    timeoutMs = 120_000,
+    timeoutMs = this.options.withdrawalDeadlineMs + 120_000,
   }: {
     assetId: string;
     amount: bigint;
@@ -433,18 +493,7 @@ export class ConnextClient {
         this.signer,
       );
     });
-    const transferId = applied?.transfer?.transferId as string;
-    const outcome = await this.withdrawals.wait(transferId, timeoutMs, () => ({
-      protocolVersion: "1",
-      event: "withdraw",
-      transferId,
-      status: "failed",
-      reason: `no confirmation within ${timeoutMs} ms`,
-    }));
-    if (outcome.status !== "confirmed" || !outcome.transactionHash) {
-      throw new ClientError("WITHDRAW_FAILED", outcome.reason ?? "the withdrawal failed");
-    }
-    return { transferId, transactionHash: outcome.transactionHash };
+    return this.withdrawals.wait(applied?.transfer?.transferId as string, timeoutMs);
   }
 
   /** Our and the node's balance of `assetId` in the channel. */
@@ -509,6 +558,7 @@ export class ConnextClient {
     this.closed = true;
     if (this.janitor) clearInterval(this.janitor);
     this.disputes.stop();
+    this.withdrawals.stop();
     this.session.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.allSettled([...this.background]);
@@ -553,6 +603,8 @@ export class ConnextClient {
     }
     // Before anything is signed here: is the channel in dispute?
     await this.disputes.start();
+    // Withdrawals whose commitment we hold and have not seen executed: watched (and sent) again.
+    this.withdrawals.start();
     await this.channel.sync();
     this.watchReconnects();
     this.reactions.settleReceived();

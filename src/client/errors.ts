@@ -15,10 +15,29 @@ export const CLIENT_ERROR_CODES = [
   "UNKNOWN_TRANSFER",
   "DECRYPTION_FAILED",
   "WITHDRAW_FAILED",
+  /**
+   * A withdrawal is not executed on-chain yet after `withdraw()`'s timeout: the client keeps
+   * its commitment, keeps watching, and sends it itself once the node's time is up
+   * (`withdraw.confirmed` tells when it is executed). `context.transferId`.
+   */
+  "WITHDRAW_PENDING",
   /** A payment id was reused with other terms (a retry must be the same payment). */
   "PAYMENT_ID_REUSED",
   /** Revealing a pre-image now would leave no room to claim the transfer on-chain. */
   "EXPIRY_UNSAFE",
+  /**
+   * A payment to us does not match the terms its payer signed (amount, asset, lock, expiry,
+   * sender, payment id or meta), or they do not verify: its pre-image is not revealed and the
+   * payment is cancelled. `context.transferId`, `context.paymentId`, `context.reason`.
+   */
+  "PAYMENT_TERMS_MISMATCH",
+  /**
+   * A payment to us carries an encrypted pre-image without its payer's signed terms (an older
+   * payer): nothing says what it should pay, so it is not claimed and is cancelled.
+   */
+  "PAYMENT_TERMS_MISSING",
+  /** A payment's id, lock hash, recipient or expiry is malformed: nothing was signed or sent. */
+  "INVALID_PAYMENT",
   /** The node's sign-in message names another site, chain, node or address: not signed. */
   "WRONG_DOMAIN",
   "WRONG_ADDRESS",

@@ -1,5 +1,10 @@
 /** What a client tells its application. Amounts are bigint, in the asset's base units. */
 export interface ClientEventMap {
+  /**
+   * A payment to us arrived. With `verified`, `sender` and `meta` come from the terms the payer
+   * signed and sealed to us, and the transfer pays exactly those terms. Without (a payer that
+   * sent no terms), they are only what the node says: check them yourself before you resolve.
+   */
   "transfer.received": {
     transferId: string;
     paymentId: string;
@@ -7,6 +12,7 @@ export interface ClientEventMap {
     assetId: string;
     amount: bigint;
     meta?: Record<string, unknown>;
+    verified: boolean;
   };
   "transfer.resolved": {
     transferId: string;
@@ -17,6 +23,10 @@ export interface ClientEventMap {
     cancelled: boolean;
   };
   "deposit.confirmed": { assetId: string; balance: { user: bigint; node: bigint } };
+  /**
+   * Our withdrawal's commitment is executed on-chain, whoever sent it: read from the channel
+   * (its Withdrawn log names `transactionHash`), never from the node's word.
+   */
   "withdraw.confirmed": { transferId: string; transactionHash: string };
   /**
    * A dispute of the channel appeared on-chain (DESIGN §4.7), whoever started it: from now on

@@ -6,15 +6,29 @@ import {
   minimumHashlockTransferTimeout,
   minimumPayerExpiry,
 } from "../protocol";
-import { bytesToHex, hexToBytes } from "../protocol/bytes";
+import { bytesToHex } from "../protocol/bytes";
 import { payerRoutingSchema, readMeta } from "../protocol/messaging";
 import type { ClientChannel } from "./clientChannel";
-import { encryptToPublicKey, lockHashOf, publicKeyMatchesAddress, randomPreImage } from "./crypto";
+import {
+  lockHashOf,
+  type PaymentTerms,
+  paymentMetaHash,
+  publicKeyMatchesAddress,
+  randomPreImage,
+  sealPaymentTerms,
+  type TermsSigner,
+} from "./crypto";
 import { ClientError, isClientError } from "./errors";
 import type { NodeApi, NodeConfig } from "./nodeApi";
 import type { Waiters } from "./waiters";
 
-export type PaymentStatus = "completed" | "pending" | "cancelled" | "failed";
+/**
+ * A payment's outcome, read from the channel only (issue 11, item 9): `completed` once the
+ * node resolved our transfer with the pre-image, `cancelled` once it resolved it with the zero
+ * pre-image (the money is back), `pending` while the transfer is locked. The node's word alone
+ * never settles a payment.
+ */
+export type PaymentStatus = "completed" | "pending" | "cancelled";
 
 /** A payment whose pre-image travels encrypted to the recipient (`ConnextClient.transfer`). */
 export interface TransferParams {
@@ -44,6 +58,8 @@ export interface PayerDeps {
   config: NodeConfig;
   api: NodeApi;
   channel: ClientChannel;
+  /** Our address and key: every payment's terms are signed with it for the payee. */
+  key: TermsSigner;
   outcomes: Waiters<{ status: PaymentStatus; reason?: string }>;
   /** Unix seconds. */
   now(): number;
@@ -55,7 +71,7 @@ export interface PayerDeps {
 }
 
 /** What a payment to a recipient locks. */
-interface PaymentTerms {
+interface PaymentPlan {
   paymentId: string;
   recipient: string;
   assetId: string;
@@ -64,13 +80,18 @@ interface PaymentTerms {
   /** Unix seconds. */
   expiry: number;
   transferTimeout: number;
-  encryptedPreImage?: string;
   app?: Record<string, unknown>;
 }
 
 /**
  * The paying side of routed payments (DESIGN §4.6). Expiries come from both channels' dispute
  * windows, so the node can route them and each side can still claim on-chain.
+ *
+ * Every payment carries its terms (issue 11): payment id, recipient, sender, asset, amount,
+ * lock hash, our expiry, the hash of the application's meta and, for a plain `transfer`, the
+ * pre-image, signed with our key and encrypted to the recipient's (`sealPaymentTerms`). The
+ * recipient's client claims only a mirror that pays exactly them, so a node that forwards less
+ * (or another asset, a later expiry, another sender) never learns the pre-image.
  *
  * A proposal the node refused may still be countersigned and adopted later (it stays live
  * until the channel moves past its nonce). A retry with the same payment id is safe: if the
@@ -81,53 +102,78 @@ interface PaymentTerms {
 export class Payer {
   constructor(private readonly deps: PayerDeps) {}
 
-  /** A payment whose pre-image travels encrypted to the recipient. */
+  /** A payment whose pre-image travels, in its signed terms, encrypted to the recipient. */
   async transfer(params: TransferParams): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
     const held = this.held({ ...params, paymentId });
     if (held) return held;
-    const payee = await this.payee(params.recipient);
-    if (!publicKeyMatchesAddress(payee.publicKey, params.recipient)) {
-      throw new ClientError(
-        "RECIPIENT_KEY_MISMATCH",
-        `the node gave a key that is not ${params.recipient}'s`,
-      );
-    }
+    const payee = await this.payee(params.recipient, true);
     const preImage = randomPreImage();
-    return this.send(
-      this.terms(
-        { ...params, paymentId },
-        {
-          lockHash: lockHashOf(preImage),
-          encryptedPreImage: encryptToPublicKey(payee.publicKey, hexToBytes(preImage)),
-          payeeTimeout: payee.channelTimeout,
-        },
-      ),
+    const plan = this.plan(
+      { ...params, paymentId },
+      { lockHash: lockHashOf(preImage), payeeTimeout: payee.channelTimeout },
     );
+    return this.send(plan, this.seal(plan, payee.publicKey, preImage));
   }
 
-  /** A hashlock payment the recipient resolves itself with the pre-image of `lockHash`. */
+  /**
+   * A hashlock payment the recipient resolves itself with the pre-image of `lockHash`; its
+   * signed terms (without the pre-image) travel encrypted to the recipient all the same.
+   */
   async conditional(params: ConditionalParams): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
     const held = this.held({ ...params, paymentId });
     if (held) return held;
-    const payeeTimeout =
-      params.expiry === undefined ? (await this.payee(params.recipient)).channelTimeout : 0;
-    return this.send(
-      this.terms({ ...params, paymentId }, { lockHash: params.lockHash, payeeTimeout }),
+    const payee = await this.payee(params.recipient, params.expiry === undefined);
+    const plan = this.plan(
+      { ...params, paymentId },
+      { lockHash: params.lockHash, payeeTimeout: payee.channelTimeout },
     );
+    return this.send(plan, this.seal(plan, payee.publicKey));
   }
 
-  private async payee(recipient: string): Promise<{ publicKey: string; channelTimeout: number }> {
+  /**
+   * The recipient's public key, checked against its address, and its channel's dispute window
+   * (required unless the caller sets the expiry itself).
+   */
+  private async payee(
+    recipient: string,
+    needsTimeout: boolean,
+  ): Promise<{ publicKey: string; channelTimeout: number }> {
     const identity = await this.deps.api.identity(recipient);
-    if (!identity?.channelTimeout) {
+    if (!identity || (needsTimeout && !identity.channelTimeout)) {
       throw new ClientError("UNKNOWN_RECIPIENT", `${recipient} has no channel with the node`);
     }
-    return { publicKey: identity.publicKey, channelTimeout: identity.channelTimeout };
+    if (!publicKeyMatchesAddress(identity.publicKey, recipient)) {
+      throw new ClientError(
+        "RECIPIENT_KEY_MISMATCH",
+        `the node gave a key that is not ${recipient}'s`,
+      );
+    }
+    return { publicKey: identity.publicKey, channelTimeout: identity.channelTimeout ?? 0 };
   }
 
-  /** The terms of a new payment: an expiry both channels can defend, a timeout that covers it. */
-  private terms(
+  /** The payment's terms, signed with our key and encrypted to the recipient's. */
+  private seal(plan: PaymentPlan, recipientPublicKey: string, preImage?: string): string {
+    const terms: Omit<PaymentTerms, "sender"> = {
+      paymentId: plan.paymentId,
+      recipient: plan.recipient,
+      assetId: plan.assetId,
+      amount: plan.amount,
+      lockHash: plan.lockHash,
+      expiry: plan.expiry,
+      metaHash: paymentMetaHash(plan.app),
+      ...(preImage ? { preImage } : {}),
+    };
+    try {
+      return sealPaymentTerms(terms, this.deps.key, recipientPublicKey);
+    } catch (error) {
+      throw new ClientError("INVALID_PAYMENT", `the payment's terms: ${(error as Error).message}`);
+    }
+  }
+
+  /** The plan of a new payment: an expiry both channels can defend, a timeout that covers it. */
+  private plan(
     params: {
       paymentId: string;
       recipient: string;
@@ -136,8 +182,8 @@ export class Payer {
       expiry?: number;
       meta?: Record<string, unknown>;
     },
-    lock: { lockHash: string; encryptedPreImage?: string; payeeTimeout: number },
-  ): PaymentTerms {
+    lock: { lockHash: string; payeeTimeout: number },
+  ): PaymentPlan {
     const now = this.deps.now();
     const ours = this.deps.channel.view.state?.timeout;
     if (!ours) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
@@ -153,7 +199,6 @@ export class Payer {
       lockHash: lock.lockHash,
       expiry,
       transferTimeout: minimumHashlockTransferTimeout(BigInt(expiry), now) + buffer,
-      ...(lock.encryptedPreImage ? { encryptedPreImage: lock.encryptedPreImage } : {}),
       ...(params.meta ? { app: params.meta } : {}),
     };
   }
@@ -175,15 +220,17 @@ export class Payer {
    * Proposes the payment unless the channel comes to hold it meanwhile (the node adopted an
    * earlier proposal with this id and says so when refusing ours), and waits for its outcome.
    */
-  private async send(terms: PaymentTerms): Promise<PaymentResult> {
-    const { paymentId } = terms;
+  private async send(plan: PaymentPlan, encryptedTerms: string): Promise<PaymentResult> {
+    const { paymentId } = plan;
     const outcome = this.deps.outcomes.wait(paymentId, this.deps.completionTimeoutMs, () => ({
       status: "pending",
     }));
     let transferId: string | undefined;
     try {
       const applied = await this.deps.channel.propose((view) =>
-        this.findHeld(view, paymentId) ? undefined : draftOf(terms, this.deps.config),
+        this.findHeld(view, paymentId)
+          ? undefined
+          : draftOf(plan, encryptedTerms, this.deps.config),
       );
       transferId =
         applied?.transfer?.transferId ??
@@ -208,24 +255,20 @@ export class Payer {
   }
 }
 
-function draftOf(terms: PaymentTerms, config: NodeConfig) {
+function draftOf(plan: PaymentPlan, encryptedTerms: string, config: NodeConfig) {
   return {
     type: "create" as const,
-    assetId: terms.assetId,
-    amount: terms.amount,
+    assetId: plan.assetId,
+    amount: plan.amount,
     transferDefinition: config.contractAddresses.hashlockTransfer,
     transferInitialState: hashlock.encodeState({
-      lockHash: terms.lockHash,
-      expiry: BigInt(terms.expiry),
+      lockHash: plan.lockHash,
+      expiry: BigInt(plan.expiry),
     }),
-    transferTimeout: terms.transferTimeout,
+    transferTimeout: plan.transferTimeout,
     meta: {
-      routing: {
-        paymentId: terms.paymentId,
-        recipient: terms.recipient,
-        ...(terms.encryptedPreImage ? { encryptedPreImage: terms.encryptedPreImage } : {}),
-      },
-      ...(terms.app ? { app: terms.app } : {}),
+      routing: { paymentId: plan.paymentId, recipient: plan.recipient, encryptedTerms },
+      ...(plan.app ? { app: plan.app } : {}),
     },
   };
 }

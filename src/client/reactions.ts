@@ -1,6 +1,5 @@
 import type { Wallet } from "ethers";
 import { type AppliedUpdate, type FullTransferState, hashlock, withdraw } from "../protocol";
-import { bytesToHex } from "../protocol/bytes";
 import {
   decodeRequest,
   type NodeEvent,
@@ -11,10 +10,9 @@ import {
 } from "../protocol/messaging";
 import type { PaymentStatus } from "./client";
 import type { ClientChannel } from "./clientChannel";
-import { decryptWithPrivateKey, lockHashOf } from "./crypto";
-import { ClientError } from "./errors";
 import type { ClientEvents } from "./events";
 import { hashlockExpired } from "./nodeEffects";
+import { type ReceivedTerms, refusalOf, type TermsVerdict } from "./receivedTerms";
 import type { Waiters } from "./waiters";
 
 export const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
@@ -24,9 +22,17 @@ export interface ReactionDeps {
   hashlockAddress: string;
   channel: ClientChannel;
   events: ClientEvents;
+  /** The payer's terms of each payment to us, checked against its mirror. */
+  terms: ReceivedTerms;
   payments: Waiters<{ status: PaymentStatus; reason?: string }>;
-  withdrawals: Waiters<Extract<NodeEvent, { event: "withdraw" }>>;
+  /**
+   * The node says it sent (or failed to send) our withdrawal: a hint to read the chain now.
+   * Only the chain confirms a withdrawal (`src/client/withdrawals`), never this unsigned event.
+   */
+  nodeReportedWithdrawal(transferId: string): void;
   track(work: Promise<unknown>): void;
+  /** The node says something changed: look at the channel (a sync), never take its word. */
+  hint(): void;
   getBalance(assetId: string): { user: bigint; node: bigint };
   resolveTransfer(args: { transferId: string; preImage: string }): Promise<unknown>;
   /** Whether the transfer's pre-image left us (then it is never cancelled). */
@@ -42,8 +48,10 @@ export interface ReactionDeps {
 
 /**
  * What the client does on its own when the channel moves or the node tells it something:
- * claims payments to it with their decrypted pre-image, cancels expired ones, countersigns the
- * node's collateral withdrawals, settles waiting calls and emits the application's events.
+ * claims payments to it with the pre-image of their payer's terms when the mirror pays exactly
+ * those terms (and cancels those it does not: their pre-image never leaves us), cancels expired
+ * ones, countersigns the node's collateral withdrawals, settles waiting calls and emits the
+ * application's events.
  */
 export class NodeReactions {
   constructor(private readonly deps: ReactionDeps) {}
@@ -75,6 +83,7 @@ export class NodeReactions {
       const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
       const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
       const paymentId = payer?.paymentId ?? payee?.paymentId;
+      if (!mine) this.deps.terms.forget(transfer.transferId);
       if (payer)
         this.deps.payments.settle(payer.paymentId, {
           status: cancelled ? "cancelled" : "completed",
@@ -89,34 +98,46 @@ export class NodeReactions {
     }
   }
 
+  /**
+   * A payment to us: the application hears of it with the sender and meta its payer's terms
+   * vouch for, and we claim it with the terms' pre-image. One that is not what its payer
+   * signed is reported and cancelled instead.
+   */
   private onPaymentReceived(transfer: FullTransferState): void {
-    const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-    if (!routing) return;
+    const verdict = this.deps.terms.check(transfer);
+    if (this.refused(transfer, verdict) || verdict.status === "mismatch") return;
     this.deps.events.emit("transfer.received", {
       transferId: transfer.transferId,
-      paymentId: routing.paymentId,
-      sender: routing.sender,
+      paymentId: verdict.paymentId,
+      sender: verdict.sender,
       assetId: transfer.assetId,
       amount: transfer.balance.amount[0],
-      ...(transfer.meta?.app ? { meta: transfer.meta.app as Record<string, unknown> } : {}),
+      ...(verdict.meta ? { meta: verdict.meta } : {}),
+      verified: verdict.status === "verified",
     });
-    if (routing.encryptedPreImage) this.deps.track(this.claim(transfer, routing.encryptedPreImage));
+    this.claimIfVerified(transfer, verdict);
   }
 
-  /** Decrypts the pre-image of a payment to us and resolves it. */
-  private async claim(transfer: FullTransferState, encrypted: string): Promise<void> {
-    let preImage: string;
-    try {
-      preImage = bytesToHex(decryptWithPrivateKey(this.deps.wallet.privateKey, encrypted));
-    } catch {
-      this.deps.events.emit(
-        "error",
-        new ClientError("DECRYPTION_FAILED", `payment ${transfer.transferId} cannot be decrypted`),
-      );
-      return;
-    }
-    const { lockHash } = hashlock.decodeState(transfer.transferState);
-    if (lockHashOf(preImage) !== lockHash.toLowerCase()) return;
+  /**
+   * A payment to us that must not be claimed (its mirror does not match its payer's terms, or
+   * it carries a pre-image without terms): reported once, and cancelled, which is safe since
+   * its pre-image never left us. Whether it was.
+   */
+  private refused(transfer: FullTransferState, verdict: TermsVerdict): boolean {
+    const refusal = refusalOf(transfer, verdict);
+    if (!refusal) return false;
+    if (this.deps.terms.firstReport(transfer.transferId)) this.deps.events.emit("error", refusal);
+    this.deps.track(this.cancelUnlessRevealed(transfer));
+    return true;
+  }
+
+  /** Claims a payment whose mirror pays its payer's terms, with the terms' pre-image. */
+  private claimIfVerified(transfer: FullTransferState, verdict: TermsVerdict): void {
+    if (verdict.status !== "verified" || !verdict.terms.preImage) return;
+    this.deps.track(this.claim(transfer, verdict.terms.preImage));
+  }
+
+  private async claim(transfer: FullTransferState, preImage: string): Promise<void> {
     // Too late to defend on-chain: let it expire and be refunded rather than hand the node a
     // pre-image it could use without paying us.
     if (!this.deps.claimable(transfer)) return;
@@ -153,9 +174,8 @@ export class NodeReactions {
         this.deps.track(this.cancelUnlessRevealed(transfer));
         continue;
       }
-      const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      if (routing?.encryptedPreImage)
-        this.deps.track(this.claim(transfer, routing.encryptedPreImage));
+      const verdict = this.deps.terms.check(transfer);
+      if (!this.refused(transfer, verdict)) this.claimIfVerified(transfer, verdict);
     }
   }
 
@@ -176,20 +196,13 @@ export class NodeReactions {
       return;
     }
     if (event.event === "payment") {
-      if (event.status !== "completed") {
-        this.deps.payments.settle(event.paymentId, {
-          status: event.status,
-          ...(event.reason ? { reason: event.reason } : {}),
-        });
-      }
+      // Unsigned: a node could say "failed" while our transfer is still locked and complete
+      // it later, and an application that retried would pay twice. A payment's outcome is
+      // only ever read from the channel: the resolve of our transfer that we countersigned
+      // (`applied` above). The event is a hint that one may be on its way.
+      if (event.status !== "completed") this.deps.hint();
     } else if (event.event === "withdraw") {
-      this.deps.withdrawals.settle(event.transferId, event);
-      if (event.status === "confirmed" && event.transactionHash) {
-        this.deps.events.emit("withdraw.confirmed", {
-          transferId: event.transferId,
-          transactionHash: event.transactionHash,
-        });
-      }
+      this.deps.nodeReportedWithdrawal(event.transferId);
     }
   }
 }

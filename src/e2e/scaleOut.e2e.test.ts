@@ -8,8 +8,8 @@ import { productionBackendMissing, type Stack, startStack } from "./stack";
 
 /**
  * DESIGN §3, scale-out: two node processes with one key share one PostgreSQL and one NATS.
- * Users' requests are spread by the queue group and every channel is serialised by an
- * advisory lock, so concurrent payments through both processes never interleave a channel.
+ * Users' requests are spread by the queue group and every channel is serialised by a lease
+ * in PostgreSQL, so concurrent payments through both processes never interleave a channel.
  */
 const missing = productionBackendMissing();
 if (missing) console.warn(`\n!!! ${missing}\n!!! The scale-out suite is SKIPPED.\n`);

@@ -12,7 +12,7 @@ import { DepositWatcher } from "./chain/depositWatcher";
 import { createDisputeWatching, DisputeStartError } from "./disputeWatching";
 import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
-import { Engine, type RequestInterceptor } from "./engine/engine";
+import { Engine, type EngineOptions, type RequestInterceptor } from "./engine/engine";
 import {
   DEFAULT_IDLE_INTERVAL_MS,
   DEFAULT_IDLE_SECONDS,
@@ -31,6 +31,7 @@ import { openDatabase } from "./store/database";
 import { DisputeRepository } from "./store/disputes";
 import { IdentityRepository } from "./store/identities";
 import { PaymentRepository, type PaymentStatus } from "./store/payments";
+import { PendingWithdrawalRepository } from "./store/pendingWithdrawals";
 import { PAYMENT_STATUSES } from "./store/schema";
 
 /** A node that is up: where to reach it, and how to stop it. */
@@ -61,6 +62,14 @@ export interface StartNodeOptions {
   idleReclaimIntervalMs?: number;
   /** Tests only: plays a misbehaving node (see `EngineOptions.intercept`). */
   intercept?: RequestInterceptor;
+  /** Tests only: a node that forwards other mirrors (see `EngineOptions.replaceMirror`). */
+  replaceMirror?: EngineOptions["replaceMirror"];
+  /** Tests only: a node that lies in its payment events (see `EngineOptions.replacePaymentEvent`). */
+  replacePaymentEvent?: EngineOptions["replacePaymentEvent"];
+  /** Tests only: a node that withholds withdrawals (see `EngineOptions.interceptWithdrawal`). */
+  interceptWithdrawal?: EngineOptions["interceptWithdrawal"];
+  /** How unexecuted withdrawal commitments are sent again (see `EngineOptions.withdrawalRetry`). */
+  withdrawalRetry?: EngineOptions["withdrawalRetry"];
 }
 
 const WEBSOCKET_PATH = "/messaging";
@@ -193,15 +202,20 @@ async function assemble(
     withdrawAddress: book.withdraw,
     store,
     payments,
+    pendingWithdrawals: new PendingWithdrawalRepository(database.db),
     chain,
     connection,
     collateral: collateral.asRecord(),
-    ...(database.advisoryLock ? { crossProcessLock: database.advisoryLock } : {}),
+    ...(database.crossProcessLock ? { crossProcessLock: database.crossProcessLock } : {}),
     logger,
     observeLatency: (type, role, seconds) => metrics.updateLatency.observe({ type, role }, seconds),
     ...(options.routing ? { routing: options.routing } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
+    ...(options.replaceMirror ? { replaceMirror: options.replaceMirror } : {}),
+    ...(options.replacePaymentEvent ? { replacePaymentEvent: options.replacePaymentEvent } : {}),
+    ...(options.interceptWithdrawal ? { interceptWithdrawal: options.interceptWithdrawal } : {}),
+    ...(options.withdrawalRetry ? { withdrawalRetry: options.withdrawalRetry } : {}),
     ...(options.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     collateralRules: {
       requestIntervalSeconds:

@@ -171,7 +171,14 @@ const ciphertext = hexBytes.refine(
 export const payerRoutingSchema = z.strictObject({
   paymentId: bytes32,
   recipient: address,
-  /** The pre-image encrypted to the recipient's public key (plain `transfer()`). */
+  /**
+   * The payment's terms, signed by the payer and encrypted to the recipient's public key
+   * (`src/client/crypto/paymentTerms.ts`: 359 bytes, 391 with the pre-image of a plain
+   * `transfer()`). The node copies it into the mirror unread; the payee claims only a mirror
+   * that matches it.
+   */
+  encryptedTerms: ciphertext.optional(),
+  /** An older payer's pre-image encrypted to the recipient (no terms: payees do not claim it). */
   encryptedPreImage: ciphertext.optional(),
 });
 export type PayerRouting = z.output<typeof payerRoutingSchema>;
@@ -179,7 +186,9 @@ export type PayerRouting = z.output<typeof payerRoutingSchema>;
 /** `meta.routing` of the node's mirror transfer to the payee. */
 export const payeeRoutingSchema = z.strictObject({
   paymentId: bytes32,
+  /** Who the node says paid; the payee trusts only the sender its terms name. */
   sender: address,
+  encryptedTerms: ciphertext.optional(),
   encryptedPreImage: ciphertext.optional(),
 });
 export type PayeeRouting = z.output<typeof payeeRoutingSchema>;

@@ -8,6 +8,10 @@ export const CRYPTO_ERROR_CODES = [
   "INVALID_PRE_IMAGE",
   /** The ciphertext is malformed, tampered with, or for another key. */
   "DECRYPTION_FAILED",
+  /** A payment's terms are malformed: size, version, a field, or a pre-image not the lock's. */
+  "INVALID_PAYMENT_TERMS",
+  /** A payment's terms are not signed by the sender they name. */
+  "WRONG_SIGNER",
 ] as const;
 
 export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];

@@ -7,8 +7,7 @@ import {
   MerkleTree,
   withdraw,
 } from "../../protocol";
-import { hexToBytes } from "../../protocol/bytes";
-import { encryptToPublicKey, lockHashOf, randomPreImage } from "../crypto";
+import { lockHashOf, NO_META_HASH, randomPreImage, sealPaymentTerms } from "../crypto";
 import { disputeResolvers, HASHLOCK_CLAIM_MARGIN_SECONDS } from "./resolvers";
 
 /** The resolvers a client defunds its transfers with on-chain (issue 10 §1). */
@@ -16,6 +15,7 @@ const HASHLOCK = "0x00000000000000000000000000000000000000A1";
 const WITHDRAW = "0x00000000000000000000000000000000000000A2";
 const me = new Wallet(`0x${"22".repeat(32)}`);
 const node = new Wallet(`0x${"11".repeat(32)}`);
+const payer = new Wallet(`0x${"33".repeat(32)}`);
 const NOW = 1_800_000_000;
 
 let counter = 0;
@@ -36,16 +36,32 @@ function transfer(fields: Partial<FullTransferState>): FullTransferState {
   } as FullTransferState;
 }
 
-function payment(preImage: string, expiry: number, options: { encrypted?: boolean } = {}) {
+/** A payment to us; `encrypted`: with its payer's terms (for `termsAmount`, default 10). */
+function payment(
+  preImage: string,
+  expiry: number,
+  options: { encrypted?: boolean; termsAmount?: bigint } = {},
+) {
+  const paymentId = `0x${"33".repeat(32)}`;
+  const terms = {
+    paymentId,
+    recipient: me.address,
+    assetId: "0x0000000000000000000000000000000000000000",
+    amount: options.termsAmount ?? 10n,
+    lockHash: lockHashOf(preImage),
+    expiry,
+    metaHash: NO_META_HASH,
+    preImage,
+  };
   return transfer({
     transferState: hashlock.encodeState({ lockHash: lockHashOf(preImage), expiry: BigInt(expiry) }),
     ...(options.encrypted
       ? {
           meta: {
             routing: {
-              paymentId: `0x${"33".repeat(32)}`,
-              sender: node.address,
-              encryptedPreImage: encryptToPublicKey(me.signingKey.publicKey, hexToBytes(preImage)),
+              paymentId,
+              sender: payer.address,
+              encryptedTerms: sealPaymentTerms(terms, payer, me.signingKey.publicKey),
             },
           },
         }
@@ -86,6 +102,14 @@ describe("disputeResolvers", () => {
     const { lockHash } = hashlock.decodeState(encrypted.transferState);
     const decrypted = hashlock.decodeResolver(resolvers.get(encrypted.transferId) as string);
     expect(lockHashOf(decrypted.preImage)).toBe(lockHash.toLowerCase());
+  });
+
+  test("no resolver from terms the mirror does not pay (the node forwarded less)", async () => {
+    const skimmed = payment(randomPreImage(), NOW + 3600, {
+      encrypted: true,
+      termsAmount: 10n ** 18n,
+    });
+    expect((await disputeResolvers(view(skimmed), NOW, sources())).size).toBe(0);
   });
 
   test("no resolver for a hashlock about to expire on the chain's clock, or a wrong pre-image", async () => {

@@ -1,8 +1,7 @@
 import type { Wallet } from "ethers";
 import { type ChannelView, type FullTransferState, hashlock, withdraw } from "../../protocol";
-import { bytesToHex } from "../../protocol/bytes";
-import { payeeRoutingSchema, readMeta } from "../../protocol/messaging";
-import { decryptWithPrivateKey, lockHashOf } from "../crypto";
+import { lockHashOf } from "../crypto";
+import { checkMirrorTerms } from "../receivedTerms";
 
 export interface ResolverSources {
   wallet: Wallet;
@@ -21,10 +20,11 @@ export const HASHLOCK_CLAIM_MARGIN_SECONDS = 30;
 /**
  * The resolvers the client can defund its transfers with on-chain (DESIGN §4.7), by transfer
  * id, for transfers it is the responder of (the only ones the contract lets it decide): a
- * hashlock paid to it whose pre-image it knows (decrypted from the payment's routing meta, or
- * revealed through `resolveTransfer`) and which has not expired on the chain's clock; and a
- * withdrawal of the node's it co-signs (the node's collateral reclaim): its own signature on
- * the commitment, so the amount is paid by the commitment and never again by the dispute.
+ * hashlock paid to it whose pre-image it knows (from its payer's terms, when the mirror pays
+ * exactly those terms, or revealed through `resolveTransfer`) and which has not expired on the
+ * chain's clock; and a withdrawal of the node's it co-signs (the node's collateral reclaim):
+ * its own signature on the commitment, so the amount is paid by the commitment and never
+ * again by the dispute.
  *
  * @example
  * const resolvers = await disputeResolvers(view, chainTime, sources);
@@ -67,13 +67,12 @@ async function resolverFor(
   return hashlock.encodeResolver({ preImage });
 }
 
-/** The pre-image a routed payment to us carries, encrypted to our key. */
+/**
+ * The pre-image a routed payment to us carries in its payer's terms, encrypted to our key, if
+ * the mirror pays exactly those terms: revealing it for a mirror that pays less would let the
+ * node claim the payer's whole payment with it (issue 11).
+ */
 function decrypted(transfer: FullTransferState, wallet: Wallet): string | undefined {
-  const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-  if (!routing?.encryptedPreImage) return undefined;
-  try {
-    return bytesToHex(decryptWithPrivateKey(wallet.privateKey, routing.encryptedPreImage));
-  } catch {
-    return undefined;
-  }
+  const verdict = checkMirrorTerms(transfer, wallet);
+  return verdict.status === "verified" ? verdict.terms.preImage : undefined;
 }

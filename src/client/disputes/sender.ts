@@ -6,12 +6,29 @@ import {
   type Wallet,
 } from "ethers";
 import { ClientError } from "../errors";
-import { type AttemptState, type DisputeProgress, nextMove, type SentStep } from "./progress";
+import { type AttemptState, nextMove, type SentStep } from "./progress";
+
+/**
+ * Where a sender records its transactions: the dispute progress, or any store-backed ledger of
+ * the same shape (a withdrawal's, `src/client/withdrawals`).
+ */
+export interface StepLedger {
+  /** The latest attempt at step `key`. */
+  latest(key: string): SentStep | undefined;
+  /** Every attempt recorded. */
+  readonly current?: { readonly steps: readonly SentStep[] } | undefined;
+  /** Records a signed transaction before it is broadcast. */
+  recordSent(step: SentStep): Promise<void>;
+  updateSent(
+    hash: string,
+    change: Partial<Pick<SentStep, "status" | "block" | "sentAt">>,
+  ): Promise<void>;
+}
 
 export interface StepSenderDeps {
   wallet: Wallet;
   provider: JsonRpcProvider;
-  progress: DisputeProgress;
+  progress: StepLedger;
   /** How often to look for a receipt, ms. */
   pollMs: number;
   /** How long a transaction the chain never saw is broadcast again before it is replaced, ms. */

@@ -28,8 +28,16 @@ import { isNodeError, NodeError } from "./errors";
 
 export type ChainDeposits = NonNullable<UpdateContext["chainDeposits"]>;
 
-/** Sends a request to a user and returns its raw reply; throws PEER_UNAVAILABLE. */
-export type PeerRequest = (user: string, method: string, payload: string) => Promise<Uint8Array>;
+/**
+ * Sends a request to a user and returns its raw reply; throws PEER_UNAVAILABLE. `timeoutMs`
+ * caps how long the reply may take (the messaging may give an unresponsive user less).
+ */
+export type PeerRequest = (
+  user: string,
+  method: string,
+  payload: string,
+  options?: { timeoutMs?: number },
+) => Promise<Uint8Array>;
 
 export interface ChannelServiceDeps {
   signer: ChannelSigner;
@@ -48,6 +56,8 @@ export interface ChannelServiceDeps {
   /** What the channel's finished dispute left on-chain, for a resume update. */
   readDisputeOutcome(view: ChannelView): Promise<ChainDisputeOutcome>;
   requestPeer: PeerRequest;
+  /** Whether background work for the user should wait: its last requests timed out. */
+  peerDeferred?(user: string): boolean;
   now(): number;
   logger: Logger;
   /** Whether another process may write the same channels (PostgreSQL): then views are re-checked. */
@@ -67,6 +77,8 @@ export interface ChannelServiceDeps {
 export interface ProposeHooks {
   /** The proposal reached nobody (no subscriber): it was never out of our hands. */
   undelivered?(update: ChannelUpdate): Promise<void>;
+  /** At most this long for the user's reply (background work that can try again later). */
+  replyTimeoutMs?: number;
 }
 
 /** A check the node adds to an incoming proposal before countersigning it. */
@@ -108,6 +120,14 @@ export class ChannelService {
     return this.deps.locks.run(this.channelFor(user), work);
   }
 
+  /**
+   * Whether background work for the user should wait: the user let the node's last requests
+   * time out (see NodeMessaging.deferred). Such a user delays only itself.
+   */
+  deferred(user: string): boolean {
+    return this.deps.peerDeferred?.(user) ?? false;
+  }
+
   /** Answers a user's proposal: the countersigned update, stored. */
   async respond(
     user: string,
@@ -128,7 +148,7 @@ export class ChannelService {
         `expected channel ${channelAddress}, got ${update.channelAddress}`,
       );
     }
-    return this.deps.locks.run(channelAddress, async () => {
+    return this.deps.locks.run(channelAddress, async (hold) => {
       const started = performance.now();
       let view = await this.load(channelAddress);
       if (message.previousUpdate) view = await this.catchUp(view, message.previousUpdate);
@@ -141,6 +161,8 @@ export class ChannelService {
       this.requireNoDispute(channelAddress, update.type);
       await check(view, update);
       const context = await this.context(view, update);
+      // Nothing is countersigned unless the channel is still surely ours (ChannelLocks).
+      await hold.confirm();
       const { applied } = await respondToUpdate(view, update, this.deps.signer, context);
       await this.save(view, applied);
       this.deps.observeLatency(update.type, "responder", (performance.now() - started) / 1000);
@@ -177,7 +199,7 @@ export class ChannelService {
     hooks: ProposeHooks = {},
   ): Promise<AppliedUpdate | undefined> {
     const channelAddress = this.channelFor(user);
-    return this.deps.locks.run(channelAddress, async () => {
+    return this.deps.locks.run(channelAddress, async (hold) => {
       let view = await this.load(channelAddress);
       // One retry: the user may hold an update we lost (we crashed before storing its reply).
       for (let attempt = 0; attempt < 2; attempt++) {
@@ -189,6 +211,8 @@ export class ChannelService {
         this.requireNoDispute(channelAddress, wanted.type);
         const started = performance.now();
         const context = await this.context(view, wanted);
+        // Nothing is signed unless the channel is still surely ours (ChannelLocks).
+        await hold.confirm();
         const { update } = await proposeUpdate(view, wanted, this.deps.signer, context);
         const message: UpdateMessage = {
           protocolVersion: PROTOCOL_VERSION,
@@ -196,10 +220,17 @@ export class ChannelService {
           previousUpdate: view.state.latestUpdate,
         };
         const raw = await this.deps
-          .requestPeer(user, "update", encodeMessage(message))
+          .requestPeer(
+            user,
+            "update",
+            encodeMessage(message),
+            hooks.replyTimeoutMs !== undefined ? { timeoutMs: hooks.replyTimeoutMs } : {},
+          )
           .catch(async (error) => {
-            // Still under the lock: nobody can have signed anything on top meanwhile.
+            // Still under the lock (confirmed: still ours): nobody can have signed anything on
+            // top meanwhile.
             if (isNodeError(error) && error.context.delivered === false) {
+              await hold.confirm();
               await hooks.undelivered?.(update);
             }
             throw error;

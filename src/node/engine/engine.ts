@@ -26,6 +26,7 @@ import type { NetworkContext } from "../../protocol/types";
 import type { CollateralPolicy } from "../settings";
 import type { ChannelStore } from "../store/channelStore";
 import type { PaymentRepository } from "../store/payments";
+import type { PendingWithdrawalRepository } from "../store/pendingWithdrawals";
 import { CatchUps } from "./catchUps";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
@@ -33,9 +34,9 @@ import { Collateral, type CollateralRules } from "./collateral";
 import { isNodeError } from "./errors";
 import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
-import { PaymentRouter } from "./router";
+import { PaymentRouter, type RouterDeps } from "./router";
 import { DEFAULT_ROUTING_RULES, nodeProtocolPolicy, type RoutingRules } from "./routingRules";
-import { type SignedWithdrawal, Withdrawals } from "./withdrawals";
+import { type SignedWithdrawal, type WithdrawalRetry, Withdrawals } from "./withdrawals";
 
 /** What the engine needs of the chain; the node's ChainService provides it. */
 export interface EngineChain {
@@ -69,6 +70,8 @@ export interface EngineOptions {
   withdrawAddress: string;
   store: ChannelStore;
   payments: PaymentRepository;
+  /** Withdrawal commitments the node must still see executed. */
+  pendingWithdrawals: PendingWithdrawalRepository;
   chain: EngineChain;
   connection: NatsConnection;
   collateral: Record<string, CollateralPolicy>;
@@ -93,13 +96,44 @@ export interface EngineOptions {
    * node that misbehaves (refuses, withholds, replies something else) with real machinery.
    */
   intercept?: RequestInterceptor;
+  /**
+   * Tests only: stands between the node and every withdrawal commitment it sends, so that a
+   * test can play a node that withholds it (and says otherwise), or whose send fails.
+   */
+  interceptWithdrawal?: WithdrawalInterceptor;
+  /** How unexecuted withdrawal commitments are sent again (defaults: every 15 s, 30 s → 1 h). */
+  withdrawalRetry?: Partial<WithdrawalRetry>;
+  /**
+   * Tests only: replaces the mirror the node proposes to a payee (a node that forwards
+   * something else than it was paid), with everything else the real node's.
+   */
+  replaceMirror?: RouterDeps["replaceMirror"];
+  /**
+   * Tests only: replaces what the node tells a payer about its payment (a node that lies in
+   * its unsigned events).
+   */
+  replacePaymentEvent?: (event: PaymentEvent) => PaymentEvent;
   sweepIntervalMs?: number;
   /** Shortest time between two catch-ups of one user's `sync` (default 2 s). */
   catchUpIntervalMs?: number;
   now?: () => number;
 }
 
+/** What the node tells a payer about its payment (unsigned: a hint, never an outcome). */
+export interface PaymentEvent {
+  paymentId: string;
+  status: "pending" | "completed" | "cancelled" | "failed";
+  reason?: string;
+}
+
 /** See `EngineOptions.intercept`. */
+/** See `EngineOptions.interceptWithdrawal`: returns what the send would have. */
+export type WithdrawalInterceptor = (
+  withdrawal: SignedWithdrawal & { transferId: string },
+  /** The real send. */
+  send: () => Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>,
+) => Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+
 export type RequestInterceptor = (
   request: { method: string; user: string; data: Uint8Array },
   /** Runs the real handler, on the request's data or on other data given instead. */
@@ -191,22 +225,23 @@ export class Engine {
           logger.error({ channel: channelAddress, err: error }, "resume not recorded");
         });
       },
-      requestPeer: (user, method, payload) => this.messaging.request(user, method, payload),
+      requestPeer: (user, method, payload, request) =>
+        this.messaging.request(user, method, payload, request),
+      peerDeferred: (user) => this.messaging.deferred(user),
       now,
       logger,
       shared: options.crossProcessLock !== undefined,
-      record: (tx, applied) => this.router.record(tx, applied),
+      record: async (tx, applied) => {
+        await this.router.record(tx, applied);
+        await this.withdrawals.record(tx, applied);
+      },
       committed: (applied) => this.committed(applied),
       observeLatency: options.observeLatency,
     });
-    const notifyPayment = (
-      user: string,
-      event: {
-        paymentId: string;
-        status: "pending" | "completed" | "cancelled" | "failed";
-        reason?: string;
-      },
-    ) => this.messaging.publish(user, "event", encodeEvent({ event: "payment", ...event }));
+    const notifyPayment = (user: string, event: PaymentEvent) => {
+      const told = options.replacePaymentEvent ? options.replacePaymentEvent(event) : event;
+      this.messaging.publish(user, "event", encodeEvent({ event: "payment", ...told }));
+    };
     this.collateral = new Collateral({
       node,
       channels: this.channels,
@@ -243,6 +278,7 @@ export class Engine {
       notify: notifyPayment,
       track: (work) => this.track(work),
       logger,
+      ...(options.replaceMirror ? { replaceMirror: options.replaceMirror } : {}),
     });
     this.withdrawals = new Withdrawals({
       signer,
@@ -250,8 +286,13 @@ export class Engine {
       withdrawAddress: options.withdrawAddress,
       channels: this.channels,
       policies: options.collateral,
-      submit: (args) => options.chain.withdraw(args),
-      resolvedSince: (since) => options.store.resolvedTransfers(options.withdrawAddress, since),
+      submit: (args, transferId) =>
+        options.interceptWithdrawal
+          ? options.interceptWithdrawal({ ...args, transferId }, () => options.chain.withdraw(args))
+          : options.chain.withdraw(args),
+      pending: options.pendingWithdrawals,
+      transfer: async (transferId) => (await options.store.getTransfer(transferId))?.transfer,
+      ...(options.withdrawalRetry ? { retry: options.withdrawalRetry } : {}),
       notify: (user, event) =>
         this.messaging.publish(user, "event", encodeEvent({ event: "withdraw", ...event })),
       track: (work) => this.track(work),
@@ -283,11 +324,12 @@ export class Engine {
       this.track(this.router.sweepExpired());
     }, this.sweepIntervalMs);
     this.track(this.router.resume());
-    this.track(this.withdrawals.resume());
+    this.track(this.withdrawals.start());
   }
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.withdrawals.stop();
     await this.catchUps.stop();
     await this.messaging.stop();
     // Work in flight finishes (or fails fast: new requests to users are refused now); what

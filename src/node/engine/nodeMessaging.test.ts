@@ -183,3 +183,113 @@ for (const [name, skipReason, start] of servers) {
     });
   });
 }
+
+/**
+ * Issue 11: a user who lets the node's requests time out delays only itself. Each timeout in a
+ * row shortens its next timeout and defers background work for it; its first answer clears
+ * that; and only so many of its requests wait for replies at once, without holding up anyone
+ * else's.
+ */
+describe("NodeMessaging: unresponsive users", () => {
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let messaging: NodeMessaging;
+  const open: NatsConnection[] = [];
+  const carol = Wallet.createRandom().address.toLowerCase();
+  const dave = Wallet.createRandom().address.toLowerCase();
+  /** What each user received, and whether it answers. */
+  const received = new Map<string, number>();
+  const answers = new Map<string, boolean>();
+
+  async function user(address: string): Promise<void> {
+    const nc = await connect({
+      servers: broker.url,
+      inboxPrefix: inboxPrefixFor(address),
+      reconnect: false,
+      token: auth.issueToken(address).token,
+    });
+    open.push(nc);
+    nc.subscribe(subjectFor(address, node, "update"), {
+      callback: (_error, msg) => {
+        received.set(address, (received.get(address) ?? 0) + 1);
+        if (answers.get(address)) msg.respond("{}");
+      },
+    });
+    await nc.flush();
+  }
+
+  beforeAll(async () => {
+    broker = await startBroker({
+      authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+    });
+    const nc = await connect({
+      servers: broker.url,
+      reconnect: false,
+      token: auth.issueToken(nodeWallet.address).token,
+    });
+    open.push(nc);
+    messaging = new NodeMessaging({
+      connection: nc,
+      node,
+      handlers: {},
+      requestTimeoutMs: 1_000,
+      backoff: { minTimeoutMs: 200, deferMs: 400, maxWaitingPerUser: 1 },
+      logger: pino({ level: "silent" }),
+    });
+    await user(carol);
+    await user(dave);
+  });
+  afterAll(async () => {
+    await messaging?.stop();
+    await Promise.all(open.splice(0).map((nc) => nc.close().catch(() => undefined)));
+    await broker?.stop();
+  });
+
+  /** How long a request to `to` took to fail (or succeed), in ms. */
+  async function timed(to: string, timeoutMs?: number): Promise<number> {
+    const started = performance.now();
+    await messaging
+      .request(to, "update", "{}", timeoutMs !== undefined ? { timeoutMs } : {})
+      .catch(() => {});
+    return performance.now() - started;
+  }
+
+  test("each timeout in a row shortens the next and defers background work; an answer clears it", async () => {
+    answers.set(carol, false);
+    expect(messaging.deferred(carol)).toBe(false);
+    expect(await timed(carol)).toBeGreaterThan(900);
+    expect(messaging.deferred(carol)).toBe(true);
+    // 1 s / 4 after one strike, then the 200 ms floor.
+    const second = await timed(carol);
+    expect(second).toBeGreaterThan(200);
+    expect(second).toBeLessThan(600);
+    const third = await timed(carol);
+    expect(third).toBeLessThan(400);
+    // Deferral ends (400 ms doubled per strike: 1.6 s after the third), strikes do not.
+    expect(messaging.deferred(carol)).toBe(true);
+    await Bun.sleep(1_700);
+    expect(messaging.deferred(carol)).toBe(false);
+    // An answer clears everything: the next timeout is the full one again.
+    answers.set(carol, true);
+    expect(await timed(carol)).toBeLessThan(200);
+    answers.set(carol, false);
+    expect(await timed(carol)).toBeGreaterThan(900);
+    expect(messaging.deferred(dave)).toBe(false);
+  }, 20_000);
+
+  test("a caller's cap shortens the timeout; a user's requests wait their turn, others' do not", async () => {
+    answers.set(dave, false);
+    expect(await timed(dave, 300)).toBeLessThan(600);
+    answers.set(dave, true);
+    await timed(dave); // clears dave's strike
+    answers.set(carol, false);
+    const before = received.get(carol) ?? 0;
+    // Two requests to silent carol: with one allowed to wait at a time, the second goes out
+    // only once the first has timed out; dave is served meanwhile.
+    const both = Promise.all([timed(carol), timed(carol)]);
+    await Bun.sleep(100);
+    expect((received.get(carol) ?? 0) - before).toBe(1);
+    expect(await timed(dave)).toBeLessThan(200);
+    await both;
+    expect((received.get(carol) ?? 0) - before).toBe(2);
+  }, 20_000);
+});

@@ -24,7 +24,49 @@ export interface NodeMessagingOptions {
   handlers: Record<string, RequestHandler>;
   /** How long a user has to answer the node's proposal. */
   requestTimeoutMs: number;
+  /** How unresponsive users are handled (defaults: DEFAULT_PEER_BACKOFF). */
+  backoff?: Partial<PeerBackoffRules>;
   logger: Logger;
+}
+
+/**
+ * What the node does about a user who lets its requests time out (issue 11): it can delay only
+ * itself. Each timeout in a row is a strike; a user with strikes gets shorter timeouts and has
+ * background work for it deferred; its first answer clears them.
+ */
+export interface PeerBackoffRules {
+  /** Node requests one user can have waiting for a reply at once; more wait their turn. */
+  maxWaitingPerUser: number;
+  /** The shortest timeout a user with strikes gets (each strike quarters it down to this). */
+  minTimeoutMs: number;
+  /** Background work for a user with strikes waits this long after the last, doubled per strike… */
+  deferMs: number;
+  /** …up to this. */
+  maxDeferMs: number;
+  /** Strikes are forgotten after this long without a new one. */
+  forgetAfterMs: number;
+  /** Users with strikes remembered at most (the oldest are forgotten first). */
+  maxTracked: number;
+}
+
+export const DEFAULT_PEER_BACKOFF: PeerBackoffRules = {
+  maxWaitingPerUser: 2,
+  minTimeoutMs: 2_000,
+  deferMs: 5_000,
+  maxDeferMs: 5 * 60_000,
+  forgetAfterMs: 10 * 60_000,
+  maxTracked: 10_000,
+};
+
+/** One request to a user: a cap on how long its reply may take (less if it has strikes). */
+export interface PeerRequestOptions {
+  timeoutMs?: number;
+}
+
+interface Strikes {
+  count: number;
+  /** Date.now() of the last timeout. */
+  at: number;
 }
 
 /**
@@ -36,8 +78,15 @@ export class NodeMessaging {
   private subscription: Subscription | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
+  private readonly backoff: PeerBackoffRules;
+  /** Users whose last requests timed out, least recently struck first (a Map keeps order). */
+  private readonly strikes = new Map<string, Strikes>();
+  /** Per user: requests waiting for a reply now, and those waiting for their turn. */
+  private readonly waiting = new Map<string, { active: number; queue: (() => void)[] }>();
 
-  constructor(private readonly options: NodeMessagingOptions) {}
+  constructor(private readonly options: NodeMessagingOptions) {
+    this.backoff = { ...DEFAULT_PEER_BACKOFF, ...options.backoff };
+  }
 
   start(): void {
     this.subscription = this.options.connection.subscribe(nodeRequestsSubject(this.options.node), {
@@ -54,32 +103,114 @@ export class NodeMessaging {
     });
   }
 
-  /** A request to the user; PEER_UNAVAILABLE when nobody answers. */
-  async request(user: string, method: string, payload: string): Promise<Uint8Array> {
+  /**
+   * A request to the user; PEER_UNAVAILABLE when nobody answers. At most `maxWaitingPerUser`
+   * of one user's wait for their replies at once (the rest wait their turn, in that user's
+   * queue only); a user whose last requests timed out gets a shorter timeout.
+   */
+  async request(
+    user: string,
+    method: string,
+    payload: string,
+    options: PeerRequestOptions = {},
+  ): Promise<Uint8Array> {
     if (this.stopping) throw new NodeError("SHUTTING_DOWN", "the node is stopping");
+    const key = user.toLowerCase();
+    await this.takeTurn(key);
     try {
+      if (this.stopping) throw new NodeError("SHUTTING_DOWN", "the node is stopping");
       const reply = await this.options.connection.request(
         subjectFor(user, this.options.node, method),
         payload,
         // The user may publish replies only under its own inbox (DESIGN §5).
         {
-          timeout: this.options.requestTimeoutMs,
+          timeout: this.timeoutFor(key, options.timeoutMs),
           noMux: true,
           reply: `${inboxPrefixFor(user)}.${nuid.next()}`,
         },
       );
+      this.strikes.delete(key);
       return reply.data;
     } catch (error) {
       if (error instanceof RequestError || error instanceof TimeoutError) {
         // "No responders": nobody was subscribed, so nobody received what we sent. After a
         // timeout the user may hold it.
         const delivered = !(error instanceof RequestError && error.isNoResponders());
+        if (delivered) this.strike(key);
         throw new NodeError("PEER_UNAVAILABLE", `${user} did not answer: ${error.message}`, {
           delivered,
         });
       }
       throw error;
+    } finally {
+      this.endTurn(key);
     }
+  }
+
+  /**
+   * Whether background work for the user should wait: its last requests timed out, the last
+   * one less than its deferral ago (`deferMs`, doubled per strike, at most `maxDeferMs`).
+   */
+  deferred(user: string): boolean {
+    const strikes = this.currentStrikes(user.toLowerCase());
+    if (!strikes) return false;
+    const { deferMs, maxDeferMs } = this.backoff;
+    const wait = Math.min(maxDeferMs, deferMs * 2 ** Math.min(strikes.count - 1, 20));
+    return Date.now() < strikes.at + wait;
+  }
+
+  /** The timeout of a request to the user: the full one, or shorter after timeouts in a row. */
+  private timeoutFor(key: string, cap: number | undefined): number {
+    const full = Math.min(this.options.requestTimeoutMs, cap ?? Number.POSITIVE_INFINITY);
+    const strikes = this.currentStrikes(key);
+    if (!strikes) return full;
+    const shorter = this.options.requestTimeoutMs / 4 ** Math.min(strikes.count, 10);
+    return Math.min(full, Math.max(this.backoff.minTimeoutMs, shorter));
+  }
+
+  private currentStrikes(key: string): Strikes | undefined {
+    const strikes = this.strikes.get(key);
+    if (strikes && Date.now() - strikes.at > this.backoff.forgetAfterMs) {
+      this.strikes.delete(key);
+      return undefined;
+    }
+    return strikes;
+  }
+
+  private strike(key: string): void {
+    const count = (this.currentStrikes(key)?.count ?? 0) + 1;
+    this.strikes.delete(key);
+    this.strikes.set(key, { count, at: Date.now() });
+    while (this.strikes.size > this.backoff.maxTracked) {
+      this.strikes.delete(this.strikes.keys().next().value as string);
+    }
+    this.options.logger.info({ user: key, strikes: count }, "user did not answer: backing off");
+  }
+
+  private async takeTurn(key: string): Promise<void> {
+    let slot = this.waiting.get(key);
+    if (!slot) {
+      slot = { active: 0, queue: [] };
+      this.waiting.set(key, slot);
+    }
+    if (slot.active < this.backoff.maxWaitingPerUser) {
+      slot.active++;
+      return;
+    }
+    // endTurn hands its place over: `active` stays as it was.
+    await new Promise<void>((resolve) => slot.queue.push(resolve));
+  }
+
+  private endTurn(key: string): void {
+    const slot = this.waiting.get(key);
+    if (!slot) return;
+    const next = slot.queue.shift();
+    if (next) {
+      next();
+      return;
+    }
+    slot.active--;
+    if (slot.active === 0) this.waiting.delete(key);
   }
 
   /** An event to the user; lost if it is away (events are hints, state travels in updates). */

@@ -3,6 +3,7 @@ import { claimableOnchain, hashlock, mirrorExpiryFor } from "../../protocol";
 import type { ChannelStore } from "../store/channelStore";
 import type { Payment, PaymentRepository } from "../store/payments";
 import type { ChannelService } from "./channelService";
+import { isNodeError } from "./errors";
 import type { RoutingRules } from "./routingRules";
 
 export interface RefundDeps {
@@ -11,10 +12,25 @@ export interface RefundDeps {
   payments: PaymentRepository;
   rules: RoutingRules;
   now(): number;
+  /** Runs work in the background, where stopping the engine waits for it. */
+  track(work: Promise<unknown>): void;
   logger: Logger;
 }
 
 const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
+
+/** Payers whose refunds the sweep works on at once (each payer's one after another). */
+export const SWEEP_PARALLEL_PAYERS = 4;
+/**
+ * How long a cancel the sweep proposes waits for the payer's reply (less for a payer that let
+ * the last ones time out): one the payer does not take is tried again by a later sweep, or
+ * when it says hello.
+ */
+export const SWEEP_CANCEL_TIMEOUT_MS = 3_000;
+/** Cancels decided but not taken by their payer, kept for the sweep to try again (at most). */
+const MAX_OWED = 10_000;
+
+type SweepStep = () => Promise<void>;
 
 /**
  * When a routed payment's payer gets its money back (DESIGN §4.6): only once no mirror the node
@@ -24,6 +40,12 @@ const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
  */
 export class PaymentRefunds {
   private sweeping = false;
+  /** Payers (lowercase) whose refunds are being worked on: a sweep leaves them out. */
+  private readonly lanes = new Set<string>();
+  private running = 0;
+  private readonly waitingLanes: (() => void)[] = [];
+  /** Refunds decided whose cancel the payer let time out, by payment id (oldest first). */
+  private readonly owed = new Map<string, { payment: PayerSide; reason: string }>();
 
   constructor(private readonly deps: RefundDeps) {}
 
@@ -32,7 +54,7 @@ export class PaymentRefunds {
    * stays pending until the mirror dies (the sweep comes back for it). True once the refund is
    * decided (the payer's cancel may still wait for the payer to come back).
    */
-  async refund(paymentId: string, reason: string): Promise<boolean> {
+  async refund(paymentId: string, reason: string, replyTimeoutMs?: number): Promise<boolean> {
     const payment = await this.deps.payments.get(paymentId);
     if (!payment) return false;
     if (payment.status === "pending") {
@@ -49,7 +71,7 @@ export class PaymentRefunds {
     } else if (payment.status !== "cancelled") {
       return false;
     }
-    await this.cancelPayer(payment, payment.error ?? reason);
+    await this.cancelPayer(payment, payment.error ?? reason, replyTimeoutMs);
     return true;
   }
 
@@ -79,8 +101,14 @@ export class PaymentRefunds {
 
   /**
    * Refunds pending payments the payee can no longer claim: a signed mirror expired, or none
-   * signed and too little time left to sign one the payee could claim on-chain. One sweep at
-   * a time; each payment on its own.
+   * signed and too little time left to sign one the payee could claim on-chain; and sends
+   * again the cancels payers let time out. One sweep at a time, and one payer cannot hold up
+   * another's refund (issue 11): the sweep hands each payer's work to a lane of its own (that
+   * payer's payments one after another, as its channel takes them anyway), at most
+   * SWEEP_PARALLEL_PAYERS lanes run at once, each cancel waits SWEEP_CANCEL_TIMEOUT_MS at most,
+   * and a payer that let the node's requests time out is left for a later sweep (its back-off,
+   * NodeMessaging.deferred). The sweep returns once the lanes are started; a payer whose lane
+   * still runs is left out of the next sweep.
    */
   async sweepExpired(): Promise<void> {
     if (this.sweeping) return;
@@ -93,14 +121,57 @@ export class PaymentRefunds {
         now - expiryGraceSeconds,
         now + maxExpirySeconds + claimBufferSeconds,
       );
+      const byPayer = new Map<string, SweepStep[]>();
+      const add = (payer: string, step: SweepStep) => {
+        const key = payer.toLowerCase();
+        const steps = byPayer.get(key);
+        if (steps) steps.push(step);
+        else byPayer.set(key, [step]);
+      };
+      for (const [paymentId, owed] of this.owed) {
+        add(owed.payment.sender, () =>
+          this.isolated(paymentId, async () => {
+            this.owed.delete(paymentId);
+            await this.cancelPayer(owed.payment, owed.reason, SWEEP_CANCEL_TIMEOUT_MS);
+          }),
+        );
+      }
       for (const payment of candidates) {
-        await this.isolated(payment.paymentId, async () => {
-          if (payment.mirrorNonce === null && (await this.stillForwardable(payment))) return;
-          await this.refund(payment.paymentId, "expired");
-        });
+        add(payment.sender, () =>
+          this.isolated(payment.paymentId, async () => {
+            if (payment.mirrorNonce === null && (await this.stillForwardable(payment))) return;
+            await this.refund(payment.paymentId, "expired", SWEEP_CANCEL_TIMEOUT_MS);
+          }),
+        );
+      }
+      for (const [payer, steps] of byPayer) {
+        if (this.lanes.has(payer) || this.deps.channels.deferred(payer)) continue;
+        this.lanes.add(payer);
+        this.deps.track(this.lane(payer, steps).finally(() => this.lanes.delete(payer)));
       }
     } finally {
       this.sweeping = false;
+    }
+  }
+
+  /** One payer's sweep work, in order, once a lane is free; stops if the payer stops answering. */
+  private async lane(payer: string, steps: SweepStep[]): Promise<void> {
+    if (this.running >= SWEEP_PARALLEL_PAYERS) {
+      // A lane that ends hands its place over: `running` stays as it was.
+      await new Promise<void>((resolve) => this.waitingLanes.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      for (const step of steps) {
+        // The rest waits for a sweep after the payer's back-off.
+        if (this.deps.channels.deferred(payer)) return;
+        await step();
+      }
+    } finally {
+      const next = this.waitingLanes.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 
@@ -116,19 +187,43 @@ export class PaymentRefunds {
     return claimableOnchain(expiry, this.deps.now(), payee.state.timeout, buffer);
   }
 
-  /** Sends the payer its refund: resolves its transfer with the zero pre-image. */
-  async cancelPayer(payment: PayerSide, reason: string): Promise<void> {
-    await this.deps.channels.propose(payment.sender, (view) =>
-      view.transfers.has(payment.senderTransferId)
-        ? {
-            type: "resolve",
-            transferId: payment.senderTransferId,
-            transferResolver: hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE }),
-            meta: { paymentId: payment.paymentId, reason: reason.slice(0, 200) },
-          }
-        : undefined,
-    );
+  /**
+   * Sends the payer its refund: resolves its transfer with the zero pre-image. A payer that
+   * lets it time out gets it again from a later sweep (or when it says hello).
+   */
+  async cancelPayer(payment: PayerSide, reason: string, replyTimeoutMs?: number): Promise<void> {
+    try {
+      await this.deps.channels.propose(
+        payment.sender,
+        (view) =>
+          view.transfers.has(payment.senderTransferId)
+            ? {
+                type: "resolve",
+                transferId: payment.senderTransferId,
+                transferResolver: hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE }),
+                meta: { paymentId: payment.paymentId, reason: reason.slice(0, 200) },
+              }
+            : undefined,
+        replyTimeoutMs !== undefined ? { replyTimeoutMs } : {},
+      );
+    } catch (error) {
+      // Delivered but not answered: the payer is there and may answer a later try. (Nobody
+      // subscribed: it gets its refunds when it says hello.)
+      if (isNodeError(error) && error.code === "PEER_UNAVAILABLE" && error.context.delivered) {
+        this.owe(payment, reason);
+      }
+      throw error;
+    }
+    this.owed.delete(payment.paymentId);
     this.deps.logger.info({ paymentId: payment.paymentId, reason }, "payment cancelled");
+  }
+
+  /** Keeps a cancel the payer did not take for the sweep to send again (bounded). */
+  private owe(payment: PayerSide, reason: string): void {
+    const { paymentId, sender, senderTransferId } = payment;
+    this.owed.delete(paymentId);
+    this.owed.set(paymentId, { payment: { paymentId, sender, senderTransferId }, reason });
+    while (this.owed.size > MAX_OWED) this.owed.delete(this.owed.keys().next().value as string);
   }
 
   /** Runs one payment's work; a failure is logged and never stops the caller's loop. */

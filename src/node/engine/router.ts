@@ -41,6 +41,11 @@ export interface RouterDeps {
   /** Runs work in the background, where stopping the engine waits for it. */
   track(work: Promise<unknown>): void;
   logger: Logger;
+  /**
+   * Tests only: replaces the mirror the node proposes to the payee, so that a test can play a
+   * node that forwards something else than it was paid (see `EngineOptions.replaceMirror`).
+   */
+  replaceMirror?: (draft: Extract<UpdateDraft, { type: "create" }>) => UpdateDraft;
 }
 
 const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
@@ -197,7 +202,8 @@ export class PaymentRouter {
         expiryNumber(expiry),
       );
       if (!reserved) return undefined; // forwarded or decided meanwhile
-      return mirrorDraft(route, expiry, this.deps.hashlockAddress);
+      const mirror = mirrorDraft(route, expiry, this.deps.hashlockAddress);
+      return this.deps.replaceMirror ? this.deps.replaceMirror(mirror) : mirror;
     };
     await this.deps.channels.propose(route.recipient, draft, {
       // Sent to nobody (the payee has no subscription): no mirror can be out there.
@@ -418,7 +424,11 @@ interface PaymentRoute
   transferTimeout: number;
   /** The payer's channel dispute timeout: the node's own claim window on the payer's side. */
   payerChannelTimeout: number;
+  /** The payer's signed terms, encrypted to the payee: copied into the mirror unread. */
+  encryptedTerms?: string;
   encryptedPreImage?: string;
+  /** The application's meta (`meta.app`), copied into the mirror: the terms bind its hash. */
+  app?: unknown;
 }
 
 /** The route of a payer's hashlock transfer to the node, from its meta and state. */
@@ -441,12 +451,18 @@ function routeOf(
     expiry: expiryNumber(state.expiry),
     transferTimeout: transfer.transferTimeout,
     payerChannelTimeout,
+    ...(routing.encryptedTerms ? { encryptedTerms: routing.encryptedTerms } : {}),
     ...(routing.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
+    ...(transfer.meta?.app !== undefined ? { app: transfer.meta.app } : {}),
   };
 }
 
 /** The node's mirror of a payment into the payee's channel. */
-function mirrorDraft(route: PaymentRoute, expiry: bigint, hashlockAddress: string): UpdateDraft {
+function mirrorDraft(
+  route: PaymentRoute,
+  expiry: bigint,
+  hashlockAddress: string,
+): Extract<UpdateDraft, { type: "create" }> {
   return {
     type: "create",
     assetId: route.assetId,
@@ -460,8 +476,10 @@ function mirrorDraft(route: PaymentRoute, expiry: bigint, hashlockAddress: strin
       routing: {
         paymentId: route.paymentId,
         sender: route.sender,
+        ...(route.encryptedTerms ? { encryptedTerms: route.encryptedTerms } : {}),
         ...(route.encryptedPreImage ? { encryptedPreImage: route.encryptedPreImage } : {}),
       },
+      ...(route.app !== undefined ? { app: route.app } : {}),
     },
   };
 }

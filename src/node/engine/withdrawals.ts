@@ -9,6 +9,8 @@ import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
 import type { WithdrawData } from "../../protocol/types";
 import { withdrawalDraft } from "../../protocol/withdrawals";
 import type { CollateralPolicy } from "../settings";
+import type { Tx } from "../store/channelStore";
+import type { PendingWithdrawalRepository } from "../store/pendingWithdrawals";
 import type { ChannelService } from "./channelService";
 import { Collateral } from "./collateral";
 
@@ -27,9 +29,17 @@ export interface WithdrawalDeps {
   withdrawAddress: string;
   channels: ChannelService;
   policies: Record<string, CollateralPolicy>;
-  submit(args: SignedWithdrawal): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
-  /** Resolved withdrawals since a time, to send what a stop interrupted. */
-  resolvedSince(since: Date): Promise<FullTransferState[]>;
+  /** Sends a commitment (idempotent: an executed one is reported, not sent again). */
+  submit(
+    args: SignedWithdrawal,
+    transferId: string,
+  ): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+  /** The commitments still to see executed. */
+  pending: Pick<PendingWithdrawalRepository, "add" | "claimDue" | "dueNow" | "done" | "failed">;
+  /** A stored transfer, active or resolved. */
+  transfer(transferId: string): Promise<FullTransferState | undefined>;
+  /** How often and how patiently unexecuted commitments are sent again. */
+  retry?: Partial<WithdrawalRetry>;
   notify(
     user: string,
     event: {
@@ -44,14 +54,76 @@ export interface WithdrawalDeps {
   logger: Logger;
 }
 
+/** How unexecuted commitments are sent again (issue 11). */
+export interface WithdrawalRetry {
+  /** How often due commitments are looked for, ms. */
+  intervalMs: number;
+  /** The wait after a first failed send, doubled after each further one, ms. */
+  baseDelayMs: number;
+  /** The longest wait between two sends of one commitment, ms. */
+  maxDelayMs: number;
+  /** How long a commitment being sent is held from other senders (other processes), ms. */
+  holdMs: number;
+}
+
+export const DEFAULT_WITHDRAWAL_RETRY: WithdrawalRetry = {
+  intervalMs: 15_000,
+  baseDelayMs: 30_000,
+  maxDelayMs: 3_600_000,
+  holdMs: 300_000,
+};
+
+/** Commitments claimed per query. */
+const BATCH = 50;
+
 /**
  * Withdrawals (DESIGN §4.5 Withdraw): a user's Withdraw transfer to the node is countersigned
  * (its commitment was checked by the proposal policy), resolved with the node's signature and
  * sent on-chain by the node; the node reclaims idle collateral the same way in the other
  * direction.
+ *
+ * Every commitment the node holds both signatures of is recorded as pending in the same
+ * transaction as its resolve, and sent until the chain says it is executed (issue 11): at once,
+ * then, should a send fail (out of gas, an RPC down), again on a timer with a doubling back-off
+ * and no cut-off; a node that starts sends every pending one again.
  */
 export class Withdrawals {
-  constructor(private readonly deps: WithdrawalDeps) {}
+  private readonly retry: WithdrawalRetry;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private sweeping: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: WithdrawalDeps) {
+    this.retry = { ...DEFAULT_WITHDRAWAL_RETRY, ...deps.retry };
+  }
+
+  /** Sends what is pending now, then looks for due commitments every `retry.intervalMs`. */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.timer ??= setInterval(() => this.deps.track(this.sweep()), this.retry.intervalMs);
+    return this.resume();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * In the resolve's own transaction: a commitment the node now holds both signatures of is
+   * pending until executed, held for the send `committed` starts at once.
+   */
+  async record(tx: Tx, applied: AppliedUpdate): Promise<void> {
+    const transfer = applied.transfer;
+    if (applied.state.latestUpdate.type !== "resolve" || !transfer) return;
+    if (!this.isWithdraw(transfer) || !this.countersigned(transfer)) return;
+    await this.deps.pending.add(
+      tx,
+      { transferId: transfer.transferId, channelAddress: transfer.channelAddress },
+      this.retry.holdMs,
+    );
+  }
 
   committed(applied: AppliedUpdate): void {
     const transfer = applied.transfer;
@@ -60,30 +132,46 @@ export class Withdrawals {
     const user = this.userOf(transfer);
     if (update.type === "create" && !this.isNode(transfer.initiator)) {
       this.spawn(() => this.countersignUserWithdrawal(user, transfer));
-    } else if (update.type === "resolve" && transfer.transferResolver) {
-      const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver);
-      if (responderSignature !== "0x") this.spawn(() => this.execute(user, transfer));
+    } else if (update.type === "resolve" && this.countersigned(transfer)) {
+      this.spawn(() => this.execute(user, transfer, 0));
     }
   }
 
   /**
-   * Sends the withdrawals resolved in the last `days` that may not have reached the chain (the
-   * node stopped in between). Sending is idempotent: executed commitments are skipped.
+   * Sends every commitment not yet seen executed, however old (the node stopped in between, or
+   * a send failed). Sending is idempotent: executed commitments are skipped and forgotten.
    */
-  async resume(days = 7): Promise<void> {
-    const since = new Date(Date.now() - days * 86_400_000);
-    for (const transfer of await this.deps.resolvedSince(since)) {
-      // One withdrawal's failure never stops the others.
-      try {
-        const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
-        if (responderSignature === "0x") continue;
-        await this.execute(this.userOf(transfer), transfer);
-      } catch (error) {
-        this.deps.logger.warn(
-          { transferId: transfer.transferId, err: error },
-          "withdrawal not resumed",
-        );
+  async resume(): Promise<void> {
+    await this.deps.pending.dueNow();
+    await this.sweep();
+  }
+
+  /** Sends the due commitments (one sweep at a time); one failure never stops the others. */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.sweepDue().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepDue(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const due = await this.deps.pending.claimDue(BATCH, this.retry.holdMs);
+      for (const row of due) {
+        if (this.stopped) return;
+        try {
+          const transfer = await this.deps.transfer(row.transferId);
+          if (!transfer || !this.isWithdraw(transfer) || !this.countersigned(transfer)) {
+            await this.deps.pending.done(row.transferId); // cancelled: nothing to send
+            continue;
+          }
+          await this.execute(this.userOf(transfer), transfer, row.attempts);
+        } catch (error) {
+          this.deps.logger.warn({ transferId: row.transferId, err: error }, "withdrawal not sent");
+        }
       }
+      if (due.length < BATCH) return;
     }
   }
 
@@ -123,14 +211,22 @@ export class Withdrawals {
     );
   }
 
-  private async execute(user: string, transfer: FullTransferState): Promise<void> {
+  /**
+   * Sends one commitment; `attempts` sends of it failed before. Executed (by us or anyone):
+   * no longer pending. Failed: due again after the back-off.
+   */
+  private async execute(user: string, transfer: FullTransferState, attempts: number) {
     const state = withdraw.decodeState(transfer.transferState);
     const { responderSignature } = withdraw.decodeResolver(transfer.transferResolver as string);
     const target = readMeta(transfer.meta, "withdraw", withdrawMetaSchema);
-    if (!target) return;
+    if (!target) {
+      // The proposal policy refuses such a withdrawal: there is no commitment to send.
+      await this.deps.pending.done(transfer.transferId);
+      return;
+    }
     const nodeInitiated = this.isNode(transfer.initiator);
     try {
-      const { transactionHash, alreadyExecuted } = await this.deps.submit({
+      const signed: SignedWithdrawal = {
         alice: this.deps.signer.address,
         bob: user,
         commitment: {
@@ -142,6 +238,14 @@ export class Withdrawals {
         },
         aliceSignature: nodeInitiated ? state.initiatorSignature : responderSignature,
         bobSignature: nodeInitiated ? responderSignature : state.initiatorSignature,
+      };
+      const { transactionHash, alreadyExecuted } = await this.deps.submit(
+        signed,
+        transfer.transferId,
+      );
+      await this.deps.pending.done(transfer.transferId).catch((failure) => {
+        // Still pending then: the next send finds it executed and forgets it.
+        this.deps.logger.warn({ transferId: transfer.transferId, err: failure }, "not forgotten");
       });
       if (alreadyExecuted) return;
       this.deps.logger.info(
@@ -156,8 +260,20 @@ export class Withdrawals {
         });
       }
     } catch (error) {
-      this.deps.logger.error({ transferId: transfer.transferId, err: error }, "withdrawal failed");
-      if (!nodeInitiated) {
+      const retryInMs = Math.min(
+        this.retry.baseDelayMs * 2 ** Math.min(attempts, 30),
+        this.retry.maxDelayMs,
+      );
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.deps.pending.failed(transfer.transferId, reason, retryInMs).catch((failure) => {
+        this.deps.logger.warn({ transferId: transfer.transferId, err: failure }, "retry not set");
+      });
+      this.deps.logger.error(
+        { transferId: transfer.transferId, attempts: attempts + 1, retryInMs, err: error },
+        "withdrawal failed: sent again later",
+      );
+      // Told once: the user's client watches the chain and sends it itself after its deadline.
+      if (!nodeInitiated && attempts === 0) {
         this.deps.notify(user, {
           transferId: transfer.transferId,
           status: "failed",
@@ -171,6 +287,12 @@ export class Withdrawals {
     this.deps.track(
       work().catch((error) => this.deps.logger.warn({ err: error }, "withdrawal step failed")),
     );
+  }
+
+  /** Resolved with the responder's signature (an empty one cancels). */
+  private countersigned(transfer: FullTransferState): boolean {
+    if (!transfer.transferResolver) return false;
+    return withdraw.decodeResolver(transfer.transferResolver).responderSignature !== "0x";
   }
 
   private isWithdraw(transfer: FullTransferState): boolean {

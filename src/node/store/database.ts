@@ -5,7 +5,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { postgresAdvisoryLock } from "./advisoryLock";
+import { type LeaseHold, postgresChannelLeases } from "./channelLeases";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
@@ -30,14 +30,17 @@ export interface Database {
   db: StoreDb;
   kind: "pglite" | "postgres";
   /**
-   * PostgreSQL only: a lock several processes on the database respect. PGlite belongs to one
-   * process, so in-process locks suffice there.
+   * PostgreSQL only: a lock several processes on the database respect (a lease per channel,
+   * holding no connection). PGlite belongs to one process, so in-process locks suffice there.
    */
-  advisoryLock?: (key: string) => Promise<() => Promise<void>>;
+  crossProcessLock?: (key: string) => Promise<LeaseHold>;
   close(): Promise<void>;
 }
 
-/** PostgreSQL connections per process; half at most may hold channel locks. */
+/**
+ * PostgreSQL connections per process. None is held across a wait for a user: channel locks
+ * are leases (channelLeases.ts), taken and given back with one statement each.
+ */
 const POOL_SIZE = 24;
 
 /** Opens PGlite or PostgreSQL (DESIGN §3) and brings its schema up to date. */
@@ -54,12 +57,16 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       await client.end();
       throw error;
     }
+    const leases = postgresChannelLeases(client);
     return {
       db: db as unknown as StoreDb,
       kind: "postgres",
-      advisoryLock: postgresAdvisoryLock(client, POOL_SIZE / 2),
+      crossProcessLock: leases,
       // Queries still running get 5 s, then their connections are closed.
-      close: () => client.end({ timeout: 5 }),
+      close: () => {
+        leases.stop();
+        return client.end({ timeout: 5 });
+      },
     };
   }
   // Handed over explicitly so PGlite also opens inside the compiled binary (pgliteAssets.ts).

@@ -10,6 +10,8 @@ export const STORE_ERROR_CODES = [
   "UNKNOWN_TRANSFER",
   /** A migration could not be read or applied. */
   "MIGRATION_FAILED",
+  /** A channel's lease expired under its holder: another node process may hold the channel. */
+  "LEASE_LOST",
 ] as const;
 
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];

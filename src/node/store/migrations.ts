@@ -3,6 +3,8 @@
 import sql0 from "../../../drizzle/0000_init.sql" with { type: "text" };
 import sql1 from "../../../drizzle/0001_routing.sql" with { type: "text" };
 import sql2 from "../../../drizzle/0002_disputes.sql" with { type: "text" };
+import sql3 from "../../../drizzle/0003_withdrawals.sql" with { type: "text" };
+import sql4 from "../../../drizzle/0004_channel_leases.sql" with { type: "text" };
 import journal from "../../../drizzle/meta/_journal.json";
 import type { EmbeddedMigrations } from "./migrate";
 
@@ -12,5 +14,7 @@ export const EMBEDDED_MIGRATIONS: EmbeddedMigrations = {
     "0000_init": sql0,
     "0001_routing": sql1,
     "0002_disputes": sql2,
+    "0003_withdrawals": sql3,
+    "0004_channel_leases": sql4,
   },
 };

@@ -188,3 +188,38 @@ export const chainCursors = pgTable("chain_cursors", {
   block: bigint("block", { mode: "number" }).notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Cross-process channel locks as leases (issue 11; src/node/store/channelLeases.ts): a row per
+ * channel being updated, whose owner (a node process) renews it until it is done. A lease whose
+ * expiry passed, by the database's clock, may be taken over: its holder crashed or was cut off.
+ * Created UNLOGGED (by hand in drizzle/0004_channel_leases.sql: drizzle-kit does not model
+ * it): no WAL flush on the hot path.
+ */
+export const channelLeases = pgTable("channel_leases", {
+  /** The channel address, lowercase. */
+  channelKey: text("channel_key").primaryKey(),
+  owner: text("owner").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
+/**
+ * Withdrawal commitments the node holds both signatures of (a user's withdrawal it
+ * countersigned, or its own reclaim the user countersigned) and has not seen executed yet:
+ * sent, and sent again with a back-off, until the chain says executed; then the row goes.
+ * What is still pending, never the history, so the retry query stays small (issue 11).
+ */
+export const pendingWithdrawals = pgTable(
+  "pending_withdrawals",
+  {
+    transferId: text("transfer_id").primaryKey(),
+    channelAddress: text("channel_address").notNull(),
+    /** Sends that failed so far: the next one waits longer. */
+    attempts: integer("attempts").notNull().default(0),
+    /** When it may be sent (again); a send in progress holds it this far ahead. */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+  },
+  (table) => [index("pending_withdrawals_next_attempt_idx").on(table.nextAttemptAt)],
+);
