@@ -21,6 +21,7 @@ import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
+import { type AcceptConditional, ConditionalPolicy } from "./conditionalPolicy";
 import { DisputeProgress } from "./disputes/progress";
 import { ClientDisputes, type DisputeInfo, type DisputeStarted } from "./disputes/watcher";
 import { ClientError } from "./errors";
@@ -89,6 +90,16 @@ export interface ConnectOptions {
    * it itself from the user's account, ms (default 5 minutes).
    */
   withdrawalDeadlineMs?: number;
+  /**
+   * Which conditional payments to us (`conditionalTransfer`: the payer keeps the pre-image and
+   * we hold the payment until the application resolves it) the client accepts; the others it
+   * cancels at once, refunding their payer, and reports as `transfer.refused`. Default: those
+   * whose payer signed its terms. Anyone can send them, so an application that expects only
+   * some should say which.
+   */
+  acceptConditional?: AcceptConditional;
+  /** Most conditional payments to us held unresolved at once (default 64); more are refused. */
+  maxPendingConditional?: number;
 }
 
 export type { DisputeInfo, DisputeStarted, PaymentStatus };
@@ -147,6 +158,7 @@ export class ConnextClient {
     private readonly session: Session,
     progress: DisputeProgress,
     withdrawalLedger: WithdrawalLedger,
+    receiving: Pick<ConnectOptions, "acceptConditional" | "maxPendingConditional">,
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
     const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
@@ -173,6 +185,16 @@ export class ConnextClient {
       channel,
       events: this.events,
       terms: this.receivedTerms,
+      conditional: new ConditionalPolicy({
+        me: wallet.address,
+        hashlockAddress: config.contractAddresses.hashlockTransfer,
+        terms: this.receivedTerms,
+        view: () => channel.view,
+        ...(receiving.acceptConditional ? { accept: receiving.acceptConditional } : {}),
+        ...(receiving.maxPendingConditional !== undefined
+          ? { maxPending: receiving.maxPendingConditional }
+          : {}),
+      }),
       payments: this.payments,
       nodeReportedWithdrawal: (transferId) => this.withdrawals.nodeReported(transferId),
       track: (work) => this.track(work),
@@ -347,6 +369,12 @@ export class ConnextClient {
       session,
       progress,
       withdrawalLedger,
+      {
+        ...(options.acceptConditional ? { acceptConditional: options.acceptConditional } : {}),
+        ...(options.maxPendingConditional !== undefined
+          ? { maxPendingConditional: options.maxPendingConditional }
+          : {}),
+      },
     );
     try {
       await client.start();

@@ -14,6 +14,17 @@ export interface ClientEventMap {
     meta?: Record<string, unknown>;
     verified: boolean;
   };
+  /**
+   * A conditional payment to us was refused (`acceptConditional` said no, its payer signed no
+   * terms, or too many already wait) and is being cancelled: its payer gets the money back.
+   */
+  "transfer.refused": {
+    transferId: string;
+    paymentId: string;
+    assetId: string;
+    amount: bigint;
+    reason: string;
+  };
   "transfer.resolved": {
     transferId: string;
     paymentId?: string;

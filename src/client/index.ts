@@ -8,6 +8,7 @@ export {
   type DisputeStarted,
   type PaymentStatus,
 } from "./client";
+export type { AcceptConditional, ConditionalPayment } from "./conditionalPolicy";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";
 export type { ConditionalParams, PaymentResult, TransferParams } from "./payer";

@@ -10,6 +10,7 @@ import {
 } from "../protocol/messaging";
 import type { PaymentStatus } from "./client";
 import type { ClientChannel } from "./clientChannel";
+import { ConditionalPolicy } from "./conditionalPolicy";
 import type { ClientEvents } from "./events";
 import { hashlockExpired } from "./nodeEffects";
 import { type ReceivedTerms, refusalOf, type TermsVerdict } from "./receivedTerms";
@@ -24,6 +25,8 @@ export interface ReactionDeps {
   events: ClientEvents;
   /** The payer's terms of each payment to us, checked against its mirror. */
   terms: ReceivedTerms;
+  /** Which conditional payments to us are held; the others are cancelled at once. */
+  conditional: ConditionalPolicy;
   payments: Waiters<{ status: PaymentStatus; reason?: string }>;
   /**
    * The node says it sent (or failed to send) our withdrawal: a hint to read the chain now.
@@ -106,6 +109,41 @@ export class NodeReactions {
   private onPaymentReceived(transfer: FullTransferState): void {
     const verdict = this.deps.terms.check(transfer);
     if (this.refused(transfer, verdict) || verdict.status === "mismatch") return;
+    if (ConditionalPolicy.isConditional(verdict)) {
+      this.deps.track(this.admitConditional(transfer, verdict));
+      return;
+    }
+    this.announce(transfer, verdict);
+    this.claimIfVerified(transfer, verdict);
+  }
+
+  /**
+   * A conditional payment is held only if the policy takes it (the application's say, and a
+   * bound on how many wait at once); otherwise it is cancelled now and its payer refunded.
+   */
+  private async admitConditional(
+    transfer: FullTransferState,
+    verdict: Exclude<TermsVerdict, { status: "mismatch" }>,
+  ): Promise<void> {
+    const reason = await this.deps.conditional.refusal(transfer, verdict);
+    if (reason === undefined) {
+      this.announce(transfer, verdict);
+      return;
+    }
+    this.deps.events.emit("transfer.refused", {
+      transferId: transfer.transferId,
+      paymentId: verdict.paymentId,
+      assetId: transfer.assetId,
+      amount: transfer.balance.amount[0],
+      reason,
+    });
+    await this.cancelUnlessRevealed(transfer);
+  }
+
+  private announce(
+    transfer: FullTransferState,
+    verdict: Exclude<TermsVerdict, { status: "mismatch" }>,
+  ): void {
     this.deps.events.emit("transfer.received", {
       transferId: transfer.transferId,
       paymentId: verdict.paymentId,
@@ -115,7 +153,6 @@ export class NodeReactions {
       ...(verdict.meta ? { meta: verdict.meta } : {}),
       verified: verdict.status === "verified",
     });
-    this.claimIfVerified(transfer, verdict);
   }
 
   /**

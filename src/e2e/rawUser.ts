@@ -143,6 +143,8 @@ export class RawUser {
     );
     const reply = await this.send(update);
     if (!reply.ok) throw new RefusedError(reply.error);
+    // Adopted already, as the previous update of the node's next proposal.
+    if ((this.view.state?.nonce ?? 0) >= update.nonce) return reply.result.update;
     this.adopt(acceptCountersigned(this.view, update, reply.result.update, context));
     return reply.result.update;
   }
