@@ -44,6 +44,7 @@ import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
 import { Waiters } from "./waiters";
 import { WithdrawalLedger } from "./withdrawals/ledger";
+import { type WithdrawalTerms, withdrawalFee, withdrawalTermsOf } from "./withdrawals/terms";
 import { ClientWithdrawals } from "./withdrawals/withdrawals";
 
 export interface ConnectOptions {
@@ -136,7 +137,7 @@ export class ConnextClient {
   private constructor(
     private readonly wallet: Wallet,
     private readonly config: NodeConfig,
-    api: NodeApi,
+    private readonly api: NodeApi,
     private readonly nats: NatsConnection,
     private readonly channel: ClientChannel,
     private readonly options: Required<
@@ -493,20 +494,28 @@ export class ConnextClient {
    * INSUFFICIENT_GAS when it cannot). After `timeoutMs` (default: the deadline plus two
    * minutes) it fails with WITHDRAW_PENDING while the client keeps at it: `withdraw.confirmed`
    * tells when it is executed, also after a restart with the same store.
+   *
+   * `amount` is what `recipient` is paid; the node's fee for the asset (`getWithdrawalTerms`)
+   * comes on top, out of our balance, and is the node's whoever sends the commitment. Refused
+   * before anything is signed: below the node's minimum (WITHDRAWAL_TOO_SMALL), or a fee above
+   * `maxFee` (default a tenth of the amount: WITHDRAWAL_FEE_TOO_HIGH).
    */
   async withdraw({
     assetId,
     amount,
     recipient = this.wallet.address,
+    maxFee,
     timeoutMs = this.options.withdrawalDeadlineMs + 120_000,
   }: {
     assetId: string;
     amount: bigint;
     recipient?: string;
+    maxFee?: bigint;
     timeoutMs?: number;
   }): Promise<{ transferId: string; transactionHash: string }> {
     this.requireOpen();
     if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a withdrawal must be positive");
+    const fee = withdrawalFee(assetId, amount, await this.getWithdrawalTerms(assetId), maxFee);
     const applied = await this.channel.propose((view) => {
       this.requireState(view);
       return withdrawalDraft(
@@ -514,6 +523,7 @@ export class ConnextClient {
         {
           assetId,
           amount,
+          fee,
           recipient,
           responder: this.config.nodeIdentifier,
           definition: this.config.contractAddresses.withdraw,
@@ -522,6 +532,16 @@ export class ConnextClient {
       );
     });
     return this.withdrawals.wait(applied?.transfer?.transferId as string, timeoutMs);
+  }
+
+  /**
+   * What the node asks of a withdrawal of `assetId` now (GET /config): the least it pays out,
+   * the fee on top, and how many an hour; the terms read at connect if the node's HTTP API is
+   * unreachable.
+   */
+  async getWithdrawalTerms(assetId: string): Promise<WithdrawalTerms> {
+    const config = await this.api.config().catch(() => this.config);
+    return withdrawalTermsOf(config, assetId);
   }
 
   /** Our and the node's balance of `assetId` in the channel. */

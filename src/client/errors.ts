@@ -15,6 +15,13 @@ export const CLIENT_ERROR_CODES = [
   "UNKNOWN_TRANSFER",
   "DECRYPTION_FAILED",
   "WITHDRAW_FAILED",
+  /** A withdrawal below the node's minimum for the asset (`context.minimum`): nothing was signed. */
+  "WITHDRAWAL_TOO_SMALL",
+  /**
+   * The node's withdrawal fee is above `withdraw()`'s `maxFee` (default a tenth of the amount):
+   * nothing was signed. `context.fee`, `context.maxFee`.
+   */
+  "WITHDRAWAL_FEE_TOO_HIGH",
   /**
    * A withdrawal is not executed on-chain yet after `withdraw()`'s timeout: the client keeps
    * its commitment, keeps watching, and sends it itself once the node's time is up

@@ -14,3 +14,4 @@ export type { ClientEventMap } from "./events";
 export type { ConditionalParams, PaymentResult, TransferParams } from "./payer";
 export { BrowserStore, MemoryStore } from "./store";
 export type { ClientStore } from "./store/types";
+export type { WithdrawalTerms } from "./withdrawals/terms";

@@ -25,6 +25,20 @@ export const nodeConfigSchema = z.object({
       maxExpirySeconds: z.number().int().positive(),
     })
     .optional(),
+  /**
+   * What a withdrawal must meet (absent from older nodes: nothing): per asset (lowercase), the
+   * least it pays out and the fee the node keeps on top, wei as decimal strings; how many a user
+   * may make in any hour.
+   */
+  withdrawals: z
+    .object({
+      perHour: z.number().int().nonnegative(),
+      assets: z.record(
+        z.string(),
+        z.object({ minimum: z.string().regex(/^\d{1,78}$/), fee: z.string().regex(/^\d{1,78}$/) }),
+      ),
+    })
+    .optional(),
 });
 export type NodeConfig = z.output<typeof nodeConfigSchema>;
 

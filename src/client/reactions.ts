@@ -237,6 +237,11 @@ export class NodeReactions {
       // it later, and an application that retried would pay twice. A payment's outcome is
       // only ever read from the channel: the resolve of our transfer that we countersigned
       // (`applied` above). The event is a hint that one may be on its way.
+      // "pending" claims nothing, so a payer waiting for the outcome hears it at once (the
+      // payee is away); the outcome itself still comes only from the channel.
+      if (event.status === "pending") {
+        this.deps.payments.answerWaiting(event.paymentId, { status: "pending" });
+      }
       if (event.status !== "completed") this.deps.hint();
     } else if (event.event === "withdraw") {
       this.deps.nodeReportedWithdrawal(event.transferId);

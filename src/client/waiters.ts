@@ -46,6 +46,17 @@ export class Waiters<T> {
     }
   }
 
+  /**
+   * Delivers `value` to those waiting for `key` now, and keeps nothing for later: for words
+   * that only answer a waiter (a status that settles nothing).
+   */
+  answerWaiting(key: string, value: T): void {
+    const list = this.waiting.get(key);
+    if (!list) return;
+    this.waiting.delete(key);
+    for (const done of list) done(value);
+  }
+
   private remove(key: string, done: (value: T) => void): void {
     const list = this.waiting.get(key)?.filter((d) => d !== done);
     if (list?.length) this.waiting.set(key, list);

@@ -66,6 +66,8 @@ export interface StackOptions {
   confirmations?: number;
   /** The node's ETH_RPC_URL given anvil's (e.g. a counting proxy in front of it). */
   nodeRpcUrl?: (anvilUrl: string) => string;
+  /** Node settings on top of the stack's (e.g. WITHDRAWALS, WITHDRAWALS_PER_HOUR). */
+  settings?: Partial<NodeSettings>;
 }
 
 /** Wall-clock time plus an offset the test moves forward. */
@@ -142,6 +144,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
       },
       [token.toLowerCase()]: { target: parseEther("100"), reclaimThreshold: parseEther("5000") },
     },
+    ...options.settings,
   };
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? settings.logLevel });
   const clock = testClock();

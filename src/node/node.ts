@@ -66,6 +66,8 @@ export interface StartNodeOptions {
   replaceMirror?: EngineOptions["replaceMirror"];
   /** Tests only: a node that lies in its payment events (see `EngineOptions.replacePaymentEvent`). */
   replacePaymentEvent?: EngineOptions["replacePaymentEvent"];
+  /** Tests only: a slow store (see `EngineOptions.insideStore`). */
+  insideStore?: EngineOptions["insideStore"];
   /** Tests only: a node that withholds withdrawals (see `EngineOptions.interceptWithdrawal`). */
   interceptWithdrawal?: EngineOptions["interceptWithdrawal"];
   /** How unexecuted withdrawal commitments are sent again (see `EngineOptions.withdrawalRetry`). */
@@ -214,12 +216,20 @@ async function assemble(
     ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(options.replaceMirror ? { replaceMirror: options.replaceMirror } : {}),
     ...(options.replacePaymentEvent ? { replacePaymentEvent: options.replacePaymentEvent } : {}),
+    ...(options.insideStore ? { insideStore: options.insideStore } : {}),
     ...(options.interceptWithdrawal ? { interceptWithdrawal: options.interceptWithdrawal } : {}),
     ...(options.withdrawalRetry ? { withdrawalRetry: options.withdrawalRetry } : {}),
     ...(options.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     collateralRules: {
       requestIntervalSeconds:
         settings.collateralRequestIntervalSeconds ?? DEFAULT_REQUEST_INTERVAL_SECONDS,
+      clock: collateralClock,
+    },
+    withdrawalRules: {
+      policies: settings.withdrawals ?? {},
+      ...(settings.withdrawalsPerHour !== undefined
+        ? { perHour: settings.withdrawalsPerHour }
+        : {}),
       clock: collateralClock,
     },
   });
@@ -270,6 +280,8 @@ async function assemble(
       claimBufferSeconds: engine.routing.claimBufferSeconds,
       maxExpirySeconds: engine.routing.maxExpirySeconds,
     },
+    // Clients check a withdrawal against these before proposing it, and add the fee.
+    withdrawals: engine.withdrawalLimits.advertised(),
   });
   let wsUrl: string | undefined;
   // PUBLIC_URL, or the URL the server listens on: known only once it listens (PORT may be 0).

@@ -9,6 +9,20 @@ export interface CollateralPolicy {
 }
 
 /**
+ * What a user's withdrawal of one asset must meet (issue 11, item 6), in the asset's base
+ * units: each one costs the node a transaction (84,605 gas; 239,969 when it deploys the channel).
+ */
+export interface WithdrawalPolicy {
+  /** The least a withdrawal may pay its recipient; below it: WITHDRAWAL_TOO_SMALL. */
+  minimum: bigint;
+  /**
+   * What the node keeps in the channel from each withdrawal, on top of the amount (Withdraw's
+   * `fee`, paid to it by the resolve), to cover its gas; less: WITHDRAWAL_FEE_REQUIRED.
+   */
+  fee: bigint;
+}
+
+/**
  * Everything the node needs to run, resolved and validated by the CLI's config loader
  * (flags and environment) before `startNode` sees it.
  */
@@ -48,4 +62,11 @@ export interface NodeSettings {
   collateralIdleSeconds?: number;
   /** Seconds between a user's collateral requests for one asset; 0: no limit. Default 60. */
   collateralRequestIntervalSeconds?: number;
+  /**
+   * Per asset (lowercase address): the least a user may withdraw and the fee it pays. Assets
+   * absent here have neither (only the rate limit); absent altogether: none at all.
+   */
+  withdrawals?: Record<string, WithdrawalPolicy>;
+  /** Withdrawals one user may make in any hour; 0: no limit. Default 10. */
+  withdrawalsPerHour?: number;
 }

@@ -7,14 +7,18 @@ import type { ChannelView } from "./updates/context";
 import type { UpdateDraft } from "./updates/propose";
 
 /**
- * Withdrawals as both sides build and check them (DESIGN §4.5 Withdraw): the commitment pays
- * the transfer's amount to the recipient in `meta.withdraw`, its nonce is the create update's,
- * and no fee is taken.
+ * Withdrawals as both sides build and check them (DESIGN §4.5 Withdraw): the transfer locks the
+ * amount plus the fee, the commitment pays the amount to the recipient in `meta.withdraw`, its
+ * nonce is the create update's, and the resolve leaves the fee to the responder (Withdraw.sol),
+ * whoever sends the commitment.
  */
 
 export interface WithdrawalRequest {
   assetId: Address;
+  /** What the recipient is paid on-chain. */
   amount: bigint;
+  /** What the responder keeps in the channel, on top of `amount` (default 0). */
+  fee?: bigint;
   recipient: Address;
   /** The counterparty, who countersigns the commitment by resolving. */
   responder: Address;
@@ -30,6 +34,7 @@ export async function withdrawalDraft(
 ): Promise<UpdateDraft> {
   const { state } = view;
   const nonce = BigInt(state.nonce + 1);
+  const fee = request.fee ?? 0n;
   const data = withdrawDigest(
     {
       channelAddress: state.channelAddress,
@@ -43,7 +48,7 @@ export async function withdrawalDraft(
   return {
     type: "create",
     assetId: request.assetId,
-    amount: request.amount,
+    amount: request.amount + fee,
     transferDefinition: request.definition,
     transferInitialState: withdraw.encodeState({
       initiatorSignature: await signer.signDigest(data),
@@ -51,7 +56,7 @@ export async function withdrawalDraft(
       responder: request.responder,
       data,
       nonce,
-      fee: 0n,
+      fee,
     }),
     transferTimeout: state.timeout,
     meta: { withdraw: { recipient: request.recipient } },
@@ -59,8 +64,19 @@ export async function withdrawalDraft(
 }
 
 /**
+ * What a withdrawal's commitment pays out: the amount its transfer locks less the fee the
+ * responder keeps. The one place both sides compute it, so the commitment they sign, check and
+ * send is always the same.
+ */
+export function withdrawnAmount(locked: bigint, fee: bigint): bigint {
+  return locked - fee;
+}
+
+/**
  * Why a Withdraw create's commitment is not exactly the withdrawal its transfer says, or
- * undefined when it is. Who the responder must be is the caller's to check.
+ * undefined when it is: it must pay the locked amount less the fee, and pay something (a
+ * commitment of nothing would only cost its sender gas). Who the responder must be, and what
+ * fee it asks, is the caller's to check.
  */
 export function withdrawalMismatch(
   update: ChannelUpdate<"create">,
@@ -69,8 +85,11 @@ export function withdrawalMismatch(
   const target = readMeta(update.details.meta, "withdraw", withdrawMetaSchema);
   if (!target) return "a withdrawal needs meta.withdraw.recipient";
   const state = withdraw.decodeState(update.details.transferInitialState);
-  const amount = update.details.transferBalance.amount[0];
-  if (state.fee !== 0n) return "a withdrawal takes no fee";
+  const locked = update.details.transferBalance.amount[0];
+  if (state.fee >= locked) {
+    return `a withdrawal must pay out something: it locks ${locked} with a fee of ${state.fee}`;
+  }
+  const amount = withdrawnAmount(locked, state.fee);
   if (state.nonce !== BigInt(update.nonce)) {
     return `the commitment nonce must be the update's nonce ${update.nonce}, got ${state.nonce}`;
   }

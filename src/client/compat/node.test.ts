@@ -73,12 +73,9 @@ describe.skipIf(!NODE || nodeMajor < 20)("the built client under Node", () => {
     console.log(
       `node pay.mjs under ${result.node}: ${JSON.stringify(result.timings)} ms, exit ${lingered} ms after close()`,
     );
-    if (lingered > 2_000) {
-      // src/client/client.ts sendPayment: the completion timer is not cleared once the payment
-      // settles, so Node's loop stays alive for completionTimeoutMs (10 s) after the last payment.
-      console.warn(`  Node stayed up ${lingered} ms after both clients were closed`);
-    }
-    expect(lingered).toBeLessThan(15_000);
+    // Nothing the clients leave behind may keep Node's loop alive (a loaded machine may take
+    // a while to exit all the same).
+    expect(lingered).toBeLessThan(5_000);
 
     expect(result.node).toStartWith(`v${nodeMajor}.`);
     expect(result.status).toBe("completed");

@@ -2,6 +2,7 @@ import { type FullTransferState, recoverSigner, withdraw } from "../../protocol"
 import { withdrawDigest } from "../../protocol/hashing";
 import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
 import type { WithdrawData } from "../../protocol/types";
+import { withdrawnAmount } from "../../protocol/withdrawals";
 
 /** A withdrawal commitment as the channel's `withdraw` takes it, with both signatures. */
 export interface SignedCommitment {
@@ -50,7 +51,7 @@ export function countersignedCommitment(
     channelAddress: transfer.channelAddress,
     assetId: transfer.assetId,
     recipient: target.recipient,
-    amount: transfer.balance.amount[0],
+    amount: withdrawnAmount(transfer.balance.amount[0], state.fee),
     nonce: state.nonce,
   };
   if (withdrawDigest(commitment, chainId).toLowerCase() !== state.data.toLowerCase()) {

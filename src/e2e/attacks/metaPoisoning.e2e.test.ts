@@ -93,7 +93,8 @@ describe("attack 4: meta poisoning", () => {
 
 describe("attack 12: a reclaim's recipient rewritten at resolve", () => {
   test("the node sends the commitment it signed, to itself", async () => {
-    const honest = await stack.client(3, { channelTimeout: 3600 });
+    // The payment carries no signed terms: this payee's application takes it anyway.
+    const honest = await stack.client(3, { channelTimeout: 3600, acceptConditional: () => true });
     // Mallory routes 2 ETH through the node: the node's side of her channel grows past its
     // 1.5 ETH reclaim threshold, and the node proposes a withdrawal of its collateral.
     await mallory.deposit(parseEther("2"));

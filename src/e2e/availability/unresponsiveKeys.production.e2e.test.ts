@@ -121,9 +121,12 @@ describe.skipIf(missing !== undefined)("availability 4: silent fresh keys (Postg
         })(),
       );
     }
-    // Every one of them has had a proposal of the node left unanswered.
+    // Every one of them got its collateral and leaves the node's deposit proposal unanswered.
     await waitFor(
-      () => attackers.every((attacker, i) => attacker.proposals.length > (silentFrom[i] ?? 0)),
+      () =>
+        attackers.every((attacker, i) =>
+          attacker.proposals.slice(silentFrom[i]).some((p) => p.update.type === "deposit"),
+        ),
       60_000,
     );
 

@@ -74,6 +74,11 @@ describe("values", () => {
           eth: { target: "10", reclaimThreshold: "20" },
           [TOKEN]: { target: "1000", reclaimThreshold: "1000" },
         }),
+        WITHDRAWALS: JSON.stringify({
+          ETH: { minimum: "1000000000000000", fee: "100000000000000" },
+          [TOKEN]: { minimum: "5", fee: "0" },
+        }),
+        WITHDRAWALS_PER_HOUR: "0",
       },
     );
     expect(config).toEqual({
@@ -98,6 +103,14 @@ describe("values", () => {
       },
       collateralIdleSeconds: 3600,
       collateralRequestIntervalSeconds: 0,
+      withdrawals: {
+        "0x0000000000000000000000000000000000000000": {
+          minimum: 1_000_000_000_000_000n,
+          fee: 100_000_000_000_000n,
+        },
+        [TOKEN.toLowerCase()]: { minimum: 5n, fee: 0n },
+      },
+      withdrawalsPerHour: 0,
     });
   });
 
@@ -269,6 +282,43 @@ describe("a wrong setting is one line naming it", () => {
       "COLLATERAL_REQUEST_INTERVAL_SECONDS",
       "86401",
       'COLLATERAL_REQUEST_INTERVAL_SECONDS: must be a whole number of seconds from 0 to 86400, got "86401"',
+    ],
+    ["WITHDRAWALS", "{nope", 'WITHDRAWALS: must be JSON, got "{nope"'],
+    ["WITHDRAWALS", '"ETH"', 'WITHDRAWALS: must be a JSON object keyed by asset, got "\\"ETH\\""'],
+    [
+      "WITHDRAWALS",
+      '{"BTC": {"minimum": "1", "fee": "0"}}',
+      'WITHDRAWALS: BTC: must be an asset address (or "ETH")',
+    ],
+    [
+      "WITHDRAWALS",
+      '{"ETH": {"minimum": "0.001", "fee": "0"}}',
+      "WITHDRAWALS: ETH.minimum: must be a decimal string of wei",
+    ],
+    [
+      "WITHDRAWALS",
+      '{"ETH": {"minimum": "1000"}}',
+      "WITHDRAWALS: ETH.fee: must be a decimal string of wei",
+    ],
+    [
+      "WITHDRAWALS",
+      '{"ETH": {"minimum": "1000", "fee": "-1"}}',
+      "WITHDRAWALS: ETH.fee: must be a decimal string of wei",
+    ],
+    [
+      "WITHDRAWALS",
+      '{"ETH": {"minimum": "1000", "fee": "1", "max": "5"}}',
+      "WITHDRAWALS: ETH: must be { minimum, fee }",
+    ],
+    [
+      "WITHDRAWALS_PER_HOUR",
+      "ten",
+      'WITHDRAWALS_PER_HOUR: must be a whole number of withdrawals from 0 to 100000, got "ten"',
+    ],
+    [
+      "WITHDRAWALS_PER_HOUR",
+      "100001",
+      'WITHDRAWALS_PER_HOUR: must be a whole number of withdrawals from 0 to 100000, got "100001"',
     ],
   ];
 

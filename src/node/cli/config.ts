@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { z } from "zod";
 import type { AddressBook } from "../../contracts-bindings";
 import type { LogLevel } from "../logger";
-import type { CollateralPolicy, NodeSettings } from "../settings";
+import type { CollateralPolicy, NodeSettings, WithdrawalPolicy } from "../settings";
 import { ConfigError } from "./errors";
 import {
   type CommandName,
@@ -44,6 +44,10 @@ export interface CliConfig {
   collateralIdleSeconds?: number;
   /** Absent: the node's default (60 s). */
   collateralRequestIntervalSeconds?: number;
+  /** Absent: the command's default (see `dev` and `start`). */
+  withdrawals?: Record<string, WithdrawalPolicy>;
+  /** Absent: the node's default (10). */
+  withdrawalsPerHour?: number;
 }
 
 export const DEFAULTS = {
@@ -89,6 +93,8 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
     collateral: read("collateral"),
     collateralIdleSeconds: read("collateralIdleSeconds"),
     collateralRequestIntervalSeconds: read("collateralRequestIntervalSeconds"),
+    withdrawals: read("withdrawals"),
+    withdrawalsPerHour: read("withdrawalsPerHour"),
   };
 }
 
@@ -125,6 +131,7 @@ export function toNodeSettings(
     privateKey: string;
     addressBook: AddressBook;
     collateral: Record<string, CollateralPolicy>;
+    withdrawals: Record<string, WithdrawalPolicy>;
   },
 ): NodeSettings {
   return {
@@ -141,6 +148,7 @@ export function toNodeSettings(
     confirmations: config.confirmations,
     collateralIdleSeconds: config.collateralIdleSeconds,
     collateralRequestIntervalSeconds: config.collateralRequestIntervalSeconds,
+    withdrawalsPerHour: config.withdrawalsPerHour,
     ...chain,
   };
 }

@@ -3,7 +3,7 @@ import { getAddress, HDNodeWallet, isAddress, Mnemonic, ZeroAddress } from "ethe
 import { z } from "zod";
 import { signInOrigin } from "../auth/publicUrl";
 import { LOG_LEVELS } from "../logger";
-import type { CollateralPolicy } from "../settings";
+import type { CollateralPolicy, WithdrawalPolicy } from "../settings";
 
 export const COMMAND_NAMES = ["dev", "start", "deploy", "migrate", "dispute"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
@@ -57,24 +57,39 @@ const assetKey = z
   })
   .transform((key) => (key.toUpperCase() === "ETH" ? ZeroAddress : getAddress(key)).toLowerCase());
 
-const collateralSchema = z
-  .string()
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: "custom", message: "must be JSON" });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .custom<Record<string, unknown>>((value) => isPlainObject(value), {
-        error: "must be a JSON object keyed by asset",
-      })
-      .pipe(z.record(assetKey, policy)),
-  )
-  .transform((value): Record<string, CollateralPolicy> => value);
+/** A JSON object keyed by asset address (or "ETH"), each value checked by `value`. */
+function jsonByAsset<T>(value: z.ZodType<T>) {
+  return z
+    .string()
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .custom<Record<string, unknown>>((parsed) => isPlainObject(parsed), {
+          error: "must be a JSON object keyed by asset",
+        })
+        .pipe(z.record(assetKey, value)),
+    );
+}
+
+const collateralSchema = jsonByAsset(policy).transform(
+  (value): Record<string, CollateralPolicy> => value,
+);
+
+const withdrawalPolicy = z.strictObject(
+  { minimum: wei, fee: wei },
+  { error: "must be { minimum, fee }" },
+);
+
+const withdrawalsSchema = jsonByAsset(withdrawalPolicy).transform(
+  (value): Record<string, WithdrawalPolicy> => value,
+);
 
 /** Every setting the CLI reads, in the order help lists them. */
 export const SETTINGS = {
@@ -289,6 +304,26 @@ export const SETTINGS = {
     description: "A user may ask for collateral once per asset in this many seconds; 0: no limit.",
     commands: NODE,
     schema: wholeNumber("must be a whole number of seconds from 0 to 86400", 0, 86_400),
+  }),
+  withdrawals: spec({
+    env: "WITHDRAWALS",
+    flag: "withdrawals",
+    placeholder: "<json>",
+    defaultText:
+      "dev: ETH 0.001 / 0.0001 ETH, test token 1 / 0.1; start: the native coin 0.001 / 0.0001",
+    description:
+      'Per asset, wei as strings: {"<asset or ETH>": {"minimum": "…", "fee": "…"}}: the least a user withdraws and the fee the node keeps for its gas.',
+    commands: NODE,
+    schema: withdrawalsSchema,
+  }),
+  withdrawalsPerHour: spec({
+    env: "WITHDRAWALS_PER_HOUR",
+    flag: "withdrawals-per-hour",
+    placeholder: "<count>",
+    defaultText: "10",
+    description: "Withdrawals one user may make in any hour; 0: no limit.",
+    commands: NODE,
+    schema: wholeNumber("must be a whole number of withdrawals from 0 to 100000", 0, 100_000),
   }),
 };
 

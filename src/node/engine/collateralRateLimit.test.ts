@@ -72,3 +72,45 @@ describe("RateLimiter", () => {
     expect(refusal(() => rateLimiter.take("fresh0:eth")).code).toBe("RATE_LIMITED");
   });
 });
+
+describe("RateLimiter with a burst (issue 11: withdrawals, a number an hour)", () => {
+  function bursty(burst: number) {
+    let now = 1_000_000;
+    const rateLimiter = new RateLimiter({
+      intervalSeconds: 3600,
+      burst,
+      what: "withdrawals",
+      clock: () => now,
+    });
+    return { rateLimiter, advance: (ms: number) => (now += ms) };
+  }
+
+  test("`burst` slots in any interval, a sliding window: the oldest frees the next", () => {
+    const { rateLimiter, advance } = bursty(3);
+    rateLimiter.take("alice");
+    advance(1_000_000);
+    rateLimiter.take("alice");
+    rateLimiter.take("alice");
+    const refused = refusal(() => rateLimiter.take("alice"));
+    expect(refused.message).toBe("3 withdrawals per 3600 s: try again in 2600 s");
+    expect(refused.context).toEqual({ retryAfterSeconds: 2600 });
+    rateLimiter.take("bob");
+    advance(2_600_000);
+    rateLimiter.take("alice");
+    expect(refusal(() => rateLimiter.take("alice")).code).toBe("RATE_LIMITED");
+    advance(1_000_000);
+    rateLimiter.take("alice");
+    rateLimiter.take("alice");
+  });
+
+  test("refusals take no slot: once the interval is over, every slot is back", () => {
+    const { rateLimiter, advance } = bursty(2);
+    rateLimiter.take("alice");
+    rateLimiter.take("alice");
+    for (let i = 0; i < 5; i++) refusal(() => rateLimiter.take("alice"));
+    advance(3_600_000);
+    rateLimiter.take("alice");
+    rateLimiter.take("alice");
+    expect(rateLimiter.size).toBe(1);
+  });
+});

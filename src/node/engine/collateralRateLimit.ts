@@ -1,20 +1,23 @@
 import { NodeError } from "./errors";
 
 /**
- * One slot per key per interval (issue 9 §6): a user's `collateral` requests for one asset.
- * A request that gets the slot keeps it even if it is then refused (nothing justified), so
- * asking again and again costs the caller nothing but refusals until the interval is over; a
- * rate-limited request does not move the slot. In memory, per node process: several processes
- * sharing one database each allow one request per interval, which is enough to stop a flood.
+ * `burst` slots per key per interval, over a sliding window (issue 9 §6: a user's `collateral`
+ * requests for one asset, one a minute; issue 11: a user's withdrawals, ten an hour). A request
+ * that gets a slot keeps it even if it is then refused (nothing justified), so asking again and
+ * again costs the caller nothing but refusals until the interval is over; a rate-limited
+ * request takes no slot. In memory, per node process: several processes sharing one database
+ * each allow their own slots, which is enough to stop a flood.
  *
  * @example
  * const limiter = new RateLimiter({ intervalSeconds: 60, clock: Date.now });
  * limiter.take(`${user}:${asset}`); // throws RATE_LIMITED the second time within a minute
  */
 export class RateLimiter {
-  private readonly last = new Map<string, number>();
+  /** Per key, the times its slots were taken (oldest first), at most `burst` of them. */
+  private readonly taken = new Map<string, number[]>();
   /** Past this many keys, expired ones are dropped (a flood of fresh keys cannot grow the map). */
   private readonly sweepAbove: number;
+  private readonly burst: number;
 
   constructor(
     private readonly options: {
@@ -22,38 +25,47 @@ export class RateLimiter {
       intervalSeconds: number;
       /** Milliseconds since the epoch. */
       clock: () => number;
+      /** Slots per key in any one interval (default 1). */
+      burst?: number;
+      /** What is limited, for the refusal's message (default "request(s)"). */
+      what?: string;
       sweepAbove?: number;
     },
   ) {
     this.sweepAbove = options.sweepAbove ?? 10_000;
+    this.burst = Math.max(1, options.burst ?? 1);
   }
 
-  /** Takes `key`'s slot, or throws RATE_LIMITED saying when the next one opens. */
+  /** Takes one of `key`'s slots, or throws RATE_LIMITED saying when the next one opens. */
   take(key: string): void {
     const intervalMs = this.options.intervalSeconds * 1000;
     if (intervalMs <= 0) return;
     const now = this.options.clock();
-    const last = this.last.get(key);
-    if (last !== undefined && now - last < intervalMs) {
-      const wait = Math.ceil((last + intervalMs - now) / 1000);
+    const times = (this.taken.get(key) ?? []).filter((at) => now - at < intervalMs);
+    const oldest = times[0];
+    if (times.length >= this.burst && oldest !== undefined) {
+      const wait = Math.ceil((oldest + intervalMs - now) / 1000);
+      const what = this.options.what ?? (this.burst === 1 ? "request" : "requests");
+      const allowed = `${this.burst === 1 ? "one" : this.burst} ${what}`;
       throw new NodeError(
         "RATE_LIMITED",
-        `one request per ${this.options.intervalSeconds} s: try again in ${wait} s`,
+        `${allowed} per ${this.options.intervalSeconds} s: try again in ${wait} s`,
         { retryAfterSeconds: wait },
       );
     }
-    this.last.set(key, now);
-    if (this.last.size > this.sweepAbove) this.sweep(now, intervalMs);
+    times.push(now);
+    this.taken.set(key, times);
+    if (this.taken.size > this.sweepAbove) this.sweep(now, intervalMs);
   }
 
   /** Keys held, for tests and metrics. */
   get size(): number {
-    return this.last.size;
+    return this.taken.size;
   }
 
   private sweep(now: number, intervalMs: number): void {
-    for (const [key, at] of this.last) {
-      if (now - at >= intervalMs) this.last.delete(key);
+    for (const [key, times] of this.taken) {
+      if (times.every((at) => now - at >= intervalMs)) this.taken.delete(key);
     }
   }
 }

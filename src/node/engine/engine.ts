@@ -36,6 +36,7 @@ import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter, type RouterDeps } from "./router";
 import { DEFAULT_ROUTING_RULES, nodeProtocolPolicy, type RoutingRules } from "./routingRules";
+import { WithdrawalLimits, type WithdrawalRules } from "./withdrawalLimits";
 import { type SignedWithdrawal, type WithdrawalRetry, Withdrawals } from "./withdrawals";
 
 /** What the engine needs of the chain; the node's ChainService provides it. */
@@ -103,6 +104,8 @@ export interface EngineOptions {
   interceptWithdrawal?: WithdrawalInterceptor;
   /** How unexecuted withdrawal commitments are sent again (defaults: every 15 s, 30 s → 1 h). */
   withdrawalRetry?: Partial<WithdrawalRetry>;
+  /** Users' withdrawals: minimum and fee per asset, how many an hour (default: none, 10). */
+  withdrawalRules?: Partial<WithdrawalRules>;
   /**
    * Tests only: replaces the mirror the node proposes to a payee (a node that forwards
    * something else than it was paid), with everything else the real node's.
@@ -113,6 +116,11 @@ export interface EngineOptions {
    * its unsigned events).
    */
   replacePaymentEvent?: (event: PaymentEvent) => PaymentEvent;
+  /**
+   * Tests only: runs inside the database transaction that stores each update, before its
+   * bookkeeping (a slow transaction, or a stalled process, at the worst moment).
+   */
+  insideStore?: (applied: AppliedUpdate) => Promise<void>;
   sweepIntervalMs?: number;
   /** Shortest time between two catch-ups of one user's `sync` (default 2 s). */
   catchUpIntervalMs?: number;
@@ -165,6 +173,8 @@ export class Engine {
   readonly messaging: NodeMessaging;
   /** The expiry bounds this node routes payments with. */
   readonly routing: RoutingRules;
+  /** What users' withdrawals must meet (GET /config says it). */
+  readonly withdrawalLimits: WithdrawalLimits;
   private readonly withdrawals: Withdrawals;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   /** One catch-up per user at a time, however many syncs it sends. */
@@ -187,6 +197,7 @@ export class Engine {
     const now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const rules: RoutingRules = { ...DEFAULT_ROUTING_RULES, ...options.routing };
     this.routing = rules;
+    this.withdrawalLimits = new WithdrawalLimits(options.withdrawalRules);
     const inDispute = (channelAddress: string) =>
       options.disputes?.inDispute(channelAddress) ?? false;
     const registry = definitionRegistry([
@@ -232,6 +243,7 @@ export class Engine {
       logger,
       shared: options.crossProcessLock !== undefined,
       record: async (tx, applied) => {
+        await options.insideStore?.(applied);
         await this.router.record(tx, applied);
         await this.withdrawals.record(tx, applied);
       },
@@ -310,6 +322,7 @@ export class Engine {
       channelTimeout: async (user) => (await this.channels.currentView(user))?.state?.timeout,
       inDispute: (user) => inDispute(this.channels.channelFor(user)),
       paymentExists: (paymentId) => options.payments.exists(paymentId),
+      withdrawals: this.withdrawalLimits,
     });
     this.sweepIntervalMs = options.sweepIntervalMs ?? 5_000;
   }

@@ -14,12 +14,24 @@ export const NODE_ERROR_CODES = [
   "EXPIRY_TOO_LATE",
   /** A mirror for a payment that was refunded or settled otherwise: adopting it could pay twice. */
   "PAYMENT_NOT_PENDING",
+  /**
+   * A payee's claim of a mirror within the grace period before its expiry (`context.expiry`):
+   * the node's refund sweep may already be counting it dead (DESIGN §4.6).
+   */
+  "CLAIM_TOO_LATE",
   "WITHDRAW_MISMATCH",
+  /** A user's withdrawal pays its recipient less than the asset's minimum (`context.minimum`). */
+  "WITHDRAWAL_TOO_SMALL",
+  /** A user's withdrawal leaves the node less than the asset's fee (`context.fee`). */
+  "WITHDRAWAL_FEE_REQUIRED",
   "UNSUPPORTED_TRANSFER",
   "UNSUPPORTED_ASSET",
   "NOT_PERMITTED",
   "COLLATERAL_FAILED",
-  /** Too many requests from one user (collateral: one per asset per interval); try again later. */
+  /**
+   * Too many requests from one user (collateral: one per asset per interval; withdrawals: a
+   * number an hour); try again later.
+   */
   "RATE_LIMITED",
   /** A collateral request nothing justifies: no own deposits in the asset, no inbound payments. */
   "COLLATERAL_NOT_JUSTIFIED",

@@ -12,6 +12,7 @@ import type { NetworkContext } from "../../protocol/types";
 import { withdrawalMismatch } from "../../protocol/withdrawals";
 import { NodeError } from "./errors";
 import type { RoutingRules } from "./routingRules";
+import type { WithdrawalLimits } from "./withdrawalLimits";
 
 export interface ProposalPolicyOptions {
   node: string;
@@ -27,16 +28,22 @@ export interface ProposalPolicyOptions {
   /** Whether a dispute is on record for `user`'s channel. */
   inDispute(user: string): boolean;
   paymentExists(paymentId: string): Promise<boolean>;
+  /** Minimums, fees and the per-user rate of withdrawals; none if absent. */
+  withdrawals?: Pick<WithdrawalLimits, "check">;
 }
 
 /**
  * What the node requires of a user's proposal beyond the protocol's rules, checked before it
  * countersigns anything: only the transfers it knows how to carry, routed payments whose
  * expiries leave it room to claim on-chain, and withdrawals whose commitment is exactly what
- * the transfer says.
+ * the transfer says and that pay for the node's gas (minimum, fee, rate).
  */
 export function proposalPolicy(options: ProposalPolicyOptions) {
   return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
+    if (update.type === "resolve") {
+      checkClaim(options, view, update as ChannelUpdate<"resolve">);
+      return;
+    }
     if (update.type !== "deposit" && update.type !== "create") return;
     const details = (update as ChannelUpdate<"create">).details;
     const definition = update.type === "create" ? details.transferDefinition.toLowerCase() : "";
@@ -57,6 +64,37 @@ export function proposalPolicy(options: ProposalPolicyOptions) {
       );
     }
   };
+}
+
+/**
+ * A payee claims a mirror the node forwarded no later than `expiryGraceSeconds` before its
+ * expiry (issue 11, item 7). The refund sweep counts a mirror dead only `expiryGraceSeconds`
+ * after it, and decides under the payee's channel lock: between the two lies twice the grace,
+ * so a claim that is slow to be stored (a long database transaction, another node process with
+ * a skewed clock) can never meet a refund of the same payment. An honest payee's client claims
+ * far earlier: it reveals a pre-image only while a full dispute still fits before the expiry.
+ */
+function checkClaim(
+  options: ProposalPolicyOptions,
+  view: ChannelView,
+  update: ChannelUpdate<"resolve">,
+): void {
+  const transfer = view.transfers.get(update.details.transferId);
+  if (!transfer) return; // the protocol refuses it
+  if (transfer.transferDefinition.toLowerCase() !== options.hashlockAddress.toLowerCase()) return;
+  if (transfer.initiator.toLowerCase() !== options.node.toLowerCase()) return;
+  const { preImage } = hashlock.decodeResolver(update.details.transferResolver);
+  if (/^0x0+$/.test(preImage)) return; // a cancel is welcome at any time
+  const { expiry } = hashlock.decodeState(transfer.transferState);
+  if (expiry === 0n) return;
+  const latest = expiry - BigInt(options.rules.expiryGraceSeconds);
+  if (BigInt(options.now()) >= latest) {
+    throw new NodeError(
+      "CLAIM_TOO_LATE",
+      `the payment expires at ${expiry}: claims are taken until ${latest} (${options.rules.expiryGraceSeconds} s before), now is ${options.now()}`,
+      { expiry: Number(expiry), latest: Number(latest) },
+    );
+  }
 }
 
 async function checkRoutedPayment(
@@ -146,4 +184,5 @@ function checkWithdrawal(options: ProposalPolicyOptions, update: ChannelUpdate<"
   if (responder.toLowerCase() !== options.node.toLowerCase()) {
     throw new NodeError("WITHDRAW_MISMATCH", "the node must be the withdrawal's responder");
   }
+  options.withdrawals?.check(update.fromIdentifier, update);
 }

@@ -58,21 +58,39 @@ export class PaymentRefunds {
     const payment = await this.deps.payments.get(paymentId);
     if (!payment) return false;
     if (payment.status === "pending") {
-      if (!(await this.mirrorDead(payment))) {
-        this.deps.logger.info({ paymentId, reason }, "not refunded yet: a signed mirror is live");
-        return false;
-      }
-      const decided = await this.deps.payments.decideRefund(
-        paymentId,
-        { mirrorNonce: payment.mirrorNonce, recipientTransferId: payment.recipientTransferId },
-        reason,
-      );
-      if (!decided) return false; // something moved meanwhile: decided again next time
+      const decided = await this.decide(payment, reason);
+      if (!decided) return false; // a mirror lives, or something moved: decided again next time
     } else if (payment.status !== "cancelled") {
       return false;
     }
     await this.cancelPayer(payment, payment.error ?? reason, replyTimeoutMs);
     return true;
+  }
+
+  /**
+   * Decides the refund if no mirror can be claimed any more. Once a mirror was signed this
+   * runs under the payee's channel lock (issue 11, item 7): a claim of the mirror being stored
+   * at this moment is either in the store before we look, or waits until we have decided and
+   * is then refused (PAYMENT_NOT_PENDING). With claims refused within the grace before expiry
+   * (CLAIM_TOO_LATE) and mirrors dead only the grace after it, the two never meet.
+   */
+  private async decide(payment: Payment, reason: string): Promise<boolean> {
+    const check = async () => {
+      if (!(await this.mirrorDead(payment))) {
+        this.deps.logger.info(
+          { paymentId: payment.paymentId, reason },
+          "not refunded yet: a signed mirror is live",
+        );
+        return false;
+      }
+      return this.deps.payments.decideRefund(
+        payment.paymentId,
+        { mirrorNonce: payment.mirrorNonce, recipientTransferId: payment.recipientTransferId },
+        reason,
+      );
+    };
+    const mirrorSigned = payment.mirrorNonce !== null || payment.recipientTransferId !== null;
+    return mirrorSigned ? this.deps.channels.withChannel(payment.recipient, check) : check();
   }
 
   /**

@@ -116,11 +116,26 @@ export class PaymentRouter {
       const paid = !this.isCancel(transfer);
       if (this.isNode(transfer.initiator)) {
         // The payee settled our mirror: with the pre-image the payment is done.
-        if (paid) await this.deps.payments.completeByRecipientTransfer(tx, transfer.transferId);
+        if (paid) await this.completeMirror(tx, transfer);
       } else if (!paid) {
         const payment = await this.deps.payments.bySenderTransfer(transfer.transferId, tx);
         if (payment) await this.deps.payments.settle(tx, payment.paymentId, "cancelled");
       }
+    }
+  }
+
+  /**
+   * The payee's claim of our mirror, in the transaction that stores it. A payment whose refund
+   * was decided already is not paid a second time: the claim is refused and nothing is stored
+   * (the grace rules keep honest claims far from this; DESIGN §4.6).
+   */
+  private async completeMirror(tx: Tx, mirror: FullTransferState): Promise<void> {
+    const was = await this.deps.payments.completeByRecipientTransfer(tx, mirror.transferId);
+    if (was === "cancelled" || was === "failed") {
+      throw new NodeError(
+        "PAYMENT_NOT_PENDING",
+        `the payment of mirror ${mirror.transferId} was refunded to its payer: the claim is refused`,
+      );
     }
   }
 

@@ -7,7 +7,7 @@ import {
 } from "../../protocol";
 import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
 import type { WithdrawData } from "../../protocol/types";
-import { withdrawalDraft } from "../../protocol/withdrawals";
+import { withdrawalDraft, withdrawnAmount } from "../../protocol/withdrawals";
 import type { CollateralPolicy } from "../settings";
 import type { Tx } from "../store/channelStore";
 import type { PendingWithdrawalRepository } from "../store/pendingWithdrawals";
@@ -233,7 +233,8 @@ export class Withdrawals {
           channelAddress: transfer.channelAddress,
           assetId: transfer.assetId,
           recipient: target.recipient,
-          amount: transfer.balance.amount[0],
+          // The fee (a user's withdrawal) stays in the channel, the node's: Withdraw.sol.
+          amount: withdrawnAmount(transfer.balance.amount[0], state.fee),
           nonce: state.nonce,
         },
         aliceSignature: nodeInitiated ? state.initiatorSignature : responderSignature,

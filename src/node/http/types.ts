@@ -33,6 +33,15 @@ export interface NodePublicConfig {
    * `maxExpirySeconds` away.
    */
   routing?: { claimBufferSeconds: number; maxExpirySeconds: number };
+  /**
+   * What a user's withdrawal must meet (issue 11, item 6): per asset (lowercase address), the
+   * least it pays its recipient and the fee the node keeps on top, wei as decimal strings (an
+   * asset absent has neither); and how many one user may make in any hour (0: no limit).
+   */
+  withdrawals?: {
+    perHour: number;
+    assets: Record<string, { minimum: string; fee: string }>;
+  };
 }
 
 export interface HealthReport {

@@ -210,14 +210,26 @@ export class PaymentRepository {
       .where(and(eq(payments.senderTransferId, senderTransferId), eq(payments.status, "pending")));
   }
 
-  /** The payee resolved the mirror with the pre-image: its payment is completed. */
-  async completeByRecipientTransfer(tx: Tx, recipientTransferId: string): Promise<void> {
+  /**
+   * The payee claimed the mirror: its payment is completed. Returns the status the payment had
+   * (undefined: no payment has this mirror), so that a claim of a payment already refunded is
+   * refused and rolled back rather than paid on top of the refund.
+   */
+  async completeByRecipientTransfer(
+    tx: Tx,
+    recipientTransferId: string,
+  ): Promise<PaymentStatus | undefined> {
+    const [found] = await tx
+      .select({ status: payments.status })
+      .from(payments)
+      .where(eq(payments.recipientTransferId, recipientTransferId))
+      .for("update");
+    if (found?.status !== "pending") return found?.status;
     await tx
       .update(payments)
       .set({ status: "completed", updatedAt: new Date() })
-      .where(
-        and(eq(payments.recipientTransferId, recipientTransferId), eq(payments.status, "pending")),
-      );
+      .where(eq(payments.recipientTransferId, recipientTransferId));
+    return "pending";
   }
 
   /** Moves a pending payment on; false when it had already left `pending`. */

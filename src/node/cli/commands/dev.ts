@@ -24,6 +24,7 @@ import { ConfigError } from "../errors";
 import { addressBookPath, pgliteDir } from "../paths";
 import { serveNode } from "../serve";
 import { Shutdown, unlessSignalled } from "../shutdown";
+import { devWithdrawals } from "../withdrawalDefaults";
 
 export const devCommand: Command = {
   name: "dev",
@@ -88,6 +89,7 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
       privateKey: wallet.privateKey,
       addressBook,
       collateral: config.collateral ?? devCollateral(addressBook),
+      withdrawals: config.withdrawals ?? devWithdrawals(addressBook),
     });
   } finally {
     await chain.close();

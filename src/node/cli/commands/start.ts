@@ -5,6 +5,7 @@ import type { Command } from "../command";
 import { requireSetting, toNodeSettings } from "../config";
 import { serveNode } from "../serve";
 import { Shutdown, unlessSignalled } from "../shutdown";
+import { NATIVE_WITHDRAWALS } from "../withdrawalDefaults";
 
 /** Without COLLATERAL: the native coin, topped up by exactly what each payment needs. */
 const NATIVE_ONLY = { [ZeroAddress]: { target: 0n, reclaimThreshold: MaxUint256 } };
@@ -16,7 +17,9 @@ export const startCommand: Command = {
     "Checks that ETH_RPC_URL answers on the address book's chain and that its contracts are",
     "there, migrates the database, then serves until SIGINT or SIGTERM. Without COLLATERAL the",
     "node carries the chain's native coin only, depositing into a payee's channel just what a",
-    "payment needs; only what lies idle (COLLATERAL_IDLE_SECONDS) is reclaimed.",
+    "payment needs; only what lies idle (COLLATERAL_IDLE_SECONDS) is reclaimed. Without",
+    "WITHDRAWALS a user's withdrawal of the native coin pays at least 0.001 and the node a fee",
+    "of 0.0001 for its gas: set one that fits the chain's gas price.",
   ],
   options: {},
   async run({ config, logger, print }) {
@@ -38,6 +41,21 @@ export const startCommand: Command = {
           if (!config.collateral) {
             logger.warn("COLLATERAL is not set: native coin only, collateral just in time");
           }
+          const collateral = config.collateral ?? NATIVE_ONLY;
+          const withdrawals = config.withdrawals ?? NATIVE_WITHDRAWALS;
+          if (!config.withdrawals) {
+            logger.warn(
+              "WITHDRAWALS is not set: the native coin's withdrawals pay at least 0.001 and a fee of 0.0001; set a fee that covers this chain's gas",
+            );
+          }
+          // A carried asset without terms: its dust withdrawals are bounded by the rate alone.
+          const unbounded = Object.keys(collateral).filter((asset) => !withdrawals[asset]);
+          if (unbounded.length > 0) {
+            logger.warn(
+              { assets: unbounded },
+              "WITHDRAWALS sets no minimum or fee for these assets: only WITHDRAWALS_PER_HOUR bounds the gas their withdrawals cost",
+            );
+          }
           logger.info(
             { identifier: new Wallet(privateKey).address, chainId: addressBook.chainId },
             "starting",
@@ -46,7 +64,8 @@ export const startCommand: Command = {
             ethRpcUrl,
             privateKey,
             addressBook,
-            collateral: config.collateral ?? NATIVE_ONLY,
+            collateral,
+            withdrawals,
           });
         })(),
       );
