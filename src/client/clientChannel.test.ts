@@ -332,3 +332,34 @@ test("in dispute, the client's own resume is proposed with the chain's outcome",
   expect(client.view.state).toEqual(node.view.state);
   expect(client.view.state?.latestUpdate.type).toBe("resume");
 });
+
+test("a burst of syncs costs the node two: the one running and one after it for all the rest", async () => {
+  const node = party(NODE_KEY);
+  let syncs = 0;
+  let answer: () => void = () => {};
+  const client = clientFor(node, async (method, payload) => {
+    if (method !== "sync") return nodeAnswers(node, payload);
+    syncs++;
+    await new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    return okReply({});
+  });
+  const first = client.sync();
+  const rest = Array.from({ length: 50 }, () => client.sync());
+  expect(syncs).toBe(1);
+  answer();
+  await first;
+  // The next one starts only after the first has answered: what the rest were told about
+  // may have happened after the first was sent.
+  while (syncs < 2) await Bun.sleep(1);
+  answer();
+  await Promise.all(rest);
+  expect(syncs).toBe(2);
+  // Later calls sync again.
+  const later = client.sync();
+  while (syncs < 3) await Bun.sleep(1);
+  answer();
+  await later;
+  expect(syncs).toBe(3);
+});

@@ -85,6 +85,9 @@ const RECENT_KEPT = 16;
 export class ClientChannel {
   private current: ChannelView = EMPTY;
   private disputed = false;
+  /** The sync running now, and the one calls made meanwhile wait for. */
+  private syncing: Promise<void> | undefined;
+  private nextSync: Promise<void> | undefined;
   /** The last few updates applied, by nonce: a reply can arrive after its update was adopted. */
   private readonly recent = new Map<number, AppliedUpdate>();
   /** Guards every change of the view and its storage. */
@@ -207,8 +210,28 @@ export class ClientChannel {
     });
   }
 
-  /** Exchanges latest updates with the node; whoever is one behind catches up. */
-  async sync(): Promise<void> {
+  /**
+   * Exchanges latest updates with the node; whoever is one behind catches up. Calls while one
+   * runs share a single next one (it starts after the running one, so it sees what they were
+   * told about): a burst of hints costs the node two syncs, not one each.
+   */
+  sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.syncOnce().finally(() => {
+        this.syncing = undefined;
+      });
+      return this.syncing;
+    }
+    this.nextSync ??= this.syncing
+      .catch(() => {})
+      .then(() => {
+        this.nextSync = undefined;
+        return this.sync();
+      });
+    return this.nextSync;
+  }
+
+  private async syncOnce(): Promise<void> {
     const latest = this.current.state?.latestUpdate;
     const raw = await this.deps.request(
       "sync",

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseEther } from "ethers";
 import type { ConnextClient } from "../../client/client";
-import { RawUser } from "../rawUser";
+import { RawUser, RefusedError } from "../rawUser";
 import { type RpcCounter, startRpcCounter } from "../rpcCounter";
 import { type Stack, startStack } from "../stack";
 
@@ -51,12 +51,20 @@ test("3,000 syncs from one user cost the node a handful of chain reads; others p
   const readsBefore = counter.total(READS);
   const started = performance.now();
   let sent = 0;
+  const refusals = new Map<string, number>();
   const flood = (async () => {
-    // 100 in flight at a time, as fast as the node answers.
+    // 100 in flight at a time, as fast as the node answers: those past the node's 32 per
+    // user are refused at once (RATE_LIMITED), the rest served.
     while (sent < SYNCS) {
       const batch = Math.min(100, SYNCS - sent);
       sent += batch;
-      await Promise.all(Array.from({ length: batch }, () => flooder.sync()));
+      const results = await Promise.allSettled(Array.from({ length: batch }, () => flooder.sync()));
+      for (const result of results) {
+        if (result.status === "fulfilled") continue;
+        if (!(result.reason instanceof RefusedError)) throw result.reason;
+        const { code } = result.reason.error;
+        refusals.set(code, (refusals.get(code) ?? 0) + 1);
+      }
     }
   })();
 
@@ -73,8 +81,9 @@ test("3,000 syncs from one user cost the node a handful of chain reads; others p
   await Bun.sleep(2_500);
   const reads = counter.total(READS) - readsBefore;
   console.log(
-    `sync flood: ${SYNCS} syncs in ${floodSeconds.toFixed(1)} s, ${reads} chain reads by the node (calls: ${JSON.stringify(counter.counts())}); honest payments meanwhile: ${latencies.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+    `sync flood: ${SYNCS} syncs in ${floodSeconds.toFixed(1)} s, ${reads} chain reads by the node (calls: ${JSON.stringify(counter.counts())}); honest payments meanwhile: ${latencies.map((ms) => ms.toFixed(0)).join(", ")} ms; refused at once: ${JSON.stringify(Object.fromEntries(refusals))}`,
   );
+  expect([...refusals.keys()].every((code) => code === "RATE_LIMITED")).toBe(true);
   // Two catch-ups a second at most over the flood (each ≤ 2 assets × 3 reads, most of them
   // served from the per-block cache), plus what the honest payments read.
   expect(reads).toBeLessThan(50 + Math.ceil(floodSeconds) * 6);

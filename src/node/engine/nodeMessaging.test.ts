@@ -293,3 +293,85 @@ describe("NodeMessaging: unresponsive users", () => {
     expect((received.get(carol) ?? 0) - before).toBe(2);
   }, 20_000);
 });
+
+describe("NodeMessaging: a user flooding the node", () => {
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let messaging: NodeMessaging;
+  const open: NatsConnection[] = [];
+  const mallory = Wallet.createRandom().address.toLowerCase();
+  const erin = Wallet.createRandom().address.toLowerCase();
+  /** Handler runs per user, and the gate every handler waits at. */
+  const ran = new Map<string, number>();
+  let release: () => void = () => {};
+  let gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+
+  async function as(address: string): Promise<NatsConnection> {
+    const nc = await connect({
+      servers: broker.url,
+      inboxPrefix: inboxPrefixFor(address),
+      reconnect: false,
+      token: auth.issueToken(address).token,
+    });
+    open.push(nc);
+    return nc;
+  }
+
+  beforeAll(async () => {
+    broker = await startBroker({
+      authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+    });
+    messaging = new NodeMessaging({
+      connection: await as(nodeWallet.address),
+      node,
+      handlers: {
+        sync: async (user) => {
+          ran.set(user, (ran.get(user) ?? 0) + 1);
+          await gate;
+          return {};
+        },
+      },
+      requestTimeoutMs: 1_000,
+      maxRequestsPerUser: 4,
+      logger: pino({ level: "silent" }),
+    });
+    messaging.start();
+  });
+  afterAll(async () => {
+    release();
+    await messaging?.stop();
+    await Promise.all(open.splice(0).map((nc) => nc.close().catch(() => undefined)));
+    await broker?.stop();
+  });
+
+  test("its requests past the cap are refused at once without running; another user's run", async () => {
+    const flooder = await as(mallory);
+    const replies = Array.from({ length: 10 }, () =>
+      flooder
+        .request(subjectFor(node, mallory, "sync"), "{}", { timeout: 5_000 })
+        .then((reply) => JSON.parse(reply.string()) as { error?: { code: string } }),
+    );
+    // The six past the cap answer at once, while the first four are still being handled.
+    const refused = await Promise.all(replies.slice(4));
+    expect(refused.map((reply) => reply.error?.code)).toEqual(Array(6).fill("RATE_LIMITED"));
+    expect(ran.get(mallory)).toBe(4);
+    // Another user is not held up by the flooder's cap.
+    const other = await as(erin);
+    const served = other.request(subjectFor(node, erin, "sync"), "{}", { timeout: 5_000 });
+    // Its handler runs while the flooder's four still wait at the gate.
+    while (ran.get(erin) !== 1) await Bun.sleep(5);
+    expect(ran.get(mallory)).toBe(4);
+    release();
+    expect(JSON.parse((await served).string()).error).toBeUndefined();
+    const first = await Promise.all(replies.slice(0, 4));
+    expect(first.every((reply) => reply.error === undefined)).toBe(true);
+    // Answered, its slots are free again.
+    gate = Promise.resolve();
+    const again = await flooder.request(subjectFor(node, mallory, "sync"), "{}", {
+      timeout: 5_000,
+    });
+    expect(JSON.parse(again.string()).error).toBeUndefined();
+    expect(ran.get(mallory)).toBe(5);
+  });
+});

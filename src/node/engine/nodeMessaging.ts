@@ -26,6 +26,11 @@ export interface NodeMessagingOptions {
   requestTimeoutMs: number;
   /** How unresponsive users are handled (defaults: DEFAULT_PEER_BACKOFF). */
   backoff?: Partial<PeerBackoffRules>;
+  /**
+   * Requests one user may have the node working on at once (default 32); more are refused at
+   * once with RATE_LIMITED, before anything is read or run.
+   */
+  maxRequestsPerUser?: number;
   logger: Logger;
 }
 
@@ -58,6 +63,9 @@ export const DEFAULT_PEER_BACKOFF: PeerBackoffRules = {
   maxTracked: 10_000,
 };
 
+/** Requests from one user the node works on at once, unless configured. */
+export const DEFAULT_MAX_REQUESTS_PER_USER = 32;
+
 /** One request to a user: a cap on how long its reply may take (less if it has strikes). */
 export interface PeerRequestOptions {
   timeoutMs?: number;
@@ -83,9 +91,13 @@ export class NodeMessaging {
   private readonly strikes = new Map<string, Strikes>();
   /** Per user: requests waiting for a reply now, and those waiting for their turn. */
   private readonly waiting = new Map<string, { active: number; queue: (() => void)[] }>();
+  /** Per user: its requests the node is handling now. */
+  private readonly serving = new Map<string, number>();
+  private readonly maxRequestsPerUser: number;
 
   constructor(private readonly options: NodeMessagingOptions) {
     this.backoff = { ...DEFAULT_PEER_BACKOFF, ...options.backoff };
+    this.maxRequestsPerUser = options.maxRequestsPerUser ?? DEFAULT_MAX_REQUESTS_PER_USER;
   }
 
   start(): void {
@@ -263,6 +275,20 @@ export class NodeMessaging {
       return;
     }
     const user = parsed.from;
+    // A user flooding the node (3,000 syncs, say) gets its excess refused for the price of
+    // reading a subject, so it cannot crowd out everyone else's requests.
+    const serving = this.serving.get(user) ?? 0;
+    if (serving >= this.maxRequestsPerUser) {
+      this.reply(
+        msg,
+        errorReply({
+          code: "RATE_LIMITED",
+          message: `at most ${this.maxRequestsPerUser} requests at once: wait for the answers`,
+        }),
+      );
+      return;
+    }
+    this.serving.set(user, serving + 1);
     const started = performance.now();
     try {
       if (this.stopping) throw new NodeError("SHUTTING_DOWN", "the node is stopping");
@@ -281,6 +307,10 @@ export class NodeMessaging {
       else
         this.options.logger.info({ user, method: parsed.method, code, reason: message }, "refused");
       this.reply(msg, errorReply(reply));
+    } finally {
+      const left = (this.serving.get(user) ?? 1) - 1;
+      if (left > 0) this.serving.set(user, left);
+      else this.serving.delete(user);
     }
   }
 
