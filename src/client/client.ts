@@ -19,6 +19,7 @@ import {
 import { inboxPrefixFor, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
+import { checkAppMeta } from "./appMeta";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
 import { type AcceptConditional, ConditionalPolicy } from "./conditionalPolicy";
@@ -680,10 +681,12 @@ export class ConnextClient {
     return claimableOnchain(expiry, this.options.now(), timeout, this.options.claimBufferSeconds);
   }
 
-  private requirePayment(params: { assetId: string; amount: bigint }): void {
+  private requirePayment(params: TransferParams): void {
     this.requireOpen();
     if (params.amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a payment must be positive");
     this.requireAsset(params.assetId);
+    // Before the terms that bind it are signed: a meta the transfer cannot carry is refused here.
+    checkAppMeta(params.meta);
   }
 
   private reconcileDeposit(assetId: string): Promise<AppliedUpdate | undefined> {

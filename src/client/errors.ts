@@ -45,6 +45,16 @@ export const CLIENT_ERROR_CODES = [
   "PAYMENT_TERMS_MISSING",
   /** A payment's id, lock hash, recipient or expiry is malformed: nothing was signed or sent. */
   "INVALID_PAYMENT",
+  /**
+   * A payment's `meta` is not a plain object of JSON values (an `undefined`, a `Date`, a `NaN`
+   * would not arrive as sent): nothing was signed or sent.
+   */
+  "INVALID_META",
+  /**
+   * A payment's `meta` is more than MAX_APP_META_BYTES (3072) bytes of JSON: nothing was signed
+   * or sent. `context.bytes`, `context.maxBytes`.
+   */
+  "META_TOO_LARGE",
   /** The node's sign-in message names another site, chain, node or address: not signed. */
   "WRONG_DOMAIN",
   "WRONG_ADDRESS",

@@ -32,6 +32,11 @@ export interface ClientEventMap {
     amount: bigint;
     /** Resolved with the zero pre-image: the payer got it back. */
     cancelled: boolean;
+    /**
+     * The application's meta agreed when the payment was made (on a payment to us, what
+     * `transfer.received` reported); whatever the resolver sends along never replaces it.
+     */
+    meta?: Record<string, unknown>;
   };
   "deposit.confirmed": { assetId: string; balance: { user: bigint; node: bigint } };
   /**

@@ -8,6 +8,7 @@ export {
   type DisputeStarted,
   type PaymentStatus,
 } from "./client";
+export { MAX_APP_META_BYTES } from "./appMeta";
 export type { AcceptConditional, ConditionalPayment } from "./conditionalPolicy";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";

@@ -37,7 +37,11 @@ export interface TransferParams {
   amount: bigint;
   /** Retrying with the same id never pays twice. */
   paymentId?: string;
-  /** The application's own note, delivered to the recipient. */
+  /**
+   * The application's own note, delivered to the recipient's `transfer.received` and bound by
+   * the payer's signed terms: a plain object of JSON values, at most MAX_APP_META_BYTES (3072)
+   * bytes of JSON (INVALID_META, META_TOO_LARGE before anything is signed).
+   */
   meta?: Record<string, unknown>;
 }
 

@@ -8,6 +8,7 @@ import {
   payerRoutingSchema,
   readMeta,
 } from "../protocol/messaging";
+import { appMetaOf } from "./appMeta";
 import type { PaymentStatus } from "./client";
 import type { ClientChannel } from "./clientChannel";
 import { ConditionalPolicy } from "./conditionalPolicy";
@@ -86,6 +87,7 @@ export class NodeReactions {
       const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
       const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
       const paymentId = payer?.paymentId ?? payee?.paymentId;
+      const meta = appMetaOf(transfer);
       if (!mine) this.deps.terms.forget(transfer.transferId);
       if (payer)
         this.deps.payments.settle(payer.paymentId, {
@@ -97,6 +99,7 @@ export class NodeReactions {
         assetId: transfer.assetId,
         amount: transfer.balance.amount[0] + transfer.balance.amount[1],
         cancelled,
+        ...(meta ? { meta } : {}),
       });
     }
   }

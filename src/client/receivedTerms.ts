@@ -1,5 +1,6 @@
 import { type FullTransferState, hashlock, toChecksumAddress } from "../protocol";
 import { encodeWire, payeeRoutingSchema, readMeta } from "../protocol/messaging";
+import { appMetaOf } from "./appMeta";
 import { openPaymentTerms, type PaymentTerms, paymentMetaHash } from "./crypto";
 import { ClientError } from "./errors";
 
@@ -55,7 +56,7 @@ export function checkMirrorTerms(transfer: FullTransferState, payee: Payee): Ter
   }
   if (!routing) return { status: "mismatch", reason: "the payment has no meta.routing" };
   const { paymentId } = routing;
-  const meta = appMeta(transfer);
+  const meta = appMetaOf(transfer);
   if (!routing.encryptedTerms) {
     return {
       status: "absent",
@@ -114,13 +115,6 @@ function mismatchOf(
 
 function readRouting(transfer: FullTransferState) {
   return readMeta(transfer.meta, "routing", payeeRoutingSchema);
-}
-
-function appMeta(transfer: FullTransferState): Record<string, unknown> | undefined {
-  const app = transfer.meta?.app;
-  return app !== null && typeof app === "object" && !Array.isArray(app)
-    ? (app as Record<string, unknown>)
-    : undefined;
 }
 
 /** Verdicts kept at most; more and the oldest are checked again when asked. */

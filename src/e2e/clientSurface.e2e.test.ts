@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parseEther, ZeroAddress } from "ethers";
+import { type ClientEventMap, type ConnextClient, isClientError } from "../client";
+import { MAX_APP_META_BYTES } from "../client/appMeta";
+import { type Stack, startStack } from "./stack";
+
+/**
+ * What an application sees of the client (issue 12, "bugs and awkward surfaces"): its `meta`
+ * reaches the recipient as the payer signed it, a conditional payment has one id both sides
+ * use, the node's collateral is not reported as the user's deposit, and bad arguments or
+ * settings fail with a code that names them.
+ */
+let stack: Stack;
+let a: ConnextClient;
+let b: ConnextClient;
+const ETH = ZeroAddress;
+
+beforeAll(async () => {
+  stack = await startStack();
+  [a, b] = await Promise.all([stack.client(1), stack.client(2)]);
+  await a.deposit({ assetId: ETH, amount: parseEther("3") });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** The next `event` of `client` that `match` takes. */
+function next<E extends keyof ClientEventMap>(
+  client: ConnextClient,
+  event: E,
+  match: (payload: ClientEventMap[E]) => boolean = () => true,
+): Promise<ClientEventMap[E]> {
+  return new Promise((resolve) => {
+    const handler = (payload: ClientEventMap[E]) => {
+      if (!match(payload)) return;
+      client.off(event, handler);
+      resolve(payload);
+    };
+    client.on(event, handler);
+  });
+}
+
+/** The ClientError `work` fails with. */
+async function refusalOf(work: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await work();
+  } catch (error) {
+    if (isClientError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a ClientError");
+}
+
+describe("transfer({ meta }) reaches the recipient", () => {
+  test("the payer's meta arrives in transfer.received, verified, with the payment id", async () => {
+    const meta = { invoice: "INV-7", lines: [{ sku: "tea", qty: 2 }], note: "merci ✓" };
+    const received = next(b, "transfer.received");
+    const paid = await a.transfer({
+      recipient: b.identifier,
+      assetId: ETH,
+      amount: parseEther("0.1"),
+      meta,
+    });
+    expect(paid.status).toBe("completed");
+    expect(await received).toMatchObject({ paymentId: paid.paymentId, meta, verified: true });
+  }, 30_000);
+
+  test("each side's resolve reports the meta agreed at create, not the resolver's note", async () => {
+    // The node resolves the payer's transfer with a note of its own (its payment id): the
+    // payer's event still carries the application's meta, as the payee's does.
+    const meta = { order: 12 };
+    const payerResolved = next(a, "transfer.resolved", (e) => e.cancelled === false);
+    const payeeResolved = next(b, "transfer.resolved", (e) => e.cancelled === false);
+    const paid = await a.transfer({
+      recipient: b.identifier,
+      assetId: ETH,
+      amount: parseEther("0.1"),
+      meta,
+    });
+    expect(await payerResolved).toMatchObject({ paymentId: paid.paymentId, meta });
+    expect(await payeeResolved).toMatchObject({ paymentId: paid.paymentId, meta });
+  }, 30_000);
+
+  test("the largest meta a payment carries arrives whole", async () => {
+    const body = MAX_APP_META_BYTES - JSON.stringify({ note: "" }).length;
+    const meta = { note: "é".repeat(Math.floor(body / 2)) + "x".repeat(body % 2) };
+    expect(new TextEncoder().encode(JSON.stringify(meta)).byteLength).toBe(MAX_APP_META_BYTES);
+    const received = next(b, "transfer.received");
+    const paid = await a.transfer({ recipient: b.identifier, assetId: ETH, amount: 1000n, meta });
+    expect(paid.status).toBe("completed");
+    expect(await received).toMatchObject({ meta, verified: true });
+  }, 30_000);
+
+  test("an oversized or malformed meta is refused before anything is signed", async () => {
+    const nonce = a.getChannel()?.nonce;
+    const pay = (meta: unknown) => () =>
+      a.transfer({
+        recipient: b.identifier,
+        assetId: ETH,
+        amount: 1000n,
+        meta: meta as Record<string, unknown>,
+      });
+    const large = await refusalOf(pay({ note: "x".repeat(MAX_APP_META_BYTES) }));
+    expect(large.code).toBe("META_TOO_LARGE");
+    expect(large.message).toContain(`more than the ${MAX_APP_META_BYTES}`);
+    expect((await refusalOf(pay({ at: new Date() }))).code).toBe("INVALID_META");
+    expect((await refusalOf(pay({ qty: Number.NaN }))).code).toBe("INVALID_META");
+    expect((await refusalOf(pay(["a list"]))).code).toBe("INVALID_META");
+    // Nothing was proposed: the channel did not move.
+    expect(a.getChannel()?.nonce).toBe(nonce);
+  }, 30_000);
+});
