@@ -1,6 +1,8 @@
 /**
  * The client library (issue 5 §6): `import { ConnextClient } from "connext"`.
  */
+
+export { MAX_APP_META_BYTES } from "./appMeta";
 export {
   type ConnectOptions,
   ConnextClient,
@@ -8,7 +10,6 @@ export {
   type DisputeStarted,
   type PaymentStatus,
 } from "./client";
-export { MAX_APP_META_BYTES } from "./appMeta";
 export type { AcceptConditional, ConditionalPayment } from "./conditionalPolicy";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";
