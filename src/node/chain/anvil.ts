@@ -20,10 +20,27 @@ export interface StartAnvilOptions {
   blockTime?: number;
   /** How long to wait for the RPC to answer. */
   startTimeoutMs?: number;
+  /**
+   * A file the chain is loaded from when it exists and written to when anvil stops (anvil's
+   * `--state`), so a restarted anvil carries on the same chain: same genesis, blocks, contracts.
+   */
+  statePath?: string;
+  /** With `statePath`: also write it every this many seconds, so a killed anvil loses little. */
+  stateIntervalSeconds?: number;
 }
 
+/** ANVIL_NOT_FOUND: no binary anywhere it is looked for; ANVIL_START_FAILED: it did not come up. */
+export type AnvilErrorCode = "ANVIL_NOT_FOUND" | "ANVIL_START_FAILED";
+
 export class AnvilError extends Error {
-  readonly code = "ANVIL_START_FAILED";
+  override readonly name = "AnvilError";
+
+  constructor(
+    readonly code: AnvilErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Where the anvil binary is: node_modules/.bin (from the working directory or this file up), or PATH. */
@@ -39,7 +56,8 @@ export function findAnvil(): string {
   }
   const found = candidates.find((path) => existsSync(path)) ?? Bun.which("anvil");
   if (!found) {
-    throw new AnvilError("anvil not found: run `npm install` (it ships in @foundry-rs/anvil)");
+    // What to do about it depends on how the caller runs (from source or a compiled binary).
+    throw new AnvilError("ANVIL_NOT_FOUND", "anvil not found in node_modules/.bin or on PATH");
   }
   return found;
 }
@@ -51,6 +69,12 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   const args = [findAnvil(), "--host", "127.0.0.1", "--port", String(port)];
   args.push("--chain-id", String(chainId), "--silent");
   if (options.blockTime) args.push("--block-time", String(options.blockTime));
+  if (options.statePath) {
+    args.push("--state", options.statePath);
+    if (options.stateIntervalSeconds) {
+      args.push("--state-interval", String(options.stateIntervalSeconds));
+    }
+  }
 
   const proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -63,13 +87,19 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) {
       const stderr = await new Response(proc.stderr).text();
-      throw new AnvilError(`anvil exited with code ${proc.exitCode}: ${stderr.trim()}`);
+      throw new AnvilError(
+        "ANVIL_START_FAILED",
+        `anvil exited with code ${proc.exitCode}: ${stderr.trim()}`,
+      );
     }
     if (await rpcAnswers(rpcUrl)) return { rpcUrl, port, chainId, stop };
     await Bun.sleep(50);
   }
   await stop();
-  throw new AnvilError(`anvil did not answer on ${rpcUrl} within the start timeout`);
+  throw new AnvilError(
+    "ANVIL_START_FAILED",
+    `anvil did not answer on ${rpcUrl} within the start timeout`,
+  );
 }
 
 /** Whether a JSON-RPC endpoint answers `eth_chainId`. */

@@ -61,6 +61,19 @@ describe("dist/connext-node", () => {
     expect(existsSync(join(dataDir, "pglite", "PG_VERSION"))).toBe(true);
   });
 
+  test("dev from the binary without anvil says to install Foundry's anvil or set ETH_RPC_URL", async () => {
+    const dataDir = join(tempDir(), "data");
+    // PATH with nothing on it, wherever Foundry may be installed on this machine.
+    const run = await runCliProcess([BINARY], ["dev", "--data-dir", dataDir], {
+      cwd: tempDir(),
+      env: { PATH: tempDir(), HOME: tmpdir() },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      "anvil not found on PATH: install Foundry's anvil (https://getfoundry.sh, or `npm install -g @foundry-rs/anvil`), or set ETH_RPC_URL to a chain for dev to use\n",
+    );
+  });
+
   test("dev from the binary finds anvil on PATH, deploys and writes the address book", () => {
     expect(dev).toBeDefined();
     const book = parseAddressBook(

@@ -27,6 +27,8 @@ export const COMMAND_ERROR_CODES = [
   "NODE_UNREACHABLE",
   /** The node refused to start the dispute (unknown channel, one running already). */
   "DISPUTE_REFUSED",
+  /** `dev` has no ETH_RPC_URL and finds no anvil to start. */
+  "ANVIL_NOT_FOUND",
 ] as const;
 
 export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];

@@ -9,3 +9,13 @@ export function pgliteDir(dataDir: string): string {
 export function addressBookPath(dataDir: string): string {
   return join(dataDir, "address-book.json");
 }
+
+/** Which chain `dev` deployed DATA_DIR's address book to (its genesis block), see devData.ts. */
+export function devChainRecordPath(dataDir: string): string {
+  return join(dataDir, "dev-chain.json");
+}
+
+/** `dev`'s own anvil keeps its chain here between runs (anvil's `--state`). */
+export function anvilStatePath(dataDir: string): string {
+  return join(dataDir, "anvil-state.json");
+}

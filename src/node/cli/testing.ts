@@ -68,3 +68,52 @@ export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise
   }
   return null;
 }
+
+/** `dev` or `start` as a process, up and serving (or exited before it was). */
+export interface ServingCli {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** The line printed once serving; null when it exited first. */
+  ready: string | null;
+  /** stderr so far. */
+  stderr(): string;
+  /** Sends SIGINT and resolves with the exit code once it has stopped. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Spawns the CLI and waits until it prints its ready line or exits. stderr is drained as it
+ * comes, so a chatty node never blocks on a full pipe.
+ */
+export async function spawnServing(
+  command: string[],
+  args: string[],
+  env: Record<string, string>,
+): Promise<ServingCli> {
+  const proc = Bun.spawn([...command, ...args], {
+    env: cliEnv(env),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let stderr = "";
+  const decoder = new TextDecoder();
+  const drained = (async () => {
+    for await (const chunk of proc.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  const ready = await readFirstLine(proc.stdout);
+  if (ready === null) {
+    await proc.exited;
+    await drained;
+  }
+  return {
+    proc,
+    ready,
+    stderr: () => stderr,
+    async stop() {
+      proc.kill("SIGINT");
+      const code = await proc.exited;
+      await drained;
+      return code;
+    },
+  };
+}

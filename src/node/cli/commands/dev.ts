@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { Wallet } from "ethers";
 import type { Logger } from "pino";
 import {
@@ -8,20 +6,16 @@ import {
   deployContracts,
   devAccount,
 } from "../../../contracts-bindings";
-import { startAnvil } from "../../chain/anvil";
 import { readAddressBookFile, writeAddressBookFile } from "../addressBookFile";
 import { type ChainConnection, checkAddressBook, connectChain } from "../chain";
 import type { Command } from "../command";
 import { type CliConfig, toNodeSettings } from "../config";
-import {
-  DEV_ANVIL_PORT,
-  devCollateral,
-  fundFromDevAccount,
-  mintDevTokens,
-  portIsFree,
-} from "../devChain";
+import { startDevAnvil } from "../devAnvil";
+import { devCollateral, fundFromDevAccount, mintDevTokens } from "../devChain";
+import { currentDevChain, writeDevChainRecord } from "../devChainRecord";
+import { freshDevDatabase, judgeDevData } from "../devData";
 import { ConfigError } from "../errors";
-import { addressBookPath, pgliteDir } from "../paths";
+import { addressBookPath } from "../paths";
 import { serveNode } from "../serve";
 import { Shutdown, unlessSignalled } from "../shutdown";
 import { devWithdrawals } from "../withdrawalDefaults";
@@ -31,12 +25,15 @@ export const devCommand: Command = {
   summary: "run everything locally: anvil, the contracts, a test token and the node",
   details: [
     "Without ETH_RPC_URL, starts anvil on 127.0.0.1 (port 8545 if free) from node_modules/.bin",
-    "or PATH (it is not part of this binary: `npm install @foundry-rs/anvil` or install Foundry).",
-    "A fresh chain each run means a fresh database too: DATA_DIR/pglite is cleared first.",
-    "Deploys the contracts and a test token with the node's key (default: anvil's account 0),",
-    "mints 1,000,000 test tokens to each of anvil's ten accounts, writes",
-    "DATA_DIR/address-book.json and starts the node. With ADDRESS_BOOK (and ETH_RPC_URL), uses",
-    "those contracts instead of deploying. Stops on SIGINT or SIGTERM.",
+    "or PATH (it is not part of this binary: `npm install @foundry-rs/anvil` or install Foundry),",
+    "keeping its chain in DATA_DIR/anvil-state.json between runs.",
+    "The first time, deploys the contracts and a test token with the node's key (default: anvil's",
+    "account 0), mints 1,000,000 test tokens to each of anvil's ten accounts, writes",
+    "DATA_DIR/address-book.json with the chain's genesis block in DATA_DIR/dev-chain.json, and",
+    "starts the node. Run again on the same chain, it reuses them and the database keeps its",
+    "channels; on a new chain (another genesis block) it deploys again and DATA_DIR/pglite starts",
+    "afresh, saying why. With ADDRESS_BOOK (and ETH_RPC_URL), uses those contracts instead.",
+    "Stops on SIGINT or SIGTERM.",
     "",
     `anvil's accounts come from the mnemonic "${DEV_MNEMONIC}".`,
   ],
@@ -59,31 +56,25 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
     throw new ConfigError(
       "WRONG_CHAIN",
       "ADDRESS_BOOK",
-      "ADDRESS_BOOK: dev starts a fresh chain without those contracts; set ETH_RPC_URL too, or leave ADDRESS_BOOK out",
+      "ADDRESS_BOOK: dev starts its own chain without those contracts; set ETH_RPC_URL too, or leave ADDRESS_BOOK out",
     );
   }
   let ethRpcUrl = config.ethRpcUrl;
   if (!ethRpcUrl) {
-    const anvil = await startAnvil({
-      port: portIsFree(DEV_ANVIL_PORT) ? DEV_ANVIL_PORT : undefined,
-      // anvil mines only when a transaction comes: with CONFIRMATIONS above 1, a deposit would
-      // wait forever for the blocks after it. A block a second keeps them coming.
-      ...(config.confirmations > 1 ? { blockTime: 1 } : {}),
-    });
+    const anvil = await startDevAnvil(config.dataDir, config.confirmations, logger);
     shutdown.add("anvil", () => anvil.stop());
     logger.info({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId }, "anvil started");
     ethRpcUrl = anvil.rpcUrl;
-    if (!config.databaseUrl) await resetDevDatabase(config.dataDir, logger);
   }
-  const freshChain = !config.ethRpcUrl;
+  const ownChain = !config.ethRpcUrl;
 
   const chain = await connectChain(ethRpcUrl);
   try {
     const wallet = new Wallet(config.privateKey ?? devAccount(0).privateKey, chain.provider);
-    if (freshChain && config.privateKey) await fundFromDevAccount(wallet);
+    if (ownChain && config.privateKey) await fundFromDevAccount(wallet);
     const addressBook = config.addressBookPath
       ? await useAddressBook(chain, config.addressBookPath)
-      : await deployDevContracts(wallet, config.dataDir, logger);
+      : await devAddressBook(chain, wallet, config, logger);
     return toNodeSettings(config, {
       ethRpcUrl,
       privateKey: wallet.privateKey,
@@ -99,6 +90,32 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
 async function useAddressBook(chain: ChainConnection, path: string): Promise<AddressBook> {
   const book = await readAddressBookFile(path);
   await checkAddressBook(chain, book);
+  return book;
+}
+
+/**
+ * DATA_DIR's address book if it was deployed to this chain (the database then keeps its
+ * channels); otherwise contracts deployed now, on a database started afresh.
+ */
+async function devAddressBook(
+  chain: ChainConnection,
+  wallet: Wallet,
+  config: CliConfig,
+  logger: Logger,
+): Promise<AddressBook> {
+  const current = await currentDevChain(chain.provider, chain.chainId);
+  const verdict = await judgeDevData(chain, current, config.dataDir);
+  if (verdict.kind === "same-chain") {
+    logger.info(
+      { addressBook: addressBookPath(config.dataDir), genesis: current.genesisHash },
+      "same chain as the last run: reusing the address book and the database",
+    );
+    return verdict.book;
+  }
+  if (verdict.kind === "new-chain") await freshDevDatabase(config, verdict.reason, logger);
+  const book = await deployDevContracts(wallet, config.dataDir, logger);
+  // Last, once the contracts and tokens are all there: a run cut short before deploys again.
+  await writeDevChainRecord(config.dataDir, current);
   return book;
 }
 
@@ -118,12 +135,4 @@ async function deployDevContracts(
     );
   }
   return book;
-}
-
-/** Channels stored against an earlier anvil run name deposits the new chain never saw. */
-async function resetDevDatabase(dataDir: string, logger: Logger): Promise<void> {
-  const dir = pgliteDir(dataDir);
-  if (!existsSync(dir)) return;
-  await rm(dir, { recursive: true, force: true });
-  logger.info({ dir }, "fresh chain: cleared the dev database");
 }
