@@ -37,8 +37,9 @@ import {
   type PaymentStatus,
   type TransferParams,
 } from "./payer";
-import { NodeReactions, ZERO_PRE_IMAGE } from "./reactions";
+import { NodeReactions } from "./reactions";
 import { ReceivedTerms } from "./receivedTerms";
+import { PaymentResolver, type ResolveParams, type ResolveResult } from "./resolver";
 import { RevealedPreImages } from "./revealedPreImages";
 import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
@@ -104,7 +105,7 @@ export interface ConnectOptions {
   maxPendingConditional?: number;
 }
 
-export type { DisputeInfo, DisputeStarted, PaymentStatus };
+export type { DisputeInfo, DisputeStarted, PaymentStatus, ResolveParams, ResolveResult };
 
 const DAY = 86_400;
 
@@ -129,6 +130,7 @@ export class ConnextClient {
   private readonly reactions: NodeReactions;
   private readonly payer: Payer;
   private readonly revealed: RevealedPreImages;
+  private readonly resolver: PaymentResolver;
   /** The payer's signed terms of each payment to us, checked against the node's mirror. */
   private readonly receivedTerms: ReceivedTerms;
   private readonly disputes: ClientDisputes;
@@ -169,6 +171,13 @@ export class ConnextClient {
       address: wallet.address,
       privateKey: wallet.privateKey,
       hashlockAddress: config.contractAddresses.hashlockTransfer,
+    });
+    this.resolver = new PaymentResolver({
+      hashlockAddress: config.contractAddresses.hashlockTransfer,
+      channel,
+      terms: this.receivedTerms,
+      revealed: this.revealed,
+      claimable: (transfer) => this.claimable(transfer),
     });
     this.payer = new Payer({
       config,
@@ -442,7 +451,22 @@ export class ConnextClient {
     return this.payer.transfer(params);
   }
 
-  /** A hashlock payment the recipient resolves itself with `resolveTransfer`. */
+  /**
+   * A hashlock payment the recipient resolves itself: locked with `lockHash = sha256(preImage)`
+   * of a 32-byte pre-image (`lockHashOf(preImage)`), which the payer hands the recipient out of
+   * band. Answers as soon as the channel holds the payment, with status `pending`: it completes
+   * only once the recipient resolves it (`resolveTransfer({ paymentId, preImage })` with the
+   * `paymentId` answered here, which its `transfer.received` names too), and `transfer.resolved`
+   * tells the payer when.
+   *
+   * @example
+   * const preImage = randomPreImage();
+   * const { paymentId } = await payer.conditionalTransfer({
+   *   type: "hashlock", recipient, assetId, amount, lockHash: lockHashOf(preImage),
+   * });
+   * // … the recipient, given paymentId and preImage:
+   * await recipient.resolveTransfer({ paymentId, preImage });
+   */
   async conditionalTransfer(
     params: ConditionalParams & { type: "hashlock" },
   ): Promise<PaymentResult> {
@@ -451,39 +475,17 @@ export class ConnextClient {
   }
 
   /**
-   * Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it). A
-   * pre-image is revealed only while we could still claim the transfer on-chain should the node
-   * refuse to countersign (EXPIRY_UNSAFE otherwise), only for a payment that is what its payer
-   * signed when it carries the payer's terms (PAYMENT_TERMS_MISMATCH otherwise), and once
-   * revealed the transfer is never cancelled by this client.
+   * Resolves a transfer paid to us with its pre-image (the zero pre-image cancels it), named by
+   * the payment's id (the one the payer's `conditionalTransfer` answered and our
+   * `transfer.received` names) or by our transfer's id. A pre-image is revealed only while we
+   * could still claim the transfer on-chain should the node refuse to countersign
+   * (EXPIRY_UNSAFE otherwise), only for a payment that is what its payer signed when it carries
+   * the payer's terms (PAYMENT_TERMS_MISMATCH otherwise), and once revealed the transfer is
+   * never cancelled by this client.
    */
-  async resolveTransfer({ transferId, preImage }: { transferId: string; preImage: string }) {
+  async resolveTransfer(params: ResolveParams): Promise<ResolveResult> {
     this.requireOpen();
-    const transfer = this.channel.view.transfers.get(transferId);
-    if (transfer && preImage !== ZERO_PRE_IMAGE) {
-      this.receivedTerms.requireRevealable(transfer);
-      if (!this.claimable(transfer)) {
-        throw new ClientError(
-          "EXPIRY_UNSAFE",
-          `transfer ${transferId} expires too soon to claim on-chain if the node refused: not revealing its pre-image`,
-        );
-      }
-      await this.revealed.remember(transferId, preImage, (id) =>
-        [...this.channel.view.transfers.keys()].some((active) => active.toLowerCase() === id),
-      );
-    }
-    const applied = await this.channel.propose((view) => {
-      const held = view.transfers.get(transferId);
-      if (!held) throw new ClientError("UNKNOWN_TRANSFER", `no active transfer ${transferId}`);
-      // The channel's own copy, as it is when signed (checked once per transfer, then cached).
-      if (preImage !== ZERO_PRE_IMAGE) this.receivedTerms.requireRevealable(held);
-      return {
-        type: "resolve",
-        transferId,
-        transferResolver: hashlock.encodeResolver({ preImage }),
-      };
-    });
-    return { transferId, resolved: applied !== undefined };
+    return this.resolver.resolve(params);
   }
 
   /**

@@ -13,6 +13,11 @@ export const CLIENT_ERROR_CODES = [
   "CLOSED",
   "UNSUPPORTED_ASSET",
   "UNKNOWN_TRANSFER",
+  /**
+   * More than one active transfer to us carries the payment id `resolveTransfer` was given
+   * (a node that mirrored one payment twice): resolve by transfer id. `context.transferIds`.
+   */
+  "PAYMENT_AMBIGUOUS",
   "DECRYPTION_FAILED",
   "WITHDRAW_FAILED",
   /** A withdrawal below the node's minimum for the asset (`context.minimum`): nothing was signed. */
@@ -30,6 +35,8 @@ export const CLIENT_ERROR_CODES = [
   "WITHDRAW_PENDING",
   /** A payment id was reused with other terms (a retry must be the same payment). */
   "PAYMENT_ID_REUSED",
+  /** `resolveTransfer`'s pre-image does not open the transfer's lock (sha256): nothing was revealed. */
+  "WRONG_PRE_IMAGE",
   /** Revealing a pre-image now would leave no room to claim the transfer on-chain. */
   "EXPIRY_UNSAFE",
   /**

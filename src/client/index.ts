@@ -9,8 +9,10 @@ export {
   type DisputeInfo,
   type DisputeStarted,
   type PaymentStatus,
+  type ResolveParams,
 } from "./client";
 export type { AcceptConditional, ConditionalPayment } from "./conditionalPolicy";
+export { lockHashOf, randomPreImage } from "./crypto/preImage";
 export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from "./errors";
 export type { ClientEventMap } from "./events";
 export type { ConditionalParams, PaymentResult, TransferParams } from "./payer";

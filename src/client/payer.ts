@@ -47,13 +47,19 @@ export interface TransferParams {
 
 /** A hashlock payment the recipient resolves itself (`ConnextClient.conditionalTransfer`). */
 export interface ConditionalParams extends TransferParams {
+  /** `sha256(preImage)` of the 32-byte pre-image, 0x hex (`lockHashOf(preImage)` computes it). */
   lockHash: string;
   /** Unix seconds; default: both channels' dispute windows plus `paymentExpirySeconds`. */
   expiry?: number;
 }
 
 export interface PaymentResult {
+  /**
+   * The payment's id, the same on both sides: the recipient's `transfer.received` names it, and
+   * its `resolveTransfer({ paymentId, preImage })` resolves a conditional payment with it.
+   */
   paymentId: string;
+  /** The payer's transfer to the node (the recipient's transfer has an id of its own). */
   transferId: string;
   status: PaymentStatus;
 }
@@ -117,12 +123,14 @@ export class Payer {
       { ...params, paymentId },
       { lockHash: lockHashOf(preImage), payeeTimeout: payee.channelTimeout },
     );
-    return this.send(plan, this.seal(plan, payee.publicKey, preImage));
+    return this.send(plan, this.seal(plan, payee.publicKey, preImage), { waitForOutcome: true });
   }
 
   /**
    * A hashlock payment the recipient resolves itself with the pre-image of `lockHash`; its
    * signed terms (without the pre-image) travel encrypted to the recipient all the same.
+   * Answers `pending` once the channel holds it: nothing completes it until someone resolves
+   * it, so waiting for the outcome here would only block the caller.
    */
   async conditional(params: ConditionalParams): Promise<PaymentResult> {
     const paymentId = params.paymentId ?? randomId();
@@ -133,7 +141,7 @@ export class Payer {
       { ...params, paymentId },
       { lockHash: params.lockHash, payeeTimeout: payee.channelTimeout },
     );
-    return this.send(plan, this.seal(plan, payee.publicKey));
+    return this.send(plan, this.seal(plan, payee.publicKey), { waitForOutcome: false });
   }
 
   /**
@@ -222,13 +230,21 @@ export class Payer {
 
   /**
    * Proposes the payment unless the channel comes to hold it meanwhile (the node adopted an
-   * earlier proposal with this id and says so when refusing ours), and waits for its outcome.
+   * earlier proposal with this id and says so when refusing ours), and waits for its outcome
+   * (at most `completionTimeoutMs`) if asked to.
    */
-  private async send(plan: PaymentPlan, encryptedTerms: string): Promise<PaymentResult> {
+  private async send(
+    plan: PaymentPlan,
+    encryptedTerms: string,
+    { waitForOutcome }: { waitForOutcome: boolean },
+  ): Promise<PaymentResult> {
     const { paymentId } = plan;
-    const outcome = this.deps.outcomes.wait(paymentId, this.deps.completionTimeoutMs, () => ({
-      status: "pending",
-    }));
+    // Registered before proposing: the outcome can arrive before the proposal's reply does.
+    const outcome = waitForOutcome
+      ? this.deps.outcomes.wait(paymentId, this.deps.completionTimeoutMs, () => ({
+          status: "pending" as const,
+        }))
+      : Promise.resolve({ status: "pending" as const });
     let transferId: string | undefined;
     try {
       const applied = await this.deps.channel.propose((view) =>

@@ -171,6 +171,23 @@ export class ReceivedTerms {
     if (refusal) throw refusal;
   }
 
+  /** The active payments to us that carry `paymentId` (one, from an honest node). */
+  paymentsToUs(transfers: Iterable<FullTransferState>, paymentId: string): FullTransferState[] {
+    const wanted = paymentId.toLowerCase();
+    const found: FullTransferState[] = [];
+    for (const transfer of transfers) {
+      if (!this.isPaymentToUs(transfer)) continue;
+      let routing: ReturnType<typeof readRouting>;
+      try {
+        routing = readRouting(transfer);
+      } catch {
+        continue; // unreadable routing: not a payment anyone can name
+      }
+      if (routing?.paymentId.toLowerCase() === wanted) found.push(transfer);
+    }
+    return found;
+  }
+
   isPaymentToUs(transfer: FullTransferState): boolean {
     return (
       transfer.responder.toLowerCase() === this.payee.address.toLowerCase() &&

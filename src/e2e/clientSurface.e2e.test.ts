@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther, ZeroAddress } from "ethers";
 import { type ClientEventMap, type ConnextClient, isClientError } from "../client";
 import { MAX_APP_META_BYTES } from "../client/appMeta";
+import { lockHashOf, randomPreImage } from "../client/crypto";
+import { waitFor } from "./expectations";
 import { type Stack, startStack } from "./stack";
 
 /**
@@ -110,4 +112,68 @@ describe("transfer({ meta }) reaches the recipient", () => {
     // Nothing was proposed: the channel did not move.
     expect(a.getChannel()?.nonce).toBe(nonce);
   }, 30_000);
+});
+
+describe("a conditional payment has one id both sides use", () => {
+  const AMOUNT = parseEther("0.05");
+  const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
+
+  test("conditionalTransfer answers pending at once; the recipient resolves it by paymentId", async () => {
+    // A payer that would wait half a minute for an outcome, were it to wait.
+    const payer = await stack.client(3, { completionTimeoutMs: 30_000 });
+    await payer.deposit({ assetId: ETH, amount: parseEther("0.5") });
+    const preImage = randomPreImage();
+    const received = next(b, "transfer.received");
+    const started = performance.now();
+    const sent = await payer.conditionalTransfer({
+      type: "hashlock",
+      recipient: b.identifier,
+      assetId: ETH,
+      amount: AMOUNT,
+      lockHash: lockHashOf(preImage),
+    });
+    expect(sent.status).toBe("pending");
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const completed = next(payer, "transfer.resolved", (e) => e.paymentId === sent.paymentId);
+    expect((await received).paymentId).toBe(sent.paymentId);
+    const before = b.getBalance(ETH).user;
+    const resolved = await b.resolveTransfer({ paymentId: sent.paymentId, preImage });
+    expect(resolved).toMatchObject({ paymentId: sent.paymentId, resolved: true });
+    expect(await completed).toMatchObject({ cancelled: false, amount: AMOUNT });
+    expect(b.getBalance(ETH).user).toBe(before + AMOUNT);
+    await payer.close();
+  }, 60_000);
+
+  test("a payment id names only a payment to us; a wrong pre-image reveals nothing; the zero one cancels", async () => {
+    const unknown = await refusalOf(() =>
+      b.resolveTransfer({ paymentId: randomPreImage(), preImage: randomPreImage() }),
+    );
+    expect(unknown.code).toBe("UNKNOWN_TRANSFER");
+    const preImage = randomPreImage();
+    const received = next(b, "transfer.received");
+    const sent = await a.conditionalTransfer({
+      type: "hashlock",
+      recipient: b.identifier,
+      assetId: ETH,
+      amount: AMOUNT,
+      lockHash: lockHashOf(preImage),
+    });
+    await received;
+    // The payer's own transfer goes to the node: not the payer's to resolve.
+    const payerSide = await refusalOf(() =>
+      a.resolveTransfer({ paymentId: sent.paymentId, preImage }),
+    );
+    expect(payerSide.code).toBe("UNKNOWN_TRANSFER");
+    // A pre-image that does not open the lock: refused, and not kept as revealed, so the
+    // payment can still be cancelled.
+    const wrong = await refusalOf(() =>
+      b.resolveTransfer({ paymentId: sent.paymentId, preImage: randomPreImage() }),
+    );
+    expect(wrong.code).toBe("WRONG_PRE_IMAGE");
+    const refunded = next(a, "transfer.resolved", (e) => e.paymentId === sent.paymentId);
+    const before = a.getBalance(ETH).user;
+    await b.resolveTransfer({ paymentId: sent.paymentId, preImage: ZERO_PRE_IMAGE });
+    expect(await refunded).toMatchObject({ cancelled: true });
+    await waitFor(() => a.getBalance(ETH).user === before + AMOUNT);
+  }, 60_000);
 });

@@ -63,17 +63,23 @@ describe("a payment's and a channel's life", () => {
       b.on("transfer.received", resolve),
     );
     const before = b.getBalance(ETH).user;
-    const sent = a.conditionalTransfer({
+    const sent = await a.conditionalTransfer({
       type: "hashlock",
       recipient: b.identifier,
       assetId: ETH,
       amount: parseEther("0.2"),
       lockHash: lockHashOf(preImage),
     });
+    expect(sent.status).toBe("pending");
+    const completed = new Promise<{ cancelled: boolean }>((resolve) =>
+      a.on("transfer.resolved", (event) => {
+        if (event.paymentId === sent.paymentId) resolve(event);
+      }),
+    );
     const { transferId } = await received;
     expect(b.getBalance(ETH).user).toBe(before);
     await b.resolveTransfer({ transferId, preImage });
-    expect((await sent).status).toBe("completed");
+    expect((await completed).cancelled).toBe(false);
     expect(b.getBalance(ETH).user).toBe(before + parseEther("0.2"));
     await expectChannelsAgree(stack, a);
     await expectChannelsAgree(stack, b);
