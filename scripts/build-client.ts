@@ -1,13 +1,18 @@
-// Builds the client library into dist/client (`npm run build:client`):
-//   index.js, server.js, chunks/  ESM for Node (>= 20) and Bun; the package's dependencies
-//                                 (ethers, zod, the NATS clients, noble) stay imports
+// Builds the client package into dist/client (`npm run build:client`):
+//   index.js, server.js, chunks/  ESM for Node (>= 20.19) and Bun; the package's dependencies
+//                                 (ethers, zod, noble) stay imports, the NATS clients are
+//                                 bundled (see scripts/client-package.ts)
 //   browser.js                    one self-contained ESM file for browsers: WebSocket
 //                                 messaging only, no node: or bun: modules
 //   types/                        declarations emitted by tsc (types/client/index.d.ts, …)
-// package.json's "exports" points "connext" and "connext/server" here.
+//   package.json                  "connext", whose "exports" point "connext" and
+//                                 "connext/server" here, and which depends on exactly what
+//                                 index.js, server.js and chunks/ import
+// dist/client is then the package: install the folder, or the tarball `npm pack` makes of it.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import { checkDeclarations, clientPackageJson, externalDependencies } from "./client-package";
 
 const root = join(import.meta.dir, "..");
 const source = join(root, "src/client");
@@ -18,10 +23,11 @@ export interface ClientBuild {
   files: { path: string; size: number }[];
 }
 
-/** Builds the three bundles and the declarations into `outdir` (emptied first). */
+/** Builds the bundles, the declarations and package.json into `outdir` (emptied first). */
 export async function buildClient(outdir = join(root, "dist/client")): Promise<ClientBuild> {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
+  const dependencies = new Set<string>();
   await bundle({
     entrypoints: [join(source, "index.ts"), join(source, "server.ts")],
     root: source,
@@ -29,10 +35,9 @@ export async function buildClient(outdir = join(root, "dist/client")): Promise<C
     target: "node",
     format: "esm",
     splitting: true,
-    packages: "external",
     naming: { entry: "[name].[ext]", chunk: "chunks/[name]-[hash].[ext]" },
     sourcemap: "linked",
-    plugins: [bunSqliteOnlyInBun],
+    plugins: [bunSqliteOnlyInBun, externalDependencies(dependencies)],
   });
   await bundle({
     entrypoints: [join(source, "index.ts")],
@@ -46,6 +51,10 @@ export async function buildClient(outdir = join(root, "dist/client")): Promise<C
   });
   await checkBrowserBundle(join(outdir, "browser.js"));
   await emitDeclarations(join(outdir, "types"));
+  const entries = ["index.d.ts", "server.d.ts"].map((name) => join(outdir, "types/client", name));
+  await checkDeclarations(entries, dependencies);
+  const packageJson = await clientPackageJson(dependencies);
+  await writeFile(join(outdir, "package.json"), `${JSON.stringify(packageJson, null, 2)}\n`);
   return { outdir, files: await listFiles(outdir) };
 }
 

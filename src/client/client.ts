@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { type BaseWallet, JsonRpcProvider, Wallet } from "ethers";
 import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
 import {
   type AppliedUpdate,
@@ -50,8 +50,12 @@ import { type WithdrawalTerms, withdrawalFee, withdrawalTermsOf } from "./withdr
 import { ClientWithdrawals } from "./withdrawals/withdrawals";
 
 export interface ConnectOptions {
-  /** The user's private key (0x, 32 bytes) or an ethers Wallet. */
-  signer: string | Wallet;
+  /**
+   * The user's private key (0x, 32 bytes) or any ethers wallet that holds it (`Wallet`,
+   * `HDNodeWallet`): only its key is read. Structural, so that a wallet from the application's
+   * own copy of ethers fits too.
+   */
+  signer: string | Pick<BaseWallet, "privateKey">;
   /** The node's HTTP API, e.g. `http://127.0.0.1:3000`. */
   nodeUrl: string;
   /** The chain, for deposits and for checking the node's deposit claims. */
@@ -350,8 +354,8 @@ export class ConnextClient {
         // Our withdrawal's commitment with the node's signature: stored before we answer.
         await client?.withdrawals.beforeCountersign(view, update);
       },
-      applied: (applied, _before, ours) => {
-        client?.reactions.applied(applied, ours);
+      applied: (applied, before, ours) => {
+        client?.reactions.applied(applied, before, ours);
         client?.withdrawals.applied(applied);
         if (applied.state.latestUpdate.type === "resume") {
           client?.disputes.resumed(applied.state.latestUpdate as ChannelUpdate<"resume">);

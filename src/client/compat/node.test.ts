@@ -1,49 +1,90 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther } from "ethers";
+import { CLIENT_NODE_ENGINES } from "../../../scripts/client-package";
 import { devAccount } from "../../contracts-bindings";
 import { nodeChannel } from "../../e2e/expectations";
 import { type Stack, startStack } from "../../e2e/stack";
-import { installBuiltClient } from "./package";
+import { type InstalledClient, installedTree, installPackedClient } from "./package";
 
 /**
- * The built package under real Node (package.json "engines": node >= 20): a script imports
- * "connext" and "connext/server" by name from a node_modules laid out as npm would, and pays
- * through a real node on anvil, over NATS on TCP.
+ * The built package under real Node, as an application gets it: `npm pack` of dist/client
+ * installed with `npm install` into an empty folder, whose script imports "connext" and
+ * "connext/server" by name and pays through a real node on anvil, over NATS on TCP.
  */
 const NODE = Bun.which("node");
-const nodeMajor = NODE ? Number(run([NODE, "--version"]).replace(/^v/, "").split(".")[0]) : 0;
-if (!NODE || nodeMajor < 20) {
+const NPM = Bun.which("npm");
+const nodeVersion = NODE ? run([NODE, "--version"]).replace(/^v/, "") : undefined;
+const supported =
+  nodeVersion !== undefined && Bun.semver.satisfies(nodeVersion, CLIENT_NODE_ENGINES);
+if (!supported || !NPM) {
   console.warn(
-    `\n  SKIPPED: the client-on-Node tests need Node.js >= 20 as \`node\` on PATH (found ${
-      NODE ? `v${nodeMajor}` : "none"
-    }); install Debian's \`nodejs\` or Node 20+.\n`,
+    `\n  SKIPPED: the client-on-Node tests need Node.js ${CLIENT_NODE_ENGINES} as \`node\` and npm on PATH (found Node ${
+      nodeVersion ?? "none"
+    }, ${NPM ? "npm" : "no npm"}); install Debian's \`nodejs\` and \`npm\`, or Node 20.19+.\n`,
   );
 }
 
-describe.skipIf(!NODE || nodeMajor < 20)("the built client under Node", () => {
+const repository = join(import.meta.dir, "../../..");
+
+describe.skipIf(!supported || !NPM)("the built client under Node", () => {
   let dir: string;
+  let app: string;
+  let installed: InstalledClient;
   let stack: Stack;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "connext-node-compat-"));
-    [stack] = await Promise.all([startStack(), installBuiltClient(dir)]);
-    await copyFile(join(import.meta.dir, "fixtures/pay.mjs"), join(dir, "pay.mjs"));
-  }, 60_000);
+    app = join(dir, "app");
+    [stack, installed] = await Promise.all([startStack(), installPackedClient(dir)]);
+    await copyFile(join(import.meta.dir, "fixtures/pay.mjs"), join(app, "pay.mjs"));
+  }, 180_000);
 
   afterAll(async () => {
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  test("the package depends on what it imports, and nothing of the node comes with it", async () => {
+    const manifest = JSON.parse(
+      await readFile(join(installed.build.outdir, "package.json"), "utf8"),
+    );
+    const declared = Object.keys(manifest.dependencies).sort();
+    expect(declared).toEqual(await importedPackages(installed.build.outdir));
+    expect(manifest.engines.node).toBe(CLIENT_NODE_ENGINES);
+
+    // The node's dependencies, and the NATS clients the package bundles, must not be installed.
+    const own = JSON.parse(await readFile(join(repository, "package.json"), "utf8"));
+    const notTheClients = Object.keys(own.dependencies).filter((name) => !declared.includes(name));
+    expect(notTheClients).toEqual(
+      expect.arrayContaining(["@electric-sql/pglite", "postgres", "hono"]),
+    );
+    const tree = await installedTree(join(app, "node_modules"));
+    console.log(
+      `npm install ${installed.tarball.split("/").at(-1)}: node_modules ${(tree.bytes / 1e6).toFixed(1)} MB, ${
+        tree.packages.length
+      } packages (${tree.packages.join(", ")})`,
+    );
+    expect(tree.packages).toContain("connext");
+    for (const name of declared) expect(tree.packages).toContain(name);
+    expect(tree.packages.filter((name) => notTheClients.includes(name))).toEqual([]);
+    for (const name of ["pino", "drizzle-orm", "prom-client", "@nats-io/nuid"]) {
+      expect(tree.packages).not.toContain(name);
+    }
+    // ethers (19 MB of it) and zod (8 MB) are most of it; the node's packages made it 100 MB.
+    expect(tree.bytes).toBeLessThan(50e6);
+    // Every package installed accepts this Node: npm printed no engine warning.
+    expect(installed.npmOutput).not.toContain("EBADENGINE");
+  });
+
   test("two clients connect, one deposits and pays the other", async () => {
     const deposit = parseEther("0.5");
     const amount = parseEther("0.1");
-    const storeDir = join(dir, "store");
+    const storeDir = join(app, "store");
     const child = Bun.spawn([NODE as string, "pay.mjs"], {
-      cwd: dir,
+      cwd: app,
       env: {
         PATH: process.env.PATH ?? "",
         NODE_URL: stack.node.httpUrl,
@@ -77,7 +118,7 @@ describe.skipIf(!NODE || nodeMajor < 20)("the built client under Node", () => {
     // a while to exit all the same).
     expect(lingered).toBeLessThan(5_000);
 
-    expect(result.node).toStartWith(`v${nodeMajor}.`);
+    expect(result.node).toBe(`v${nodeVersion}`);
     expect(result.status).toBe("completed");
     expect(result.payer.address).toBe(devAccount(1).address);
     expect(result.payee.address).toBe(devAccount(2).address);
@@ -94,9 +135,11 @@ describe.skipIf(!NODE || nodeMajor < 20)("the built client under Node", () => {
   }, 60_000);
 
   test("the declarations type-check a consumer resolving with nodenext", async () => {
+    // Its ethers is the one npm installed for the package, as an application's would be.
     await writeFile(
-      join(dir, "consumer.ts"),
-      `import { ConnextClient, type ConnectOptions, MemoryStore } from "connext";
+      join(app, "consumer.ts"),
+      `import { HDNodeWallet, VoidSigner, Wallet } from "ethers";
+import { ConnextClient, type ConnectOptions, MemoryStore } from "connext";
 import { FileStore } from "connext/server";
 const options: ConnectOptions = { signer: "0x01", nodeUrl: "", ethRpcUrl: "", store: new FileStore("x") };
 export async function pay(): Promise<"completed" | "pending" | "cancelled" | "failed"> {
@@ -107,10 +150,18 @@ export async function pay(): Promise<"completed" | "pending" | "cancelled" | "fa
 }
 // @ts-expect-error amounts are bigints
 export const wrong = (client: ConnextClient) => client.deposit({ assetId: "0x", amount: 1 });
+// Any ethers wallet holding its private key signs: a Wallet, or one derived from a mnemonic.
+const mnemonic = "test test test test test test test test test test test junk";
+export const fromMnemonic = () =>
+  ConnextClient.connect({ ...options, signer: HDNodeWallet.fromPhrase(mnemonic) });
+export const fromWallet = () => ConnextClient.connect({ ...options, signer: Wallet.createRandom() });
+export const fromKey = () => ConnextClient.connect({ ...options, signer: new Wallet("0x01") });
+// @ts-expect-error a signer without its private key cannot sign the channel's states
+export const keyless = () => ConnextClient.connect({ ...options, signer: new VoidSigner("0x") });
 `,
     );
     await writeFile(
-      join(dir, "tsconfig.json"),
+      join(app, "tsconfig.json"),
       JSON.stringify({
         compilerOptions: {
           module: "nodenext",
@@ -125,12 +176,32 @@ export const wrong = (client: ConnextClient) => client.deposit({ assetId: "0x", 
         files: ["consumer.ts"],
       }),
     );
-    await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-    const tsc = join(import.meta.dir, "../../../node_modules/.bin/tsc");
-    const output = run([tsc, "-p", dir], { allowFailure: true });
+    const tsc = join(repository, "node_modules/.bin/tsc");
+    const output = run([tsc, "-p", app], { allowFailure: true });
     expect(output).toBe("");
   });
 });
+
+/** The packages the Node bundles import (static and dynamic imports, node: and bun: aside). */
+async function importedPackages(outdir: string): Promise<string[]> {
+  const files = (await readdir(outdir, { recursive: true })).filter((file) => file.endsWith(".js"));
+  const names = new Set<string>();
+  for (const file of files) {
+    if (file === "browser.js") continue;
+    const code = await readFile(join(outdir, file), "utf8");
+    const specifiers = [
+      ...code.matchAll(/^(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"/gm),
+      ...code.matchAll(/^import\s*"([^"]+)"/gm),
+      ...code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g),
+    ].map((match) => match[1] as string);
+    for (const specifier of specifiers) {
+      if (specifier.startsWith(".") || /^(?:node|bun):/.test(specifier)) continue;
+      const parts = specifier.split("/");
+      names.add((specifier.startsWith("@") ? parts.slice(0, 2) : parts.slice(0, 1)).join("/"));
+    }
+  }
+  return [...names].sort();
+}
 
 function run(command: string[], { allowFailure = false } = {}): string {
   const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
