@@ -38,7 +38,21 @@ export interface ClientEventMap {
      */
     meta?: Record<string, unknown>;
   };
-  "deposit.confirmed": { assetId: string; balance: { user: bigint; node: bigint } };
+  /** Our own deposit is in the channel: our side grew by `amount`. */
+  "deposit.confirmed": {
+    assetId: string;
+    amount: bigint;
+    balance: { user: bigint; node: bigint };
+  };
+  /**
+   * The node added collateral: its side of the channel grew by `amount`, which lets it pay us
+   * that much more. The node's money, not ours (`deposit.confirmed` is for our deposits).
+   */
+  "collateral.received": {
+    assetId: string;
+    amount: bigint;
+    balance: { user: bigint; node: bigint };
+  };
   /**
    * Our withdrawal's commitment is executed on-chain, whoever sent it: read from the channel
    * (its Withdrawn log names `transactionHash`), never from the node's word.

@@ -1,5 +1,12 @@
 import type { Wallet } from "ethers";
-import { type AppliedUpdate, type FullTransferState, hashlock, withdraw } from "../protocol";
+import {
+  type AppliedUpdate,
+  type ChannelUpdate,
+  type ChannelView,
+  type FullTransferState,
+  hashlock,
+  withdraw,
+} from "../protocol";
 import {
   decodeRequest,
   type NodeEvent,
@@ -12,6 +19,7 @@ import { appMetaOf } from "./appMeta";
 import type { PaymentStatus } from "./client";
 import type { ClientChannel } from "./clientChannel";
 import { ConditionalPolicy } from "./conditionalPolicy";
+import { depositEvents } from "./depositEvents";
 import type { ClientEvents } from "./events";
 import { hashlockExpired } from "./nodeEffects";
 import { type ReceivedTerms, refusalOf, type TermsVerdict } from "./receivedTerms";
@@ -60,15 +68,19 @@ export interface ReactionDeps {
 export class NodeReactions {
   constructor(private readonly deps: ReactionDeps) {}
 
-  /** What an update sets off here, whoever proposed it. */
-  applied(applied: AppliedUpdate, ours: boolean): void {
+  /** What an update sets off here, whoever proposed it; `before` is the channel it moved from. */
+  applied(applied: AppliedUpdate, before: ChannelView, ours: boolean): void {
     const update = applied.state.latestUpdate;
     const transfer = applied.transfer;
     if (update.type === "deposit") {
-      this.deps.events.emit("deposit.confirmed", {
-        assetId: update.assetId,
-        balance: this.deps.getBalance(update.assetId),
-      });
+      const balance = this.deps.getBalance(update.assetId);
+      for (const { event, payload } of depositEvents(
+        before,
+        update as ChannelUpdate<"deposit">,
+        balance,
+      )) {
+        this.deps.events.emit(event, payload);
+      }
       return;
     }
     if (!transfer) return;

@@ -177,3 +177,27 @@ describe("a conditional payment has one id both sides use", () => {
     await waitFor(() => a.getBalance(ETH).user === before + AMOUNT);
   }, 60_000);
 });
+
+describe("the node's collateral is not the user's deposit", () => {
+  test("a deposit is deposit.confirmed with its amount; the node's top-up is collateral.received", async () => {
+    const c = await stack.client(4);
+    const events: { event: string; amount: bigint; user: bigint; node: bigint }[] = [];
+    for (const event of ["deposit.confirmed", "collateral.received"] as const) {
+      c.on(event, ({ amount, balance }) => events.push({ event, amount, ...balance }));
+    }
+    await c.deposit({ assetId: ETH, amount: parseEther("2") });
+    await waitFor(() => events.length === 1);
+    await c.requestCollateral(ETH);
+    await waitFor(() => events.length === 2);
+    expect(events).toEqual([
+      { event: "deposit.confirmed", amount: parseEther("2"), user: parseEther("2"), node: 0n },
+      {
+        event: "collateral.received",
+        amount: parseEther("1"),
+        user: parseEther("2"),
+        node: parseEther("1"),
+      },
+    ]);
+    await c.close();
+  }, 60_000);
+});
