@@ -20,6 +20,8 @@ import { inboxPrefixFor, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
 import { checkAppMeta } from "./appMeta";
+import { type ArgumentSpec, checkArguments } from "./arguments";
+import { readChainId } from "./chain/chainId";
 import { depositAsBob } from "./chain/deposit";
 import { ClientChannel } from "./clientChannel";
 import { type AcceptConditional, ConditionalPolicy } from "./conditionalPolicy";
@@ -258,15 +260,24 @@ export class ConnextClient {
 
   /** Connects to the node, signs in, and sets the channel up (or restores it) if new here. */
   static async connect(options: ConnectOptions): Promise<ConnextClient> {
+    checkArguments("connect", options, { nodeUrl: "url", ethRpcUrl: "url" });
+    const key = typeof options.signer === "string" ? options.signer : options.signer?.privateKey;
+    checkArguments("connect", { signer: key }, { signer: "privateKey" });
     const provider = new JsonRpcProvider(options.ethRpcUrl, undefined, {
       cacheTimeout: -1,
       pollingInterval: 500,
     });
-    const key = typeof options.signer === "string" ? options.signer : options.signer.privateKey;
-    const wallet = new Wallet(key, provider);
+    const wallet = new Wallet(key as string, provider);
     const api = new NodeApi(options.nodeUrl);
-    const config = await api.config();
-    const { chainId } = await provider.getNetwork();
+    const config = await api.config().catch((error) => {
+      provider.destroy();
+      throw error;
+    });
+    const chainId = await readChainId(
+      provider,
+      options.ethRpcUrl,
+      options.requestTimeoutMs ?? 15_000,
+    );
     if (Number(chainId) !== config.chainId) {
       throw new ClientError(
         "WRONG_CHAIN",
@@ -425,7 +436,9 @@ export class ConnextClient {
   }
 
   /** Sends `amount` on-chain into the channel and reconciles it; resolves once it is in. */
-  async deposit({ assetId, amount }: { assetId: string; amount: bigint }) {
+  async deposit(params: { assetId: string; amount: bigint }) {
+    checkArguments("deposit", params, { assetId: "address", amount: "amount" });
+    const { assetId, amount } = params;
     this.requireOpen();
     this.requireAsset(assetId);
     if (this.channel.inDispute) {
@@ -451,7 +464,7 @@ export class ConnextClient {
    * `context.paymentId` (or your own `paymentId`) and the payment is never made twice.
    */
   async transfer(params: TransferParams): Promise<PaymentResult> {
-    this.requirePayment(params);
+    this.requirePayment("transfer", params);
     return this.payer.transfer(params);
   }
 
@@ -474,7 +487,17 @@ export class ConnextClient {
   async conditionalTransfer(
     params: ConditionalParams & { type: "hashlock" },
   ): Promise<PaymentResult> {
-    this.requirePayment(params);
+    this.requirePayment("conditionalTransfer", params, {
+      lockHash: "bytes32",
+      expiry: "seconds?",
+    });
+    if (params.type !== "hashlock") {
+      throw new ClientError(
+        "INVALID_ARGUMENT",
+        `conditionalTransfer: type must be "hashlock", not ${JSON.stringify(params.type)}`,
+        { argument: "type" },
+      );
+    }
     return this.payer.conditional(params);
   }
 
@@ -488,6 +511,18 @@ export class ConnextClient {
    * never cancelled by this client.
    */
   async resolveTransfer(params: ResolveParams): Promise<ResolveResult> {
+    checkArguments("resolveTransfer", params, {
+      preImage: "bytes32",
+      paymentId: "bytes32?",
+      transferId: "bytes32?",
+    });
+    if ((params.paymentId === undefined) === (params.transferId === undefined)) {
+      throw new ClientError(
+        "INVALID_ARGUMENT",
+        "resolveTransfer: give the payment's paymentId or our transferId (one of them)",
+        { argument: "paymentId" },
+      );
+    }
     this.requireOpen();
     return this.resolver.resolve(params);
   }
@@ -507,19 +542,27 @@ export class ConnextClient {
    * before anything is signed: below the node's minimum (WITHDRAWAL_TOO_SMALL), or a fee above
    * `maxFee` (default a tenth of the amount: WITHDRAWAL_FEE_TOO_HIGH).
    */
-  async withdraw({
-    assetId,
-    amount,
-    recipient = this.wallet.address,
-    maxFee,
-    timeoutMs = this.options.withdrawalDeadlineMs + 120_000,
-  }: {
+  async withdraw(params: {
     assetId: string;
     amount: bigint;
     recipient?: string;
     maxFee?: bigint;
     timeoutMs?: number;
   }): Promise<{ transferId: string; transactionHash: string }> {
+    checkArguments("withdraw", params, {
+      assetId: "address",
+      amount: "amount",
+      recipient: "address?",
+      maxFee: "amount?",
+      timeoutMs: "ms?",
+    });
+    const {
+      assetId,
+      amount,
+      recipient = this.wallet.address,
+      maxFee,
+      timeoutMs = this.options.withdrawalDeadlineMs + 120_000,
+    } = params;
     this.requireOpen();
     if (amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a withdrawal must be positive");
     const fee = withdrawalFee(assetId, amount, await this.getWithdrawalTerms(assetId), maxFee);
@@ -570,6 +613,7 @@ export class ConnextClient {
 
   /** Asks the node to top its side of the channel up to its target for `assetId`. */
   async requestCollateral(assetId: string): Promise<void> {
+    checkArguments("requestCollateral", { assetId }, { assetId: "address" });
     this.requireOpen();
     this.requireAsset(assetId);
     await this.channel.call("collateral", { assetId });
@@ -590,7 +634,9 @@ export class ConnextClient {
    * const { consensusExpiry } = await client.dispute();
    * client.on("dispute.exited", ({ assetId, amount }) => console.log(assetId, amount));
    */
-  async dispute({ recipient }: { recipient?: string } = {}): Promise<DisputeStarted> {
+  async dispute(params: { recipient?: string } = {}): Promise<DisputeStarted> {
+    checkArguments("dispute", params, { recipient: "address?" });
+    const { recipient } = params;
     this.requireOpen();
     this.requireState(this.channel.view);
     return this.disputes.dispute(recipient);
@@ -687,7 +733,18 @@ export class ConnextClient {
     return claimableOnchain(expiry, this.options.now(), timeout, this.options.claimBufferSeconds);
   }
 
-  private requirePayment(params: TransferParams): void {
+  /**
+   * A payment's arguments, before anything is looked up or signed: their types (INVALID_ARGUMENT
+   * naming the argument), a positive amount, an asset the node carries, a meta it can carry.
+   */
+  private requirePayment(method: string, params: TransferParams, more: ArgumentSpec = {}): void {
+    checkArguments(method, params, {
+      recipient: "address",
+      assetId: "address",
+      amount: "amount",
+      paymentId: "bytes32?",
+      ...more,
+    });
     this.requireOpen();
     if (params.amount <= 0n) throw new ClientError("INVALID_AMOUNT", "a payment must be positive");
     this.requireAsset(params.assetId);

@@ -4,6 +4,16 @@ export const CLIENT_ERROR_CODES = [
   "NODE_ERROR",
   "AUTH_FAILED",
   "WRONG_CHAIN",
+  /**
+   * The chain at `connect`'s `ethRpcUrl` does not answer (refused, unknown host, no answer in
+   * time): `context.ethRpcUrl`, `context.cause`.
+   */
+  "CHAIN_UNREACHABLE",
+  /**
+   * An argument of a public method has the wrong type or form (an amount that is not a bigint,
+   * an address that is not 20 bytes of hex…): nothing was done. `context.argument` names it.
+   */
+  "INVALID_ARGUMENT",
   "CHANNEL_NOT_READY",
   "UNKNOWN_RECIPIENT",
   "RECIPIENT_KEY_MISMATCH",

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther, ZeroAddress } from "ethers";
-import { type ClientEventMap, type ConnextClient, isClientError } from "../client";
+import {
+  type ClientEventMap,
+  type ConnextClient,
+  isClientError,
+  MemoryStore,
+  type ResolveParams,
+} from "../client";
 import { MAX_APP_META_BYTES } from "../client/appMeta";
 import { lockHashOf, randomPreImage } from "../client/crypto";
 import { waitFor } from "./expectations";
@@ -44,7 +50,9 @@ function next<E extends keyof ClientEventMap>(
 }
 
 /** The ClientError `work` fails with. */
-async function refusalOf(work: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+async function refusalOf(
+  work: () => Promise<unknown>,
+): Promise<{ code: string; message: string; context: Record<string, unknown> }> {
   try {
     await work();
   } catch (error) {
@@ -200,4 +208,64 @@ describe("the node's collateral is not the user's deposit", () => {
     ]);
     await c.close();
   }, 60_000);
+});
+
+describe("bad settings and arguments fail with a code that names them", () => {
+  test("an ethRpcUrl where no chain answers is CHAIN_UNREACHABLE, naming the setting and the cause", async () => {
+    const refused = await refusalOf(() =>
+      stack.client(5, { ethRpcUrl: "http://127.0.0.1:1", store: new MemoryStore() }),
+    );
+    expect(refused.code).toBe("CHAIN_UNREACHABLE");
+    expect(refused.message).toContain("ethRpcUrl http://127.0.0.1:1");
+    expect(refused.message).toContain("ECONNREFUSED");
+    const missing = await refusalOf(() =>
+      stack.client(5, { ethRpcUrl: undefined as unknown as string, store: new MemoryStore() }),
+    );
+    expect(missing).toMatchObject({ code: "INVALID_ARGUMENT", context: { argument: "ethRpcUrl" } });
+  }, 30_000);
+
+  test("an amount that is not a bigint is INVALID_ARGUMENT naming it, on every method, and nothing moves", async () => {
+    const nonce = a.getChannel()?.nonce;
+    const lockHash = lockHashOf(randomPreImage());
+    const wrong = [
+      () => a.transfer({ recipient: b.identifier, assetId: ETH, amount: 1 as unknown as bigint }),
+      () =>
+        a.conditionalTransfer({
+          type: "hashlock",
+          recipient: b.identifier,
+          assetId: ETH,
+          amount: "1000" as unknown as bigint,
+          lockHash,
+        }),
+      () => a.deposit({ assetId: ETH, amount: 0.5 as unknown as bigint }),
+      () => a.withdraw({ assetId: ETH, amount: "1" as unknown as bigint }),
+    ];
+    for (const call of wrong) {
+      const refused = await refusalOf(call);
+      expect(refused).toMatchObject({ code: "INVALID_ARGUMENT", context: { argument: "amount" } });
+      expect(refused.message).toMatch(/^\w+: amount must be a bigint/);
+    }
+    const recipient = await refusalOf(() =>
+      a.transfer({ recipient: "bob", assetId: ETH, amount: 1n }),
+    );
+    expect(recipient).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      context: { argument: "recipient" },
+    });
+    const lock = await refusalOf(() =>
+      a.conditionalTransfer({
+        type: "hashlock",
+        recipient: b.identifier,
+        assetId: ETH,
+        amount: 1n,
+        lockHash: "0x1234",
+      }),
+    );
+    expect(lock).toMatchObject({ code: "INVALID_ARGUMENT", context: { argument: "lockHash" } });
+    const neither = await refusalOf(() =>
+      b.resolveTransfer({ preImage: randomPreImage() } as unknown as ResolveParams),
+    );
+    expect(neither.code).toBe("INVALID_ARGUMENT");
+    expect(a.getChannel()?.nonce).toBe(nonce);
+  }, 30_000);
 });
