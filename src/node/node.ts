@@ -25,6 +25,7 @@ import { startHttpServer } from "./http/server";
 import { type Broker, startBroker } from "./messaging/broker";
 import { createMetrics } from "./metrics";
 import type { NodeSettings } from "./settings";
+import { startPart } from "./startError";
 import { ChannelStore } from "./store/channelStore";
 import { CollateralSettingsRepository } from "./store/collateralSettings";
 import { openDatabase } from "./store/database";
@@ -110,10 +111,12 @@ async function assemble(
   stopAll: () => Promise<void>,
 ): Promise<RunningNode> {
   const book = settings.addressBook;
-  const database = await openDatabase(
-    settings.databaseUrl
-      ? { databaseUrl: settings.databaseUrl }
-      : { dataDir: join(settings.dataDir, "pglite") },
+  const database = await startPart("DATABASE_FAILED", "opening the database", () =>
+    openDatabase(
+      settings.databaseUrl
+        ? { databaseUrl: settings.databaseUrl }
+        : { dataDir: join(settings.dataDir, "pglite") },
+    ),
   );
   cleanups.push(["database", () => database.close()]);
   logger.info({ database: database.kind }, "database ready");
@@ -140,22 +143,29 @@ async function assemble(
   const auth = createAuth({ secret });
   let broker: Broker | undefined;
   if (!settings.natsUrl) {
-    broker = await startBroker({
-      host: settings.host,
-      port: settings.natsPort,
-      authenticate: brokerAuthenticator({ auth, node }),
-      serverName: `connext-node ${node}`,
-    });
+    broker = await startPart("BROKER_LISTEN_FAILED", "starting the broker", () =>
+      startBroker({
+        host: settings.host,
+        port: settings.natsPort,
+        authenticate: brokerAuthenticator({ auth, node }),
+        serverName: `connext-node ${node}`,
+      }),
+    );
     cleanups.push(["broker", () => (broker as Broker).stop()]);
   }
   const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
-  const connection: NatsConnection = await connect({
-    servers: messagingUrl,
-    // A fresh token at every (re)connect: one issued at start-up would expire under us.
-    authenticator: tokenAuthenticator(() => auth.issueToken(node).token),
-    name: `connext-node ${node}`,
-    maxReconnectAttempts: -1,
-  });
+  const connection: NatsConnection = await startPart(
+    "MESSAGING_FAILED",
+    "connecting to messaging",
+    () =>
+      connect({
+        servers: messagingUrl,
+        // A fresh token at every (re)connect: one issued at start-up would expire under us.
+        authenticator: tokenAuthenticator(() => auth.issueToken(node).token),
+        name: `connext-node ${node}`,
+        maxReconnectAttempts: -1,
+      }),
+  );
   cleanups.push(["messaging", () => connection.drain().catch(() => connection.close())]);
 
   const store = new ChannelStore(database.db);
@@ -363,12 +373,14 @@ async function assemble(
         }
       : {}),
   });
-  const http = startHttpServer({
-    app,
-    host: settings.host,
-    port: settings.port,
-    ...(broker ? { websocket: { path: WEBSOCKET_PATH, ...broker.websocket } } : {}),
-  });
+  const http = await startPart("HTTP_LISTEN_FAILED", "starting the HTTP API", () =>
+    startHttpServer({
+      app,
+      host: settings.host,
+      port: settings.port,
+      ...(broker ? { websocket: { path: WEBSOCKET_PATH, ...broker.websocket } } : {}),
+    }),
+  );
   cleanups.push(["http", () => http.stop()]);
   publicUrl ??= http.url;
   wsUrl = broker ? `${http.url.replace(/^http/, "ws")}${WEBSOCKET_PATH}` : undefined;

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import type { Logger } from "pino";
 import { type Anvil, AnvilError, startAnvil } from "../chain/anvil";
 import { anvilMissingError } from "./anvilMissing";
+import { makeDataDir } from "./dataDir";
 import { DEV_ANVIL_PORT, portIsFree } from "./devChain";
 import { anvilStatePath } from "./paths";
 
@@ -19,7 +20,7 @@ export async function startDevAnvil(
   confirmations: number,
   logger: Logger,
 ): Promise<Anvil> {
-  await mkdir(dataDir, { recursive: true });
+  await makeDataDir(dataDir);
   const statePath = anvilStatePath(dataDir);
   const start = () =>
     startAnvil({

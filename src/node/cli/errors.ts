@@ -8,6 +8,11 @@ export const CONFIG_ERROR_CODES = [
   "CONFLICTING_SETTINGS",
   /** The address book belongs to another chain than ETH_RPC_URL, or its contracts are missing. */
   "WRONG_CHAIN",
+  /**
+   * What a setting names refused it: its port is another process's (PORT, NATS_PORT), HOST is
+   * not this machine's, PostgreSQL or NATS refused the login, DATA_DIR is not writable.
+   */
+  "UNUSABLE_SETTING",
 ] as const;
 
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
@@ -29,6 +34,16 @@ export const COMMAND_ERROR_CODES = [
   "DISPUTE_REFUSED",
   /** `dev` has no ETH_RPC_URL and finds no anvil to start. */
   "ANVIL_NOT_FOUND",
+  /** Nothing answers at DATABASE_URL. */
+  "DATABASE_UNREACHABLE",
+  /** The database (DATABASE_URL, or PGlite in DATA_DIR) failed to open or migrate otherwise. */
+  "DATABASE_FAILED",
+  /** Nothing answers at NATS_URL. */
+  "MESSAGING_UNREACHABLE",
+  /** NATS_URL answered but the connection failed otherwise. */
+  "MESSAGING_FAILED",
+  /** PORT or NATS_PORT could not be listened on, for a reason other than the setting. */
+  "LISTEN_FAILED",
 ] as const;
 
 export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];

@@ -1,8 +1,9 @@
-import { mkdir } from "node:fs/promises";
 import type { Logger } from "pino";
 import { type RunningNode, startNode } from "../node";
 import type { NodeSettings } from "../settings";
+import { makeDataDir } from "./dataDir";
 import { type Shutdown, unlessSignalled } from "./shutdown";
+import { startFailure } from "./startFailure";
 
 /**
  * Starts the node, prints where it is reachable (the one line of output `dev` and `start`
@@ -14,7 +15,7 @@ export async function serveNode(
   io: { logger: Logger; print(line: string): void; shutdown: Shutdown },
 ): Promise<number> {
   // PGlite creates its own directory but not DATA_DIR above it.
-  await mkdir(settings.dataDir, { recursive: true });
+  await makeDataDir(settings.dataDir);
   const starting = startNode(settings, io.logger);
   let node: RunningNode;
   try {
@@ -22,7 +23,8 @@ export async function serveNode(
   } catch (error) {
     // Interrupted while starting: a node that comes up anyway is stopped right away.
     starting.then((late) => late.stop()).catch(() => {});
-    throw error;
+    // A part placed by a setting (database, ports, NATS_URL): one line naming it.
+    throw startFailure(error, settings) ?? error;
   }
   io.shutdown.add("node", () => node.stop());
   io.logger.info({ identifier: node.identifier, http: node.httpUrl }, "node is up");

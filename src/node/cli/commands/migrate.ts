@@ -1,5 +1,4 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import { openDatabase } from "../../store/database";
@@ -7,7 +6,9 @@ import { EMBEDDED_MIGRATIONS } from "../../store/migrations";
 import { pgliteAssets } from "../../store/pgliteAssets";
 import type { Command } from "../command";
 import { redactCredentials } from "../config";
+import { makeDataDir } from "../dataDir";
 import { pgliteDir } from "../paths";
+import { databaseFailure } from "../startFailure";
 
 // drizzle's bookkeeping table: one row per applied migration, created_at = the journal's `when`.
 const LAST_APPLIED = "select max(created_at) as last from drizzle.__drizzle_migrations";
@@ -28,10 +29,15 @@ export const migrateCommand: Command = {
     const where = config.databaseUrl ? redactCredentials(config.databaseUrl) : target.dataDir;
 
     // PGlite creates its own directory but not the ones above it.
-    await mkdir(config.dataDir, { recursive: true });
-    const last = await lastApplied(target);
-    const database = await openDatabase(target);
-    await database.close();
+    await makeDataDir(config.dataDir);
+    let last: number | undefined;
+    try {
+      last = await lastApplied(target);
+      const database = await openDatabase(target);
+      await database.close();
+    } catch (error) {
+      throw databaseFailure(error, config);
+    }
 
     // The rule drizzle's migrator applies: everything newer than the last recorded migration.
     const entries = EMBEDDED_MIGRATIONS.journal.entries;
