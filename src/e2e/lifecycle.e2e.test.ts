@@ -4,6 +4,7 @@ import type { ConnextClient } from "../client";
 import { depositAsBob } from "../client/chain/deposit";
 import { lockHashOf, randomPreImage } from "../client/crypto";
 import { MemoryStore } from "../client/store/memory";
+import { channelEvents } from "./disputes/clientHelpers";
 import { expectChannelsAgree, waitFor } from "./expectations";
 import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
 
@@ -13,6 +14,9 @@ import { ADMIN_TOKEN, type Stack, startStack } from "./stack";
  * request and reclaimed above its threshold, deposits the user never reconciled, metrics.
  * Expiries are moved past with the stack's clock, which the node and the clients share.
  */
+/** The node's ETH collateral target (the stack's) and the reclaim threshold set here. */
+const TARGET = parseEther("1");
+const RECLAIM_THRESHOLD = parseEther("3");
 let stack: Stack;
 let a: ConnextClient;
 let b: ConnextClient;
@@ -21,7 +25,7 @@ const ETH = ZeroAddress;
 beforeAll(async () => {
   stack = await startStack({
     node: { sweepIntervalMs: 250 },
-    ethReclaimThreshold: parseEther("3"),
+    ethReclaimThreshold: RECLAIM_THRESHOLD,
   });
   [a, b] = await Promise.all([stack.client(1), stack.client(2)]);
   await a.deposit({ assetId: ETH, amount: parseEther("5") });
@@ -115,8 +119,9 @@ describe("a payment's and a channel's life", () => {
     await b.deposit({ assetId: ETH, amount: parseEther("4") });
     const nodeSide = b.getBalance(ETH).node;
     await b.transfer({ recipient: a.identifier, assetId: ETH, amount: parseEther("3.5") });
-    expect(nodeSide + parseEther("3.5")).toBeGreaterThan(parseEther("3"));
-    await waitFor(() => b.getBalance(ETH).node === parseEther("1"), 20_000);
+    // The payment takes the node's side past the threshold (else nothing would be reclaimed)…
+    expect(nodeSide + parseEther("3.5")).toBeGreaterThan(RECLAIM_THRESHOLD);
+    await waitFor(() => b.getBalance(ETH).node === TARGET, 20_000);
     await waitFor(() => b.getTransfers().length === 0, 20_000);
     await expectChannelsAgree(stack, b);
     // Once the withdrawal is mined, the channel holds on-chain exactly what the two sides own
@@ -129,6 +134,11 @@ describe("a payment's and a channel's life", () => {
       await Bun.sleep(100);
     }
     expect(onChain).toBe(user + node);
+    // …and the node took back exactly what was above its target, to itself.
+    const withdrawn = await channelEvents(stack, b.channelAddress, "Withdrawn");
+    expect(withdrawn.map(({ args }) => [args.recipient, args.amount])).toEqual([
+      [stack.node.identifier, nodeSide + parseEther("3.5") - TARGET],
+    ]);
   }, 60_000);
 
   test("a restore carries a channel with a hundred active transfers (beyond 64 KiB)", async () => {
@@ -176,10 +186,24 @@ describe("a payment's and a channel's life", () => {
   }, 30_000);
 
   test("metrics count payments, channels and collateral", async () => {
+    // Its own payment, so that the test stands alone; the counts are the store's.
+    const paid = await a.transfer({ recipient: b.identifier, assetId: ETH, amount: 1n });
+    expect(paid.status).toBe("completed");
     const text = await (await fetch(`${stack.node.httpUrl}/metrics`)).text();
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (const status of ["completed", "cancelled", "pending"]) {
+      const stored = (await (
+        await fetch(`${stack.node.httpUrl}/admin/payments?status=${status}`, { headers: admin })
+      ).json()) as unknown[];
+      const counted = text.match(new RegExp(`connext_payments\\{status="${status}"\\} (\\d+)`));
+      expect(Number(counted?.[1] ?? 0)).toBe(stored.length);
+    }
     expect(text).toMatch(/connext_payments\{status="completed"\} [1-9]/);
-    expect(text).toMatch(/connext_payments\{status="cancelled"\} 1/);
-    expect(text).toMatch(/connext_channels [3-9]/);
+    const channels = (await (
+      await fetch(`${stack.node.httpUrl}/admin/channels`, { headers: admin })
+    ).json()) as unknown[];
+    expect(text).toContain(`connext_channels ${channels.length}\n`);
+    expect(channels.length).toBeGreaterThanOrEqual(2);
     expect(text).toMatch(
       /connext_update_latency_seconds_count\{type="create",role="responder"\} [1-9]/,
     );
