@@ -1,5 +1,6 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { type BaseWallet, JsonRpcProvider, Wallet } from "ethers";
+import { type Clock, seconds, systemClock } from "../clock";
 import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
 import {
   type AppliedUpdate,
@@ -78,8 +79,13 @@ export interface ConnectOptions {
   paymentExpirySeconds?: number;
   /** Seconds an on-chain claim's transactions may take (default: the node's, at least 15 min). */
   claimBufferSeconds?: number;
-  /** The client's clock, unix seconds (tests move it; default the system clock). */
+  /** The client's clock, unix seconds (tests move it; default: `clock`'s). */
   now?: () => number;
+  /**
+   * The clock the client's timers run on (token renewal, withdrawal deadlines and retries,
+   * dispute polling); default the system's. Tests pass a `ManualClock` and move it.
+   */
+  clock?: Clock;
   /** How long a request to the node may take before it fails (default 15 s). */
   requestTimeoutMs?: number;
   /**
@@ -160,6 +166,7 @@ export class ConnextClient {
         | "disputePollMs"
         | "withdrawalDeadlineMs"
         | "now"
+        | "clock"
       >
     >,
     private readonly store: ClientStore,
@@ -238,6 +245,7 @@ export class ConnextClient {
       supportedAssets: config.supportedAssets,
       revealed: (transferId) => this.revealed.get(transferId),
       pollMs: options.disputePollMs,
+      clock: options.clock,
       closed: () => this.closed,
       track: (work) => this.track(work),
       reopened: () => this.reactions.settleReceived(),
@@ -253,6 +261,7 @@ export class ConnextClient {
       channelFactory: config.contractAddresses.channelFactory,
       deadlineMs: options.withdrawalDeadlineMs,
       pollMs: Math.min(2_000, Math.max(100, options.withdrawalDeadlineMs / 4)),
+      clock: options.clock,
       closed: () => this.closed,
       track: (work) => this.track(work),
     });
@@ -284,8 +293,12 @@ export class ConnextClient {
         `the node runs on chain ${config.chainId}, ${options.ethRpcUrl} is chain ${chainId}`,
       );
     }
-    const session = await Session.open(api, wallet.address, (message) =>
-      wallet.signMessage(message),
+    const clock = options.clock ?? systemClock;
+    const session = await Session.open(
+      api,
+      wallet.address,
+      (message) => wallet.signMessage(message),
+      clock,
     );
     const nats = await connectMessaging({
       url: options.messagingUrl ?? config.messagingUrl,
@@ -310,7 +323,7 @@ export class ConnextClient {
       store,
       `dispute:${node.toLowerCase()}:${wallet.address.toLowerCase()}`,
     );
-    const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    const now = options.now ?? (() => seconds(clock));
     // Our own safety margin, never below what the node routes with.
     const claimBufferSeconds = Math.max(
       options.claimBufferSeconds ?? DEFAULT_CLAIM_BUFFER_SECONDS,
@@ -389,6 +402,7 @@ export class ConnextClient {
         disputePollMs: options.disputePollMs ?? 15_000,
         withdrawalDeadlineMs: options.withdrawalDeadlineMs ?? 300_000,
         now,
+        clock,
       },
       store,
       options.store === undefined,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Wallet } from "ethers";
 import pino from "pino";
+import { ManualClock } from "../clock";
 import { authSecretFromPrivateKey, createAuth, createSignIn } from "../node/auth";
 import { createApi } from "../node/http/api";
 import { type HttpServer, startHttpServer } from "../node/http/server";
@@ -10,10 +11,10 @@ import { IdentityRepository } from "../node/store/identities";
 import { NodeApi } from "./nodeApi";
 import { Session } from "./session";
 
-/** A node's real sign-in API with two-second tokens, to watch a session renew itself. */
+/** A node's real sign-in API with one-hour tokens; the session's clock is the test's. */
 const node = Wallet.createRandom();
 const secret = authSecretFromPrivateKey(node.privateKey);
-const auth = createAuth({ secret, tokenTtlSeconds: 2 });
+const auth = createAuth({ secret, tokenTtlSeconds: 3600 });
 const signIn = createSignIn({
   secret,
   site: () => ({ node: node.address, chainId: 1, publicUrl: server.url }),
@@ -54,18 +55,30 @@ afterAll(async () => {
   await database.close();
 });
 
-test("a session renews its token before it expires, and stops renewing when stopped", async () => {
+test("a session renews its token halfway through its life, and stops renewing when stopped", async () => {
   const user = Wallet.createRandom();
-  const session = await Session.open(new NodeApi(server.url), user.address, (m) =>
-    user.signMessage(m),
-  );
-  const first = session.token;
-  expect(auth.verifyToken(first)).toBe(user.address);
-  await Bun.sleep(1_400);
-  const renewed = session.token;
-  expect(renewed).not.toBe(first);
-  expect(auth.verifyToken(renewed)).toBe(user.address);
+  const clock = new ManualClock(Date.now());
+  const api = new NodeApi(server.url);
+  const signIn = api.session.bind(api);
+  let signIns = 0;
+  api.session = (...args) => {
+    signIns++;
+    return signIn(...args);
+  };
+  const session = await Session.open(api, user.address, (m) => user.signMessage(m), clock);
+  expect(signIns).toBe(1);
+  expect(auth.verifyToken(session.token)).toBe(user.address);
+  // Not yet: a minute short of half the token's hour.
+  clock.advance(29 * 60_000);
+  expect(signIns).toBe(1);
+  // Half its life (and the moments the sign-in took): the renewal goes out.
+  clock.advance(2 * 60_000);
+  expect(signIns).toBe(2);
+  while (clock.pending === 0) await Bun.sleep(1); // the next renewal is scheduled
+  expect(auth.verifyToken(session.token)).toBe(user.address);
+  // Once stopped, no time brings another.
   session.stop();
-  await Bun.sleep(1_400);
-  expect(session.token).toBe(renewed);
+  expect(clock.pending).toBe(0);
+  clock.advance(24 * 3600_000);
+  expect(signIns).toBe(2);
 });

@@ -1,3 +1,4 @@
+import { type Clock, systemClock, type Timer } from "../clock";
 import type { NodeApi } from "./nodeApi";
 
 /**
@@ -6,12 +7,13 @@ import type { NodeApi } from "./nodeApi";
  * its life, and the messaging connection reads the current one at every (re)connect.
  */
 export class Session {
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: Timer | undefined;
   private stopped = false;
 
   private constructor(
     private readonly renew: () => Promise<{ token: string; expiresAt: number }>,
     private current: { token: string; expiresAt: number },
+    private readonly clock: Clock,
   ) {
     this.schedule();
   }
@@ -20,9 +22,10 @@ export class Session {
     api: NodeApi,
     user: string,
     sign: (message: string) => Promise<string>,
+    clock: Clock = systemClock,
   ): Promise<Session> {
     const renew = () => api.session(user, sign);
-    return new Session(renew, await renew());
+    return new Session(renew, await renew(), clock);
   }
 
   get token(): string {
@@ -31,15 +34,14 @@ export class Session {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   private schedule(retryMs?: number): void {
     if (this.stopped) return;
-    const halfLife = Math.max(1_000, (this.current.expiresAt - Date.now()) / 2);
-    this.timer = setTimeout(() => this.refresh(), retryMs ?? halfLife);
-    // A pending renewal alone must not keep a process alive.
-    (this.timer as { unref?: () => void }).unref?.();
+    const halfLife = Math.max(1_000, (this.current.expiresAt - this.clock.now()) / 2);
+    // A pending renewal alone does not keep a process alive (Clock timers never do).
+    this.timer = this.clock.after(retryMs ?? halfLife, () => this.refresh());
   }
 
   private async refresh(): Promise<void> {

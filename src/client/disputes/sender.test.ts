@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { JsonRpcProvider, Transaction, toBeHex, Wallet } from "ethers";
+import { systemClock } from "../../clock";
 import { devAccount } from "../../contracts-bindings";
 import { type Anvil, startAnvil } from "../../node/chain/anvil";
 import { isClientError } from "../errors";
@@ -45,6 +46,7 @@ async function senderFor(account: Wallet, store: ClientStore, options: { staleMs
     staleMs: options.staleMs ?? 120_000,
     receiptWaitMs: 300,
     closed: () => false,
+    clock: systemClock,
   });
   return { sender, progress };
 }

@@ -5,6 +5,7 @@ import {
   type TransactionRequest,
   type Wallet,
 } from "ethers";
+import type { Clock } from "../../clock";
 import { ClientError } from "../errors";
 import { type AttemptState, nextMove, type SentStep } from "./progress";
 
@@ -36,6 +37,8 @@ export interface StepSenderDeps {
   /** How long one call waits for a receipt before it hands back "waiting", ms. */
   receiptWaitMs: number;
   closed(): boolean;
+  /** Step ages and receipt polling run on it. */
+  clock: Clock;
 }
 
 /** What became of a step. */
@@ -128,7 +131,7 @@ export class StepSender {
       await progress.updateSent(attempt.hash, { status: "dropped" });
       return { state: "unknown", nonceUsed: true, ageMs: 0 };
     }
-    return { state: "unknown", nonceUsed: false, ageMs: Date.now() - attempt.sentAt };
+    return { state: "unknown", nonceUsed: false, ageMs: this.deps.clock.now() - attempt.sentAt };
   }
 
   private async settle(attempt: SentStep, receipt: TransactionReceipt): Promise<void> {
@@ -161,7 +164,7 @@ export class StepSender {
       hash,
       nonce: request.nonce as number,
       raw,
-      sentAt: Date.now(),
+      sentAt: this.deps.clock.now(),
       status: "sent",
     };
     await progress.recordSent(sent);
@@ -218,7 +221,8 @@ export class StepSender {
 
   /** Waits for the receipt a while; "waiting" when it has not come (the next pass looks again). */
   private async waitFor(sent: SentStep): Promise<StepOutcome> {
-    const deadline = Date.now() + this.deps.receiptWaitMs;
+    const { clock } = this.deps;
+    const deadline = clock.now() + this.deps.receiptWaitMs;
     for (;;) {
       const receipt = await this.deps.provider.getTransactionReceipt(sent.hash);
       if (receipt) {
@@ -227,12 +231,8 @@ export class StepSender {
           ? { outcome: "mined", receipt, hash: sent.hash }
           : { outcome: "reverted", hash: sent.hash };
       }
-      if (this.deps.closed() || Date.now() > deadline) return { outcome: "waiting" };
-      await sleep(this.deps.pollMs);
+      if (this.deps.closed() || clock.now() > deadline) return { outcome: "waiting" };
+      await new Promise<void>((resolve) => clock.after(this.deps.pollMs, resolve));
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,5 @@
 import { getAddress, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import type { Clock, Timer } from "../../clock";
 import { disputeCall } from "../../contracts-bindings/disputeCalls";
 import { type DisputeOutcome, readDisputeOutcome } from "../../contracts-bindings/disputeOutcome";
 import {
@@ -58,6 +59,8 @@ export interface DisputeStarted {
 }
 
 export interface ClientDisputesDeps {
+  /** Polling, report throttling and step ages run on it. */
+  clock: Clock;
   wallet: Wallet;
   provider: JsonRpcProvider;
   channel: ClientChannel;
@@ -115,7 +118,7 @@ const MAX_ROUNDS_PER_PASS = 32;
 export class ClientDisputes {
   private readonly lock = new Mutex();
   private readonly sender: StepSender;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: Timer | undefined;
   private queued = false;
   private snapshot: Omit<DisputeInfo, "transactions"> = NO_DISPUTE;
   private lastOutcome: DisputeOutcome | undefined;
@@ -132,6 +135,7 @@ export class ClientDisputes {
       staleMs: deps.staleMs ?? 120_000,
       receiptWaitMs: 60_000,
       closed: deps.closed,
+      clock: deps.clock,
     });
   }
 
@@ -156,7 +160,7 @@ export class ClientDisputes {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
@@ -253,10 +257,10 @@ export class ClientDisputes {
 
   private schedule(): void {
     if (this.deps.closed()) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.deps.clock.after(this.deps.pollMs, () => {
       this.kick();
       this.schedule();
-    }, this.deps.pollMs);
+    });
   }
 
   /** Plans and sends until nothing more can be done now. */
@@ -728,8 +732,9 @@ export class ClientDisputes {
     const code = (failure as { code?: string }).code ?? failure.message;
     const id = `${key}:${code}`;
     const last = this.reported.get(id);
-    if (last !== undefined && Date.now() - last < everyMs) return;
-    this.reported.set(id, Date.now());
+    const now = this.deps.clock.now();
+    if (last !== undefined && now - last < everyMs) return;
+    this.reported.set(id, now);
     this.deps.events.emit("error", failure);
   }
 }

@@ -163,7 +163,7 @@ export class ChannelStorage {
       return isLegacyRecord(json) ? undefined : parseHead(json, this.key);
     } catch {
       // An unreadable head: its slots are left alone, under a generation far from ours.
-      return { generation: Date.now(), count: 0, span: 0 };
+      return { generation: 2 ** 40 + Math.floor(Math.random() * 2 ** 40), count: 0, span: 0 };
     }
   }
 

@@ -1,4 +1,5 @@
 import type { JsonRpcProvider, Wallet } from "ethers";
+import type { Clock, Timer } from "../../clock";
 import {
   ChannelFactory__factory,
   ChannelMastercopy__factory,
@@ -13,6 +14,8 @@ import { countersignedCommitment, isCancel, type SignedCommitment } from "./comm
 import type { PendingWithdrawal, WithdrawalLedger } from "./ledger";
 
 export interface ClientWithdrawalsDeps {
+  /** Deadlines, retries and polling run on it. */
+  clock: Clock;
   wallet: Wallet;
   provider: JsonRpcProvider;
   ledger: WithdrawalLedger;
@@ -63,7 +66,7 @@ export class ClientWithdrawals {
   private readonly reported = new Map<string, number>();
   /** Per withdrawal: failed sends of our own so far, and when to try again (unix ms). */
   private readonly retries = new Map<string, { failures: number; at: number }>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: Timer | undefined;
   private queued = false;
   private stopped = false;
 
@@ -82,7 +85,7 @@ export class ClientWithdrawals {
   /** Stops watching; a `withdraw()` still waiting fails with CLOSED (the record stays). */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     for (const transferId of this.waiting.keys()) {
       this.outcomes.settle(transferId, {
@@ -190,7 +193,7 @@ export class ClientWithdrawals {
       (head) => Math.max(0, head - 1),
       () => 0,
     );
-    const now = Date.now();
+    const now = this.deps.clock.now();
     const pending: PendingWithdrawal = {
       ...signed,
       fromBlock,
@@ -218,10 +221,10 @@ export class ClientWithdrawals {
   private schedule(): void {
     if (this.timer || this.stopped || this.deps.closed()) return;
     if (this.deps.ledger.pending().length === 0) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.deps.clock.after(this.deps.pollMs, () => {
       this.timer = undefined;
       this.kick();
-    }, this.deps.pollMs);
+    });
   }
 
   private async pass(): Promise<void> {
@@ -244,9 +247,9 @@ export class ClientWithdrawals {
       await this.confirm(pending, executed);
       return;
     }
-    if (Date.now() < pending.deadlineAt) return;
+    if (this.deps.clock.now() < pending.deadlineAt) return;
     const retry = this.retries.get(pending.transferId);
-    if (retry && Date.now() < retry.at) return;
+    if (retry && this.deps.clock.now() < retry.at) return;
     try {
       const sent = await this.send(pending, readAt);
       if (sent) {
@@ -257,7 +260,7 @@ export class ClientWithdrawals {
     } catch (error) {
       const failures = (retry?.failures ?? 0) + 1;
       const delay = Math.min(RETRY_BASE_MS * 2 ** Math.min(failures - 1, 20), RETRY_MAX_MS);
-      this.retries.set(pending.transferId, { failures, at: Date.now() + delay });
+      this.retries.set(pending.transferId, { failures, at: this.deps.clock.now() + delay });
       // Our send would revert: the node's (or anyone's) may just have landed. Look again.
       if (isClientError(error, "DISPUTE_STEP_REVERTS")) {
         const late = await this.executedBy(pending);
@@ -319,6 +322,7 @@ export class ClientWithdrawals {
       staleMs: this.deps.staleMs ?? 120_000,
       receiptWaitMs: 60_000,
       closed: () => this.stopped || this.deps.closed(),
+      clock: this.deps.clock,
     });
     if ((await provider.getCode(pending.channelAddress)) === "0x") {
       const deployed = await sender.run({
@@ -378,8 +382,9 @@ export class ClientWithdrawals {
     const code = (failure as { code?: string }).code ?? failure.message;
     const id = `${transferId}:${code}`;
     const last = this.reported.get(id);
-    if (last !== undefined && Date.now() - last < REPORT_EVERY_MS) return;
-    this.reported.set(id, Date.now());
+    const now = this.deps.clock.now();
+    if (last !== undefined && now - last < REPORT_EVERY_MS) return;
+    this.reported.set(id, now);
     this.deps.events.emit("error", failure);
   }
 }

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "pino";
+import { type Clock, seconds, systemClock } from "../../clock";
 import type { TransferDefund } from "../../contracts-bindings";
 import {
   type AppliedUpdate,
@@ -124,7 +125,10 @@ export interface EngineOptions {
   sweepIntervalMs?: number;
   /** Shortest time between two catch-ups of one user's `sync` (default 2 s). */
   catchUpIntervalMs?: number;
+  /** Unix seconds (tests move it; default: `clock`'s). */
   now?: () => number;
+  /** What the engine's time-based rules run on (default the system's clock). */
+  clock?: Clock;
 }
 
 /** What the node tells a payer about its payment (unsigned: a hint, never an outcome). */
@@ -194,7 +198,8 @@ export class Engine {
     });
     const { signer, logger } = options;
     const node = signer.address;
-    const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    const clock = options.clock ?? systemClock;
+    const now = options.now ?? (() => seconds(clock));
     const rules: RoutingRules = { ...DEFAULT_ROUTING_RULES, ...options.routing };
     this.routing = rules;
     this.withdrawalLimits = new WithdrawalLimits(options.withdrawalRules);
@@ -208,6 +213,7 @@ export class Engine {
       connection: options.connection,
       node,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      clock,
       logger,
       handlers: intercepted(options.intercept, {
         update: (user, data) => this.onUpdate(user, data),

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Wallet } from "ethers";
 import pino from "pino";
+import { ManualClock } from "../../clock";
 import { inboxPrefixFor, subjectFor } from "../../protocol/messaging";
 import { createAuth } from "../auth/auth";
 import { brokerAuthenticator } from "../auth/brokerPermissions";
@@ -199,6 +200,8 @@ describe("NodeMessaging: unresponsive users", () => {
   /** What each user received, and whether it answers. */
   const received = new Map<string, number>();
   const answers = new Map<string, boolean>();
+  /** Strikes and deferrals run on it (reply timeouts are the broker's, in real time). */
+  const strikeClock = new ManualClock(Date.now());
 
   async function user(address: string): Promise<void> {
     const nc = await connect({
@@ -233,6 +236,7 @@ describe("NodeMessaging: unresponsive users", () => {
       handlers: {},
       requestTimeoutMs: 1_000,
       backoff: { minTimeoutMs: 200, deferMs: 400, maxWaitingPerUser: 1 },
+      clock: strikeClock,
       logger: pino({ level: "silent" }),
     });
     await user(carol);
@@ -266,7 +270,7 @@ describe("NodeMessaging: unresponsive users", () => {
     expect(third).toBeLessThan(400);
     // Deferral ends (400 ms doubled per strike: 1.6 s after the third), strikes do not.
     expect(messaging.deferred(carol)).toBe(true);
-    await Bun.sleep(1_700);
+    strikeClock.advance(1_700);
     expect(messaging.deferred(carol)).toBe(false);
     // An answer clears everything: the next timeout is the full one again.
     answers.set(carol, true);

@@ -1,6 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid, RequestError, TimeoutError } from "@nats-io/nats-core";
 import type { Logger } from "pino";
+import { type Clock, systemClock } from "../../clock";
 import { isProtocolError } from "../../protocol";
 import {
   errorReply,
@@ -31,6 +32,8 @@ export interface NodeMessagingOptions {
    * once with RATE_LIMITED, before anything is read or run.
    */
   maxRequestsPerUser?: number;
+  /** Strikes and deferrals run on it (default the system's). */
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -73,7 +76,7 @@ export interface PeerRequestOptions {
 
 interface Strikes {
   count: number;
-  /** Date.now() of the last timeout. */
+  /** When the last timeout was, on the messaging's clock (ms). */
   at: number;
 }
 
@@ -94,10 +97,12 @@ export class NodeMessaging {
   /** Per user: its requests the node is handling now. */
   private readonly serving = new Map<string, number>();
   private readonly maxRequestsPerUser: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: NodeMessagingOptions) {
     this.backoff = { ...DEFAULT_PEER_BACKOFF, ...options.backoff };
     this.maxRequestsPerUser = options.maxRequestsPerUser ?? DEFAULT_MAX_REQUESTS_PER_USER;
+    this.clock = options.clock ?? systemClock;
   }
 
   start(): void {
@@ -168,7 +173,7 @@ export class NodeMessaging {
     if (!strikes) return false;
     const { deferMs, maxDeferMs } = this.backoff;
     const wait = Math.min(maxDeferMs, deferMs * 2 ** Math.min(strikes.count - 1, 20));
-    return Date.now() < strikes.at + wait;
+    return this.clock.now() < strikes.at + wait;
   }
 
   /** The timeout of a request to the user: the full one, or shorter after timeouts in a row. */
@@ -182,7 +187,7 @@ export class NodeMessaging {
 
   private currentStrikes(key: string): Strikes | undefined {
     const strikes = this.strikes.get(key);
-    if (strikes && Date.now() - strikes.at > this.backoff.forgetAfterMs) {
+    if (strikes && this.clock.now() - strikes.at > this.backoff.forgetAfterMs) {
       this.strikes.delete(key);
       return undefined;
     }
@@ -192,7 +197,7 @@ export class NodeMessaging {
   private strike(key: string): void {
     const count = (this.currentStrikes(key)?.count ?? 0) + 1;
     this.strikes.delete(key);
-    this.strikes.set(key, { count, at: Date.now() });
+    this.strikes.set(key, { count, at: this.clock.now() });
     while (this.strikes.size > this.backoff.maxTracked) {
       this.strikes.delete(this.strikes.keys().next().value as string);
     }
