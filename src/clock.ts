@@ -21,7 +21,12 @@ export function seconds(clock: Clock): number {
   return Math.floor(clock.now() / 1000);
 }
 
-/** The machine's clock and timers. */
+/**
+ * The machine's clock and timers.
+ *
+ * @example
+ * const client = await ConnextClient.connect({ ...options, clock: systemClock });
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   after(ms, fn) {

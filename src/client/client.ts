@@ -267,7 +267,17 @@ export class ConnextClient {
     });
   }
 
-  /** Connects to the node, signs in, and sets the channel up (or restores it) if new here. */
+  /**
+   * Connects to the node, signs in, and sets the channel up (or restores it) if new here.
+   *
+   * @example
+   * const client = await ConnextClient.connect({
+   *   signer: Wallet.fromPhrase(mnemonic),
+   *   nodeUrl: "http://127.0.0.1:3000",
+   *   ethRpcUrl: "http://127.0.0.1:8545",
+   *   store: new FileStore(".connext-client"),
+   * });
+   */
   static async connect(options: ConnectOptions): Promise<ConnextClient> {
     checkArguments("connect", options, { nodeUrl: "url", ethRpcUrl: "url" });
     const key = typeof options.signer === "string" ? options.signer : options.signer?.privateKey;
@@ -425,31 +435,71 @@ export class ConnextClient {
     return client;
   }
 
+  /**
+   * Our address: the signer's, bob in our channel.
+   *
+   * @example
+   * console.log(`paying from ${client.identifier}`);
+   */
   get identifier(): string {
     return this.wallet.address;
   }
 
+  /**
+   * The node's address.
+   *
+   * @example
+   * const hub = client.nodeIdentifier; // the node's address, alice in every channel
+   */
   get nodeIdentifier(): string {
     return this.config.nodeIdentifier;
   }
 
+  /**
+   * Our channel's contract address (CHANNEL_NOT_READY before it is set up).
+   *
+   * @example
+   * const onChain = await provider.getBalance(client.channelAddress);
+   */
   get channelAddress(): string {
     const state = this.channel.view.state;
     if (!state) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
     return state.channelAddress;
   }
 
+  /**
+   * Calls `handler` on every `event` (ClientEventMap lists them and what they carry).
+   *
+   * @example
+   * client.on("transfer.received", ({ paymentId, amount, verified }) => {
+   *   if (verified) console.log(`payment ${paymentId}: ${amount} wei`);
+   * });
+   */
   on<E extends keyof ClientEventMap>(event: E, handler: (payload: ClientEventMap[E]) => void) {
     this.events.on(event, handler);
     return this;
   }
 
+  /**
+   * Stops calling a handler given to `on`.
+   *
+   * @example
+   * const log = (event: ClientEventMap["deposit.confirmed"]) => console.log(event.balance);
+   * client.on("deposit.confirmed", log);
+   * client.off("deposit.confirmed", log);
+   */
   off<E extends keyof ClientEventMap>(event: E, handler: (payload: ClientEventMap[E]) => void) {
     this.events.off(event, handler);
     return this;
   }
 
-  /** Sends `amount` on-chain into the channel and reconciles it; resolves once it is in. */
+  /**
+   * Sends `amount` on-chain into the channel and reconciles it; resolves once it is in.
+   *
+   * @example
+   * await client.deposit({ assetId: ZeroAddress, amount: parseEther("0.1") });
+   * console.log(client.getBalance(ZeroAddress).user);
+   */
   async deposit(params: { assetId: string; amount: bigint }) {
     checkArguments("deposit", params, { assetId: "address", amount: "amount" });
     const { assetId, amount } = params;
@@ -476,6 +526,15 @@ export class ConnextClient {
    * Pays `recipient` through the node; the pre-image travels encrypted to the recipient. If it
    * throws, the node may still adopt the signed proposal later: retry with the error's
    * `context.paymentId` (or your own `paymentId`) and the payment is never made twice.
+   *
+   * @example
+   * const { paymentId, status } = await client.transfer({
+   *   recipient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+   *   assetId: ZeroAddress,
+   *   amount: parseEther("0.01"),
+   *   meta: { invoice: "42" },
+   * });
+   * // status: "completed", or "pending" while the recipient is away
    */
   async transfer(params: TransferParams): Promise<PaymentResult> {
     this.requirePayment("transfer", params);
@@ -523,6 +582,11 @@ export class ConnextClient {
    * (EXPIRY_UNSAFE otherwise), only for a payment that is what its payer signed when it carries
    * the payer's terms (PAYMENT_TERMS_MISMATCH otherwise), and once revealed the transfer is
    * never cancelled by this client.
+   *
+   * @example
+   * client.on("transfer.received", async ({ paymentId }) => {
+   *   await client.resolveTransfer({ paymentId, preImage: await preImageFor(paymentId) });
+   * });
    */
   async resolveTransfer(params: ResolveParams): Promise<ResolveResult> {
     checkArguments("resolveTransfer", params, {
@@ -555,6 +619,13 @@ export class ConnextClient {
    * comes on top, out of our balance, and is the node's whoever sends the commitment. Refused
    * before anything is signed: below the node's minimum (WITHDRAWAL_TOO_SMALL), or a fee above
    * `maxFee` (default a tenth of the amount: WITHDRAWAL_FEE_TOO_HIGH).
+   *
+   * @example
+   * const { transactionHash } = await client.withdraw({
+   *   assetId: ZeroAddress,
+   *   amount: parseEther("0.05"),
+   *   recipient: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+   * });
    */
   async withdraw(params: {
     assetId: string;
@@ -602,13 +673,21 @@ export class ConnextClient {
    * What the node asks of a withdrawal of `assetId` now (GET /config): the least it pays out,
    * the fee on top, and how many an hour; the terms read at connect if the node's HTTP API is
    * unreachable.
+   *
+   * @example
+   * const { minimum, fee, perHour } = await client.getWithdrawalTerms(ZeroAddress);
    */
   async getWithdrawalTerms(assetId: string): Promise<WithdrawalTerms> {
     const config = await this.api.config().catch(() => this.config);
     return withdrawalTermsOf(config, assetId);
   }
 
-  /** Our and the node's balance of `assetId` in the channel. */
+  /**
+   * Our and the node's balance of `assetId` in the channel.
+   *
+   * @example
+   * const { user, node } = client.getBalance(ZeroAddress); // wei, ours and the node's
+   */
   getBalance(assetId: string): { user: bigint; node: bigint } {
     const state = this.channel.view.state;
     const index = state?.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase());
@@ -617,15 +696,33 @@ export class ConnextClient {
     return { user: balance.amount[1], node: balance.amount[0] };
   }
 
+  /**
+   * Our latest doubly-signed channel state (undefined before setup).
+   *
+   * @example
+   * const nonce = client.getChannel()?.nonce;
+   */
   getChannel(): FullChannelState | undefined {
     return this.channel.view.state;
   }
 
+  /**
+   * The channel's active transfers, ours and the node's.
+   *
+   * @example
+   * const waiting = client.getTransfers().filter((t) => t.responder === client.identifier);
+   */
   getTransfers(): FullTransferState[] {
     return [...this.channel.view.transfers.values()];
   }
 
-  /** Asks the node to top its side of the channel up to its target for `assetId`. */
+  /**
+   * Asks the node to top its side of the channel up to its target for `assetId`.
+   *
+   * @example
+   * await client.requestCollateral(ZeroAddress);
+   * console.log(client.getBalance(ZeroAddress).node); // what the node can pay us at once
+   */
   async requestCollateral(assetId: string): Promise<void> {
     checkArguments("requestCollateral", { assetId }, { assetId: "address" });
     this.requireOpen();
@@ -656,18 +753,34 @@ export class ConnextClient {
     return this.disputes.dispute(recipient);
   }
 
-  /** Where the channel's latest dispute stands, with the client's transactions for it. */
+  /**
+   * Where the channel's latest dispute stands, with the client's transactions for it.
+   *
+   * @example
+   * const { status, defundExpiry } = client.getDispute();
+   */
   getDispute(): DisputeInfo {
     return this.disputes.info();
   }
 
-  /** Rebuilds the channel from the node's latest doubly-signed state (after losing the store). */
+  /**
+   * Rebuilds the channel from the node's latest doubly-signed state (after losing the store).
+   *
+   * @example
+   * await client.restoreState(); // the channel as the node holds it, checked
+   */
   async restoreState(): Promise<void> {
     this.requireOpen();
     const restored = await this.channel.restore();
     if (!restored) throw new ClientError("CHANNEL_NOT_READY", "the node has no channel with us");
   }
 
+  /**
+   * Stops watching and listening and closes what the client opened (a caller's store stays open). Pending withdrawals and disputes carry on when connected again with the same store.
+   *
+   * @example
+   * await client.close();
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

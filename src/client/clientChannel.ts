@@ -33,7 +33,7 @@ import {
 } from "../protocol/messaging";
 import { MAX_RESTORE_BYTES, type RestorePage, restorePageSchema } from "../protocol/schemas";
 import type { NetworkContext } from "../protocol/types";
-import { ClientError } from "./errors";
+import { ClientError, nodeRefusal } from "./errors";
 import { Mutex } from "./mutex";
 import { ChannelStorage } from "./store/channelStorage";
 import type { ClientStore } from "./store/types";
@@ -164,7 +164,7 @@ export class ClientChannel {
         const { code, message: reason, latestUpdate } = reply.error;
         const retriable = code === "STALE_NONCE" || code === "NONCE_GAP";
         if (!retriable || attempt >= MAX_RETRIES) {
-          throw new ClientError(code, `the node refused the ${wanted.type}: ${reason}`);
+          throw nodeRefusal(code, `the node refused the ${wanted.type}: ${reason}`);
         }
         // The node moved on (its own proposal won the nonce, or we missed one): catch up.
         if (latestUpdate) await this.catchUp(latestUpdate);
@@ -241,7 +241,7 @@ export class ClientChannel {
       }),
     );
     const reply = decodeReply<SyncResult>(raw, syncResultSchema);
-    if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message);
+    if (!reply.ok) throw nodeRefusal(reply.error.code, reply.error.message);
     const theirs = reply.result.latestUpdate;
     if (!theirs) return;
     await this.catchUp(theirs);
@@ -312,7 +312,7 @@ export class ClientChannel {
     if (reply.ok) return reply.result;
     if (reply.error.code === "CHANNEL_NOT_SETUP") return undefined;
     if (reply.error.code === "STALE_NONCE" && request.nonce !== undefined) return "moved";
-    throw new ClientError(reply.error.code, reply.error.message);
+    throw nodeRefusal(reply.error.code, reply.error.message);
   }
 
   /** Asks the node for something that needs no channel update from us. */
@@ -322,7 +322,7 @@ export class ClientChannel {
       JSON.stringify({ protocolVersion: PROTOCOL_VERSION, ...payload }),
     );
     const reply = decodeReply(raw, emptyResultSchema);
-    if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message);
+    if (!reply.ok) throw nodeRefusal(reply.error.code, reply.error.message);
   }
 
   private requireNoDispute(type: string): void {

@@ -1,3 +1,9 @@
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from "../protocol/errors";
+// Types only: those modules' error classes extend ClientError (no import cycle at run time).
+import type { ClientChainErrorCode } from "./chain/errors";
+import type { CryptoErrorCode } from "./crypto/errors";
+import type { ClientStoreErrorCode } from "./store/errors";
+
 /** What the client library refuses or fails at; protocol errors keep their own codes. */
 export const CLIENT_ERROR_CODES = [
   "NODE_UNREACHABLE",
@@ -92,20 +98,135 @@ export const CLIENT_ERROR_CODES = [
    */
   "DISPUTED_STATE_NOT_OURS",
 ] as const;
-export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
+/**
+ * Codes the node refuses a request with, which the client passes on as they are (the node's
+ * engine, its HTTP API and its store); `ClientError.code` is one of these, one of the
+ * protocol's (`PROTOCOL_ERROR_CODES`) or one of the client's own. A code the node sends that
+ * is not listed arrives as NODE_ERROR with `context.nodeCode`.
+ */
+export const NODE_REFUSAL_CODES = [
+  // The engine (NATS replies).
+  "PEER_UNAVAILABLE",
+  "PEER_REJECTED",
+  "PAYMENT_EXISTS",
+  "EXPIRY_TOO_SOON",
+  "EXPIRY_TOO_LATE",
+  "PAYMENT_NOT_PENDING",
+  "CLAIM_TOO_LATE",
+  "WITHDRAW_MISMATCH",
+  "WITHDRAWAL_FEE_REQUIRED",
+  "UNSUPPORTED_TRANSFER",
+  "NOT_PERMITTED",
+  "COLLATERAL_FAILED",
+  "RATE_LIMITED",
+  "COLLATERAL_NOT_JUSTIFIED",
+  "SHUTTING_DOWN",
+  "INTERNAL",
+  "UNKNOWN_METHOD",
+  // The HTTP API.
+  "CHANNEL_NOT_FOUND",
+  "IDENTITY_NOT_FOUND",
+  "INVALID_TOKEN",
+  "MALFORMED_REQUEST",
+  "NOT_FOUND",
+  "PAYLOAD_TOO_LARGE",
+  "UNAUTHORIZED",
+  "UNKNOWN_CHANNEL",
+  // The node's store.
+  "NONCE_NOT_SEQUENTIAL",
+  "CORRUPT_RECORD",
+  "MIGRATION_FAILED",
+  "LEASE_LOST",
+] as const;
+
+/** Every code a `ClientError` can carry: a closed list, so a `switch` over it is checked. */
+export type ClientErrorCode =
+  | (typeof CLIENT_ERROR_CODES)[number]
+  | ClientChainErrorCode
+  | ClientStoreErrorCode
+  | CryptoErrorCode
+  | ProtocolErrorCode
+  | (typeof NODE_REFUSAL_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>([
+  ...CLIENT_ERROR_CODES,
+  ...PROTOCOL_ERROR_CODES,
+  ...NODE_REFUSAL_CODES,
+]);
+
+/**
+ * Whether `code` is one a `ClientError` carries (the node's word is checked against it).
+ *
+ * @example
+ * isClientErrorCode("RATE_LIMITED"); // true
+ */
+export function isClientErrorCode(code: string): code is ClientErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
+export interface ClientErrorOptions {
+  /** The error this one comes from (a transport failure, the node's refusal). */
+  cause?: unknown;
+}
+
+/**
+ * The one error the client library throws (viem's shape): `code` from a closed list,
+ * `shortMessage` what went wrong in one line, `details` the underlying reason when there is
+ * one, `context` the values that matter for it, `cause` the error behind it.
+ *
+ * @example
+ * try {
+ *   await client.transfer({ recipient, assetId, amount: 10n ** 18n });
+ * } catch (error) {
+ *   if (isClientError(error, "INSUFFICIENT_BALANCE")) console.log(error.shortMessage);
+ *   else throw error;
+ * }
+ */
 export class ClientError extends Error {
-  override readonly name = "ClientError";
+  override readonly name: string = "ClientError";
+  readonly shortMessage: string;
+  readonly details: string | undefined;
 
   constructor(
-    readonly code: ClientErrorCode | string,
+    readonly code: ClientErrorCode,
     message: string,
     readonly context: Record<string, unknown> = {},
+    options: ClientErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.shortMessage = message;
+    this.details = detailsOf(options.cause);
   }
 }
 
-export function isClientError(error: unknown, code?: string): error is ClientError {
+/**
+ * The node's refusal as a ClientError: its code when it is one we know, else NODE_ERROR with
+ * the node's code in `context.nodeCode` (a node cannot put an arbitrary code in our errors).
+ *
+ * @example
+ * if (!reply.ok) throw nodeRefusal(reply.error.code, reply.error.message);
+ */
+export function nodeRefusal(
+  code: string,
+  message: string,
+  context: Record<string, unknown> = {},
+): ClientError {
+  if (isClientErrorCode(code)) return new ClientError(code, message, context);
+  return new ClientError("NODE_ERROR", message, { ...context, nodeCode: code.slice(0, 64) });
+}
+
+/**
+ * Whether `error` is a ClientError (with `code`, when given).
+ *
+ * @example
+ * if (isClientError(error, "WITHDRAW_PENDING")) waitForEvent("withdraw.confirmed");
+ */
+export function isClientError(error: unknown, code?: ClientErrorCode): error is ClientError {
   return error instanceof ClientError && (code === undefined || error.code === code);
+}
+
+function detailsOf(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { address } from "../protocol/schemas";
-import { ClientError } from "./errors";
+import { ClientError, type ClientErrorCode, nodeRefusal } from "./errors";
 
 export const nodeConfigSchema = z.object({
   nodeIdentifier: address,
@@ -134,7 +134,7 @@ export class NodeApi {
     if (!response.ok) {
       const error = z.object({ code: z.string(), message: z.string() }).safeParse(body);
       throw error.success
-        ? new ClientError(error.data.code, error.data.message, { status: response.status })
+        ? nodeRefusal(error.data.code, error.data.message, { status: response.status })
         : new ClientError("NODE_ERROR", `the node answered ${response.status}`);
     }
     const parsed = schema.safeParse(body);
@@ -171,7 +171,7 @@ const SIGN_IN_FIELDS = ["URI", "Version", "Chain ID", "Nonce", "Issued At", "Exp
  * node, INVALID_MESSAGE when it is not in the form a node issues.
  */
 export function checkSignInMessage(message: string, expected: SignInExpectations): void {
-  const refuse = (code: string, why: string) => {
+  const refuse = (code: ClientErrorCode, why: string) => {
     throw new ClientError(code, `refusing to sign the node's sign-in message: ${why}`);
   };
   const [title = "", address = "", gap1, statement = "", gap2, ...rest] = message.split("\n");

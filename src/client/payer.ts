@@ -18,7 +18,7 @@ import {
   sealPaymentTerms,
   type TermsSigner,
 } from "./crypto";
-import { ClientError, isClientError } from "./errors";
+import { ClientError, type ClientErrorCode, isClientError } from "./errors";
 import type { NodeApi, NodeConfig } from "./nodeApi";
 import type { Waiters } from "./waiters";
 
@@ -317,15 +317,14 @@ function requireSameTerms(
  * adopted, so the error says how to retry without paying twice.
  */
 function refused(error: unknown, paymentId: string): ClientError {
-  const code =
-    isClientError(error) || isProtocolError(error)
-      ? (error as { code: string }).code
-      : "NODE_ERROR";
+  const code: ClientErrorCode =
+    isClientError(error) || isProtocolError(error) ? error.code : "NODE_ERROR";
   const reason = error instanceof Error ? error.message : String(error);
   return new ClientError(
     code,
     `${reason} (payment ${paymentId}: retry with the same paymentId; it is never paid twice)`,
     { paymentId },
+    { cause: error },
   );
 }
 

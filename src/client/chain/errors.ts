@@ -1,3 +1,5 @@
+import { ClientError } from "../errors";
+
 /** Every reason a client's on-chain action fails, as stable codes. */
 export const CLIENT_CHAIN_ERROR_CODES = [
   /** The request cannot be sent as asked: a bad address, a zero or negative amount. */
@@ -23,20 +25,26 @@ export type ClientChainErrorCode = (typeof CLIENT_CHAIN_ERROR_CODES)[number];
  * @example
  * if (isClientChainError(error, "INSUFFICIENT_BALANCE")) showTopUp(error.context.balance);
  */
-export class ClientChainError extends Error {
-  override readonly name = "ClientChainError";
+export class ClientChainError extends ClientError {
+  override readonly name: string = "ClientChainError";
+  declare readonly code: ClientChainErrorCode;
 
   constructor(
-    readonly code: ClientChainErrorCode,
+    code: ClientChainErrorCode,
     message: string,
-    readonly context: Record<string, unknown> = {},
-    options?: { cause?: unknown },
+    context: Record<string, unknown> = {},
+    options: { cause?: unknown } = {},
   ) {
-    super(message, options);
+    super(code, message, context, options);
   }
 }
 
-/** Whether `error` is a ClientChainError, optionally with the given code. */
+/**
+ * Whether `error` is a ClientChainError, optionally with the given code.
+ *
+ * @example
+ * if (isClientChainError(error, "TRANSACTION_FAILED")) console.log(error.context.transactionHash);
+ */
 export function isClientChainError(
   error: unknown,
   code?: ClientChainErrorCode,

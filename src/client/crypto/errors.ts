@@ -1,3 +1,5 @@
+import { ClientError } from "../errors";
+
 /** Every reason the client's crypto helpers refuse something, as stable codes. */
 export const CRYPTO_ERROR_CODES = [
   /** Not a secp256k1 public key (33 bytes compressed or 65 uncompressed, on the curve). */
@@ -22,19 +24,21 @@ export type CryptoErrorCode = (typeof CRYPTO_ERROR_CODES)[number];
  * @example
  * if (isCryptoError(error, "DECRYPTION_FAILED")) ignoreTransfer();
  */
-export class CryptoError extends Error {
-  override readonly name = "CryptoError";
+export class CryptoError extends ClientError {
+  override readonly name: string = "CryptoError";
+  declare readonly code: CryptoErrorCode;
 
-  constructor(
-    readonly code: CryptoErrorCode,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: CryptoErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, {}, { cause: options.cause });
   }
 }
 
-/** Whether `error` is a CryptoError, optionally with the given code. */
+/**
+ * Whether `error` is a CryptoError, optionally with the given code.
+ *
+ * @example
+ * if (isCryptoError(error, "INVALID_PUBLIC_KEY")) askForAnotherKey();
+ */
 export function isCryptoError(error: unknown, code?: CryptoErrorCode): error is CryptoError {
   return error instanceof CryptoError && (code === undefined || error.code === code);
 }

@@ -1,3 +1,5 @@
+import { ClientError } from "../errors";
+
 /** Every reason a client store refuses an operation, as stable codes. */
 export const CLIENT_STORE_ERROR_CODES = [
   /** The key is empty or too long for the store to hold. */
@@ -22,22 +24,25 @@ export type ClientStoreErrorCode = (typeof CLIENT_STORE_ERROR_CODES)[number];
  * @example
  * if (isClientStoreError(error, "CORRUPT_RECORD")) restoreFromNode();
  */
-export class ClientStoreError extends Error {
-  override readonly name = "ClientStoreError";
+export class ClientStoreError extends ClientError {
+  override readonly name: string = "ClientStoreError";
+  declare readonly code: ClientStoreErrorCode;
 
   constructor(
-    readonly code: ClientStoreErrorCode,
+    code: ClientStoreErrorCode,
     message: string,
     options: { cause?: unknown; context?: Record<string, unknown> } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.context = options.context ?? {};
+    super(code, message, options.context ?? {}, { cause: options.cause });
   }
-
-  readonly context: Record<string, unknown>;
 }
 
-/** Whether `error` is a ClientStoreError, optionally with the given code. */
+/**
+ * Whether `error` is a ClientStoreError, optionally with the given code.
+ *
+ * @example
+ * if (isClientStoreError(error, "STORE_CLOSED")) reopen();
+ */
 export function isClientStoreError(
   error: unknown,
   code?: ClientStoreErrorCode,

@@ -235,11 +235,20 @@ describe("a node that skims routed payments", () => {
     }
     expect(isClientError(refused, "PAYMENT_TERMS_MISMATCH")).toBe(true);
     expect(revealedByPayee()).not.toContain(preImage);
+    // Past the mirror's expiry (and the node's grace), the payer is refunded.
+    const { expiry } = hashlock.decodeState(mirror.transferState);
+    stack.clock.advance(Number(expiry) - stack.clock.now() + 180);
+    await waitFor(() => !a.getTransfers().some((t) => t.transferId === paid.transferId), 20_000);
+    expect(await paymentStatus(paid.paymentId)).toBe("cancelled");
+    expect(revealedByPayee()).not.toContain(preImage);
     forge = undefined;
     intercept = undefined;
   }, 60_000);
 
   test("an honest node: the payment completes, with the sender and meta the payer signed", async () => {
+    // The attacks before leave refunds on their way: the payer's balance is read once they are in.
+    // (The payee may still hold the forged mirrors: cancelling them moves only the node's side.)
+    await waitFor(() => a.getTransfers().length === 0);
     const before = { payer: a.getBalance(ETH).user, payee: b.getBalance(ETH).user };
     const received = new Promise<{
       paymentId: string;

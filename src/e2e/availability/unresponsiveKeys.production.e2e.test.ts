@@ -15,7 +15,8 @@ import { productionBackendMissing, type Stack, startStack } from "../stack";
  * (12, half the pool) for the whole 10 s request timeout, and every other user's update queued
  * behind them: honest payments went from ≈ 45 ms to 10 s and more. Now nothing holds a
  * connection or a cross-process lock's slot while a user thinks, so the honest payments' p50
- * with the 24 silent users stays within 2× of their p50 without them.
+ * with the 24 silent users stays within 2× of their p50 without them (before the attack, or
+ * after it, whichever is slower: the machine's load may change meanwhile).
  */
 const missing = productionBackendMissing();
 if (missing) console.warn(`\n!!! ${missing}\n!!! The availability 4 suite is SKIPPED.\n`);
@@ -131,10 +132,19 @@ describe.skipIf(missing !== undefined)("availability 4: silent fresh keys (Postg
     );
 
     const attacked = await timedPayments(PAYMENTS);
-    const normalP50 = percentile(normal.latencies, 50);
+
+    // The attack ends (the keys leave: the node's requests to them find no one), and the
+    // normal latency is measured again: the baseline is the slower of the two, so a machine
+    // that got busier meanwhile (CI runs other work) does not pass for the attack's effect.
+    pestering = false;
+    await Promise.allSettled(pests.splice(0));
+    for (const attacker of attackers.splice(0)) await attacker.close().catch(() => {});
+    const after = await timedPayments(PAYMENTS);
+
+    const normalP50 = Math.max(percentile(normal.latencies, 50), percentile(after.latencies, 50));
     const attackedP50 = percentile(attacked.latencies, 50);
     console.log(
-      `availability 4: honest payments without attackers: ${summary(normal)}; with ${ATTACKERS} silent users: ${summary(attacked)}`,
+      `availability 4: honest payments without attackers: ${summary(normal)}; with ${ATTACKERS} silent users: ${summary(attacked)}; after they left: ${summary(after)}`,
     );
     expect(normal.notCompleted).toBe(0);
     expect(attacked.notCompleted).toBe(0);
