@@ -35,9 +35,14 @@ beforeAll(async () => {
   });
   flooder = await RawUser.connect(stack, 7);
   await flooder.deposit(parseEther("1"));
-  payer = await stack.client(3);
+  // The honest pair's payments during the flood are timed by the flood alone: the payee's side
+  // holds collateral from the start (no on-chain top-up inside a payment), and a slow payment
+  // is still awaited to its end rather than reported pending.
+  payer = await stack.client(3, { completionTimeoutMs: 60_000 });
   payee = await stack.client(4);
   await payer.deposit({ assetId: ETH, amount: parseEther("1") });
+  await payee.deposit({ assetId: ETH, amount: parseEther("0.01") });
+  await payee.requestCollateral(ETH);
   await payer.transfer({ recipient: payee.identifier, assetId: ETH, amount: 1n });
 }, 120_000);
 
