@@ -3,7 +3,7 @@
  * their create/resolve rules, and the registry the update logic looks them up in.
  */
 export { defineTransfer } from "./define";
-export { type HashlockResolver, type HashlockState, hashlock, hashlockLockHash } from "./hashlock";
+export { type HashlockResolver, type HashlockState, hashlock, hashlockLockHash } from "./hashlock/rules";
 export {
   assertRegistrationMatches,
   type DefinitionEntry,
@@ -17,4 +17,4 @@ export type {
   TransferDefinitionRules,
   TransferDefinitionSpec,
 } from "./types";
-export { type WithdrawResolver, type WithdrawState, withdraw } from "./withdraw";
+export { type WithdrawResolver, type WithdrawState, withdraw } from "./withdraw/rules";
