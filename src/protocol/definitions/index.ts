@@ -3,7 +3,12 @@
  * their create/resolve rules, and the registry the update logic looks them up in.
  */
 export { defineTransfer } from "./define";
-export { type HashlockResolver, type HashlockState, hashlock, hashlockLockHash } from "./hashlock/rules";
+export {
+  type HashlockResolver,
+  type HashlockState,
+  hashlock,
+  hashlockLockHash,
+} from "./hashlock/rules";
 export {
   assertRegistrationMatches,
   type DefinitionEntry,

@@ -4,8 +4,8 @@ import { AbiCoder } from "ethers";
 import fc from "fast-check";
 import { isProtocolError } from "../../errors";
 import type { Balance } from "../../types";
-import { type HashlockState, hashlock, hashlockLockHash } from "./rules";
 import { expectCode, randomHex } from "../testUtils";
+import { type HashlockState, hashlock, hashlockLockHash } from "./rules";
 
 const coder = AbiCoder.defaultAbiCoder();
 const MAX = 2n ** 256n - 1n;
