@@ -9,14 +9,19 @@ import {
   type ChannelView,
   claimableOnchain,
   DEFAULT_CLAIM_BUFFER_SECONDS,
-  definitionRegistry,
   type FullChannelState,
   type FullTransferState,
   hashlock,
   ProtocolError,
   privateKeySigner,
-  withdraw,
 } from "../protocol";
+import { bytesToHex } from "../protocol/bytes";
+import {
+  type DefinitionPlugins,
+  definitionPlugins,
+  type PluginEntry,
+  rulesOf,
+} from "../protocol/definitions";
 import { inboxPrefixFor, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
 import { withdrawalDraft } from "../protocol/withdrawals";
@@ -115,6 +120,16 @@ export interface ConnectOptions {
   acceptConditional?: AcceptConditional;
   /** Most conditional payments to us held unresolved at once (default 64); more are refused. */
   maxPendingConditional?: number;
+  /**
+   * Transfer definitions the client carries beyond the built-in ones (HashlockTransfer,
+   * Withdraw): each deployed and registered in the node's TransferRegistry at `address`, with
+   * the plug-in that says its rules and what the client does with one (`TransferPlugin`). The
+   * node must carry the same ones; the client refuses the node's proposals of any other.
+   *
+   * @example
+   * await ConnextClient.connect({ ...options, definitions: [{ address, plugin: myPlugin }] });
+   */
+  definitions?: readonly PluginEntry[];
 }
 
 export type { DisputeInfo, DisputeStarted, PaymentStatus, ResolveParams, ResolveResult };
@@ -175,7 +190,9 @@ export class ConnextClient {
     private readonly session: Session,
     progress: DisputeProgress,
     withdrawalLedger: WithdrawalLedger,
-    receiving: Pick<ConnectOptions, "acceptConditional" | "maxPendingConditional">,
+    receiving: Pick<ConnectOptions, "acceptConditional" | "maxPendingConditional"> & {
+      plugins: DefinitionPlugins;
+    },
   ) {
     this.signer = privateKeySigner(wallet.privateKey);
     const scope = `${config.nodeIdentifier.toLowerCase()}:${wallet.address.toLowerCase()}`;
@@ -205,7 +222,7 @@ export class ConnextClient {
     });
     this.reactions = new NodeReactions({
       wallet,
-      hashlockAddress: config.contractAddresses.hashlockTransfer,
+      plugins: receiving.plugins,
       channel,
       events: this.events,
       terms: this.receivedTerms,
@@ -324,10 +341,8 @@ export class ConnextClient {
       channelMastercopyAddress: config.contractAddresses.channelMastercopy,
       transferRegistryAddress: config.contractAddresses.transferRegistry,
     };
-    const registry = definitionRegistry([
-      { address: config.contractAddresses.hashlockTransfer, rules: hashlock },
-      { address: config.contractAddresses.withdraw, rules: withdraw },
-    ]);
+    const plugins = definitionPlugins(config.contractAddresses, options.definitions);
+    const registry = rulesOf(plugins);
     const node = config.nodeIdentifier;
     const progress = await DisputeProgress.load(
       store,
@@ -346,6 +361,7 @@ export class ConnextClient {
       chainId: config.chainId,
       hashlockAddress: config.contractAddresses.hashlockTransfer,
       withdrawAddress: config.contractAddresses.withdraw,
+      definitions: plugins,
       claimBufferSeconds,
       now,
     });
@@ -420,6 +436,7 @@ export class ConnextClient {
       progress,
       withdrawalLedger,
       {
+        plugins,
         ...(options.acceptConditional ? { acceptConditional: options.acceptConditional } : {}),
         ...(options.maxPendingConditional !== undefined
           ? { maxPendingConditional: options.maxPendingConditional }
@@ -667,6 +684,46 @@ export class ConnextClient {
       );
     });
     return this.withdrawals.wait(applied?.transfer?.transferId as string, timeoutMs);
+  }
+
+  /**
+   * Pays `recipient` through the node with a transfer of a definition added as a plug-in
+   * (`ConnectOptions.definitions`; the node must carry it too): its initial state comes
+   * encoded, the routing is added as `meta.routing`, and what follows (the payee's resolve,
+   * the node's settling of ours) is the plug-in's to say. Answers once the channel holds the
+   * transfer; the outcome arrives as `transfer.resolved`.
+   *
+   * @example
+   * const { paymentId } = await client.sendTransfer({ definition, recipient, assetId: ZeroAddress,
+   *   amount: 10n, transferInitialState, transferTimeout });
+   */
+  async sendTransfer(params: {
+    definition: string;
+    recipient: string;
+    assetId: string;
+    amount: bigint;
+    transferInitialState: string;
+    transferTimeout: number;
+    paymentId?: string;
+  }): Promise<{ paymentId: string; transferId: string }> {
+    checkArguments("sendTransfer", params, {
+      definition: "address",
+      recipient: "address",
+      assetId: "address",
+      amount: "amount",
+      paymentId: "bytes32?",
+    });
+    const paymentId = params.paymentId ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    const applied = await this.channel.propose(() => ({
+      type: "create",
+      assetId: params.assetId,
+      amount: params.amount,
+      transferDefinition: params.definition,
+      transferInitialState: params.transferInitialState,
+      transferTimeout: params.transferTimeout,
+      meta: { routing: { paymentId, recipient: params.recipient } },
+    }));
+    return { paymentId, transferId: applied?.transfer?.transferId as string };
   }
 
   /**

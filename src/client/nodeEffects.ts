@@ -3,11 +3,17 @@ import {
   type ChannelView,
   claimableOnchain,
   DEFAULT_MAX_PAYMENT_EXPIRY_SECONDS,
-  hashlock,
   minimumHashlockTransferTimeout,
   ProtocolError,
+  type UpdateType,
   withdraw,
 } from "../protocol";
+import {
+  type ClientCheck,
+  type DefinitionPlugins,
+  definitionPlugins,
+  pluginOf,
+} from "../protocol/definitions";
 import { payeeRoutingSchema, readMeta } from "../protocol/messaging";
 import { withdrawalMismatch } from "../protocol/withdrawals";
 
@@ -17,6 +23,8 @@ export interface ProposalCheckOptions {
   chainId: number;
   hashlockAddress: string;
   withdrawAddress: string;
+  /** The definitions we carry; default: the built-in ones at the two addresses. */
+  definitions?: DefinitionPlugins;
   /** Seconds allowed for an on-chain claim's transactions, on top of the channel's timeout. */
   claimBufferSeconds: number;
   /**
@@ -30,41 +38,64 @@ export interface ProposalCheckOptions {
 
 /**
  * The client's own checks on the node's proposals, beyond the protocol's: the node only ever
- * offers us routed payments and withdrawals of its own collateral whose commitment matches
- * the amount it locks.
+ * offers us transfers we carry a plug-in for, each checked as its plug-in says (routed
+ * payments we can claim on-chain in time, withdrawals of its own collateral whose commitment
+ * matches the amount it locks).
  */
 export function nodeProposalCheck(options: ProposalCheckOptions) {
-  return (view: ChannelView, update: ChannelUpdate): void => {
-    if (update.type === "setup") {
+  const plugins =
+    options.definitions ??
+    definitionPlugins({
+      hashlockTransfer: options.hashlockAddress,
+      withdraw: options.withdrawAddress,
+    });
+  const checksOf: Partial<Record<UpdateType, (update: ChannelUpdate) => readonly ClientCheck[]>> = {
+    setup: () => {
       throw new ProtocolError("WRONG_PARTICIPANTS", "the user proposes the setup, not the node");
-    }
-    if (update.type !== "create") return;
-    const details = (update as ChannelUpdate<"create">).details;
-    const definition = details.transferDefinition.toLowerCase();
-    if (definition === options.hashlockAddress.toLowerCase()) {
-      const routing = readMeta(details.meta, "routing", payeeRoutingSchema);
-      if (!routing) throw new ProtocolError("TRANSFER_REJECTED", "a payment without meta.routing");
-      requireClaimable(options, view, update as ChannelUpdate<"create">);
-      return;
-    }
-    if (definition === options.withdrawAddress.toLowerCase()) {
-      const { responder } = withdraw.decodeState(details.transferInitialState);
-      if (
-        withdrawalMismatch(update as ChannelUpdate<"create">, options.chainId) !== undefined ||
-        responder.toLowerCase() !== options.me.toLowerCase()
-      ) {
+    },
+    create: (update) => {
+      const create = update as ChannelUpdate<"create">;
+      const client = pluginOf(plugins, create.details.transferDefinition)?.client;
+      if (!client) {
         throw new ProtocolError(
-          "TRANSFER_REJECTED",
-          "the node's withdrawal commitment does not match the transfer",
+          "UNKNOWN_DEFINITION",
+          `unexpected transfer ${create.details.transferDefinition}`,
         );
       }
-      return;
-    }
-    throw new ProtocolError(
-      "UNKNOWN_DEFINITION",
-      `unexpected transfer ${details.transferDefinition}`,
-    );
+      return client.checkNodeCreate(create);
+    },
   };
+  return (view: ChannelView, update: ChannelUpdate): void => {
+    const create = update as ChannelUpdate<"create">;
+    const run: {
+      [Kind in ClientCheck["kind"]]: (check: Extract<ClientCheck, { kind: Kind }>) => void;
+    } = {
+      routed: () => {
+        if (!readMeta(create.details.meta, "routing", payeeRoutingSchema)) {
+          throw new ProtocolError("TRANSFER_REJECTED", "a payment without meta.routing");
+        }
+      },
+      claimablePayment: ({ expiry }) => requireClaimable(options, view, create, expiry),
+      nodeWithdrawal: () => requireOwnWithdrawal(options, create),
+    };
+    for (const check of checksOf[update.type]?.(update) ?? []) {
+      (run[check.kind] as (check: ClientCheck) => void)(check);
+    }
+  };
+}
+
+/** The node's withdrawal of its collateral pays out exactly what it locks, to be signed by us. */
+function requireOwnWithdrawal(options: ProposalCheckOptions, update: ChannelUpdate<"create">) {
+  const { responder } = withdraw.decodeState(update.details.transferInitialState);
+  if (
+    withdrawalMismatch(update, options.chainId) !== undefined ||
+    responder.toLowerCase() !== options.me.toLowerCase()
+  ) {
+    throw new ProtocolError(
+      "TRANSFER_REJECTED",
+      "the node's withdrawal commitment does not match the transfer",
+    );
+  }
 }
 
 /**
@@ -76,8 +107,8 @@ function requireClaimable(
   options: ProposalCheckOptions,
   view: ChannelView,
   update: ChannelUpdate<"create">,
+  expiry: bigint,
 ): void {
-  const { expiry } = hashlock.decodeState(update.details.transferInitialState);
   const now = options.now();
   const timeout = view.state?.timeout ?? 0;
   if (expiry === 0n || !claimableOnchain(expiry, now, timeout, options.claimBufferSeconds)) {
@@ -100,10 +131,4 @@ function requireClaimable(
       `the payment's transfer timeout ${update.details.transferTimeout} s ends before its expiry (${shortest} s)`,
     );
   }
-}
-
-/** Whether a hashlock transfer's expiry has passed (0: none). */
-export function hashlockExpired(transferState: string, now: number): boolean {
-  const { expiry } = hashlock.decodeState(transferState);
-  return expiry !== 0n && expiry <= BigInt(now);
 }

@@ -4,9 +4,15 @@ import {
   type ChannelUpdate,
   type ChannelView,
   type FullTransferState,
-  hashlock,
+  type UpdateType,
   withdraw,
 } from "../protocol";
+import {
+  type ClientReaction,
+  type DefinitionPlugins,
+  pluginOf,
+  transferMoments,
+} from "../protocol/definitions";
 import {
   decodeRequest,
   type NodeEvent,
@@ -21,7 +27,6 @@ import type { ClientChannel } from "./clientChannel";
 import { ConditionalPolicy } from "./conditionalPolicy";
 import { depositEvents } from "./depositEvents";
 import type { ClientEvents } from "./events";
-import { hashlockExpired } from "./nodeEffects";
 import { type ReceivedTerms, refusalOf, type TermsVerdict } from "./receivedTerms";
 import type { Waiters } from "./waiters";
 
@@ -29,7 +34,8 @@ export const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
 
 export interface ReactionDeps {
   wallet: Wallet;
-  hashlockAddress: string;
+  /** The definitions we carry: each says what its transfers set off here. */
+  plugins: DefinitionPlugins;
   channel: ClientChannel;
   events: ClientEvents;
   /** The payer's terms of each payment to us, checked against its mirror. */
@@ -70,50 +76,95 @@ export class NodeReactions {
 
   /** What an update sets off here, whoever proposed it; `before` is the channel it moved from. */
   applied(applied: AppliedUpdate, before: ChannelView, ours: boolean): void {
-    const update = applied.state.latestUpdate;
-    const transfer = applied.transfer;
-    if (update.type === "deposit") {
+    this.afterStored[applied.state.latestUpdate.type]?.(applied, before);
+    for (const moment of transferMoments(applied, this.deps.wallet.address, ours)) {
+      const client = pluginOf(this.deps.plugins, moment.transfer.transferDefinition)?.client;
+      for (const intent of client?.react(moment) ?? []) this.carryOut(intent);
+    }
+  }
+
+  /** What an update of each type sets off here, whatever its transfers' definitions. */
+  private readonly afterStored: Partial<
+    Record<UpdateType, (applied: AppliedUpdate, before: ChannelView) => void>
+  > = {
+    deposit: (applied, before) => {
+      const update = applied.state.latestUpdate as ChannelUpdate<"deposit">;
       const balance = this.deps.getBalance(update.assetId);
-      for (const { event, payload } of depositEvents(
-        before,
-        update as ChannelUpdate<"deposit">,
-        balance,
-      )) {
+      for (const { event, payload } of depositEvents(before, update, balance)) {
         this.deps.events.emit(event, payload);
       }
-      return;
-    }
-    if (!transfer) return;
-    const isHashlock =
-      transfer.transferDefinition.toLowerCase() === this.deps.hashlockAddress.toLowerCase();
-    if (update.type === "create" && !ours) {
-      if (isHashlock) this.onPaymentReceived(transfer);
-      else this.deps.track(this.countersignNodeWithdrawal(transfer));
-      return;
-    }
-    if (update.type === "resolve" && isHashlock) {
-      const cancelled =
-        transfer.transferResolver !== undefined &&
-        hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
-      const mine = transfer.initiator.toLowerCase() === this.deps.wallet.address.toLowerCase();
-      const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
-      const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      const paymentId = payer?.paymentId ?? payee?.paymentId;
-      const meta = appMetaOf(transfer);
-      if (!mine) this.deps.terms.forget(transfer.transferId);
-      if (payer)
-        this.deps.payments.settle(payer.paymentId, {
-          status: cancelled ? "cancelled" : "completed",
-        });
-      this.deps.events.emit("transfer.resolved", {
-        transferId: transfer.transferId,
-        ...(paymentId ? { paymentId } : {}),
-        assetId: transfer.assetId,
-        amount: transfer.balance.amount[0] + transfer.balance.amount[1],
-        cancelled,
-        ...(meta ? { meta } : {}),
+    },
+  };
+
+  /** The one dispatch map of what a definition's transfers set off at the client. */
+  private readonly reactions: {
+    [Kind in ClientReaction["kind"]]: (intent: Extract<ClientReaction, { kind: Kind }>) => void;
+  } = {
+    receivePayment: ({ transfer }) => this.onPaymentReceived(transfer),
+    claimReceived: ({ transfer }) => {
+      const verdict = this.deps.terms.check(transfer);
+      if (!this.refused(transfer, verdict)) this.claimIfVerified(transfer, verdict);
+    },
+    cancelUnlessRevealed: ({ transfer }) => this.deps.track(this.cancelUnlessRevealed(transfer)),
+    countersignWithdrawal: ({ transfer }) =>
+      this.deps.track(this.countersignNodeWithdrawal(transfer)),
+    paymentResolved: ({ transfer, cancelled }) => this.paymentResolved(transfer, cancelled),
+    announce: ({ transfer }) => this.announceRouted(transfer),
+    resolve: ({ transfer, resolver }) => this.deps.track(this.resolveWith(transfer, resolver)),
+  };
+
+  private carryOut(intent: ClientReaction): void {
+    (this.reactions[intent.kind] as (intent: ClientReaction) => void)(intent);
+  }
+
+  /** A payment left the channel: the waiting call is settled, the application told. */
+  private paymentResolved(transfer: FullTransferState, cancelled: boolean): void {
+    const mine = transfer.initiator.toLowerCase() === this.deps.wallet.address.toLowerCase();
+    const payer = mine ? readMeta(transfer.meta, "routing", payerRoutingSchema) : undefined;
+    const payee = mine ? undefined : readMeta(transfer.meta, "routing", payeeRoutingSchema);
+    const paymentId = payer?.paymentId ?? payee?.paymentId;
+    const meta = appMetaOf(transfer);
+    if (!mine) this.deps.terms.forget(transfer.transferId);
+    if (payer)
+      this.deps.payments.settle(payer.paymentId, {
+        status: cancelled ? "cancelled" : "completed",
       });
-    }
+    this.deps.events.emit("transfer.resolved", {
+      transferId: transfer.transferId,
+      ...(paymentId ? { paymentId } : {}),
+      assetId: transfer.assetId,
+      amount: transfer.balance.amount[0] + transfer.balance.amount[1],
+      cancelled,
+      ...(meta ? { meta } : {}),
+    });
+  }
+
+  /**
+   * A routed transfer to us of a definition without payer's terms: the application hears of
+   * it with what the node says (`verified: false`).
+   */
+  private announceRouted(transfer: FullTransferState): void {
+    const routing = readMeta(transfer.meta, "routing", payeeRoutingSchema);
+    if (!routing) return;
+    const meta = appMetaOf(transfer);
+    this.deps.events.emit("transfer.received", {
+      transferId: transfer.transferId,
+      paymentId: routing.paymentId,
+      sender: routing.sender,
+      assetId: transfer.assetId,
+      amount: transfer.balance.amount[0],
+      ...(meta ? { meta } : {}),
+      verified: false,
+    });
+  }
+
+  /** Resolves a transfer in our channel with what its definition says. */
+  private async resolveWith(transfer: FullTransferState, resolver: string): Promise<void> {
+    await this.deps.channel.propose((view) =>
+      view.transfers.has(transfer.transferId)
+        ? { type: "resolve", transferId: transfer.transferId, transferResolver: resolver }
+        : undefined,
+    );
   }
 
   /**
@@ -218,16 +269,8 @@ export class NodeReactions {
     const now = this.deps.now();
     for (const transfer of this.deps.channel.view.transfers.values()) {
       if (transfer.responder.toLowerCase() !== this.deps.wallet.address.toLowerCase()) continue;
-      if (transfer.transferDefinition.toLowerCase() !== this.deps.hashlockAddress.toLowerCase()) {
-        this.deps.track(this.countersignNodeWithdrawal(transfer));
-        continue;
-      }
-      if (hashlockExpired(transfer.transferState, now)) {
-        this.deps.track(this.cancelUnlessRevealed(transfer));
-        continue;
-      }
-      const verdict = this.deps.terms.check(transfer);
-      if (!this.refused(transfer, verdict)) this.claimIfVerified(transfer, verdict);
+      const client = pluginOf(this.deps.plugins, transfer.transferDefinition)?.client;
+      for (const intent of client?.waiting(transfer, now) ?? []) this.carryOut(intent);
     }
   }
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, parseEther, Wallet, ZeroAddress } from "ethers";
+import { JsonRpcProvider, parseEther, type Signer, Wallet, ZeroAddress } from "ethers";
 import pino from "pino";
 import { type ConnectOptions, ConnextClient } from "../client";
 import { MemoryStore } from "../client/store/memory";
@@ -26,6 +26,7 @@ import {
   postgresAvailable,
   startPostgres,
 } from "../node/store/testing/postgresServer";
+import type { PluginEntry } from "../protocol/definitions";
 
 /**
  * A whole system on loopback for end-to-end tests: anvil with the contracts, a node, and
@@ -68,6 +69,11 @@ export interface StackOptions {
   nodeRpcUrl?: (anvilUrl: string) => string;
   /** Node settings on top of the stack's (e.g. WITHDRAWALS, WITHDRAWALS_PER_HOUR). */
   settings?: Partial<NodeSettings>;
+  /**
+   * Extra transfer definitions: deployed and registered by the deployer (dev account 0, the
+   * registry's owner) before the node starts, then carried by the node and every client.
+   */
+  definitions?: (deployer: Signer, book: AddressBook) => Promise<PluginEntry[]>;
 }
 
 /** Wall-clock time plus an offset the test moves forward. */
@@ -117,6 +123,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
   const deployer = devAccount(0, provider);
   const book = await deployContracts(deployer, { testToken: true });
   const token = book.testToken as string;
+  const definitions = (await options.definitions?.(deployer, book)) ?? [];
   await mintDevTokens({
     testToken: token,
     minter: deployer,
@@ -148,7 +155,13 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
   };
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? settings.logLevel });
   const clock = testClock();
-  const nodeOptions = { depositPollMs: 500, disputePollMs: 250, now: clock.now, ...options.node };
+  const nodeOptions = {
+    depositPollMs: 500,
+    disputePollMs: 250,
+    now: clock.now,
+    ...(definitions.length > 0 ? { definitions } : {}),
+    ...options.node,
+  };
   let node = await startNode(settings, logger, nodeOptions);
   const stores = new Map<number, ClientStore>();
   const clients: ConnextClient[] = [];
@@ -191,6 +204,7 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
         store,
         completionTimeoutMs: 5_000,
         now: clock.now,
+        ...(definitions.length > 0 ? { definitions } : {}),
         ...overrides,
       });
       clients.push(client);

@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { getAddress, JsonRpcProvider, Wallet } from "ethers";
 import type { Logger } from "pino";
 import { PROTOCOL_VERSION, privateKeySigner, transfersInTreeOrder } from "../protocol";
+import type { PluginEntry } from "../protocol/definitions";
 import { encodeWire } from "../protocol/messaging";
 import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
 import { ChainService } from "./chain/chainService";
@@ -50,6 +51,13 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
+  /**
+   * Transfer definitions the node carries beyond the built-in ones (HashlockTransfer,
+   * Withdraw): each deployed and registered in the TransferRegistry at `address`, with the
+   * plug-in that says its rules and what the node does with one. The node refuses every
+   * definition it has no plug-in for.
+   */
+  definitions?: readonly PluginEntry[];
   /** Expiry bounds of routed payments (defaults: DEFAULT_ROUTING_RULES). */
   routing?: Partial<RoutingRules>;
   /** How often the deposit watcher polls (default 2 s). */
@@ -212,6 +220,7 @@ async function assemble(
     },
     hashlockAddress: book.hashlockTransfer,
     withdrawAddress: book.withdraw,
+    ...(options.definitions ? { definitions: options.definitions } : {}),
     store,
     payments,
     pendingWithdrawals: new PendingWithdrawalRepository(database.db),

@@ -5,7 +5,7 @@ import {
   deployContracts,
   TestToken__factory,
 } from "../../contracts-bindings";
-import { hashlock, hashlockLockHash } from "../../protocol/definitions/hashlock";
+import { hashlock, hashlockLockHash } from "../../protocol/definitions/hashlock/rules";
 import { channelStateDigest, transferStateHash, withdrawDigest } from "../../protocol/hashing";
 import { MerkleTree } from "../../protocol/merkle";
 import { privateKeySigner } from "../../protocol/signatures";

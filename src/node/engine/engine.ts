@@ -7,13 +7,12 @@ import {
   type ChainDisputeOutcome,
   type ChannelSigner,
   decodeUpdateMessage,
-  definitionRegistry,
-  hashlock,
   ProtocolError,
   restorePageOf,
   toChecksumAddress,
-  withdraw,
+  type UpdateType,
 } from "../../protocol";
+import { definitionPlugins, type PluginEntry, rulesOf } from "../../protocol/definitions";
 import {
   collateralRequestSchema,
   decodeRequest,
@@ -32,6 +31,7 @@ import { CatchUps } from "./catchUps";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
 import { Collateral, type CollateralRules } from "./collateral";
+import { DefinitionEffects } from "./definitionEffects";
 import { isNodeError } from "./errors";
 import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
 import { proposalPolicy } from "./proposalPolicy";
@@ -70,6 +70,8 @@ export interface EngineOptions {
   network: NetworkContext;
   hashlockAddress: string;
   withdrawAddress: string;
+  /** Definitions the node carries beyond the built-in ones, each with its plug-in. */
+  definitions?: readonly PluginEntry[];
   store: ChannelStore;
   payments: PaymentRepository;
   /** Withdrawal commitments the node must still see executed. */
@@ -205,10 +207,11 @@ export class Engine {
     this.withdrawalLimits = new WithdrawalLimits(options.withdrawalRules);
     const inDispute = (channelAddress: string) =>
       options.disputes?.inDispute(channelAddress) ?? false;
-    const registry = definitionRegistry([
-      { address: options.hashlockAddress, rules: hashlock },
-      { address: options.withdrawAddress, rules: withdraw },
-    ]);
+    const plugins = definitionPlugins(
+      { hashlockTransfer: options.hashlockAddress, withdraw: options.withdrawAddress },
+      options.definitions,
+    );
+    const registry = rulesOf(plugins);
     this.messaging = new NodeMessaging({
       connection: options.connection,
       node,
@@ -250,8 +253,7 @@ export class Engine {
       shared: options.crossProcessLock !== undefined,
       record: async (tx, applied) => {
         await options.insideStore?.(applied);
-        await this.router.record(tx, applied);
-        await this.withdrawals.record(tx, applied);
+        await this.effects.record(tx, applied);
       },
       committed: (applied) => this.committed(applied),
       observeLatency: options.observeLatency,
@@ -284,7 +286,7 @@ export class Engine {
     });
     this.router = new PaymentRouter({
       node,
-      hashlockAddress: options.hashlockAddress,
+      plugins,
       channels: this.channels,
       store: options.store,
       payments: options.payments,
@@ -316,8 +318,15 @@ export class Engine {
       track: (work) => this.track(work),
       logger,
     });
+    this.effects = new DefinitionEffects({
+      node,
+      plugins,
+      router: this.router,
+      withdrawals: this.withdrawals,
+    });
     this.policy = proposalPolicy({
       node,
+      definitions: plugins,
       network: options.network,
       hashlockAddress: options.hashlockAddress,
       withdrawAddress: options.withdrawAddress,
@@ -334,6 +343,7 @@ export class Engine {
   }
 
   private readonly policy: ReturnType<typeof proposalPolicy>;
+  private readonly effects: DefinitionEffects;
   private readonly sweepIntervalMs: number;
 
   /** Starts serving users and resumes whatever was left in flight. */
@@ -434,17 +444,20 @@ export class Engine {
       },
       "update stored",
     );
-    if (update.type === "setup") {
-      for (const listener of this.setupListeners)
-        listener(update.channelAddress, applied.state.bob);
-    }
-    this.router.committed(applied);
-    this.withdrawals.committed(applied);
-    if (update.type === "resolve") {
-      const user = applied.state.bob;
-      this.track(this.withdrawals.reclaim(user, update.assetId));
-    }
+    this.effects.committed(applied);
+    this.afterStored[update.type]?.(applied);
   }
+
+  /** What an update of each type sets off here, whatever its transfer's definition. */
+  private readonly afterStored: Partial<Record<UpdateType, (applied: AppliedUpdate) => void>> = {
+    setup: ({ state }) => {
+      for (const listener of this.setupListeners) listener(state.channelAddress, state.bob);
+    },
+    // A transfer settled: the node's collateral above its policy's threshold goes back.
+    resolve: ({ state }) => {
+      this.track(this.withdrawals.reclaim(state.bob, state.latestUpdate.assetId));
+    },
+  };
 
   private track(work: Promise<unknown>): void {
     const tracked = work.catch((error) => {

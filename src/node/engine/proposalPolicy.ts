@@ -1,12 +1,19 @@
 import {
   type ChannelUpdate,
   type ChannelView,
-  hashlock,
   minimumHashlockTransferTimeout,
   minimumPayerExpiry,
   ProtocolError,
+  type UpdateType,
   withdraw,
 } from "../../protocol";
+import {
+  type DefinitionPlugins,
+  definitionPlugins,
+  type NodeCheck,
+  type PaymentRouting,
+  pluginOf,
+} from "../../protocol/definitions";
 import { payerRoutingSchema, readMeta } from "../../protocol/messaging";
 import type { NetworkContext } from "../../protocol/types";
 import { withdrawalMismatch } from "../../protocol/withdrawals";
@@ -19,6 +26,8 @@ export interface ProposalPolicyOptions {
   network: NetworkContext;
   hashlockAddress: string;
   withdrawAddress: string;
+  /** The definitions the node carries; default: the built-in ones at the two addresses. */
+  definitions?: DefinitionPlugins;
   /** Assets the node routes and collateralises (lowercase). */
   supportedAssets: Pick<ReadonlySet<string>, "has">;
   rules: RoutingRules;
@@ -32,36 +41,72 @@ export interface ProposalPolicyOptions {
   withdrawals?: Pick<WithdrawalLimits, "check">;
 }
 
+/** A check the node runs; `uncarried` refuses a definition it has no plug-in for. */
+type PolicyCheck = NodeCheck | { readonly kind: "uncarried" };
+
 /**
  * What the node requires of a user's proposal beyond the protocol's rules, checked before it
- * countersigns anything: only the transfers it knows how to carry, routed payments whose
- * expiries leave it room to claim on-chain, and withdrawals whose commitment is exactly what
- * the transfer says and that pay for the node's gas (minimum, fee, rate).
+ * countersigns anything: only the transfers it knows how to carry (those it has a plug-in
+ * for), routed payments whose expiries leave it room to claim on-chain, and withdrawals whose
+ * commitment is exactly what the transfer says and that pay for the node's gas (minimum, fee,
+ * rate). Each definition's plug-in names its checks; the map below runs them.
  */
 export function proposalPolicy(options: ProposalPolicyOptions) {
+  const plugins =
+    options.definitions ??
+    definitionPlugins({
+      hashlockTransfer: options.hashlockAddress,
+      withdraw: options.withdrawAddress,
+    });
+  const checksOf: Record<
+    UpdateType,
+    (view: ChannelView, update: ChannelUpdate) => readonly PolicyCheck[]
+  > = {
+    setup: () => [],
+    resume: () => [],
+    deposit: () => [{ kind: "supportedAsset" }],
+    create: (_view, update) => {
+      const { details } = update as ChannelUpdate<"create">;
+      const node = pluginOf(plugins, details.transferDefinition)?.node;
+      if (!node) return [{ kind: "supportedAsset" }, { kind: "uncarried" }];
+      return node.checkCreate(update as ChannelUpdate<"create">);
+    },
+    resolve: (view, update) => {
+      const { details } = update as ChannelUpdate<"resolve">;
+      const transfer = view.transfers.get(details.transferId);
+      if (!transfer) return []; // the protocol refuses it
+      const node = pluginOf(plugins, transfer.transferDefinition)?.node;
+      return node?.checkResolve(transfer, details.transferResolver, options.node) ?? [];
+    },
+  };
   return async (view: ChannelView, update: ChannelUpdate): Promise<void> => {
-    if (update.type === "resolve") {
-      checkClaim(options, view, update as ChannelUpdate<"resolve">);
-      return;
-    }
-    if (update.type !== "deposit" && update.type !== "create") return;
-    const details = (update as ChannelUpdate<"create">).details;
-    const definition = update.type === "create" ? details.transferDefinition.toLowerCase() : "";
-    // A withdrawal stays open for whatever the channel holds, even an asset no longer carried.
-    const leaving = definition === options.withdrawAddress.toLowerCase();
-    if (!leaving && !options.supportedAssets.has(update.assetId.toLowerCase())) {
-      throw new NodeError("UNSUPPORTED_ASSET", `the node does not carry ${update.assetId}`);
-    }
-    if (update.type !== "create") return;
-    if (definition === options.hashlockAddress.toLowerCase()) {
-      await checkRoutedPayment(options, view, update as ChannelUpdate<"create">);
-    } else if (definition === options.withdrawAddress.toLowerCase()) {
-      checkWithdrawal(options, update as ChannelUpdate<"create">);
-    } else {
-      throw new NodeError(
-        "UNSUPPORTED_TRANSFER",
-        `the node does not carry transfers of ${details.transferDefinition}`,
-      );
+    const run: {
+      [Kind in PolicyCheck["kind"]]: (check: Extract<PolicyCheck, { kind: Kind }>) => unknown;
+    } = {
+      supportedAsset: () => {
+        if (!options.supportedAssets.has(update.assetId.toLowerCase())) {
+          throw new NodeError("UNSUPPORTED_ASSET", `the node does not carry ${update.assetId}`);
+        }
+      },
+      uncarried: () => {
+        const { transferDefinition } = (update as ChannelUpdate<"create">).details;
+        throw new NodeError(
+          "UNSUPPORTED_TRANSFER",
+          `the node does not carry transfers of ${transferDefinition}`,
+        );
+      },
+      routedPayment: () => {
+        const create = update as ChannelUpdate<"create">;
+        const routing = pluginOf(plugins, create.details.transferDefinition)?.routing;
+        if (!routing)
+          throw new NodeError("UNSUPPORTED_TRANSFER", "a payment the node cannot route");
+        return checkRoutedPayment(options, routing, view, create);
+      },
+      userWithdrawal: () => checkWithdrawal(options, update as ChannelUpdate<"create">),
+      claimInTime: ({ expiry }) => checkClaim(options, expiry),
+    };
+    for (const check of checksOf[update.type](view, update)) {
+      await (run[check.kind] as (check: PolicyCheck) => unknown)(check);
     }
   };
 }
@@ -74,19 +119,7 @@ export function proposalPolicy(options: ProposalPolicyOptions) {
  * a skewed clock) can never meet a refund of the same payment. An honest payee's client claims
  * far earlier: it reveals a pre-image only while a full dispute still fits before the expiry.
  */
-function checkClaim(
-  options: ProposalPolicyOptions,
-  view: ChannelView,
-  update: ChannelUpdate<"resolve">,
-): void {
-  const transfer = view.transfers.get(update.details.transferId);
-  if (!transfer) return; // the protocol refuses it
-  if (transfer.transferDefinition.toLowerCase() !== options.hashlockAddress.toLowerCase()) return;
-  if (transfer.initiator.toLowerCase() !== options.node.toLowerCase()) return;
-  const { preImage } = hashlock.decodeResolver(update.details.transferResolver);
-  if (/^0x0+$/.test(preImage)) return; // a cancel is welcome at any time
-  const { expiry } = hashlock.decodeState(transfer.transferState);
-  if (expiry === 0n) return;
+function checkClaim(options: ProposalPolicyOptions, expiry: bigint): void {
   const latest = expiry - BigInt(options.rules.expiryGraceSeconds);
   if (BigInt(options.now()) >= latest) {
     throw new NodeError(
@@ -99,15 +132,13 @@ function checkClaim(
 
 async function checkRoutedPayment(
   options: ProposalPolicyOptions,
+  codec: PaymentRouting,
   view: ChannelView,
   update: ChannelUpdate<"create">,
 ): Promise<void> {
   const routing = readMeta(update.details.meta, "routing", payerRoutingSchema);
   if (!routing) {
-    throw new NodeError(
-      "UNSUPPORTED_TRANSFER",
-      "a hashlock transfer to the node needs meta.routing",
-    );
+    throw new NodeError("UNSUPPORTED_TRANSFER", "a payment to the node needs meta.routing");
   }
   const recipient = routing.recipient.toLowerCase();
   if (
@@ -129,7 +160,7 @@ async function checkRoutedPayment(
   if (await options.paymentExists(routing.paymentId)) {
     throw new NodeError("PAYMENT_EXISTS", `payment ${routing.paymentId} exists already`);
   }
-  checkExpiries(options, view, update, payeeTimeout);
+  checkExpiries(options, codec, view, update, payeeTimeout);
   if (update.details.transferBalance.amount[0] === 0n) {
     throw new ProtocolError("TRANSFER_REJECTED", "a payment of 0");
   }
@@ -143,12 +174,13 @@ async function checkRoutedPayment(
  */
 function checkExpiries(
   options: ProposalPolicyOptions,
+  routing: PaymentRouting,
   view: ChannelView,
   update: ChannelUpdate<"create">,
   payeeTimeout: number,
 ): void {
   const { claimBufferSeconds, maxExpirySeconds } = options.rules;
-  const state = hashlock.decodeState(update.details.transferInitialState);
+  const state = routing.terms(update.details.transferInitialState);
   const now = options.now();
   const payerTimeout = view.state?.timeout ?? 0;
   const earliest = minimumPayerExpiry(now, payerTimeout, payeeTimeout, claimBufferSeconds);

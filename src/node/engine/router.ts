@@ -1,15 +1,14 @@
 import type { Logger } from "pino";
 import type { TransferDefund } from "../../contracts-bindings";
 import {
-  type AppliedUpdate,
   type ChannelView,
   claimableOnchain,
   expiryNumber,
   type FullTransferState,
-  hashlock,
   mirrorExpiryFor,
   type UpdateDraft,
 } from "../../protocol";
+import { type DefinitionPlugins, type PaymentRouting, pluginOf } from "../../protocol/definitions";
 import { payeeRoutingSchema, payerRoutingSchema, readMeta } from "../../protocol/messaging";
 import { KeyedSerialQueue } from "../chain/serialQueue";
 import type { ChannelStore, Tx } from "../store/channelStore";
@@ -21,7 +20,8 @@ import type { RoutingRules } from "./routingRules";
 
 export interface RouterDeps {
   node: string;
-  hashlockAddress: string;
+  /** The definitions the node carries: those with `routing` are routed as payments. */
+  plugins: DefinitionPlugins;
   channels: ChannelService;
   store: ChannelStore;
   payments: PaymentRepository;
@@ -48,10 +48,9 @@ export interface RouterDeps {
   replaceMirror?: (draft: Extract<UpdateDraft, { type: "create" }>) => UpdateDraft;
 }
 
-const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
-
 /**
- * Routes hashlock payments (DESIGN §4.6): the payer's transfer to the node opens a payment,
+ * Routes payments (DESIGN §4.6) of every definition that says how (its `PaymentRouting`:
+ * hashlock's, or a plug-in's): the payer's transfer to the node opens a payment,
  * the node mirrors it into the payee's channel, the payee's pre-image settles both, and what
  * cannot finish before its expiry is cancelled back to the payer.
  *
@@ -77,51 +76,38 @@ export class PaymentRouter {
     return this.refunds.sweepExpired();
   }
 
-  /** Bookkeeping for an update, in the transaction that stores it. */
-  async record(tx: Tx, applied: AppliedUpdate): Promise<void> {
-    const update = applied.state.latestUpdate;
-    if (update.type === "resume") {
-      // A payer's transfer settled on-chain while its payment was pending went back to the
-      // payer: the node used no pre-image, and refunds only once no mirror can be claimed.
-      for (const gone of applied.dropped ?? []) {
-        if (this.isHashlock(gone) && this.isNode(gone.responder)) {
-          await this.deps.payments.refundedOnchain(tx, gone.transferId);
-        }
-      }
-      return;
-    }
-    const transfer = applied.transfer;
-    if (!transfer || !this.isHashlock(transfer)) return;
-    if (update.type === "create") {
-      if (this.isNode(transfer.responder)) {
-        const route = routeOf(transfer, applied.state.timeout);
-        if (!route) return;
-        await this.deps.payments.open(tx, {
-          paymentId: route.paymentId,
-          senderTransferId: route.senderTransferId,
-          sender: route.sender,
-          recipient: route.recipient,
-          assetId: route.assetId,
-          amount: route.amount,
-          lockHash: route.lockHash,
-          expiry: route.expiry,
-        });
-        return;
-      }
-      const payee = readMeta(transfer.meta, "routing", payeeRoutingSchema);
-      if (payee) await this.linkMirror(tx, payee.paymentId, transfer);
-      return;
-    }
-    if (update.type === "resolve") {
-      const paid = !this.isCancel(transfer);
-      if (this.isNode(transfer.initiator)) {
-        // The payee settled our mirror: with the pre-image the payment is done.
-        if (paid) await this.completeMirror(tx, transfer);
-      } else if (!paid) {
-        const payment = await this.deps.payments.bySenderTransfer(transfer.transferId, tx);
-        if (payment) await this.deps.payments.settle(tx, payment.paymentId, "cancelled");
-      }
-    }
+  // What a stored routed transfer sets off: the definitions' intents (`routedPaymentNode`),
+  // carried out through the node's one dispatch map (`definitionEffects.ts`).
+
+  /** In the transaction that stores it: a payer's transfer to the node opens its payment. */
+  async openPayment(tx: Tx, transfer: FullTransferState, payerChannelTimeout: number) {
+    const route = this.routeOf(transfer, payerChannelTimeout);
+    if (!route) return;
+    await this.deps.payments.open(tx, {
+      paymentId: route.paymentId,
+      senderTransferId: route.senderTransferId,
+      sender: route.sender,
+      recipient: route.recipient,
+      assetId: route.assetId,
+      amount: route.amount,
+      lockHash: route.lockHash,
+      expiry: route.expiry,
+    });
+  }
+
+  /** In the transaction that stores it: the payer cancelled its transfer, so its payment. */
+  async cancelPayment(tx: Tx, transfer: FullTransferState): Promise<void> {
+    const payment = await this.deps.payments.bySenderTransfer(transfer.transferId, tx);
+    if (payment) await this.deps.payments.settle(tx, payment.paymentId, "cancelled");
+  }
+
+  /**
+   * In the transaction of a resume: a payer's transfer settled on-chain while its payment was
+   * pending went back to the payer. The node used no pre-image, and refunds only once no
+   * mirror can be claimed.
+   */
+  refundedOnchain(tx: Tx, transfer: FullTransferState): Promise<void> {
+    return this.deps.payments.refundedOnchain(tx, transfer.transferId);
   }
 
   /**
@@ -129,7 +115,7 @@ export class PaymentRouter {
    * was decided already is not paid a second time: the claim is refused and nothing is stored
    * (the grace rules keep honest claims far from this; DESIGN §4.6).
    */
-  private async completeMirror(tx: Tx, mirror: FullTransferState): Promise<void> {
+  async completeMirror(tx: Tx, mirror: FullTransferState): Promise<void> {
     const was = await this.deps.payments.completeByRecipientTransfer(tx, mirror.transferId);
     if (was === "cancelled" || was === "failed") {
       throw new NodeError(
@@ -139,32 +125,28 @@ export class PaymentRouter {
     }
   }
 
-  /** What a stored update sets off. */
-  committed(applied: AppliedUpdate): void {
-    const update = applied.state.latestUpdate;
-    for (const gone of applied.dropped ?? []) {
-      if (this.isHashlock(gone) && this.isNode(gone.initiator)) {
-        this.spawn(`settle dropped mirror ${gone.transferId}`, () =>
-          this.settleDroppedMirror(gone),
-        );
-      }
-    }
-    const transfer = applied.transfer;
-    if (!transfer || !this.isHashlock(transfer)) return;
-    if (update.type === "create" && this.isNode(transfer.responder)) {
-      const route = routeOf(transfer, applied.state.timeout);
-      if (route)
-        this.spawn(`forward ${route.paymentId}`, () => this.forward(route.paymentId, route));
-    } else if (update.type === "resolve" && this.isNode(transfer.initiator)) {
-      this.spawn(`settle payer of ${transfer.transferId}`, () => this.settlePayer(transfer));
-    } else if (update.type === "resolve" && this.isNode(transfer.responder)) {
-      // A completion the payer sees in the resolve itself; a refund gets an event with a reason.
-      const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
-      if (routing && this.isCancel(transfer)) {
-        this.deps.notify(transfer.initiator, { paymentId: routing.paymentId, status: "cancelled" });
-      }
-      if (routing) this.routes.delete(routing.paymentId);
-    }
+  /** A payer's transfer to the node was stored: forward its payment. */
+  forwardStored(transfer: FullTransferState, payerChannelTimeout: number): void {
+    const route = this.routeOf(transfer, payerChannelTimeout);
+    if (route) this.spawn(`forward ${route.paymentId}`, () => this.forward(route.paymentId, route));
+  }
+
+  /** The payee resolved our mirror: the payer's transfer is resolved the same way. */
+  mirrorResolved(mirror: FullTransferState): void {
+    this.spawn(`settle payer of ${mirror.transferId}`, () => this.settlePayer(mirror));
+  }
+
+  /** The payer's transfer was resolved: a completion it sees itself, a refund gets an event. */
+  payerResolved(payer: string, paymentId: string, cancelled: boolean): void {
+    if (cancelled) this.deps.notify(payer, { paymentId, status: "cancelled" });
+    this.routes.delete(paymentId);
+  }
+
+  /** Our mirror left the payee's channel at a resume: settle the payment from the chain. */
+  mirrorDropped(mirror: FullTransferState): void {
+    this.spawn(`settle dropped mirror ${mirror.transferId}`, () =>
+      this.settleDroppedMirror(mirror),
+    );
   }
 
   /** Mirrors a pending payment into the payee's channel; leaves it pending if the payee is away. */
@@ -217,7 +199,7 @@ export class PaymentRouter {
         expiryNumber(expiry),
       );
       if (!reserved) return undefined; // forwarded or decided meanwhile
-      const mirror = mirrorDraft(route, expiry, this.deps.hashlockAddress);
+      const mirror = mirrorDraft(route, expiry);
       return this.deps.replaceMirror ? this.deps.replaceMirror(mirror) : mirror;
     };
     await this.deps.channels.propose(route.recipient, draft, {
@@ -256,12 +238,15 @@ export class PaymentRouter {
   async mirrorDefunded(defund: TransferDefund): Promise<void> {
     const found = await this.deps.store.getTransfer(defund.transferId);
     const mirror = found?.transfer;
-    if (!mirror || !this.isHashlock(mirror) || !this.isNode(mirror.initiator)) return;
+    const routing = mirror && this.routingOf(mirror);
+    if (!mirror || !routing || !this.isNode(mirror.initiator)) return;
     if (defund.amounts[1] === 0n) return; // back to the node: the payment is refunded as usual
-    const preImage = defund.resolver
-      ? hashlock.decodeResolver(defund.resolver).preImage
-      : undefined;
-    if (!preImage || preImage === ZERO_PRE_IMAGE) {
+    // The payer's resolver (for a hashlock: the pre-image) is kept with the payment.
+    const preImage =
+      defund.resolver && !routing.isCancel(defund.resolver)
+        ? routing.payerResolver(defund.resolver)
+        : undefined;
+    if (!preImage) {
       this.deps.logger.error(
         { transferId: mirror.transferId },
         "the payee claimed a mirror on-chain, but not through a call whose pre-image can be read",
@@ -306,18 +291,20 @@ export class PaymentRouter {
       await this.refunds.refund(payment.paymentId, "the payee cancelled");
       return;
     }
-    const { preImage } = hashlock.decodeResolver(mirror.transferResolver as string);
-    await this.resolvePayer(payment, preImage);
+    const codec = this.routingOf(mirror);
+    if (!codec) return;
+    await this.resolvePayer(payment, codec.payerResolver(mirror.transferResolver as string));
   }
 
-  private async resolvePayer(payment: PayerSide, preImage: string): Promise<void> {
+  /** Resolves the payer's transfer with `resolver`: what the payee revealed. */
+  private async resolvePayer(payment: PayerSide, resolver: string): Promise<void> {
     try {
       await this.deps.channels.propose(payment.sender, (view) =>
         view.transfers.has(payment.senderTransferId)
           ? {
               type: "resolve",
               transferId: payment.senderTransferId,
-              transferResolver: hashlock.encodeResolver({ preImage }),
+              transferResolver: resolver,
               meta: { paymentId: payment.paymentId },
             }
           : undefined,
@@ -369,9 +356,11 @@ export class PaymentRouter {
    * payment), unless it has expired: then nobody can claim it and refusing would only leave
    * the channel stuck.
    */
-  private async linkMirror(tx: Tx, paymentId: string, mirror: FullTransferState): Promise<void> {
+  async linkMirror(tx: Tx, paymentId: string, mirror: FullTransferState): Promise<void> {
     if (await this.deps.payments.forwarded(tx, paymentId, mirror.transferId)) return;
-    const { expiry } = hashlock.decodeState(mirror.transferState);
+    const routing = this.routingOf(mirror);
+    if (!routing) return;
+    const { expiry } = routing.terms(mirror.transferState);
     const dead = BigInt(this.deps.now() - this.deps.rules.expiryGraceSeconds) >= expiry;
     if (dead) {
       this.deps.logger.warn({ paymentId, transferId: mirror.transferId }, "expired mirror adopted");
@@ -391,7 +380,7 @@ export class PaymentRouter {
     if (!sender?.active) return undefined;
     const payer = await this.deps.channels.currentView(payment.sender);
     if (!payer?.state) return undefined;
-    return routeOf(sender.transfer, payer.state.timeout);
+    return this.routeOf(sender.transfer, payer.state.timeout);
   }
 
   /** Runs one payment's work; a failure is logged and never stops the caller's loop. */
@@ -409,8 +398,18 @@ export class PaymentRouter {
     );
   }
 
-  private isHashlock(transfer: FullTransferState): boolean {
-    return transfer.transferDefinition.toLowerCase() === this.deps.hashlockAddress.toLowerCase();
+  /** How a transfer's definition routes payments; undefined for one that is not routed. */
+  private routingOf(transfer: FullTransferState): PaymentRouting | undefined {
+    return pluginOf(this.deps.plugins, transfer.transferDefinition)?.routing;
+  }
+
+  /** The route of a payer's transfer to the node, from its meta and state. */
+  private routeOf(
+    transfer: FullTransferState,
+    payerChannelTimeout: number,
+  ): PaymentRoute | undefined {
+    const routing = this.routingOf(transfer);
+    return routing && routeOf(transfer, routing, payerChannelTimeout);
   }
 
   private isNode(address: string): boolean {
@@ -419,7 +418,7 @@ export class PaymentRouter {
 
   private isCancel(transfer: FullTransferState): boolean {
     if (!transfer.transferResolver) return false;
-    return hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
+    return this.routingOf(transfer)?.isCancel(transfer.transferResolver) ?? false;
   }
 }
 
@@ -437,6 +436,9 @@ interface PaymentRoute
     | "expiry"
   > {
   transferTimeout: number;
+  /** The payer's transfer's definition: the mirror's too. */
+  definition: string;
+  routing: PaymentRouting;
   /** The payer's channel dispute timeout: the node's own claim window on the payer's side. */
   payerChannelTimeout: number;
   /** The payer's signed terms, encrypted to the payee: copied into the mirror unread. */
@@ -446,14 +448,15 @@ interface PaymentRoute
   app?: unknown;
 }
 
-/** The route of a payer's hashlock transfer to the node, from its meta and state. */
+/** The route of a payer's transfer to the node, from its meta and state. */
 function routeOf(
   transfer: FullTransferState,
+  codec: PaymentRouting,
   payerChannelTimeout: number,
 ): PaymentRoute | undefined {
   const routing = readMeta(transfer.meta, "routing", payerRoutingSchema);
   if (!routing) return undefined;
-  const state = hashlock.decodeState(transfer.transferState);
+  const state = codec.terms(transfer.transferState);
   return {
     paymentId: routing.paymentId,
     senderTransferId: transfer.transferId,
@@ -465,6 +468,8 @@ function routeOf(
     // The node accepted the transfer only with an expiry within its bounds, so this is safe.
     expiry: expiryNumber(state.expiry),
     transferTimeout: transfer.transferTimeout,
+    definition: transfer.transferDefinition,
+    routing: codec,
     payerChannelTimeout,
     ...(routing.encryptedTerms ? { encryptedTerms: routing.encryptedTerms } : {}),
     ...(routing.encryptedPreImage ? { encryptedPreImage: routing.encryptedPreImage } : {}),
@@ -476,14 +481,13 @@ function routeOf(
 function mirrorDraft(
   route: PaymentRoute,
   expiry: bigint,
-  hashlockAddress: string,
 ): Extract<UpdateDraft, { type: "create" }> {
   return {
     type: "create",
     assetId: route.assetId,
     amount: route.amount,
-    transferDefinition: hashlockAddress,
-    transferInitialState: hashlock.encodeState({ lockHash: route.lockHash, expiry }),
+    transferDefinition: route.definition,
+    transferInitialState: route.routing.mirrorState({ lockHash: route.lockHash, expiry }),
     // The payer's: it already outlasts the payer's expiry, so the mirror's too, and it keeps a
     // re-sent mirror identical to the first.
     transferTimeout: route.transferTimeout,

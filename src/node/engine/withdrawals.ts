@@ -1,10 +1,6 @@
 import type { Logger } from "pino";
-import {
-  type AppliedUpdate,
-  type ChannelSigner,
-  type FullTransferState,
-  withdraw,
-} from "../../protocol";
+import { type ChannelSigner, type FullTransferState, withdraw } from "../../protocol";
+import { countersigned } from "../../protocol/definitions/withdraw";
 import { readMeta, withdrawMetaSchema } from "../../protocol/messaging";
 import type { WithdrawData } from "../../protocol/types";
 import { withdrawalDraft, withdrawnAmount } from "../../protocol/withdrawals";
@@ -112,12 +108,9 @@ export class Withdrawals {
 
   /**
    * In the resolve's own transaction: a commitment the node now holds both signatures of is
-   * pending until executed, held for the send `committed` starts at once.
+   * pending until executed, held for the send `submit` starts at once.
    */
-  async record(tx: Tx, applied: AppliedUpdate): Promise<void> {
-    const transfer = applied.transfer;
-    if (applied.state.latestUpdate.type !== "resolve" || !transfer) return;
-    if (!this.isWithdraw(transfer) || !this.countersigned(transfer)) return;
+  async hold(tx: Tx, transfer: FullTransferState): Promise<void> {
     await this.deps.pending.add(
       tx,
       { transferId: transfer.transferId, channelAddress: transfer.channelAddress },
@@ -125,16 +118,14 @@ export class Withdrawals {
     );
   }
 
-  committed(applied: AppliedUpdate): void {
-    const transfer = applied.transfer;
-    if (!transfer || !this.isWithdraw(transfer)) return;
-    const update = applied.state.latestUpdate;
-    const user = this.userOf(transfer);
-    if (update.type === "create" && !this.isNode(transfer.initiator)) {
-      this.spawn(() => this.countersignUserWithdrawal(user, transfer));
-    } else if (update.type === "resolve" && this.countersigned(transfer)) {
-      this.spawn(() => this.execute(user, transfer, 0));
-    }
+  /** A user's withdrawal was stored: the node countersigns it. */
+  countersign(transfer: FullTransferState): void {
+    this.spawn(() => this.countersignUserWithdrawal(this.userOf(transfer), transfer));
+  }
+
+  /** A withdrawal both signed was stored: the node sends its commitment. */
+  submit(transfer: FullTransferState): void {
+    this.spawn(() => this.execute(this.userOf(transfer), transfer, 0));
   }
 
   /**
@@ -162,7 +153,7 @@ export class Withdrawals {
         if (this.stopped) return;
         try {
           const transfer = await this.deps.transfer(row.transferId);
-          if (!transfer || !this.isWithdraw(transfer) || !this.countersigned(transfer)) {
+          if (!transfer || !this.isWithdraw(transfer) || !countersigned(transfer)) {
             await this.deps.pending.done(row.transferId); // cancelled: nothing to send
             continue;
           }
@@ -288,12 +279,6 @@ export class Withdrawals {
     this.deps.track(
       work().catch((error) => this.deps.logger.warn({ err: error }, "withdrawal step failed")),
     );
-  }
-
-  /** Resolved with the responder's signature (an empty one cancels). */
-  private countersigned(transfer: FullTransferState): boolean {
-    if (!transfer.transferResolver) return false;
-    return withdraw.decodeResolver(transfer.transferResolver).responderSignature !== "0x";
   }
 
   private isWithdraw(transfer: FullTransferState): boolean {

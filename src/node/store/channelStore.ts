@@ -7,6 +7,7 @@ import {
   type FullTransferState,
   MerkleTree,
   transferStateHash,
+  type UpdateType,
 } from "../../protocol";
 import {
   channelStateSchema,
@@ -104,11 +105,7 @@ export class ChannelStore {
       await tx.execute(sql`
         insert into channel_updates (channel_address, nonce, type, update)
         values (${state.channelAddress}, ${update.nonce}, ${update.type}, ${jsonText(update)}::jsonb)`);
-      if (transfer && update.type === "create") {
-        await insertTransfer(tx, transfer, applied.tree.size - 1);
-      } else if (transfer && update.type === "resolve") {
-        await resolveTransfer(tx, transfer, state.nonce, applied.tree.size);
-      }
+      if (transfer) await TRANSFER_WRITES[update.type]?.(tx, transfer, applied);
       // A resume drops the transfers settled on-chain, one removal after the other, as the tree
       // did: each removal's last position is the size the tree had after it.
       const dropped = applied.dropped ?? [];
@@ -309,6 +306,18 @@ function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
 
 /** A transaction of the store's database. */
 export type Tx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
+
+/**
+ * How each update type writes the transfer it moved: a create adds it as the tree's last leaf,
+ * a resolve marks it resolved where its leaf was.
+ */
+const TRANSFER_WRITES: Partial<
+  Record<UpdateType, (tx: Tx, transfer: FullTransferState, applied: AppliedUpdate) => Promise<void>>
+> = {
+  create: (tx, transfer, applied) => insertTransfer(tx, transfer, applied.tree.size - 1),
+  resolve: (tx, transfer, applied) =>
+    resolveTransfer(tx, transfer, applied.state.nonce, applied.tree.size),
+};
 
 async function insertTransfer(tx: Tx, transfer: FullTransferState, position: number) {
   const meta = transfer.meta === undefined ? null : jsonText(transfer.meta);

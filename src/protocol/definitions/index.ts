@@ -1,9 +1,38 @@
 /**
- * Off-chain mirrors of the transfer definition contracts (DESIGN §4.5): their encodings and
- * their create/resolve rules, and the registry the update logic looks them up in.
+ * The transfer definitions as plug-ins (DESIGN §4.5): each folder holds one definition's
+ * off-chain mirror of its contract (encodings, create/resolve rules) and what the node and
+ * the client do when one is created or resolved in their channel; `plugins.ts` is the one map
+ * of them.
  */
 export { defineTransfer } from "./define";
-export { type HashlockResolver, type HashlockState, hashlock, hashlockLockHash } from "./hashlock";
+export {
+  type HashlockResolver,
+  type HashlockState,
+  hashlock,
+  hashlockLockHash,
+} from "./hashlock";
+export { transferMoments } from "./moments";
+export type {
+  ClientBehaviour,
+  ClientCheck,
+  ClientReaction,
+  NodeBehaviour,
+  NodeCheck,
+  NodeReaction,
+  NodeRecord,
+  PaymentRouting,
+  TransferMoment,
+  TransferPlugin,
+} from "./plugin";
+export {
+  BUILT_IN_PLUGINS,
+  type BuiltInAddresses,
+  type DefinitionPlugins,
+  definitionPlugins,
+  type PluginEntry,
+  pluginOf,
+  rulesOf,
+} from "./plugins";
 export {
   assertRegistrationMatches,
   type DefinitionEntry,
@@ -12,6 +41,7 @@ export {
   lookupDefinition,
   type RegisteredTransfer,
 } from "./registry";
+export { routedPaymentNode } from "./routedPayment";
 export type {
   EncodedTransferDefinition,
   TransferDefinitionRules,

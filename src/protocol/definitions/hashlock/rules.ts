@@ -1,9 +1,9 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, hexToBytes, writeBytes32, writeUint } from "../bytes";
-import { ProtocolError } from "../errors";
-import type { Balance, Bytes32 } from "../types";
-import { defineTransfer } from "./define";
-import type { TransferDefinitionRules } from "./types";
+import { bytesToHex, hexToBytes, writeBytes32, writeUint } from "../../bytes";
+import { ProtocolError } from "../../errors";
+import type { Balance, Bytes32 } from "../../types";
+import { defineTransfer } from "../define";
+import type { TransferDefinitionRules } from "../types";
 import {
   checkBalance,
   checkBytes32,
@@ -12,8 +12,8 @@ import {
   copyBalance,
   isZeroHex,
   MAX_UINT256,
-} from "./validate";
-import { encodedWords, readBytes32, readUint } from "./words";
+} from "../validate";
+import { encodedWords, readBytes32, readUint } from "../words";
 
 /**
  * The off-chain mirror of HashlockTransfer.sol (DESIGN §4.5): pays the responder when it

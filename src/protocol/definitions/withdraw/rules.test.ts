@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { AbiCoder, getAddress } from "ethers";
 import fc from "fast-check";
-import { isProtocolError } from "../errors";
-import type { Balance } from "../types";
-import { expectCode, highS, randomHex, randomKey, rawV } from "./testUtils";
-import { type WithdrawState, withdraw } from "./withdraw";
+import { isProtocolError } from "../../errors";
+import type { Balance } from "../../types";
+import { expectCode, highS, randomHex, randomKey, rawV } from "../testUtils";
+import { type WithdrawState, withdraw } from "./rules";
 
 const coder = AbiCoder.defaultAbiCoder();
 const MAX = 2n ** 256n - 1n;

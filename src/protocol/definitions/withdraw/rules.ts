@@ -1,9 +1,9 @@
-import { bytesToHex, writeAddress, writeBytes32, writeHex, writeUint } from "../bytes";
-import { isProtocolError, ProtocolError } from "../errors";
-import { recoverSigner } from "../signatures";
-import type { Address, Balance, Bytes32, HexString } from "../types";
-import { defineTransfer } from "./define";
-import type { TransferDefinitionRules } from "./types";
+import { bytesToHex, writeAddress, writeBytes32, writeHex, writeUint } from "../../bytes";
+import { isProtocolError, ProtocolError } from "../../errors";
+import { recoverSigner } from "../../signatures";
+import type { Address, Balance, Bytes32, HexString } from "../../types";
+import { defineTransfer } from "../define";
+import type { TransferDefinitionRules } from "../types";
 import {
   checkAddress,
   checkBalance,
@@ -13,7 +13,7 @@ import {
   checkUint,
   copyBalance,
   isZeroHex,
-} from "./validate";
+} from "../validate";
 import {
   encodedWords,
   expectWord,
@@ -21,7 +21,7 @@ import {
   readBytes32,
   readTailBytes,
   readUint,
-} from "./words";
+} from "../words";
 
 /**
  * The off-chain mirror of Withdraw.sol (DESIGN §4.5): part of the initiator's balance becomes

@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { AbiCoder } from "ethers";
 import fc from "fast-check";
-import { isProtocolError } from "../errors";
-import type { Balance } from "../types";
-import { type HashlockState, hashlock, hashlockLockHash } from "./hashlock";
-import { expectCode, randomHex } from "./testUtils";
+import { isProtocolError } from "../../errors";
+import type { Balance } from "../../types";
+import { expectCode, randomHex } from "../testUtils";
+import { type HashlockState, hashlock, hashlockLockHash } from "./rules";
 
 const coder = AbiCoder.defaultAbiCoder();
 const MAX = 2n ** 256n - 1n;
