@@ -3,7 +3,7 @@ import { applyDoublySigned, validateRestore } from "../sync";
 import type { ChannelUpdate } from "../types";
 import { ignored, result } from "./result";
 import type { Conversation, PendingWrite, StepContext, StepResult } from "./types";
-import { adoptWrite, nonceOf, persistEffect, refusalOf, writeOf } from "./writes";
+import { adoptWrite, nonceOf, persistEffect, refusalOf, sameParty, writeOf } from "./writes";
 
 /**
  * Catching up outside a proposal: the counterparty's latest doubly-signed update (a user's
@@ -19,6 +19,13 @@ export function onPeerLatest(
   context: StepContext,
 ): StepResult {
   if (conversation.sync) return ignored(conversation);
+  if (!sameParty(update.channelAddress, conversation.channelAddress)) {
+    const refusal = {
+      code: "WRONG_CHANNEL",
+      message: `expected channel ${conversation.channelAddress}, got ${update.channelAddress}`,
+    };
+    return result(conversation, [{ kind: "synced", refusal }], "nothing");
+  }
   const nonce = nonceOf(conversation.view);
   if (update.nonce === nonce + 1) {
     try {
