@@ -306,7 +306,7 @@ export class ClientChannel {
   ): Promise<RestorePage | "moved" | undefined> {
     const raw = await this.deps.request(
       "restore",
-      JSON.stringify({ protocolVersion: PROTOCOL_VERSION, ...request }),
+      encodeWire({ protocolVersion: PROTOCOL_VERSION, ...request }),
     );
     const reply = decodeReply<RestorePage>(raw, restorePageSchema, MAX_RESTORE_BYTES);
     if (reply.ok) return reply.result;
@@ -319,7 +319,7 @@ export class ClientChannel {
   async call(method: string, payload: object): Promise<void> {
     const raw = await this.deps.request(
       method,
-      JSON.stringify({ protocolVersion: PROTOCOL_VERSION, ...payload }),
+      encodeWire({ protocolVersion: PROTOCOL_VERSION, ...payload }),
     );
     const reply = decodeReply(raw, emptyResultSchema);
     if (!reply.ok) throw nodeRefusal(reply.error.code, reply.error.message);

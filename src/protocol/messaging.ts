@@ -5,6 +5,7 @@ import {
   bytes32,
   channelUpdateSchema,
   decodeMessage,
+  encodeWire,
   hexBytes,
   PROTOCOL_VERSION,
   uint256,
@@ -113,12 +114,8 @@ const replyErrorSchema = z.strictObject({
   latestUpdate: channelUpdateSchema.optional(),
 });
 
-/** JSON for the wire: bigints as decimal strings. */
-export function encodeWire(value: unknown): string {
-  return JSON.stringify(value, (_key, item) =>
-    typeof item === "bigint" ? item.toString(10) : item,
-  );
-}
+/** The one wire encoder (schemas.ts), here beside the replies it encodes. */
+export { encodeWire };
 
 export function okReply<T>(result: T): string {
   return encodeWire({ protocolVersion: PROTOCOL_VERSION, ok: true, result });

@@ -200,11 +200,19 @@ export interface RestoreMessage {
   activeTransfers: FullTransferState[];
 }
 
-/** JSON for the wire: bigints as decimal strings. */
-export function encodeMessage(message: UpdateMessage | RestoreMessage | RestorePage): string {
-  return JSON.stringify(message, (_key, value) =>
-    typeof value === "bigint" ? value.toString(10) : value,
+/**
+ * JSON for the wire, bigints as decimal strings: the one encoder of every message, request
+ * and reply both sides send (DESIGN §5).
+ */
+export function encodeWire(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    typeof item === "bigint" ? item.toString(10) : item,
   );
+}
+
+/** A channel message for the wire (`encodeWire`, typed). */
+export function encodeMessage(message: UpdateMessage | RestoreMessage | RestorePage): string {
+  return encodeWire(message);
 }
 
 /**
@@ -257,10 +265,7 @@ export const decodeRestoreMessage = (raw: string | Uint8Array) =>
 
 /** Bytes of `value` as JSON (bigints as decimal strings, as on the wire). */
 function jsonBytes(value: unknown): number {
-  const text = JSON.stringify(value, (_key, item) =>
-    typeof item === "bigint" ? item.toString(10) : item,
-  );
-  return byteLength(text ?? "", MAX_META_BYTES);
+  return byteLength(encodeWire(value) ?? "", MAX_META_BYTES);
 }
 
 /**

@@ -76,10 +76,36 @@ export async function respondToUpdate(
   signer: ChannelSigner,
   context: UpdateContext,
 ): Promise<{ update: ChannelUpdate; applied: AppliedUpdate }> {
-  if (!sameAddress(signer.address, update.toIdentifier)) {
+  const prepared = prepareResponse(view, update, signer.address, context);
+  const countersigned = withSignature(
+    update,
+    prepared.role,
+    await signer.signDigest(prepared.digest),
+  );
+  return { update: countersigned, applied: applied(view, countersigned, prepared.transition) };
+}
+
+/** What a party is about to sign: the state's digest, its role, and the state it produces. */
+export interface PreparedSignature {
+  transition: Transition;
+  digest: string;
+  role: "alice" | "bob";
+}
+
+/**
+ * The responder's side up to its signature: validates the proposal and checks the proposer's
+ * signature; what is left is to sign `digest` as `role` (see `withSignature`). Pure.
+ */
+export function prepareResponse(
+  view: ChannelView,
+  update: ChannelUpdate,
+  responder: string,
+  context: UpdateContext,
+): PreparedSignature {
+  if (!sameAddress(responder, update.toIdentifier)) {
     throw new ProtocolError(
       "WRONG_PARTICIPANTS",
-      `update is addressed to ${update.toIdentifier}, not ${signer.address}`,
+      `update is addressed to ${update.toIdentifier}, not ${responder}`,
     );
   }
   const transition = deriveTransition(view, update, context);
@@ -97,12 +123,16 @@ export async function respondToUpdate(
       `a proposal carries no ${responderRole} signature yet`,
     );
   }
+  return { transition, digest, role: responderRole };
+}
 
-  const countersigned: ChannelUpdate = {
-    ...update,
-    [`${responderRole}Signature`]: await signer.signDigest(digest),
-  };
-  return { update: countersigned, applied: applied(view, countersigned, transition) };
+/** `update` with `signature` as `role`'s. */
+export function withSignature(
+  update: ChannelUpdate,
+  role: "alice" | "bob",
+  signature: string,
+): ChannelUpdate {
+  return { ...update, [`${role}Signature`]: signature };
 }
 
 /**
@@ -134,29 +164,22 @@ export function acceptCountersigned(
   return applied(view, countersigned, transition);
 }
 
-/**
- * Signs `update` (complete but unsigned) as its proposer, given the transition computed for
- * it; the claims are checked against that transition first.
- */
-export async function signAsProposer(
+/** The proposer's side up to its signature: the claims checked, the digest to sign. Pure. */
+export function prepareProposerSignature(
   view: ChannelView,
   update: ChannelUpdate,
   transition: Transition,
-  signer: ChannelSigner,
-): Promise<{ update: ChannelUpdate; transition: Transition }> {
-  if (!sameAddress(signer.address, update.fromIdentifier)) {
+  proposer: string,
+): PreparedSignature {
+  if (!sameAddress(proposer, update.fromIdentifier)) {
     throw new ProtocolError(
       "WRONG_PARTICIPANTS",
-      `update is from ${update.fromIdentifier}, not ${signer.address}`,
+      `update is from ${update.fromIdentifier}, not ${proposer}`,
     );
   }
   requireClaims(update, transition);
   const digest = channelStateDigest(transition.core, chainIdOf(view, update));
-  const role = roleOf(transition.core, update.fromIdentifier);
-  return {
-    update: { ...update, [`${role}Signature`]: await signer.signDigest(digest) },
-    transition,
-  };
+  return { transition, digest, role: roleOf(transition.core, update.fromIdentifier) };
 }
 
 /** The stored form of a transition: the full state with the update that produced it. */

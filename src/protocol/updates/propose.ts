@@ -3,7 +3,12 @@ import { ProtocolError } from "../errors";
 import { type ChannelSigner, toChecksumAddress } from "../signatures";
 import type { Address, ChannelUpdate, FullChannelState, HexString, NetworkContext } from "../types";
 import type { ChannelView, Transition, UpdateContext } from "./context";
-import { computeTransition, signAsProposer } from "./pipeline";
+import {
+  computeTransition,
+  type PreparedSignature,
+  prepareProposerSignature,
+  withSignature,
+} from "./pipeline";
 import { channelBalance, ZERO_ADDRESS } from "./state";
 
 /** What a proposer asks for; the rest of the update is derived. */
@@ -45,10 +50,28 @@ export async function proposeUpdate(
   signer: ChannelSigner,
   context: UpdateContext,
 ): Promise<{ update: ChannelUpdate; transition: Transition }> {
-  const unsigned = draftUpdate(view, canonicalDraft(draft), signer.address, context);
+  const { update, prepared } = prepareProposal(view, draft, signer.address, context);
+  return {
+    update: withSignature(update, prepared.role, await signer.signDigest(prepared.digest)),
+    transition: prepared.transition,
+  };
+}
+
+/**
+ * The proposer's side up to its signature: the complete update, unsigned, and what to sign
+ * (`withSignature` adds it). Pure: a shell may sign with any signer, at its own pace.
+ */
+export function prepareProposal(
+  view: ChannelView,
+  draft: UpdateDraft,
+  proposer: Address,
+  context: UpdateContext,
+): { update: ChannelUpdate; prepared: PreparedSignature } {
+  const unsigned = draftUpdate(view, canonicalDraft(draft), proposer, context);
   // Fill in what the rules derive (resulting balance, merkle root, transfer id), then sign.
   const transition = computeTransition(view, unsigned, context);
-  return signAsProposer(view, withClaims(unsigned, transition), transition, signer);
+  const update = withClaims(unsigned, transition);
+  return { update, prepared: prepareProposerSignature(view, update, transition, proposer) };
 }
 
 /**
