@@ -86,7 +86,14 @@ export function onReply(
 ): StepResult {
   const ours = conversation.ours;
   if (ours?.stage !== "reply") return ignored(conversation);
-  if (!reply.ok) return afterRefused(conversation, ours, reply.error, now, context);
+  if (!reply.ok) {
+    // A refusal as stale that carries our own proposal, countersigned: the counterparty
+    // answered it already (a duplicate of the request was refused, and that answer came
+    // first). It is the reply; drafting again would apply the same intent twice.
+    const own = ownProposal(ours.proposal, reply.error.latestUpdate);
+    if (!own) return afterRefused(conversation, ours, reply.error, now, context);
+    return onReply(conversation, { ok: true, update: own }, now, context);
+  }
   // Applied already, as the previous update of the counterparty's next proposal?
   if (nonceOf(conversation.view) >= ours.proposal.nonce) {
     return appliedEarlier(conversation, ours.proposal.nonce, reply.update);
@@ -186,6 +193,16 @@ function build(
   } catch (error) {
     return refused(conversation, refusalOf(error), "us");
   }
+}
+
+/** `latest` when it is `proposal` (same nonce, our own signature on it), else undefined. */
+function ownProposal(
+  proposal: ChannelUpdate,
+  latest: ChannelUpdate | undefined,
+): ChannelUpdate | undefined {
+  if (!latest || latest.nonce !== proposal.nonce) return undefined;
+  const role = proposal.aliceSignature !== undefined ? "aliceSignature" : "bobSignature";
+  return latest[role] === proposal[role] ? latest : undefined;
 }
 
 function afterRefused(
