@@ -66,7 +66,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("timeout" as const), side }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("sync" as const), side }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const), back: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
 );
 
 /** Runs one schedule; throws with the world's log at the first broken promise. */

@@ -62,14 +62,20 @@ export type Action =
   | { kind: "timeout"; side: Side }
   /** `side` is sent its counterparty's latest update (a hello or a sync). */
   | { kind: "sync"; side: Side }
-  /** Bob's process restarts: its threads are gone; with `back` > 0 it lost its last writes too. */
-  | { kind: "restart"; back: number };
+  /**
+   * Bob's process restarts: its threads (and open requests) are gone, its store is not. A store
+   * that loses writes is left out: bob could then countersign a second state at a nonce he
+   * signed before, and alice may propose again at the nonce of a proposal that timed out (the
+   * commitments of a live proposal cover that case, DESIGN §4.6 and channelLocks.ts), so two
+   * doubly-signed states at one nonce would be the data loss's doing, not the step's.
+   */
+  | { kind: "restart" };
 
 interface Shell {
   party: Driven;
   /** The open requests: a reply or restore for any other request id is dropped, as a shell would. */
   open: { reply?: number; restore: { ours?: number; sync?: number } };
-  /** Every view this side stored, oldest first (bob loses the tail on a restart with `back`). */
+  /** Every view this side stored, oldest first. */
   stored: ChannelView[];
   /** The doubly-signed states this side holds, by nonce (a state key). */
   held: Map<number, string>;
@@ -175,7 +181,7 @@ export function act(world: World, action: Action): void {
       return;
     }
     case "restart":
-      restart(world, action.back);
+      restart(world);
       return;
   }
 }
@@ -319,13 +325,10 @@ function timeout(world: World, side: Side): void {
   }
 }
 
-function restart(world: World, back: number): void {
+function restart(world: World): void {
   const bob = world.bob;
-  const keep = Math.max(1, bob.stored.length - (back % 3));
-  bob.stored = bob.stored.slice(0, keep);
-  const view = bob.stored[bob.stored.length - 1] as ChannelView;
+  const view = bob.party.conversation.view;
   const nonce = view.state?.nonce ?? 0;
-  for (const held of [...bob.held.keys()]) if (held > nonce) bob.held.delete(held);
   world.log.push(`bob restarts at #${nonce}`);
   const previous = bob.party.conversation;
   bob.party.conversation = startConversation({
