@@ -1,7 +1,7 @@
 import { PROTOCOL_VERSION, type RestoreMessage, type UpdateMessage } from "../schemas";
 import { applyDoublySigned, validateRestore } from "../sync";
 import type { ChannelUpdate } from "../types";
-import type { UpdateContext } from "../updates/context";
+import type { AppliedUpdate, UpdateContext } from "../updates/context";
 import { acceptCountersigned, withSignature } from "../updates/pipeline";
 import { prepareProposal, type UpdateDraft } from "../updates/propose";
 import { factsRequest } from "./facts";
@@ -86,7 +86,14 @@ export function onReply(
 ): StepResult {
   const ours = conversation.ours;
   if (ours?.stage !== "reply") return ignored(conversation);
-  if (!reply.ok) return afterRefused(conversation, ours, reply.error, now, context);
+  if (!reply.ok) {
+    // A refusal as stale that carries our own proposal, countersigned: the counterparty
+    // answered it already (a duplicate of the request was refused, and that answer came
+    // first). It is the reply; drafting again would apply the same intent twice.
+    const own = ownProposal(ours.proposal, reply.error.latestUpdate);
+    if (!own) return afterRefused(conversation, ours, reply.error, now, context);
+    return onReply(conversation, { ok: true, update: own }, now, context);
+  }
   // Applied already, as the previous update of the counterparty's next proposal?
   if (nonceOf(conversation.view) >= ours.proposal.nonce) {
     return appliedEarlier(conversation, ours.proposal.nonce, reply.update);
@@ -123,7 +130,7 @@ export function onOurPersisted(conversation: Conversation): StepResult {
   }
   if (ours?.stage === "catchUp" && ours.write) {
     const stored = adoptWrite(conversation, ours.write);
-    return retryOrGiveUp(stored, ours.attempt, ours.proposalNonce, ours.refusal);
+    return retryOrGiveUp(stored, ours.attempt, ours.proposal, ours.refusal);
   }
   return ignored(conversation);
 }
@@ -136,7 +143,7 @@ export function onOurRestore(
 ): StepResult {
   const ours = conversation.ours;
   if (ours?.stage !== "catchUp" || ours.write) return ignored(conversation);
-  if (!message) return retryOrGiveUp(conversation, ours.attempt, ours.proposalNonce, ours.refusal);
+  if (!message) return retryOrGiveUp(conversation, ours.attempt, ours.proposal, ours.refusal);
   try {
     const view = validateRestore(
       message,
@@ -188,6 +195,16 @@ function build(
   }
 }
 
+/** `latest` when it is `proposal` (same nonce, our own signature on it), else undefined. */
+function ownProposal(
+  proposal: ChannelUpdate,
+  latest: ChannelUpdate | undefined,
+): ChannelUpdate | undefined {
+  if (!latest || latest.nonce !== proposal.nonce) return undefined;
+  const role = proposal.aliceSignature !== undefined ? "aliceSignature" : "bobSignature";
+  return latest[role] === proposal[role] ? latest : undefined;
+}
+
 function afterRefused(
   conversation: Conversation,
   ours: Extract<OursThread, { stage: "reply" }>,
@@ -196,6 +213,8 @@ function afterRefused(
   context: StepContext,
 ): StepResult {
   const proposalNonce = ours.proposal.nonce;
+  const settled = ownApplied(conversation, ours.proposal);
+  if (settled) return doneWith(conversation, settled);
   const decision = afterRefusal(
     refusal,
     ours.attempt,
@@ -203,7 +222,13 @@ function afterRefused(
     proposalNonce,
     conversation.canRestore,
   );
-  const base = { stage: "catchUp" as const, attempt: ours.attempt, proposalNonce, refusal };
+  const base = {
+    stage: "catchUp" as const,
+    attempt: ours.attempt,
+    proposalNonce,
+    proposal: ours.proposal,
+    refusal,
+  };
   switch (decision.action) {
     case "giveUp":
       return refused(conversation, refusal, "peer", decision.exhausted);
@@ -234,12 +259,35 @@ function afterRefused(
 function retryOrGiveUp(
   conversation: Conversation,
   attempt: number,
-  proposalNonce: number,
+  proposal: ChannelUpdate,
   refusal: Refusal,
 ): StepResult {
-  const decision = afterCatchUp(nonceOf(conversation.view), proposalNonce);
+  const settled = ownApplied(conversation, proposal);
+  if (settled) return doneWith(conversation, settled);
+  const decision = afterCatchUp(nonceOf(conversation.view), proposal.nonce);
   if (decision.action === "retry") return redraft(conversation, attempt + 1);
   return refused(conversation, refusal, "peer");
+}
+
+/**
+ * Our refused proposal itself, countersigned, when the channel holds it already: the
+ * counterparty answered it (its reply lost or late) and a later update carried it to us. The
+ * proposal is done; drafting again would apply the same intent twice.
+ */
+function ownApplied(
+  conversation: Conversation,
+  proposal: ChannelUpdate,
+): AppliedUpdate | undefined {
+  const role = proposal.aliceSignature !== undefined ? "aliceSignature" : "bobSignature";
+  return conversation.recent.find(
+    (each) =>
+      each.state.nonce === proposal.nonce && each.state.latestUpdate[role] === proposal[role],
+  );
+}
+
+function doneWith(conversation: Conversation, applied: AppliedUpdate): StepResult {
+  const { ours: _, ...rest } = conversation;
+  return result(rest, [{ kind: "done", outcome: { ok: true, applied } }], "nothing");
 }
 
 function redraft(conversation: Conversation, attempt: number): StepResult {

@@ -120,6 +120,13 @@ function afterCatchUp(conversation: Conversation, update: ChannelUpdate, now: nu
       ...(latest ? { latestUpdate: latest } : {}),
     });
   }
+  const live = liveAt(conversation, update.nonce);
+  if (live !== undefined) {
+    return refuse(conversation, {
+      code: "STALE_NONCE",
+      message: `our proposal at nonce ${live} is still live: the counterparty may hold it countersigned`,
+    });
+  }
   if (conversation.disputed && update.type !== "resume") {
     return refuse(conversation, frozen(update.type));
   }
@@ -128,6 +135,19 @@ function afterCatchUp(conversation: Conversation, update: ChannelUpdate, now: nu
     [{ kind: "check", view: conversation.view, update }],
     "check",
   );
+}
+
+/**
+ * Alice wins a same-nonce race, so alice never countersigns at a nonce where a proposal of
+ * hers is still live (SECURITY rule 1): bob may have countersigned and stored it, its reply
+ * lost or late, and a second doubly-signed state at one nonce would let either side dispute
+ * with the one it prefers. Bob answers alice's proposal even while his own is live: alice,
+ * by this rule, never countersigns his. The refusal is STALE_NONCE, so a bob that holds her
+ * proposal drafts again on top of it (retry.ts) and she catches up from it.
+ */
+function liveAt(conversation: Conversation, nonce: number): number | undefined {
+  if (!sameParty(conversation.view.state?.alice ?? "", conversation.me)) return undefined;
+  return conversation.live.find((proposal) => proposal.nonce >= nonce)?.nonce;
 }
 
 function prepare(

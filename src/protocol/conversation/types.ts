@@ -85,6 +85,8 @@ export type OursThread =
       attempt: number;
       /** The refused proposal's nonce: a retry needs a doubly-signed update at it. */
       proposalNonce: number;
+      /** The refused proposal: if the update the channel ends up with at its nonce is this one, it is done. */
+      proposal: ChannelUpdate;
       refusal: Refusal;
       write?: PendingWrite;
     }

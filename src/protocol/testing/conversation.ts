@@ -17,6 +17,8 @@ export interface Driven {
   conversation: Conversation;
   out: Effect[];
   deposits: { totalDepositsAlice: bigint; totalDepositsBob: bigint };
+  /** Per-asset deposit totals, when the test keeps a chain of several assets (else `deposits`). */
+  depositsOf?: (assetId: string) => { totalDepositsAlice: bigint; totalDepositsBob: bigint };
   dispute?: ChainDisputeOutcome;
   /** The draft to propose when the step asks for one (again); undefined abandons. */
   draft?: (view: ChannelView) => UpdateDraft | undefined;
@@ -75,7 +77,7 @@ function perform(party: Driven, effect: Effect): Event | undefined {
       return {
         type: "chainFacts",
         thread: effect.thread,
-        facts: { chainDeposits: party.deposits },
+        facts: { chainDeposits: party.depositsOf?.(effect.assetId) ?? party.deposits },
       };
     case "readDisputeOutcome":
       return {
