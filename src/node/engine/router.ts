@@ -5,6 +5,8 @@ import {
   claimableOnchain,
   expiryNumber,
   type FullTransferState,
+  hashlock,
+  hashlockLockHash,
   mirrorExpiryFor,
   type UpdateDraft,
 } from "../../protocol";
@@ -237,6 +239,10 @@ export class PaymentRouter {
    */
   async mirrorDefunded(defund: TransferDefund): Promise<void> {
     const found = await this.deps.store.getTransfer(defund.transferId);
+    if (!found) {
+      await this.unstoredMirrorDefunded(defund);
+      return;
+    }
     const mirror = found?.transfer;
     const routing = mirror && this.routingOf(mirror);
     if (!mirror || !routing || !this.isNode(mirror.initiator)) return;
@@ -294,6 +300,35 @@ export class PaymentRouter {
     const codec = this.routingOf(mirror);
     if (!codec) return;
     await this.resolvePayer(payment, codec.payerResolver(mirror.transferResolver as string));
+  }
+
+  /**
+   * A transfer the node does not hold was paid to the payee on-chain with a pre-image: it may
+   * be a mirror the node signed but never stored (its reply never came, and the payee put a
+   * state holding it on-chain). Unless the node claims the payer's side with that pre-image,
+   * the payer would be refunded once the mirror expired, on top of the payee's claim. Found
+   * by the lock the pre-image opens (SECURITY.md, rule 22).
+   */
+  private async unstoredMirrorDefunded(defund: TransferDefund): Promise<void> {
+    if (!defund.resolver || defund.amounts[1] === 0n) return;
+    let preImage: string;
+    try {
+      ({ preImage } = hashlock.decodeResolver(defund.resolver));
+    } catch {
+      return; // not a hashlock's resolver: no lock to find a payment by
+    }
+    if (/^0x0+$/.test(preImage)) return;
+    const claimed = await this.deps.payments.claimedOnchainByLock(
+      hashlockLockHash(preImage),
+      preImage,
+    );
+    for (const payment of claimed) {
+      this.deps.logger.warn(
+        { paymentId: payment.paymentId, transferId: defund.transferId },
+        "a mirror the node signed but never stored was claimed on-chain: claiming the payer's side",
+      );
+      await this.resolvePayer(payment, defund.resolver);
+    }
   }
 
   /** Resolves the payer's transfer with `resolver`: what the payee revealed. */

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "./channelStore";
 import type { StoreDb } from "./database";
 import { PAYMENT_STATUSES, payments, transfers } from "./schema";
@@ -200,6 +200,29 @@ export class PaymentRepository {
       )
       .returning();
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * A mirror the node signed but never stored (its reply never came) was claimed on-chain with
+   * this pre-image: the payments it can be are those whose lock it opens, with a mirror signed
+   * and none stored. They are completed with the pre-image, so no refund follows, and their
+   * payers' sides are claimed with it. (A pre-image from anywhere only ever lets the node
+   * claim what payers owe it.)
+   */
+  async claimedOnchainByLock(lockHash: string, preImage: string): Promise<Payment[]> {
+    const rows = await this.db
+      .update(payments)
+      .set({ preImage, status: "completed", updatedAt: new Date() })
+      .where(
+        and(
+          eq(payments.lockHash, lockHash.toLowerCase()),
+          isNotNull(payments.mirrorNonce),
+          isNull(payments.recipientTransferId),
+          inArray(payments.status, ["pending", "completed"]),
+        ),
+      )
+      .returning();
+    return rows.map(fromRow);
   }
 
   /** A payer's transfer left its channel settled on-chain: a payment still pending was refunded. */
