@@ -203,11 +203,11 @@ export class PaymentRepository {
   }
 
   /**
-   * A mirror the node signed but never stored (its reply never came) was claimed on-chain with
-   * this pre-image: the payments it can be are those whose lock it opens, with a mirror signed
-   * and none stored. They are completed with the pre-image, so no refund follows, and their
-   * payers' sides are claimed with it. (A pre-image from anywhere only ever lets the node
-   * claim what payers owe it.)
+   * A mirror the node signed but never stored (its reply never came; a later mirror of the
+   * same payment may be stored instead) was claimed on-chain with this pre-image: the payments
+   * it can be are those whose lock it opens and that have a signed mirror. They are completed
+   * with the pre-image, so no refund follows, and their payers' sides are claimed with it. (A
+   * pre-image from anywhere only ever lets the node claim what payers owe it.)
    */
   async claimedOnchainByLock(lockHash: string, preImage: string): Promise<Payment[]> {
     const rows = await this.db
@@ -217,7 +217,6 @@ export class PaymentRepository {
         and(
           eq(payments.lockHash, lockHash.toLowerCase()),
           isNotNull(payments.mirrorNonce),
-          isNull(payments.recipientTransferId),
           inArray(payments.status, ["pending", "completed"]),
         ),
       )
