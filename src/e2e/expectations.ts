@@ -2,7 +2,7 @@ import { expect } from "bun:test";
 import type { ConnextClient } from "../client";
 import { NodeApi } from "../client/nodeApi";
 import { encodeWire } from "../protocol/messaging";
-import type { Stack } from "./stack";
+import { ADMIN_TOKEN, type Stack } from "./stack";
 
 export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -44,4 +44,13 @@ export async function expectChannelsAgree(stack: Stack, client: ConnextClient): 
     }
     await Bun.sleep(50);
   }
+}
+
+/** A payment's status as the node's store holds it (the admin API), undefined if unknown. */
+export async function paymentStatus(stack: Stack, paymentId: string): Promise<string | undefined> {
+  const response = await fetch(`${stack.node.httpUrl}/admin/payments`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const all = (await response.json()) as { paymentId: string; status: string }[];
+  return all.find((payment) => payment.paymentId === paymentId)?.status;
 }

@@ -3,9 +3,9 @@ import { parseEther } from "ethers";
 import type { ConnextClient } from "../../client";
 import { lockHashOf, randomPreImage } from "../../client/crypto";
 import { type ChannelUpdate, hashlock, privateKeySigner, withdraw } from "../../protocol";
-import { waitFor } from "../expectations";
+import { paymentStatus, waitFor } from "../expectations";
 import { ETH, paymentDraft, RawUser } from "../rawUser";
-import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../stack";
 
 /**
  * Issue 9, attack 4 and 12 (first item): the counterparty's meta at resolve never replaces what
@@ -30,14 +30,6 @@ afterAll(async () => {
   await mallory?.close();
   await stack?.stop();
 });
-
-async function paymentStatus(paymentId: string): Promise<string | undefined> {
-  const response = await fetch(`${stack.node.httpUrl}/admin/payments`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const all = (await response.json()) as { paymentId: string; status: string }[];
-  return all.find((p) => p.paymentId === paymentId)?.status;
-}
 
 /** Mallory's mirror of a payment, once the node has forwarded it. */
 async function mirrorOf(paymentId: string) {
@@ -80,8 +72,8 @@ describe("attack 4: meta poisoning", () => {
       transferId: (mirrors[1] as (typeof mirrors)[0]).transferId,
       transferResolver: hashlock.encodeResolver({ preImage: plain.preImage }),
     });
-    expect(await paymentStatus(poisoned.paymentId)).toBe("completed");
-    expect(await paymentStatus(plain.paymentId)).toBe("completed");
+    expect(await paymentStatus(stack, poisoned.paymentId)).toBe("completed");
+    expect(await paymentStatus(stack, plain.paymentId)).toBe("completed");
 
     // The payer comes back: the node settles both of its transfers with the pre-images.
     payer = await stack.client(1, { completionTimeoutMs: 500 });

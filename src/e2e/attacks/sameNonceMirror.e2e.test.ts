@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther } from "ethers";
 import { lockHashOf, randomPreImage } from "../../client/crypto";
-import { ChannelFactory__factory } from "../../contracts-bindings";
 import {
   type AppliedUpdate,
   type ChannelUpdate,
@@ -9,9 +8,10 @@ import {
   MerkleTree,
   transferStateHash,
 } from "../../protocol";
-import { waitFor } from "../expectations";
+import { deployChannel } from "../disputes/clientHelpers";
+import { paymentStatus, waitFor } from "../expectations";
 import { ETH, paymentDraft, RawUser } from "../rawUser";
-import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../stack";
 
 /**
  * SECURITY rule 22, found by the conversation step's interleaving property (issue 13): a payee
@@ -36,14 +36,6 @@ afterAll(async () => {
 async function passTime(seconds: number) {
   await stack.provider.send("evm_increaseTime", [seconds]);
   await stack.provider.send("evm_mine", []);
-}
-
-async function paymentStatus(paymentId: string) {
-  const response = await fetch(`${stack.node.httpUrl}/admin/payments`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const payments = (await response.json()) as { paymentId: string; status: string }[];
-  return payments.find((payment) => payment.paymentId === paymentId)?.status;
 }
 
 describe("a payee holding two states at one nonce", () => {
@@ -112,14 +104,8 @@ describe("a payee holding two states at one nonce", () => {
     const transfer = first.transfer;
     if (!transfer) throw new Error("no mirror in the withheld state");
     const channel = payee.channel;
-    const factory = ChannelFactory__factory.connect(
-      stack.book.channelFactory,
-      stack.wallet(payee.index),
-    );
-    if ((await stack.provider.getCode(first.state.channelAddress)) === "0x") {
-      await (await factory.createChannel(stack.node.identifier, payee.address)).wait();
-    }
     const { state } = first;
+    await deployChannel(stack, state);
     await (
       await channel.disputeChannel(
         state,
@@ -160,7 +146,7 @@ describe("a payee holding two states at one nonce", () => {
     await waitFor(() => settledWith(preImage), 30_000);
     // The payer's 0.3 went to the node (the payee's own payment to it is still locked apart).
     expect(payer.state.balances[0]?.amount[1]).toBe(parseEther("0.7"));
-    expect(await paymentStatus(paymentId)).toBe("completed");
+    expect(await paymentStatus(stack, paymentId)).toBe("completed");
     await Promise.all([payer.close(), payee.close()]);
   }, 180_000);
 });

@@ -13,9 +13,9 @@ import {
   hashlock,
   type UpdateDraft,
 } from "../../protocol";
-import { waitFor } from "../expectations";
+import { paymentStatus, waitFor } from "../expectations";
 import { ETH } from "../rawUser";
-import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../stack";
 
 /**
  * Issue 11, item 1: a node that skims routed payments. The payer pays 0.5 ETH; the node
@@ -104,14 +104,6 @@ function revealedByPayee(): string[] {
     .filter((preImage) => preImage !== ZERO);
 }
 
-async function paymentStatus(paymentId: string): Promise<string | undefined> {
-  const response = await fetch(`${stack.node.httpUrl}/admin/payments`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const payments = (await response.json()) as { paymentId: string; status: string }[];
-  return payments.find((p) => p.paymentId === paymentId)?.status;
-}
-
 /** The payee's mirror of a payment, once it arrived. */
 async function mirrorOf(paymentId: string): Promise<FullTransferState> {
   const find = () =>
@@ -167,7 +159,7 @@ describe("a node that skims routed payments", () => {
     await waitFor(() => termsError(paid.paymentId) !== undefined);
     // Cancelled by the payee (the pre-image never left it), so refunded at once.
     await waitFor(() => a.getBalance(ETH).user === before, 15_000);
-    expect(await paymentStatus(paid.paymentId)).toBe("cancelled");
+    expect(await paymentStatus(stack, paid.paymentId)).toBe("cancelled");
     expect(revealedByPayee()).toEqual([]);
     expect(payerResolved).toContainEqual({ transferId: paid.transferId, cancelled: true });
     expect(payerResolved).not.toContainEqual({ transferId: paid.transferId, cancelled: false });
@@ -198,14 +190,14 @@ describe("a node that skims routed payments", () => {
       expect(revealedByPayee()).toEqual([]);
       expect(received).not.toContain(paid.paymentId);
       expect(a.getBalance(ETH).user).toBe(before - AMOUNT);
-      expect(await paymentStatus(paid.paymentId)).toBe("pending");
+      expect(await paymentStatus(stack, paid.paymentId)).toBe("pending");
 
       // Past the mirror's expiry (and the node's grace), nobody can claim it: the payer is refunded.
       const { expiry } = hashlock.decodeState(mirror.transferState);
       stack.clock.advance(Number(expiry) - stack.clock.now() + 180);
       await waitFor(() => a.getBalance(ETH).user === before, 20_000);
       await waitFor(() => !a.getTransfers().some((t) => t.transferId === paid.transferId));
-      expect(await paymentStatus(paid.paymentId)).toBe("cancelled");
+      expect(await paymentStatus(stack, paid.paymentId)).toBe("cancelled");
       expect(revealedByPayee()).toEqual([]);
       expect(payerResolved).not.toContainEqual({ transferId: paid.transferId, cancelled: false });
       b.off("transfer.received", onReceived);
@@ -239,7 +231,7 @@ describe("a node that skims routed payments", () => {
     const { expiry } = hashlock.decodeState(mirror.transferState);
     stack.clock.advance(Number(expiry) - stack.clock.now() + 180);
     await waitFor(() => !a.getTransfers().some((t) => t.transferId === paid.transferId), 20_000);
-    expect(await paymentStatus(paid.paymentId)).toBe("cancelled");
+    expect(await paymentStatus(stack, paid.paymentId)).toBe("cancelled");
     expect(revealedByPayee()).not.toContain(preImage);
     forge = undefined;
     intercept = undefined;
@@ -270,7 +262,7 @@ describe("a node that skims routed payments", () => {
     });
     await waitFor(() => b.getBalance(ETH).user === before.payee + AMOUNT);
     expect(a.getBalance(ETH).user).toBe(before.payer - AMOUNT);
-    expect(await paymentStatus(paid.paymentId)).toBe("completed");
+    expect(await paymentStatus(stack, paid.paymentId)).toBe("completed");
   }, 60_000);
 
   test("an honest node, a conditional payment: verified terms, and the application resolves", async () => {

@@ -3,9 +3,10 @@ import { parseEther } from "ethers";
 import { lockHashOf, randomPreImage } from "../../client/crypto";
 import { ChannelFactory__factory } from "../../contracts-bindings";
 import { type ChannelUpdate, type FullChannelState, hashlock } from "../../protocol";
-import { waitFor } from "../expectations";
+import { paymentStatus, waitFor } from "../expectations";
 import { ETH, paymentDraft, RawUser, refuse } from "../rawUser";
-import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
+import { type Stack, startStack } from "../stack";
+import { until } from "./clientHelpers";
 
 /**
  * Issue 10 §3 and §5: a hashlock in flight when a channel goes to dispute is claimed on-chain
@@ -32,14 +33,6 @@ async function passTime(seconds: number) {
   await stack.provider.send("evm_mine", []);
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await Bun.sleep(100);
-  }
-}
-
 async function disputeLatest(user: RawUser, state: FullChannelState = user.state) {
   if ((await stack.provider.getCode(state.channelAddress)) === "0x") {
     const factory = ChannelFactory__factory.connect(
@@ -55,14 +48,6 @@ async function disputeLatest(user: RawUser, state: FullChannelState = user.state
       state.latestUpdate.bobSignature as string,
     )
   ).wait();
-}
-
-async function paymentStatus(paymentId: string) {
-  const response = await fetch(`${stack.node.httpUrl}/admin/payments`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  const all = (await response.json()) as { paymentId: string; status: string }[];
-  return all.find((p) => p.paymentId === paymentId)?.status;
 }
 
 describe("a hashlock in flight when a channel goes to dispute", () => {
@@ -170,7 +155,7 @@ describe("a hashlock in flight when a channel goes to dispute", () => {
     const resolve = payer.state.latestUpdate as ChannelUpdate<"resolve">;
     expect(hashlock.decodeResolver(resolve.details.transferResolver).preImage).toBe(preImage);
     expect(payer.state.balances[0]?.amount).toEqual([parseEther("0.3"), parseEther("0.7")]);
-    expect(await paymentStatus(paymentId)).toBe("completed");
+    expect(await paymentStatus(stack, paymentId)).toBe("completed");
     await Promise.all([payer.close(), payee.close()]);
   }, 120_000);
 });

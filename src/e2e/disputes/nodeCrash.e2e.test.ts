@@ -6,6 +6,7 @@ import { waitFor } from "../expectations";
 import { type NodeProcess, nodeAsProcess } from "../nodeProcess";
 import { ETH, paymentDraft, RawUser } from "../rawUser";
 import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
+import { until } from "./clientHelpers";
 
 /**
  * Issue 10 §5: the node killed with SIGKILL in the middle of an exit (after disputeChannel,
@@ -56,14 +57,6 @@ afterAll(async () => {
 async function passTime(seconds: number) {
   await stack.provider.send("evm_increaseTime", [seconds]);
   await stack.provider.send("evm_mine", []);
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await Bun.sleep(50);
-  }
 }
 
 /** Every transaction the node's account sent to the channel, by function name. */

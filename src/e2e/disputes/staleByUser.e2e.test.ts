@@ -6,6 +6,7 @@ import { type FullChannelState, hashlock } from "../../protocol";
 import { waitFor } from "../expectations";
 import { ETH, paymentDraft, RawUser } from "../rawUser";
 import { type Stack, startStack } from "../stack";
+import { until } from "./clientHelpers";
 
 /**
  * Issue 10 §5: a user submits an old state against the node, chosen at random among more than
@@ -30,14 +31,6 @@ afterAll(async () => {
 async function passTime(seconds: number) {
   await stack.provider.send("evm_increaseTime", [seconds]);
   await stack.provider.send("evm_mine", []);
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await Bun.sleep(50);
-  }
 }
 
 /** A user with more than twenty doubly-signed states: deposits and payments to the payee. */
