@@ -143,4 +143,40 @@ describe("the node's channel service", () => {
       .catch(() => {});
     expect(undelivered).toEqual([2]);
   });
+
+  test("at shutdown, work queued on a channel gives up before it drafts or signs", async () => {
+    const user = await userWithChannel(0);
+    let stopping = false;
+    let drafted = 0;
+    const sent: string[] = [];
+    const channels = service({
+      stopping: () => stopping,
+      requestPeer: async (_user, method) => {
+        sent.push(method);
+        throw new NodeError("PEER_UNAVAILABLE", "nobody there", { delivered: false });
+      },
+    });
+    // One proposal holds the channel while a second waits for it; the node starts stopping.
+    let release = () => {};
+    let entered = () => {};
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const holding = channels.withChannel(user.signer.address, () => {
+      entered();
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    await inside;
+    const queued = channels
+      .propose(user.signer.address, () => {
+        drafted++;
+        return depositDraft;
+      })
+      .catch((error) => error);
+    stopping = true;
+    release();
+    await holding;
+    const failure = await queued;
+    expect(isNodeError(failure) && failure.code).toBe("SHUTTING_DOWN");
+    expect(drafted).toBe(0);
+    expect(sent).toEqual([]);
+  });
 });

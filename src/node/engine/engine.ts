@@ -248,6 +248,7 @@ export class Engine {
       requestPeer: (user, method, payload, request) =>
         this.messaging.request(user, method, payload, request),
       peerDeferred: (user) => this.messaging.deferred(user),
+      stopping: () => this.messaging.isStopping,
       now,
       logger,
       shared: options.crossProcessLock !== undefined,

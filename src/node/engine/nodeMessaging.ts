@@ -240,6 +240,11 @@ export class NodeMessaging {
     }
   }
 
+  /** Whether the node is stopping: requests to users are refused from now on. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   /** Stops taking requests and waits for those being handled. */
   async stop(): Promise<void> {
     this.stopping = true;

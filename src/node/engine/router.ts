@@ -219,6 +219,8 @@ export class PaymentRouter {
       if (payment) this.deps.notify(payment.sender, { paymentId, status: "pending" });
       return;
     }
+    // Stopping: the payment is resumed from the database at the next start.
+    if (isNodeError(error) && error.code === "SHUTTING_DOWN") return;
     this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
     const refunded = await this.refunds.refund(paymentId, errorText(error)).catch((refundError) => {
       this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
