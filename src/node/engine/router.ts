@@ -372,7 +372,11 @@ export class PaymentRouter {
 
   /** A payer transfer still active: settle it (payee paid), refund it, or let it wait. */
   private async settleOrRefund(payment: Payment): Promise<void> {
-    if (payment.status === "completed" && payment.recipientTransferId) {
+    if (payment.status === "completed" && payment.preImage) {
+      // The payee claimed on-chain (`mirrorDefunded`): the payer's resolver was stored then,
+      // and the payer, away at the time, is claimed now, before its transfer expires.
+      await this.resolvePayer(payment, payment.preImage);
+    } else if (payment.status === "completed" && payment.recipientTransferId) {
       const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
       if (mirror && !mirror.active) await this.settlePayer(mirror.transfer);
     } else if (payment.status === "cancelled") {
