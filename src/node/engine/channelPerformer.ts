@@ -20,6 +20,8 @@ export interface CallScope {
   draft?(view: ChannelView): Promise<UpdateDraft | undefined> | UpdateDraft | undefined;
   check?: ProposalCheck;
   hooks?: ProposeHooks;
+  /** What stored updates set off, run once the conversation ends (see ChannelService.converse). */
+  committed: (() => void)[];
 }
 
 /**
@@ -62,7 +64,7 @@ export function nodePerformer(
           signature: await deps.signer.signDigest(effect.digest),
         };
       case "persist":
-        await persist(deps, views, effect);
+        await persist(deps, views, scope, effect);
         return { type: "persisted", thread: effect.thread };
       case "send":
         return send(deps, scope, effect.message.update, encodeMessage(effect.message), now);
@@ -75,6 +77,7 @@ export function nodePerformer(
 async function persist(
   deps: ChannelServiceDeps,
   views: ViewCache,
+  scope: CallScope,
   effect: Extract<Effect, { kind: "persist" }>,
 ): Promise<void> {
   const { applied, before } = effect;
@@ -89,10 +92,7 @@ async function persist(
     );
   }
   if (effect.resumedRound !== undefined) deps.resumed?.(update.channelAddress, effect.resumedRound);
-  // An answer's consequences start once its reply has left (the next turn of the event loop):
-  // the user who proposed hears first, before the node's forwarding work competes with it.
-  if (effect.cause === "answered") setImmediate(() => deps.committed(applied, before));
-  else deps.committed(applied, before);
+  scope.committed.push(() => deps.committed(applied, before));
 }
 
 async function send(

@@ -74,11 +74,8 @@ export class ChannelService {
     check: ProposalCheck,
   ): Promise<ChannelUpdate> {
     const started = performance.now();
-    const { ended } = await this.converse(user, { check }, (now) => ({
-      type: "message",
-      message,
-      now,
-    }));
+    const event = (now: number): Event => ({ type: "message", message, now });
+    const { ended } = await this.converse(user, { check }, event);
     const update = answerOf(ended[0]);
     this.observe(update, "responder", started);
     return update;
@@ -87,11 +84,8 @@ export class ChannelService {
   /** A user's hello: adopts its latest update when it is our next one, and returns ours. */
   async sync(user: string, theirs: ChannelUpdate | undefined): Promise<ChannelUpdate | undefined> {
     if (!theirs) return (await this.currentView(user))?.state?.latestUpdate;
-    const { ended, conversation } = await this.converse(user, {}, (now) => ({
-      type: "peerLatest",
-      update: theirs,
-      now,
-    }));
+    const event = (now: number): Event => ({ type: "peerLatest", update: theirs, now });
+    const { ended, conversation } = await this.converse(user, {}, event);
     const refusal = ended.find((end) => end.kind === "synced")?.refusal;
     if (refusal) throw protocolErrorOf(refusal);
     return conversation.view.state?.latestUpdate;
@@ -129,16 +123,23 @@ export class ChannelService {
       if (this.deps.stopping?.()) throw new NodeError("SHUTTING_DOWN", "the node is stopping");
       const view = await this.views.load(channelAddress);
       const holder = { conversation: nodeConversation(this.deps, user, channelAddress, view) };
-      const scope: CallScope = { user, channelAddress, confirm: () => hold.confirm(), ...call };
+      const confirm = () => hold.confirm();
+      const scope: CallScope = { user, channelAddress, confirm, committed: [], ...call };
       const perform = nodePerformer(this.deps, this.views, scope);
-      // A proposal starts from its draft on the locked view; the rest from the event given.
-      const first = call.draft
-        ? await perform({ kind: "draft", view, attempt: 0 })
-        : event(this.deps.now());
-      const ended = first
-        ? await runConversation(holder, first, stepContext(this.deps), perform)
-        : [];
-      return { ended, conversation: holder.conversation };
+      try {
+        // A proposal starts from its draft on the locked view; the rest from the event given.
+        const first = call.draft
+          ? await perform({ kind: "draft", view, attempt: 0 })
+          : event(this.deps.now());
+        const ended = first
+          ? await runConversation(holder, first, stepContext(this.deps), perform)
+          : [];
+        return { ended, conversation: holder.conversation };
+      } finally {
+        // Set off as the conversation ends (however it ends: stored is stored), so an answer's
+        // reply leaves before the forwarding it sets off competes with it.
+        for (const consequence of scope.committed) consequence();
+      }
     });
   }
 }
