@@ -404,10 +404,10 @@ export class ConnextClient {
         // Our withdrawal's commitment with the node's signature: stored before we answer.
         await client?.withdrawals.beforeCountersign(view, update);
       },
-      applied: (applied, before, ours) => {
+      applied: (applied, before, ours, resumedRound) => {
         client?.reactions.applied(applied, before, ours);
         client?.withdrawals.applied(applied);
-        if (applied.state.latestUpdate.type === "resume") {
+        if (resumedRound !== undefined) {
           client?.disputes.resumed(applied.state.latestUpdate as ChannelUpdate<"resume">);
         }
       },

@@ -363,3 +363,110 @@ test("a burst of syncs costs the node two: the one running and one after it for 
   await later;
   expect(syncs).toBe(3);
 });
+
+test("a draft the node's proposal overtakes is drafted again, on the new view, before anything is signed", async () => {
+  const node = party(NODE_KEY);
+  const requests: string[] = [];
+  const client = clientFor(node, async (method, payload) => {
+    requests.push(method);
+    return nodeAnswers(node, payload);
+  });
+  await client.propose(() => ({
+    type: "setup",
+    counterparty: node.signer.address,
+    timeout: 86_400,
+    networkContext: NETWORK,
+  }));
+  await client.propose(() => ({ type: "deposit", assetId: ETH }));
+  requests.length = 0;
+
+  const draftedOn: number[] = [];
+  const applied = await client.propose(async (view) => {
+    draftedOn.push(view.state?.nonce ?? 0);
+    if (draftedOn.length === 1) {
+      // While we draft, the node's own deposit lands at the nonce we were drafting for.
+      DEPOSITS.totalDepositsAlice = 20n;
+      await nodeProposes(node, client, { type: "deposit", assetId: ETH });
+    }
+    return {
+      type: "create",
+      assetId: ETH,
+      amount: 10n,
+      transferDefinition: HASHLOCK_ADDRESS,
+      transferInitialState: hashlock.encodeState({ lockHash: `0x${"55".repeat(32)}`, expiry: 0n }),
+      transferTimeout: 3600,
+    };
+  });
+  DEPOSITS.totalDepositsAlice = 0n;
+  expect(draftedOn).toEqual([2, 3]);
+  // One proposal sent, at nonce 4: nothing was built on the view the node moved past.
+  expect(requests).toEqual(["update"]);
+  expect(applied?.state.nonce).toBe(4);
+  expect(client.view.state).toEqual(node.view.state);
+});
+
+test("a lost store is rebuilt from the node's restore once the step checked it; a forged one changes nothing", async () => {
+  const node = party(NODE_KEY);
+  let forged = false;
+  const serve = async (method: string, payload: string) => {
+    if (method !== "restore") return nodeAnswers(node, payload);
+    const state = node.view.state as NonNullable<Party["view"]["state"]>;
+    const channel = forged ? { ...state, merkleRoot: `0x${"12".repeat(32)}` } : state;
+    const activeTransfers = [...node.view.transfers.values()];
+    return okReply({
+      protocolVersion: PROTOCOL_VERSION,
+      channel,
+      activeTransfers,
+      offset: 0,
+      totalTransfers: activeTransfers.length,
+    });
+  };
+  const first = clientFor(node, serve);
+  await first.propose(() => ({
+    type: "setup",
+    counterparty: node.signer.address,
+    timeout: 86_400,
+    networkContext: NETWORK,
+  }));
+  await first.propose(() => ({ type: "deposit", assetId: ETH }));
+
+  const stored: number[] = [];
+  const fresh = clientFor(node, serve, { applied: (applied) => stored.push(applied.state.nonce) });
+  expect(await fresh.load()).toBe(false);
+  forged = true;
+  await expect(fresh.restore()).rejects.toBeInstanceOf(ProtocolError);
+  expect(fresh.view.state).toBeUndefined();
+  forged = false;
+  expect(await fresh.restore()).toBe(true);
+  expect(fresh.view.state).toEqual(node.view.state);
+  // A restore replaces the channel: no update was applied.
+  expect(stored).toEqual([]);
+});
+
+test("the applied callback is told the dispute round a stored resume ends", async () => {
+  const node = party(NODE_KEY);
+  const told: (number | undefined)[] = [];
+  const client = clientFor(node, (_method, payload) => nodeAnswers(node, payload), {
+    readDisputeOutcome: async () => finishedDispute(node),
+    applied: (applied, _before, _ours, resumedRound) => {
+      told.push(resumedRound);
+      // Told once the channel holds the update.
+      expect(client.view.state?.nonce).toBe(applied.state.nonce);
+    },
+  });
+  await client.propose(() => ({
+    type: "setup",
+    counterparty: node.signer.address,
+    timeout: 86_400,
+    networkContext: NETWORK,
+  }));
+  await client.enterDispute();
+  const resumed = await nodeSends(
+    node,
+    client,
+    { type: "resume" },
+    { chainDispute: finishedDispute(node) },
+  );
+  expect(resumed.ok).toBe(true);
+  expect(told).toEqual([undefined, 1]);
+});

@@ -3,7 +3,7 @@
  * that the node's ChannelService and the client's ClientChannel drive.
  */
 export { MAX_RETRIES } from "./retry";
-export { type ConversationHolder, type Performer, runConversation } from "./run";
+export { type ConversationHolder, type Performer, runConversation, threadOf } from "./run";
 export { liveProposals, startConversation } from "./start";
 export { step } from "./step";
 export type {

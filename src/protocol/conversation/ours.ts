@@ -28,10 +28,15 @@ export function onPropose(
   draft: UpdateDraft,
   now: number,
   context: StepContext,
+  draftedOn?: number,
 ): StepResult {
   const ours = conversation.ours;
   if (ours && ours.stage !== "draft") return ignored(conversation);
   const attempt = ours?.attempt ?? 0;
+  // Drafted on a channel that moved on since: what it asks may be done or moot by now.
+  if (draftedOn !== undefined && draftedOn !== nonceOf(conversation.view)) {
+    return redraft(conversation, attempt);
+  }
   if (conversation.disputed && draft.type !== "resume") {
     return refused(conversation, frozen(draft.type), "us");
   }

@@ -52,7 +52,7 @@ export async function runConversation(
 const ENDS = new Set<Effect["kind"]>(["done", "reply", "synced"]);
 
 /** The thread an event belongs to, for aborting it. */
-function threadOf(event: Event): "ours" | "theirs" | "sync" | undefined {
+export function threadOf(event: Event): "ours" | "theirs" | "sync" | undefined {
   if ("thread" in event) return event.thread;
   return THREADS[event.type];
 }

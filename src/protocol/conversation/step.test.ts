@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { channelStateHash } from "../hashing";
 import { privateKeySigner } from "../signatures";
 import { type Driven, driven, feed, STEP_CONTEXT, take } from "../testing/conversation";
 import { ETH, HASHLOCK_ADDRESS, NETWORK, NOW } from "../testing/twoParties";
@@ -161,6 +162,39 @@ describe("our proposal, stage by stage", () => {
         }),
       },
     ]);
+  });
+});
+
+describe("a draft and the view it was built on", () => {
+  test("a draft built on a view the channel has moved past is asked for again, on the new view", () => {
+    const { user } = setUp();
+    const stale = step(
+      user.conversation,
+      { type: "propose", draft: createDraft("33"), now: NOW, draftedOn: 1 },
+      STEP_CONTEXT,
+    );
+    expect(stale.waitingFor).toBe("draft");
+    expect(stale.effects).toEqual([{ kind: "draft", view: user.conversation.view, attempt: 0 }]);
+    expect(stale.channel.ours).toEqual({ stage: "draft", attempt: 0 });
+    expect(stale.channel.live).toEqual([]);
+    // Drafted again on the view it was given: built and signed.
+    const again = step(
+      stale.channel,
+      { type: "propose", draft: createDraft("33"), now: NOW, draftedOn: 2 },
+      STEP_CONTEXT,
+    );
+    expect(again.waitingFor).toBe("signature");
+    expect(again.effects.map((effect) => effect.kind)).toEqual(["sign"]);
+  });
+
+  test("a retry's draft keeps its attempt when asked for again", () => {
+    const { user } = setUp();
+    const at = step(
+      { ...user.conversation, ours: { stage: "draft", attempt: 3 } },
+      { type: "propose", draft: createDraft("33"), now: NOW, draftedOn: 0 },
+      STEP_CONTEXT,
+    );
+    expect(at.effects).toEqual([{ kind: "draft", view: user.conversation.view, attempt: 3 }]);
   });
 });
 
@@ -402,6 +436,17 @@ describe("restore", () => {
     expect(user.conversation.view.state).toEqual(node.conversation.view.state);
   });
 
+  test("a restore the shell fetched on its own (its store lost) is adopted like a sync's", () => {
+    const { node } = setUp();
+    const fresh = driven({ key: USER_KEY, me: USER, peer: NODE, alice: NODE, canRestore: true });
+    expect(fresh.conversation.view.state).toBeUndefined();
+    feed(fresh, { type: "restored", thread: "sync", message: restoreMessage(node), now: NOW });
+    expect(take(fresh, "persist").map((p) => p.cause)).toEqual(["restored"]);
+    expect(take(fresh, "synced")).toEqual([{ kind: "synced" }]);
+    expect(fresh.conversation.view.state).toEqual(node.conversation.view.state);
+    expect(fresh.conversation.sync).toBeUndefined();
+  });
+
   test("a restore that does not check out is refused, nothing adopted", () => {
     const { node, user } = setUp();
     const message = restoreMessage(node);
@@ -503,6 +548,53 @@ describe("a channel in dispute", () => {
     });
     feed(user, { type: "disputeEnded" });
     expect(user.conversation.disputed).toBe(false);
+  });
+});
+
+describe("their resume", () => {
+  test("its check names the dispute round it ends; other proposals' checks name none", () => {
+    const { node, user } = setUp();
+    node.deposits = user.deposits = { totalDepositsAlice: 5n, totalDepositsBob: 100n };
+    propose(node, DEPOSIT);
+    const [deposit] = take(node, "send");
+    const checked = step(
+      user.conversation,
+      { type: "message", message: must(deposit).message, now: NOW },
+      STEP_CONTEXT,
+    );
+    expect(checked.effects).toEqual([
+      { kind: "check", view: user.conversation.view, update: must(deposit).message.update },
+    ]);
+    feed(node, { type: "abort", thread: "ours" });
+
+    const state = must(node.conversation.view.state);
+    node.dispute = {
+      round: 2,
+      channelStateHash: channelStateHash(state),
+      defundExpiry: NOW - 10,
+      chainTime: NOW,
+      defunds: [],
+      disputedTransferIds: [],
+      undecidedTransferIds: [],
+    };
+    feed(user, { type: "disputeStarted" });
+    propose(node, { type: "resume" });
+    const [resume] = take(node, "send");
+    expect(must(resume).message.update.type).toBe("resume");
+    const at = step(
+      user.conversation,
+      { type: "message", message: must(resume).message, now: NOW },
+      STEP_CONTEXT,
+    );
+    expect(at.waitingFor).toBe("check");
+    expect(at.effects).toEqual([
+      {
+        kind: "check",
+        view: user.conversation.view,
+        update: must(resume).message.update,
+        resumesRound: 2,
+      },
+    ]);
   });
 });
 

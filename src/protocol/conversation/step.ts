@@ -23,7 +23,7 @@ type Handlers = {
 
 /** One handler per event: the only place that dispatches on an event's type. */
 const HANDLERS: Handlers = {
-  propose: (c, e, context) => onPropose(c, e.draft, e.now, context),
+  propose: (c, e, context) => onPropose(c, e.draft, e.now, context, e.draftedOn),
   abandon: (c) => onAbandon(c),
   message: (c, e, context) => onMessage(c, e.message, e.now, context),
   checked: (c, _e, context) => onChecked(c, context),

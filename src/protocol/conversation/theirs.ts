@@ -132,7 +132,7 @@ function afterCatchUp(conversation: Conversation, update: ChannelUpdate, now: nu
   }
   return result(
     { ...conversation, theirs: { stage: "check", update, now } },
-    [{ kind: "check", view: conversation.view, update }],
+    [{ kind: "check", view: conversation.view, update, ...resumesRound(update) }],
     "check",
   );
 }
@@ -175,6 +175,12 @@ function prepare(
   } catch (error) {
     return refuse(conversation, refusalOf(error));
   }
+}
+
+/** The dispute round a resume ends, for the shell's own checks before it countersigns. */
+function resumesRound(update: ChannelUpdate): { resumesRound?: number } {
+  if (update.type !== "resume") return {};
+  return { resumesRound: (update as ChannelUpdate<"resume">).details.round };
 }
 
 function refuse(conversation: Conversation, error: Refusal): StepResult {

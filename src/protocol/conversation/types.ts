@@ -118,8 +118,12 @@ export interface Refusal {
 }
 
 export type Event =
-  /** Propose this draft (built by the shell on the view a `draft` effect gave it). */
-  | { type: "propose"; draft: UpdateDraft; now: number }
+  /**
+   * Propose this draft (built by the shell on the view a `draft` effect gave it).
+   * `draftedOn`: the nonce of the view the draft was built on; when the channel has moved
+   * since (the shell drafts without holding it still), the step asks for the draft again.
+   */
+  | { type: "propose"; draft: UpdateDraft; now: number; draftedOn?: number }
   /** The shell's draft function found nothing to do any more. */
   | { type: "abandon" }
   /** A proposal of the counterparty arrived. */
@@ -160,8 +164,12 @@ export type Effect =
       assetIds: Address[];
       transferIds: string[];
     }
-  /** The shell's own checks on the counterparty's proposal before we countersign it. */
-  | { kind: "check"; view: ChannelView; update: ChannelUpdate }
+  /**
+   * The shell's own checks on the counterparty's proposal before we countersign it.
+   * `resumesRound`: the proposal is the resume that ends this dispute round, so the shell
+   * makes sure its own side of the dispute is carried through first.
+   */
+  | { kind: "check"; view: ChannelView; update: ChannelUpdate; resumesRound?: number }
   | { kind: "sign"; thread: "ours" | "theirs"; digest: string }
   | { kind: "send"; message: UpdateMessage }
   /** Store this, then answer `persisted`. `caughtUp`: adopted from the counterparty. */
