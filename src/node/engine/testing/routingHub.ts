@@ -167,12 +167,15 @@ export async function routingHub(
   const chain = new Map<string, { totalDepositsAlice: bigint; totalDepositsBob: bigint }>();
   const background = new Set<Promise<unknown>>();
   const node = party(NODE_KEY).signer.address;
-  const userContext = (update?: { type: string; channelAddress: string }) =>
-    context({
+  /** A user's context: the chain's totals ride along for whatever update reads them (a deposit). */
+  const userContext = (update?: { type: string; channelAddress: string }) => {
+    const totals = update && chain.get(update.channelAddress);
+    return context({
       network: CHECKSUMMED_NETWORK,
       now: now(),
-      ...(update?.type === "deposit" ? { chainDeposits: chain.get(update.channelAddress) } : {}),
+      ...(totals ? { chainDeposits: totals } : {}),
     });
+  };
 
   /** A user's side of the node's request: what its `answer` says. */
   const requestPeer = async (to: string, payload: string, options: { timeoutMs?: number } = {}) => {
@@ -385,13 +388,14 @@ export async function routingHub(
   return hub;
 }
 
+const RESOLVE = new Set(["resolve"]);
+
 /** The resolves the node proposed to `user` (taken or not), as the pre-images they carry. */
 export function resolvesTo(user: User): string[] {
-  return user.received
-    .filter((update) => update.type === "resolve")
-    .map(
-      (update) =>
-        hashlock.decodeResolver((update as ChannelUpdate<"resolve">).details.transferResolver)
-          .preImage,
-    );
+  const resolves = user.received.filter((update): update is ChannelUpdate<"resolve"> =>
+    RESOLVE.has(update.type),
+  );
+  return resolves.map(
+    (update) => hashlock.decodeResolver(update.details.transferResolver).preImage,
+  );
 }
