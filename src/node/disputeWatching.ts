@@ -66,7 +66,7 @@ export interface DisputeStatusReport {
 export class DisputeStartError extends Error {
   override readonly name = "DisputeStartError";
   constructor(
-    readonly code: "UNKNOWN_CHANNEL" | "ALREADY_DISPUTED",
+    readonly code: "UNKNOWN_CHANNEL" | "ALREADY_DISPUTED" | "NOTHING_TO_CLAIM",
     message: string,
   ) {
     super(message);
@@ -126,17 +126,30 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
     watcher,
     responder,
     /**
-     * The operator's unilateral exit of one channel (issue 10 §2): with the channel locked, no
+     * The operator's unilateral exit of one channel (issue 10 §2), and the node's own dispute
+     * of a payer that did not settle in time (SECURITY rule 23): with the channel locked, no
      * more updates; then the node's latest doubly-signed state goes on-chain (the channel is
      * deployed first if it has no code yet). The responder carries it through from there.
+     * Never twice for one state: refused (ALREADY_DISPUTED) while a dispute runs that our
+     * state cannot replace, once our latest state is on record, and while the step ledger
+     * holds this state's dispute mined or in flight (also after a restart). With
+     * `forTransfers`, refused (NOTHING_TO_CLAIM) when the latest state holds none of them.
      */
-    async dispute(channelAddress: string): Promise<DisputeStarted> {
+    async dispute(
+      channelAddress: string,
+      only: { forTransfers?: readonly string[] } = {},
+    ): Promise<DisputeStarted> {
       return options.withChannelLock(channelAddress, async () => {
         const view = await options.store.loadChannelView(channelAddress);
         if (!view?.state)
           throw new DisputeStartError("UNKNOWN_CHANNEL", `no channel ${channelAddress}`);
         const state = view.state;
-        await watcher.markDisputing(channelAddress);
+        if (only.forTransfers && !only.forTransfers.some((id) => view.transfers.has(id))) {
+          throw new DisputeStartError(
+            "NOTHING_TO_CLAIM",
+            `${channelAddress} no longer holds the transfers to claim`,
+          );
+        }
         const before = await readDispute(options.provider, {
           channelAddress,
           owner: options.signer.address,
@@ -153,7 +166,14 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
             `${channelAddress} is in dispute already`,
           );
         }
-        await options.chain.deployChannel(state.alice, state.bob);
+        // Its dispute ran its course and the channel was not resumed: recording it again
+        // would change nothing.
+        if (consensusExpiry > 0 && nonce >= state.nonce) {
+          throw new DisputeStartError(
+            "ALREADY_DISPUTED",
+            `${channelAddress}: our latest state is on record already`,
+          );
+        }
         const key = disputeStepKey(
           { step: "disputeChannel" },
           {
@@ -162,8 +182,17 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
             exitable: new Map(),
           },
         );
+        // Keyed as the responder keys its steps: by the state's (checksummed) address.
+        if (!(await ledger.mayRun(state.channelAddress, key))) {
+          throw new DisputeStartError(
+            "ALREADY_DISPUTED",
+            `${channelAddress}: the dispute of nonce ${state.nonce} was sent already`,
+          );
+        }
+        await watcher.markDisputing(channelAddress);
+        await options.chain.deployChannel(state.alice, state.bob);
         const call = disputeCall({ step: "disputeChannel" }, state, options.signer.address);
-        const sent = await options.chain.sendDisputeCall(channelAddress, key, call);
+        const sent = await options.chain.sendDisputeCall(state.channelAddress, key, call);
         const after = await readDispute(options.provider, {
           channelAddress,
           owner: options.signer.address,

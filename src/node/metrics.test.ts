@@ -75,6 +75,13 @@ describe("node metrics", () => {
     expect(text).toContain("nodejs_heap_size_total_bytes");
   });
 
+  test("payers' channels the node disputed (SECURITY rule 23): 0 until one is", async () => {
+    const metrics = createMetrics();
+    expect(await metrics.registry.metrics()).toMatch(/^connext_payer_disputes_total 0$/m);
+    metrics.payerDisputes.inc();
+    expect(await metrics.registry.metrics()).toMatch(/^connext_payer_disputes_total 1$/m);
+  });
+
   test("two instances keep separate registries", async () => {
     const one = createMetrics();
     const two = createMetrics();

@@ -21,6 +21,8 @@ export interface Metrics {
   paymentsByStatus: Gauge<"status">;
   channelCount: Gauge;
   collateral: Gauge<"asset">;
+  /** Payers' channels the node disputed because a paid payment was not settled in time. */
+  payerDisputes: Counter;
   /** Until called, the labelled gauges report nothing and `channelCount` NaN. */
   setSources(sources: MetricSources): void;
 }
@@ -111,6 +113,12 @@ export function createMetrics(): Metrics {
       }),
   });
 
+  const payerDisputes = new Counter({
+    name: "connext_payer_disputes_total",
+    help: "Payers' channels the node disputed because the payer did not settle in time a payment its payee was paid (SECURITY rule 23)",
+    registers: [registry],
+  });
+
   // Registered last: a scrape starts every collect in registration order, so by now this
   // scrape's reads are in `inflight`, and a failure shows in the same scrape.
   const sourceErrors = new Counter({
@@ -129,6 +137,7 @@ export function createMetrics(): Metrics {
     paymentsByStatus,
     channelCount,
     collateral,
+    payerDisputes,
     setSources(next) {
       sources = next;
     },

@@ -211,7 +211,27 @@ async function assemble(
   });
   const engine = new Engine({
     signer,
-    disputes: disputes.watcher,
+    disputes: {
+      inDispute: (channelAddress) => disputes.watcher.inDispute(channelAddress),
+      checkOnchain: (channelAddress) => disputes.watcher.checkOnchain(channelAddress),
+      markResumed: (channelAddress, round) => disputes.watcher.markResumed(channelAddress, round),
+      // A payer that did not settle in time (SECURITY rule 23): the operator's dispute path.
+      disputePayer: async (channelAddress, transferIds) => {
+        try {
+          await disputes.dispute(channelAddress, { forTransfers: transferIds });
+        } catch (error) {
+          if (error instanceof DisputeStartError && error.code === "ALREADY_DISPUTED") {
+            return "on-record";
+          }
+          if (error instanceof DisputeStartError && error.code === "NOTHING_TO_CLAIM") {
+            return "settled";
+          }
+          throw error;
+        }
+        metrics.payerDisputes.inc();
+        return "started";
+      },
+    },
     network: {
       chainId: book.chainId,
       channelFactoryAddress: book.channelFactory,

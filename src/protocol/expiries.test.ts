@@ -4,6 +4,7 @@ import { isProtocolError } from "./errors";
 import {
   claimableOnchain,
   expiryNumber,
+  latestOnchainClaimStart,
   minimumHashlockTransferTimeout,
   minimumPayerExpiry,
   mirrorExpiryFor,
@@ -40,6 +41,27 @@ describe("expiries derived from dispute timeouts (DESIGN §4.6)", () => {
           expect(claimableOnchain(payerExpiry, Number(mirror), payerTimeout, buffer)).toBe(true);
         },
       ),
+    );
+  });
+
+  test("the latest start of an on-chain claim: claimable then, not a second later", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: HOUR, max: 30 * DAY }),
+        fc.integer({ min: 0, max: DAY }),
+        fc.integer({ min: 0, max: 60 * DAY }),
+        (timeout, buffer, ahead) => {
+          const expiry = BigInt(NOW + ahead);
+          const latest = Number(latestOnchainClaimStart(expiry, timeout, buffer));
+          expect(claimableOnchain(expiry, latest, timeout, buffer)).toBe(true);
+          expect(claimableOnchain(expiry, latest + 1, timeout, buffer)).toBe(false);
+        },
+      ),
+    );
+    // The mirror expires when the node's claim of the payer's side must start at the latest.
+    const payerExpiry = BigInt(NOW + 3 * DAY);
+    expect(mirrorExpiryFor(payerExpiry, DAY, BUFFER)).toBe(
+      latestOnchainClaimStart(payerExpiry, DAY, BUFFER),
     );
   });
 

@@ -39,15 +39,33 @@ export function claimableOnchain(
 }
 
 /**
+ * The last moment an on-chain claim of a hashlock expiring at `expiry`, started from a standing
+ * start (no dispute on record yet), still completes before the expiry: the last `now` for which
+ * `claimableOnchain` holds. A party holding the pre-image whose counterparty has not settled
+ * off-chain by then must dispute the channel then, or lose the transfer.
+ *
+ * @example
+ * if (now >= latestOnchainClaimStart(expiry, channel.timeout, buffer)) await dispute(channel);
+ */
+export function latestOnchainClaimStart(
+  expiry: bigint,
+  channelTimeout: number,
+  bufferSeconds: number,
+): bigint {
+  return expiry - BigInt(onchainClaimSeconds(channelTimeout, bufferSeconds));
+}
+
+/**
  * The mirror's expiry: the payer's, less the node's own on-chain claim of the payer's transfer,
- * so a pre-image revealed at the very end of the mirror still pays the node.
+ * so a pre-image revealed at the very end of the mirror still pays the node. It is the last
+ * moment the node can start that claim (`latestOnchainClaimStart` of the payer's transfer).
  */
 export function mirrorExpiryFor(
   payerExpiry: bigint,
   payerChannelTimeout: number,
   bufferSeconds: number,
 ): bigint {
-  return payerExpiry - BigInt(onchainClaimSeconds(payerChannelTimeout, bufferSeconds));
+  return latestOnchainClaimStart(payerExpiry, payerChannelTimeout, bufferSeconds);
 }
 
 /**

@@ -35,6 +35,7 @@ test("the protocol core exports exactly its documented surface", () => {
     "hashlock",
     "hashlockLockHash",
     "isProtocolError",
+    "latestOnchainClaimStart",
     "lookupDefinition",
     "minimumHashlockTransferTimeout",
     "minimumPayerExpiry",

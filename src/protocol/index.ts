@@ -30,6 +30,7 @@ export {
   DEFAULT_CLAIM_BUFFER_SECONDS,
   DEFAULT_MAX_PAYMENT_EXPIRY_SECONDS,
   expiryNumber,
+  latestOnchainClaimStart,
   minimumHashlockTransferTimeout,
   minimumPayerExpiry,
   mirrorExpiryFor,

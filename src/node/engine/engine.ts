@@ -34,6 +34,7 @@ import { Collateral, type CollateralRules } from "./collateral";
 import { DefinitionEffects } from "./definitionEffects";
 import { isNodeError } from "./errors";
 import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
+import { type PayerDisputeOutcome, PayerDisputes } from "./payerDisputes";
 import { proposalPolicy } from "./proposalPolicy";
 import { PaymentRouter, type RouterDeps } from "./router";
 import { DEFAULT_ROUTING_RULES, nodeProtocolPolicy, type RoutingRules } from "./routingRules";
@@ -93,6 +94,12 @@ export interface EngineOptions {
     checkOnchain?(channelAddress: string): Promise<boolean>;
     /** A resume was stored: the channel is out of dispute. */
     markResumed?(channelAddress: string, round: number): Promise<void>;
+    /**
+     * Puts the node's latest state of a payer's channel on record (the operator's `dispute`)
+     * unless it holds none of `transferIds` any more: the node's own dispute of a payer that
+     * did not settle a paid payment in time (SECURITY rule 23). Absent: never.
+     */
+    disputePayer?(channelAddress: string, transferIds: string[]): Promise<PayerDisputeOutcome>;
   };
   requestTimeoutMs?: number;
   /**
@@ -340,8 +347,23 @@ export class Engine {
       paymentExists: (paymentId) => options.payments.exists(paymentId),
       withdrawals: this.withdrawalLimits,
     });
+    const disputePayer = options.disputes?.disputePayer;
+    if (disputePayer) {
+      this.payerDisputes = new PayerDisputes({
+        payments: options.payments,
+        claimable: (definition) =>
+          definition.toLowerCase() === options.hashlockAddress.toLowerCase(),
+        rules,
+        now,
+        dispute: (channelAddress, transferIds) => disputePayer(channelAddress, transferIds),
+        logger,
+      });
+    }
     this.sweepIntervalMs = options.sweepIntervalMs ?? 5_000;
   }
+
+  /** The node's own disputes of payers that do not settle in time; none without disputes. */
+  private readonly payerDisputes: PayerDisputes | undefined;
 
   private readonly policy: ReturnType<typeof proposalPolicy>;
   private readonly effects: DefinitionEffects;
@@ -352,6 +374,7 @@ export class Engine {
     this.messaging.start();
     this.sweeper = setInterval(() => {
       this.track(this.router.sweepExpired());
+      if (this.payerDisputes) this.track(this.payerDisputes.sweep());
     }, this.sweepIntervalMs);
     this.track(this.router.resume());
     this.track(this.withdrawals.start());

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "./channelStore";
 import type { StoreDb } from "./database";
-import { PAYMENT_STATUSES, payments, transfers } from "./schema";
+import { channels, PAYMENT_STATUSES, payments, transfers } from "./schema";
 
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -27,6 +27,21 @@ export interface Payment {
   error: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A completed payment whose payer's transfer is still active (`unsettledPayers`). */
+export interface UnsettledPayerRow {
+  paymentId: string;
+  senderTransferId: string;
+  payer: string;
+  /** The payer's transfer expiry, unix seconds (0: none). */
+  expiry: number;
+  /** The payer's channel. */
+  channelAddress: string;
+  /** The payer's transfer's definition. */
+  transferDefinition: string;
+  /** The payer's channel dispute timeout, seconds. */
+  channelTimeout: number;
 }
 
 type Row = typeof payments.$inferSelect;
@@ -296,6 +311,29 @@ export class PaymentRepository {
       .innerJoin(transfers, eq(transfers.transferId, payments.senderTransferId))
       .where(and(eq(transfers.status, "active"), sender ? eq(payments.sender, sender) : undefined));
     return rows.map((row) => fromRow(row.payment));
+  }
+
+  /**
+   * Completed payments whose payer's transfer is still active: the payee was paid and the node
+   * holds the payer's resolver, but the payer has not taken the resolve. With the payer's
+   * channel and its dispute timeout, for the node's last-moment dispute (`payerDeadlines.ts`).
+   */
+  async unsettledPayers(): Promise<UnsettledPayerRow[]> {
+    const rows = await this.db
+      .select({
+        paymentId: payments.paymentId,
+        senderTransferId: payments.senderTransferId,
+        payer: payments.sender,
+        expiry: payments.expiry,
+        channelAddress: transfers.channelAddress,
+        transferDefinition: transfers.transferDefinition,
+        channelTimeout: sql<string>`(${channels.latestState}->>'timeout')`,
+      })
+      .from(payments)
+      .innerJoin(transfers, eq(transfers.transferId, payments.senderTransferId))
+      .innerJoin(channels, eq(channels.address, transfers.channelAddress))
+      .where(and(eq(payments.status, "completed"), eq(transfers.status, "active")));
+    return rows.map((row) => ({ ...row, channelTimeout: Number(row.channelTimeout) }));
   }
 
   /**
