@@ -298,13 +298,7 @@ export async function routingHub(
     },
 
     async settled() {
-      // What an answer sets off starts once its reply has left (the performer defers it with
-      // setImmediate), so the work may not be tracked yet: look again after a turn.
-      for (;;) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (background.size === 0) return;
-        while (background.size > 0) await Promise.allSettled([...background]);
-      }
+      while (background.size > 0) await Promise.allSettled([...background]);
     },
 
     advance(by) {
