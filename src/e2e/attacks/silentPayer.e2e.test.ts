@@ -84,12 +84,14 @@ describe("a payer that never settles a payment its payee was paid", () => {
     // The node's last moment is the mirror's expiry (DESIGN §4.6): the payee's claim window.
     expect(BigInt(deadline)).toBe(mirrorExpiryFor(expiry, TIMEOUT, BUFFER));
 
-    // Two minutes before it, the payer may still settle off-chain: no dispute yet.
-    await passTime(stack, deadline - 120 - (await chainNow(stack)));
+    // The node disputes one claim buffer before it (2B for its transactions); two minutes
+    // before that, the payer may still settle off-chain: no dispute yet.
+    const startsAt = deadline - BUFFER;
+    await passTime(stack, startsAt - 120 - (await chainNow(stack)));
     await Bun.sleep(2_000);
     expect((await readChannelDispute(stack.provider, channelAddress)).consensusExpiry).toBe(0);
 
-    // At the deadline, the node puts its latest state (holding the payer's transfer) on record.
+    // Then the node puts its latest state (holding the payer's transfer) on record.
     await passTime(stack, 120);
     await until(
       async () => (await readChannelDispute(stack.provider, channelAddress)).consensusExpiry > 0,

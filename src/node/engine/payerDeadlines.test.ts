@@ -31,7 +31,7 @@ function deadlineOf(expiry: number, timeout = DAY): number {
 const none = new Set<string>();
 
 describe("payerDisputesDue", () => {
-  test("due at the last moment a dispute from a standing start still claims the transfer, not before", () => {
+  test("due one buffer before the last moment a dispute from a standing start still claims the transfer, not before", () => {
     const payer = unsettled(1);
     const deadline = deadlineOf(payer.expiry);
     expect(deadline).toBe(payer.expiry - (DAY + BUFFER));
@@ -39,7 +39,8 @@ describe("payerDisputesDue", () => {
     expect(claimableOnchain(BigInt(payer.expiry), deadline, DAY, BUFFER)).toBe(true);
     expect(claimableOnchain(BigInt(payer.expiry), deadline + 1, DAY, BUFFER)).toBe(false);
 
-    expect(payerDisputesDue([payer], deadline - 1, BUFFER, none)).toEqual([]);
+    const startsAt = deadline - BUFFER;
+    expect(payerDisputesDue([payer], startsAt - 1, BUFFER, none)).toEqual([]);
     const expected = [
       {
         channelAddress: CHANNEL_A,
@@ -48,6 +49,7 @@ describe("payerDisputesDue", () => {
         transferIds: [payer.senderTransferId],
       },
     ];
+    expect(payerDisputesDue([payer], startsAt, BUFFER, none)).toEqual(expected);
     expect(payerDisputesDue([payer], deadline, BUFFER, none)).toEqual(expected);
     // Late (the node was down at the deadline): still disputed, as soon as it can.
     expect(payerDisputesDue([payer], deadline + HOUR, BUFFER, none)).toEqual(expected);

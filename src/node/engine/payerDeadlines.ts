@@ -3,10 +3,12 @@ import { latestOnchainClaimStart } from "../../protocol";
 /**
  * When the node must dispute a payer's channel itself (SECURITY rule 23, DESIGN §4.6): the
  * payee was paid, the node holds the payer's resolver, and the payer has not taken the
- * node's resolve. The node waits for the payer as long as it safely can, and no longer: at
+ * node's resolve. The node waits for the payer, but not to the last moment: the deadline is
  * the last moment a dispute from a standing start still claims the payer's transfer on-chain
- * before its expiry, `E − (Ta + B)` (the mirror's expiry), it disputes. Pure: the shell
- * (`payerDisputes.ts`) reads the payments and starts the disputes.
+ * before its expiry, `E − (Ta + B)` (the mirror's expiry), and the node disputes one claim
+ * buffer `B` before it, so its own transactions have `2B` to get mined (or as soon as it can,
+ * when it learnt the pre-image later). Pure: the shell (`payerDisputes.ts`) reads the payments
+ * and starts the disputes.
  */
 
 /** A payer's transfer the node is owed with a resolver it holds, still active in its channel. */
@@ -39,7 +41,7 @@ export interface PayerDispute {
 /**
  * The payers' channels to dispute now, most urgent first: those holding an unsettled transfer
  * whose last moment (`latestOnchainClaimStart` of its expiry, the payer's channel timeout and
- * the claim buffer) is `now` or past, leaving out transfers a dispute on record already covers
+ * the claim buffer) is at most one buffer away, or past, leaving out transfers a dispute on record already covers
  * (`covered`, by transfer id).
  *
  * @example
@@ -73,7 +75,8 @@ export function payerDisputesDue(
     const deadline = Number(
       latestOnchainClaimStart(BigInt(payer.expiry), payer.channelTimeout, bufferSeconds),
     );
-    if (now >= deadline) {
+    // One buffer early: the dispute's transactions get 2B, not just B, to be mined in time.
+    if (now >= deadline - bufferSeconds) {
       dispute.due.push({
         paymentId: payer.paymentId,
         senderTransferId: payer.senderTransferId,

@@ -4,6 +4,7 @@ import { hashlock } from "../../protocol";
 import { HASHLOCK_ADDRESS } from "../../protocol/testing/twoParties";
 import { type Database, openDatabase } from "../store/database";
 import { type PayerDisputeOutcome, PayerDisputes } from "./payerDisputes";
+import { DEFAULT_ROUTING_RULES } from "./routingRules";
 import {
   bytes32,
   MIRROR_EXPIRY,
@@ -44,8 +45,11 @@ beforeEach(async () => {
 
 const PAYMENT = bytes32(0xa1);
 const PRE_IMAGE = bytes32(0x5eed);
-/** The node's deadline for a payment `pay` makes: the mirror's expiry (DESIGN §4.6). */
-const DEADLINE = MIRROR_EXPIRY;
+/**
+ * When the node disputes for a payment `pay` makes: one claim buffer before its deadline, the
+ * mirror's expiry (DESIGN §4.6), so its transactions have two buffers.
+ */
+const DEADLINE = MIRROR_EXPIRY - DEFAULT_ROUTING_RULES.claimBufferSeconds;
 
 function payerDisputes(): PayerDisputes {
   return new PayerDisputes({
@@ -96,7 +100,7 @@ function moveTo(at: number) {
 }
 
 describe("the node's dispute of a payer that does not settle in time", () => {
-  test("paid payee, silent payer: disputed at the deadline, not a second before, and once", async () => {
+  test("paid payee, silent payer: disputed one buffer before the deadline, not a second earlier, and once", async () => {
     const { payer, senderTransferId } = await paidByASilentPayer();
     // The node asked the payer for its side with the pre-image; the payer did not answer.
     expect(resolvesTo(payer)).toEqual([PRE_IMAGE]);
