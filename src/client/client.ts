@@ -238,6 +238,7 @@ export class ConnextClient {
       }),
       payments: this.payments,
       nodeReportedWithdrawal: (transferId) => this.withdrawals.nodeReported(transferId),
+      withdrawalResolved: (transfer) => this.withdrawals.resolved(transfer),
       track: (work) => this.track(work),
       hint: () => {
         if (!this.closed && !channel.inDispute) this.track(channel.sync());
@@ -406,7 +407,6 @@ export class ConnextClient {
       },
       applied: (applied, before, ours, resumedRound) => {
         client?.reactions.applied(applied, before, ours);
-        client?.withdrawals.applied(applied);
         if (resumedRound !== undefined) {
           client?.disputes.resumed(applied.state.latestUpdate as ChannelUpdate<"resume">);
         }

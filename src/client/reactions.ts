@@ -48,6 +48,8 @@ export interface ReactionDeps {
    * Only the chain confirms a withdrawal (`src/client/withdrawals`), never this unsigned event.
    */
   nodeReportedWithdrawal(transferId: string): void;
+  /** Our own withdrawal, resolved by the node (`src/client/withdrawals`). */
+  withdrawalResolved(transfer: FullTransferState): void;
   track(work: Promise<unknown>): void;
   /** The node says something changed: look at the channel (a sync), never take its word. */
   hint(): void;
@@ -108,6 +110,7 @@ export class NodeReactions {
     cancelUnlessRevealed: ({ transfer }) => this.deps.track(this.cancelUnlessRevealed(transfer)),
     countersignWithdrawal: ({ transfer }) =>
       this.deps.track(this.countersignNodeWithdrawal(transfer)),
+    withdrawalResolved: ({ transfer }) => this.deps.withdrawalResolved(transfer),
     paymentResolved: ({ transfer, cancelled }) => this.paymentResolved(transfer, cancelled),
     announce: ({ transfer }) => this.announceRouted(transfer),
     resolve: ({ transfer, resolver }) => this.deps.track(this.resolveWith(transfer, resolver)),

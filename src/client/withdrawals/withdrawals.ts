@@ -4,7 +4,7 @@ import {
   ChannelFactory__factory,
   ChannelMastercopy__factory,
 } from "../../contracts-bindings/generated";
-import type { AppliedUpdate, ChannelUpdate, ChannelView } from "../../protocol";
+import type { ChannelUpdate, ChannelView, FullTransferState } from "../../protocol";
 import { StepSender } from "../disputes/sender";
 import { ClientError, isClientError } from "../errors";
 import type { ClientEvents } from "../events";
@@ -111,15 +111,9 @@ export class ClientWithdrawals {
     if (signed) await this.remember(signed);
   }
 
-  /** What an update stored here means for our withdrawals. */
-  applied(applied: AppliedUpdate): void {
-    const transfer = applied.transfer;
-    const update = applied.state.latestUpdate;
-    if (update.type !== "resolve" || !transfer?.transferResolver) return;
-    if (transfer.transferDefinition.toLowerCase() !== this.deps.withdrawAddress.toLowerCase()) {
-      return;
-    }
-    if (transfer.initiator.toLowerCase() !== this.me.toLowerCase()) return;
+  /** Our withdrawal `transfer`, resolved by the node (the withdraw plug-in's reaction). */
+  resolved(transfer: FullTransferState): void {
+    if (!transfer.transferResolver) return;
     if (isCancel(transfer.transferResolver)) {
       this.outcomes.settle(transfer.transferId, {
         error: new ClientError(

@@ -120,6 +120,8 @@ type ClientReactionKind =
   | { readonly kind: "cancelUnlessRevealed" }
   /** The node's withdrawal of its collateral: countersign its commitment. */
   | { readonly kind: "countersignWithdrawal" }
+  /** Our own withdrawal, resolved by the node: its commitment is kept and sent, a cancel fails it. */
+  | { readonly kind: "withdrawalResolved" }
   /** A payment left the channel: settle the waiting call and tell the application. */
   | { readonly kind: "paymentResolved"; readonly cancelled: boolean }
   /** A transfer to us the application hears of (`transfer.received`, unverified). */
