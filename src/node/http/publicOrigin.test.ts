@@ -30,6 +30,9 @@ describe("TRUST_PROXY", () => {
     expect(
       await wsUrl(true, { "X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "evil/path@x" }),
     ).toBe("ws://127.0.0.1:3000/messaging");
+    for (const host of ["node.example:99999", "...", "[::1", "a b"]) {
+      expect(await wsUrl(true, { "X-Forwarded-Host": host })).toBe("ws://127.0.0.1:3000/messaging");
+    }
   });
 
   test("off: forwarded headers are ignored (anyone can send them to a node reached directly)", async () => {

@@ -1,8 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { ApiEnv } from "./types";
 
+/** A DNS label: letters, digits and inner hyphens. */
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
 /** host[:port] as a proxy forwards it: a name or IPv4, or a bracketed IPv6, and a port. */
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?$`);
 
 /**
  * The origin (`scheme://host[:port]`) a client used to reach the node. With `trustProxy`
@@ -18,8 +20,13 @@ export function requestOrigin(c: Context, trustProxy: boolean): string {
   const host = first(c.req.header("X-Forwarded-Host"));
   const scheme = proto === "http" || proto === "https" ? proto : own.protocol.slice(0, -1);
   const authority = host !== undefined && HOST.test(host) ? host : own.host;
-  // Through URL so the default port is dropped and the host lowercased, as browsers show it.
-  return new URL(`${scheme}://${authority}`).origin;
+  // Through URL so the default port is dropped and the host lowercased, as browsers show it;
+  // what URL refuses (a port above 65535, "...") counts as no header.
+  try {
+    return new URL(`${scheme}://${authority}`).origin;
+  } catch {
+    return `${scheme}://${own.host}`;
+  }
 }
 
 /**
