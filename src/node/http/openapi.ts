@@ -14,8 +14,14 @@ import type { ApiEnv } from "./types";
 /** Every refusal's body (errors.ts). */
 export const errorBody = z.object({ code: z.string(), message: z.string() });
 
-/** A path parameter holding an Ethereum address (any case; answers come checksummed). */
-export const addressParam = z.string().describe("an Ethereum address, 0x and 40 hex digits");
+/**
+ * A path parameter holding an Ethereum address, as `checksumAddress` (input.ts) takes it: 0x
+ * and 40 hex digits, one case or a valid checksum; answers come checksummed.
+ */
+export const addressParam = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/)
+  .describe("an Ethereum address: 0x and 40 hex digits, one case or EIP-55 checksummed");
 
 /** Routes served as pages or files, not JSON: the document leaves them out. */
 export const UNDOCUMENTED = ["/dashboard", "/wallet", "/public"] as const;
