@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApi } from "./api";
 import { isDocumentedPath, openApiPath } from "./openapi";
+import { publicConfigSchema } from "./publicConfigSchema";
 import { signInBody } from "./routes/auth";
 import { stubApiDeps } from "./testing";
 import type { AdminDeps } from "./types";
@@ -70,6 +71,12 @@ describe("GET /openapi.json", () => {
     expect(body.content["application/json"].schema.required.sort()).toEqual(
       Object.keys(signInBody.shape).sort(),
     );
+  });
+
+  test("GET /config answers what the document says it does", async () => {
+    const app = createApi(stubApiDeps());
+    const body = await (await app.request("/config")).json();
+    expect(publicConfigSchema.strict().safeParse(body).success).toBe(true);
   });
 
   test("Hono paths map to OpenAPI paths", () => {

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bearer, describe, json, refusals } from "../openapi";
+import { healthSchema, publicConfigSchema } from "../publicConfigSchema";
 import { webSocketUrlAt } from "../publicOrigin";
 import { requireToken } from "../requireToken";
 import type { ApiDeps, ApiEnv, HealthReport, NodePublicConfig } from "../types";
@@ -18,8 +19,8 @@ export function metaRoutes(
     path: "/health",
     summary: "Whether the node's database, chain and messaging answer",
     responses: {
-      200: json("all is well: `{ ok, checks }`, one check per dependency"),
-      503: json("something is down: `{ ok: false, checks }`"),
+      200: json("all is well: one check per dependency", healthSchema),
+      503: json("something is down", healthSchema),
     },
   });
   app.get("/health", async (c) => {
@@ -38,7 +39,7 @@ export function metaRoutes(
     path: "/config",
     summary: "What anyone may learn about the node before signing in",
     responses: {
-      200: json("identifier, chain, contracts, assets, messaging URLs, limits (NodePublicConfig)"),
+      200: json("identifier, chain, contracts, assets, messaging URLs, limits", publicConfigSchema),
     },
   });
   app.get("/config", (c) => {
