@@ -11,7 +11,7 @@ describe("GET /", () => {
     expect(response.headers.get("content-type")).toContain("text/html");
     const page = await response.text();
     expect(page).toContain(deps.config().nodeIdentifier);
-    expect(page).toContain("local (anvil) (31337)");
+    expect(page).toContain("local anvil (31337)");
     for (const href of ["/dashboard", "/wallet", "/openapi.json"]) {
       expect(page).toContain(`href="${href}"`);
     }

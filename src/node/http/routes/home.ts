@@ -11,7 +11,7 @@ const CHAIN_NAMES: Record<number, string> = {
   8453: "Base",
   42161: "Arbitrum One",
   11155111: "Sepolia",
-  31337: "local (anvil)",
+  31337: "local anvil",
 };
 
 export function chainName(chainId: number): string {
