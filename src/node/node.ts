@@ -331,8 +331,14 @@ async function assemble(
       "no PUBLIC_URL: sign-in messages will name the wildcard address, which clients refuse",
     );
   }
+  if (settings.trustProxy && settings.publicUrl === undefined) {
+    logger.warn(
+      "TRUST_PROXY without PUBLIC_URL: sign-in messages name the address the node listens on, which clients that reach it through the proxy refuse",
+    );
+  }
   const app = createApi({
     config: () => publicConfig(wsUrl),
+    ...(settings.trustProxy ? { trustProxy: true } : {}),
     auth,
     signIn: createSignIn({
       secret,

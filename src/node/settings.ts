@@ -35,6 +35,12 @@ export interface NodeSettings {
    * it. Absent: the URL the HTTP server listens on, known once it listens.
    */
   publicUrl?: string;
+  /**
+   * TRUST_PROXY: behind a reverse proxy, the URLs the node hands back (/config's WebSocket URL,
+   * pages' links) take scheme and host from X-Forwarded-Proto/Host. Sign-in messages still name
+   * `publicUrl` only: a header is not something the node can check.
+   */
+  trustProxy?: boolean;
   dataDir: string;
   /** Absent: PGlite in `dataDir`. */
   databaseUrl?: string;

@@ -4,23 +4,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { parseEther, ZeroAddress } from "ethers";
+import type { Browser } from "playwright-core";
 import { buildClient } from "../../../scripts/build-client";
 import { devAccount } from "../../contracts-bindings";
 import { nodeChannel, waitFor } from "../../e2e/expectations";
 import { type Stack, startStack } from "../../e2e/stack";
+import { CHROMIUM_MISSING, launchBrowser, openPage, screenshot } from "../../testing/browser";
 import type { ConnextClient } from "..";
-import { CHROMIUM_BIN, CHROMIUM_PACKAGE, type Chromium, launchChromium } from "./chromium";
 
 /**
- * The browser bundle in headless Chromium: a page served from its own origin imports
- * dist/client/browser.js, and its client signs in over HTTP (CORS), reaches the node's NATS
- * over WebSocket, sets its channel up in IndexedDB, deposits on anvil and pays a Bun client.
+ * The browser bundle in headless Chromium (playwright-core, src/testing/browser.ts): a page
+ * served from its own origin imports dist/client/browser.js, and its client signs in over HTTP
+ * (CORS), reaches the node's NATS over WebSocket, sets its channel up in IndexedDB, deposits
+ * on anvil and pays a Bun client. Its screenshot: artifacts/client-in-a-browser.png.
  */
-if (!CHROMIUM_BIN) {
-  console.warn(
-    `\n  SKIPPED: the client-in-a-browser test needs Chromium; install the Debian package \`${CHROMIUM_PACKAGE}\` (apt-get install -y ${CHROMIUM_PACKAGE}) or set CHROMIUM_BIN.\n`,
-  );
-}
+if (CHROMIUM_MISSING) console.warn(`\n  ${CHROMIUM_MISSING}\n`);
 
 interface Outcome {
   ok: boolean;
@@ -37,10 +35,10 @@ interface Outcome {
   balance: { user: string; node: string };
 }
 
-describe.skipIf(!CHROMIUM_BIN)("the browser bundle in Chromium", () => {
+describe.skipIf(CHROMIUM_MISSING !== undefined)("the browser bundle in Chromium", () => {
   let dir: string;
   let stack: Stack;
-  let chromium: Chromium;
+  let browser: Browser;
   let server: Server<undefined>;
   let payee: ConnextClient;
   const reports: ((outcome: Outcome) => void)[] = [];
@@ -48,7 +46,7 @@ describe.skipIf(!CHROMIUM_BIN)("the browser bundle in Chromium", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "connext-browser-compat-"));
     const build = join(dir, "dist");
-    [stack, , chromium] = await Promise.all([startStack(), buildClient(build), launchChromium()]);
+    [stack, , browser] = await Promise.all([startStack(), buildClient(build), launchBrowser()]);
     payee = await stack.client(2);
     const page = Bun.file(join(import.meta.dir, "fixtures/page.html"));
     server = Bun.serve({
@@ -72,7 +70,7 @@ describe.skipIf(!CHROMIUM_BIN)("the browser bundle in Chromium", () => {
 
   afterAll(async () => {
     server?.stop(true);
-    await chromium?.close();
+    await browser?.close();
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -89,11 +87,12 @@ describe.skipIf(!CHROMIUM_BIN)("the browser bundle in Chromium", () => {
       deposit: deposit.toString(),
       amount: amount.toString(),
     });
-    const page = await chromium.newPage();
+    const { page, console: pageConsole } = await openPage(browser);
     const reported = new Promise<Outcome>((resolve) => reports.push(resolve));
-    await page.navigate(`${server.url}?${query}`);
+    await page.goto(`${server.url}?${query}`);
     const outcome = await Promise.race([reported, Bun.sleep(45_000).then(() => undefined)]);
-    const pageLog = page.console.join("\n    ");
+    await screenshot(page, "client-in-a-browser");
+    const pageLog = pageConsole.join("\n    ");
     if (!outcome)
       throw new Error(`the page reported nothing in 45 s; its console:\n    ${pageLog}`);
     if (!outcome.ok) throw new Error(`the page failed: ${outcome.error}\n    ${pageLog}`);

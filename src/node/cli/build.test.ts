@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import packageJson from "../../../package.json";
 import { parseAddressBook } from "../../contracts-bindings";
 import { rpcAnswers } from "../chain/anvil";
 import { cliEnv, logLines, readFirstLine, runCliProcess } from "./testing";
@@ -45,6 +46,12 @@ describe("dist/connext-node", () => {
       env: BARE_ENV,
     });
     expect(sub.stdout).toContain("DATABASE_URL");
+  });
+
+  test("--version prints the version built into it", async () => {
+    const run = await runCliProcess([BINARY], ["--version"], { cwd: tempDir(), env: BARE_ENV });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe(`${packageJson.version}\n`);
   });
 
   test("migrate opens PGlite inside the binary (wasm and data embedded)", async () => {
@@ -101,7 +108,10 @@ describe("dist/connext-node", () => {
       );
       const httpUrl = /(http:\/\/\S+)/.exec(dev.ready ?? "")?.[1] as string;
       const response = await fetch(httpUrl);
-      expect(response.status).toBeLessThan(500);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('href="/wallet"');
+      const api = await fetch(`${httpUrl}/openapi.json`);
+      expect(((await api.json()) as { openapi: string }).openapi).toBe("3.1.0");
       dev.proc.kill("SIGINT");
       expect(await dev.proc.exited).toBe(0);
       expect(await rpcAnswers(dev.anvilUrl())).toBe(false);

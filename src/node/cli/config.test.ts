@@ -24,6 +24,7 @@ describe("defaults", () => {
     expect(config).toEqual({
       host: "127.0.0.1",
       port: 3000,
+      trustProxy: false,
       dataDir: resolve(".connext"),
       databaseUrl: undefined,
       natsUrl: undefined,
@@ -57,6 +58,7 @@ describe("values", () => {
         PORT: "8080",
         HOST: "0.0.0.0",
         PUBLIC_URL: "https://Node.Example/connext/",
+        TRUST_PROXY: "true",
         DATA_DIR: "/var/lib/connext",
         DATABASE_URL: "postgres://connext:pw@db:5432/connext",
         NATS_URL: "nats://a:4222,tls://b:4222",
@@ -85,6 +87,7 @@ describe("values", () => {
       host: "0.0.0.0",
       port: 8080,
       publicUrl: "https://node.example/connext",
+      trustProxy: true,
       dataDir: "/var/lib/connext",
       databaseUrl: "postgres://connext:pw@db:5432/connext",
       natsUrl: "nats://a:4222,tls://b:4222",
@@ -193,6 +196,7 @@ describe("a wrong setting is one line naming it", () => {
       "https://u:secret@node.example",
       'PUBLIC_URL: must be an http(s) URL with a host and no credentials, query or fragment, got "https://u:***@node.example"',
     ],
+    ["TRUST_PROXY", "yes", 'TRUST_PROXY: must be true or false (or 1 or 0), got "yes"'],
     [
       "DATABASE_URL",
       "mysql://u:secret@h/db",

@@ -22,6 +22,8 @@ export interface CliConfig {
   port: number;
   /** Normalised (no trailing slash); absent: the URL the node listens on. */
   publicUrl?: string;
+  /** Take scheme and host from X-Forwarded-Proto/Host (TRUST_PROXY). */
+  trustProxy: boolean;
   /** Absolute. */
   dataDir: string;
   databaseUrl?: string;
@@ -78,6 +80,7 @@ export function loadConfig(command: CommandName, flags: Flags, env: Env): CliCon
     host: read("host") ?? DEFAULTS.host,
     port: read("port") ?? DEFAULTS.port,
     publicUrl: read("publicUrl"),
+    trustProxy: read("trustProxy") ?? false,
     dataDir: read("dataDir") ?? resolve(DEFAULTS.dataDir),
     databaseUrl: read("databaseUrl"),
     natsUrl: read("natsUrl"),
@@ -138,6 +141,7 @@ export function toNodeSettings(
     host: config.host,
     port: config.port,
     publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     natsUrl: config.natsUrl,

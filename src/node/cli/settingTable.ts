@@ -128,6 +128,18 @@ export const SETTINGS = {
       })
       .transform((value) => (signInOrigin(value) as { uri: string }).uri),
   }),
+  trustProxy: spec({
+    env: "TRUST_PROXY",
+    flag: "trust-proxy",
+    placeholder: "<true|false>",
+    defaultText: "false",
+    description:
+      "A reverse proxy in front sets X-Forwarded-Proto/Host: the URLs the node hands back follow them.",
+    commands: NODE,
+    schema: z
+      .enum(["true", "false", "1", "0"], { error: "must be true or false (or 1 or 0)" })
+      .transform((value) => value === "true" || value === "1"),
+  }),
   dataDir: spec({
     env: "DATA_DIR",
     flag: "data-dir",

@@ -75,6 +75,11 @@ export interface ApiDeps {
   logger: Logger;
   /** The operator's admin API (`ADMIN_TOKEN`); absent: every /admin route is 404 ADMIN_DISABLED. */
   admin?: AdminDeps;
+  /**
+   * TRUST_PROXY: a reverse proxy in front sets X-Forwarded-Proto/Host, and the URLs the node
+   * hands back (`c.get("origin")`, /config's messagingWsUrl) follow them. Absent: ignored.
+   */
+  trustProxy?: boolean;
 }
 
 /** A collateral policy in the asset's base units (see `CollateralPolicy` in settings.ts). */
@@ -105,7 +110,10 @@ export interface AdminDeps {
   };
 }
 
-/** The Hono environment of the API: the signed-in user, once `requireUser` has run. */
+/**
+ * The Hono environment of the API: the signed-in user, once `requireUser` has run; the origin
+ * the client reached the node at (`scheme://host[:port]`, publicOrigin.ts), on every request.
+ */
 export interface ApiEnv {
-  Variables: { user: string };
+  Variables: { user: string; origin: string };
 }

@@ -1,10 +1,18 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getAddress } from "ethers";
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { CollateralPolicyError } from "../../engine/collateralPolicies";
 import { PAYMENT_STATUSES } from "../../store/schema";
 import { ApiError } from "../errors";
 import { addressParam, jsonBody } from "../input";
+import {
+  addressParam as addressSchema,
+  bearer,
+  describe,
+  json as jsonResponse,
+  refusals,
+} from "../openapi";
 import { adminDisabled, requireAdmin } from "../requireAdmin";
 import type { AdminCollateralPolicy, AdminDeps, ApiDeps, ApiEnv } from "../types";
 
@@ -14,7 +22,7 @@ const amount = z
   .regex(/^\d{1,78}$/, { error: "must be a decimal string" })
   .transform((value) => BigInt(value));
 
-const policyBody = z.strictObject({ target: amount, reclaimThreshold: amount });
+export const policyBody = z.strictObject({ target: amount, reclaimThreshold: amount });
 
 /** One asset's policy as the admin API shows it: checksummed asset, decimal amounts. */
 interface CollateralEntry {
@@ -39,8 +47,9 @@ interface CollateralEntry {
  *   exit through on its own. 404 UNKNOWN_CHANNEL, 409 ALREADY_DISPUTED.
  * - `GET /admin/channels/:channelAddress/dispute` → where it stands, with the node's transactions
  */
-export function adminRoutes(app: Hono<ApiEnv>, deps: Pick<ApiDeps, "admin">): void {
+export function adminRoutes(app: OpenAPIHono<ApiEnv>, deps: Pick<ApiDeps, "admin">): void {
   const admin = deps.admin;
+  describeAdminRoutes(app);
   if (admin === undefined) {
     // "/admin/*" matches "/admin" itself too.
     app.use("/admin/*", adminDisabled());
@@ -147,4 +156,110 @@ function json(c: Context, value: unknown): Response {
     typeof item === "bigint" ? item.toString(10) : item,
   );
   return c.body(text, 200, { "Content-Type": "application/json" });
+}
+
+const ADMIN_REFUSALS = refusals({
+  401: "UNAUTHORIZED (no token), INVALID_TOKEN",
+  404: "ADMIN_DISABLED: the node runs without ADMIN_TOKEN",
+});
+const entrySchema = z.object({
+  assetId: z.string(),
+  target: z.string(),
+  reclaimThreshold: z.string(),
+});
+const channelParams = z.object({ channelAddress: addressSchema });
+const assetParams = z.object({ assetId: addressSchema });
+
+/** The admin routes in the OpenAPI document, whether or not this node has ADMIN_TOKEN. */
+function describeAdminRoutes(app: OpenAPIHono<ApiEnv>): void {
+  const security = bearer("adminToken");
+  describe(app, {
+    method: "get",
+    path: "/admin/channels",
+    summary: "Every channel the node has",
+    security,
+    responses: { 200: jsonResponse("an array of channels"), ...ADMIN_REFUSALS },
+  });
+  describe(app, {
+    method: "get",
+    path: "/admin/payments",
+    summary: "Every payment, or those in one status",
+    security,
+    request: { query: z.object({ status: z.enum(PAYMENT_STATUSES).optional() }) },
+    responses: {
+      200: jsonResponse("an array of payments"),
+      ...ADMIN_REFUSALS,
+      ...refusals({ 400: "MALFORMED_REQUEST: an unknown status, or more than one" }),
+    },
+  });
+  describe(app, {
+    method: "post",
+    path: "/admin/channels/{channelAddress}/dispute",
+    summary: "Start a unilateral exit of the channel (the node carries it through)",
+    security,
+    request: { params: channelParams },
+    responses: {
+      200: jsonResponse(
+        "the state put on record: { transactionHash, nonce, consensusExpiry, defundExpiry }",
+      ),
+      ...ADMIN_REFUSALS,
+      ...refusals({
+        400: "INVALID_ADDRESS",
+        404: "UNKNOWN_CHANNEL, ADMIN_DISABLED",
+        409: "ALREADY_DISPUTED",
+      }),
+    },
+  });
+  describe(app, {
+    method: "get",
+    path: "/admin/channels/{channelAddress}/dispute",
+    summary: "Where the channel's dispute stands, with the node's transactions",
+    security,
+    request: { params: channelParams },
+    responses: {
+      200: jsonResponse("the dispute status"),
+      ...ADMIN_REFUSALS,
+      ...refusals({ 400: "INVALID_ADDRESS" }),
+    },
+  });
+  describe(app, {
+    method: "get",
+    path: "/admin/collateral",
+    summary: "The collateral policies in force",
+    security,
+    responses: { 200: jsonResponse("per asset", z.array(entrySchema)), ...ADMIN_REFUSALS },
+  });
+  describe(app, {
+    method: "put",
+    path: "/admin/collateral/{assetId}",
+    summary: "Add or replace an asset's collateral policy (base units, decimal strings)",
+    security,
+    request: {
+      params: assetParams,
+      body: { required: true, content: { "application/json": { schema: policyBody } } },
+    },
+    responses: {
+      200: jsonResponse("the asset's policy as stored", entrySchema),
+      ...ADMIN_REFUSALS,
+      ...refusals({ 400: "MALFORMED_REQUEST, INVALID_ADDRESS, or the policy refused" }),
+    },
+  });
+  describe(app, {
+    method: "delete",
+    path: "/admin/collateral/{assetId}",
+    summary: "Drop an asset's stored policy; it falls back to its configured default",
+    security,
+    request: { params: assetParams },
+    responses: {
+      200: jsonResponse(
+        "{ assetId, policy }: the default it falls back to, or null",
+        z.object({
+          assetId: z.string(),
+          policy: z.object({ target: z.string(), reclaimThreshold: z.string() }).nullable(),
+        }),
+      ),
+      ...ADMIN_REFUSALS,
+      ...refusals({ 400: "INVALID_ADDRESS, or the removal refused" }),
+    },
+  });
 }
