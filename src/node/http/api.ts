@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { dashboardApp } from "./dashboard";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { requestLog } from "./requestLog";
 import { adminRoutes } from "./routes/admin";
@@ -52,6 +53,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   identityRoutes(app, deps);
   userRoutes(app, deps);
   adminRoutes(app, deps);
+  app.route("/", dashboardApp(deps.dashboard));
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)),

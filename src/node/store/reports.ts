@@ -179,12 +179,7 @@ export class ReportRepository {
    * any case), sorted by `sort`, `offset` rows in.
    */
   async channelsPage(query: ChannelQuery): Promise<{ rows: ChannelRow[]; total: number }> {
-    const where = query.search
-      ? or(
-          ilike(channels.address, `%${escapeLike(query.search)}%`),
-          ilike(channels.bob, `%${escapeLike(query.search)}%`),
-        )
-      : undefined;
+    const where = query.search ? channelSearch(query.search) : undefined;
     const order = CHANNEL_ORDER[query.sort ?? "updated"];
     const rows = await this.db
       .select(channelColumns)
@@ -200,12 +195,21 @@ export class ReportRepository {
     return { rows: rows.map(toChannel), total: Number(count?.n ?? 0) };
   }
 
-  /** Channels by address after `afterAddress`, for the CSV export. */
-  async channelsAfter(afterAddress: string | undefined, limit: number): Promise<ChannelRow[]> {
+  /** Channels by address after `afterAddress` (matching `search`), for the CSV export. */
+  async channelsAfter(
+    afterAddress: string | undefined,
+    limit: number,
+    search?: string,
+  ): Promise<ChannelRow[]> {
     const rows = await this.db
       .select(channelColumns)
       .from(channels)
-      .where(afterAddress ? sql`${channels.address} > ${afterAddress}` : undefined)
+      .where(
+        and(
+          afterAddress ? sql`${channels.address} > ${afterAddress}` : undefined,
+          search ? channelSearch(search) : undefined,
+        ),
+      )
       .orderBy(asc(channels.address))
       .limit(limit);
     return rows.map(toChannel);
@@ -539,6 +543,12 @@ function add(
     stats.volume[assetId] = (stats.volume[assetId] ?? 0n) + BigInt(volume);
     stats.completedByAsset[assetId] = (stats.completedByAsset[assetId] ?? 0) + Number(completed);
   }
+}
+
+/** The channel's or its user's address contains `search`, in any case. */
+function channelSearch(search: string): SQL | undefined {
+  const pattern = `%${escapeLike(search)}%`;
+  return or(ilike(channels.address, pattern), ilike(channels.bob, pattern));
 }
 
 /** `%` and `_` typed in a search match themselves. */
