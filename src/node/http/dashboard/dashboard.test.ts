@@ -17,6 +17,7 @@ import { createApi } from "../api";
 import type { ApiDeps, ApiEnv, NodePublicConfig } from "../types";
 import { ASSETS } from "./assets";
 import { csvCell, csvRow } from "./csv";
+import { LatencyHistory, updateLatency } from "./latency";
 import { SessionStore } from "./sessions";
 
 /**
@@ -442,5 +443,29 @@ describe("dashboard pieces", () => {
     expect(sessions.size).toBe(3);
     expect(sessions.get(made[0]?.id)).toBeUndefined();
     expect(sessions.get(made[9]?.id)).toBe(made[9]);
+  });
+
+  test("update latency: quantiles from the histogram's buckets, and per minute in a bounded history", async () => {
+    const metrics = createMetrics();
+    expect(await updateLatency(metrics.registry)).toEqual({ count: 0 });
+    const history = new LatencyHistory(metrics.registry, 60_000, 3);
+    await history.sample(0);
+    // 100 updates: 98 between 10 and 25 ms, 2 between 0.5 and 1 s.
+    for (let i = 0; i < 98; i++)
+      metrics.updateLatency.observe({ type: "create", role: "proposer" }, 0.02);
+    for (let i = 0; i < 2; i++)
+      metrics.updateLatency.observe({ type: "resolve", role: "responder" }, 0.7);
+    const summary = await updateLatency(metrics.registry);
+    expect(summary.count).toBe(100);
+    expect(summary.p50).toBeCloseTo(0.01 + 0.015 * (50 / 98), 6);
+    expect(summary.p99).toBeCloseTo(0.5 + 0.5 * 0.5, 6);
+
+    await history.sample(30_000); // within the minute: no point
+    await history.sample(60_000);
+    expect(history.since(new Date(0)).map((p) => p.count)).toEqual([100]);
+    for (let minute = 2; minute <= 6; minute++) await history.sample(minute * 60_000);
+    const kept = history.since(new Date(0));
+    expect(kept.length).toBe(3);
+    expect(kept.map((p) => p.count)).toEqual([0, 0, 0]);
   });
 });

@@ -4,6 +4,7 @@ import { assetRoutes } from "./assets";
 import { authRoutes, type DashboardEnv } from "./auth";
 import { channelRoutes } from "./channels";
 import { collateralRoutes } from "./collateral";
+import { LatencyHistory } from "./latency";
 import { Layout } from "./layout";
 import { loadOverview, Overview, OverviewLive } from "./overview";
 import { paymentRoutes } from "./payments";
@@ -43,17 +44,18 @@ export function dashboardApp(deps: DashboardDeps | undefined): Hono<DashboardEnv
     return app;
   }
   const sessions = new SessionStore(deps.now ? { now: deps.now } : {});
+  const latency = new LatencyHistory(deps.registry);
   authRoutes(app, sessions, deps.adminToken);
 
   app.get("/dashboard", async (c) =>
     c.html(
       <Layout title="Overview" csrf={c.get("session").csrf} current="/dashboard">
-        <Overview data={await loadOverview(deps)} />
+        <Overview data={await loadOverview(deps, latency)} />
       </Layout>,
     ),
   );
   app.get("/dashboard/live/overview", async (c) =>
-    c.html(<OverviewLive data={await loadOverview(deps)} />),
+    c.html(<OverviewLive data={await loadOverview(deps, latency, false)} />),
   );
   channelRoutes(app, deps);
   paymentRoutes(app, deps);

@@ -5,7 +5,12 @@ import type { NodePublicConfig } from "../types";
 import { BarChart } from "./chart";
 import { Address, Amount, PaymentsTable } from "./components";
 import { assetName, change, percent, ratio, units } from "./format";
-import { type LatencySummary, updateLatency } from "./latency";
+import {
+  type LatencyHistory,
+  type LatencyPoint,
+  type LatencySummary,
+  updateLatency,
+} from "./latency";
 import type { DashboardDeps } from "./types";
 
 const PERIODS = [
@@ -25,12 +30,23 @@ export interface OverviewData {
   onchain: { assetId: string; balance?: bigint }[];
   latency: LatencySummary;
   latest: PaymentRow[];
+  /** Update latency per minute over the last hour, as sampled. */
+  latencyHour: LatencyPoint[];
   hour: SeriesPoint[];
   day: SeriesPoint[];
 }
 
-export async function loadOverview(deps: DashboardDeps): Promise<OverviewData> {
+/**
+ * What the overview shows. `money` reads the node's on-chain balances too (RPC calls): the
+ * whole page does, its 5-second refresh does not.
+ */
+export async function loadOverview(
+  deps: DashboardDeps,
+  history: LatencyHistory,
+  money = true,
+): Promise<OverviewData> {
   const now = new Date(deps.now?.() ?? Date.now());
+  await history.sample(now.getTime());
   const config = deps.config();
   const hourStart = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE - 59 * MINUTE);
   const dayStart = new Date(
@@ -48,7 +64,7 @@ export async function loadOverview(deps: DashboardDeps): Promise<OverviewData> {
     updateLatency(deps.registry),
     deps.reports.latestPayments(LATEST),
     Promise.all(
-      config.supportedAssets.map(async (assetId) => {
+      (money ? config.supportedAssets : []).map(async (assetId) => {
         try {
           return { assetId, balance: await deps.onchainBalance(assetId) };
         } catch {
@@ -59,7 +75,20 @@ export async function loadOverview(deps: DashboardDeps): Promise<OverviewData> {
     deps.reports.paymentSeries(hourStart, 60),
     deps.reports.paymentSeries(dayStart, 15 * 60),
   ]);
-  return { now, config, periods, activity, balances, onchain, latency, latest, hour, day };
+  const latencyHour = history.since(new Date(hourStart.getTime() + MINUTE));
+  return {
+    now,
+    config,
+    periods,
+    activity,
+    balances,
+    onchain,
+    latency,
+    latest,
+    latencyHour,
+    hour,
+    day,
+  };
 }
 
 const Change: FC<{ current: number; previous: number }> = ({ current, previous }) => {
@@ -203,6 +232,31 @@ export const OverviewLive: FC<{ data: OverviewData }> = ({ data }) => {
           buckets={96}
         />
       </div>
+      <div class="grid">
+        <BarChart
+          title="Update latency p50 per minute (ms), last hour"
+          bars={data.latencyHour
+            .filter((p) => p.p50 !== undefined)
+            .map((p) => ({ start: new Date(p.at.getTime() - MINUTE), value: (p.p50 ?? 0) * 1000 }))}
+          since={hourStart}
+          bucketMs={MINUTE}
+          buckets={60}
+          format={(value) => `${value.toFixed(1)} ms`}
+        />
+        <BarChart
+          title="Update latency p99 per minute (ms), last hour"
+          bars={data.latencyHour
+            .filter((p) => p.p99 !== undefined)
+            .map((p) => ({ start: new Date(p.at.getTime() - MINUTE), value: (p.p99 ?? 0) * 1000 }))}
+          since={hourStart}
+          bucketMs={MINUTE}
+          buckets={60}
+          format={(value) => `${value.toFixed(1)} ms`}
+        />
+      </div>
+      <p class="muted">
+        <small>Latency per minute is sampled while a dashboard is open.</small>
+      </p>
       {[...new Set(data.day.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (
         <BarChart
           title={`${assetName(asset, config)} volume per 15 minutes, last day`}
