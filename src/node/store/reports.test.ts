@@ -5,7 +5,7 @@ import { type Database, openDatabase } from "./database";
 import { OnchainTransactionRepository } from "./onchainTransactions";
 import { ReportRepository } from "./reports";
 import { payments } from "./schema";
-import { exchangeApplied, setupDraft } from "./testing/channelFixture";
+import { depositDraft, exchangeApplied, setupDraft } from "./testing/channelFixture";
 
 const TOKEN = "0x00000000000000000000000000000000000000D1";
 const ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -128,6 +128,10 @@ describe("ReportRepository on PGlite", () => {
       const { applied } = await exchangeApplied(node, user, "user", setupDraft(node));
       await store.saveApplied(applied);
       addresses.push(applied.state.channelAddress);
+      const deposited = await exchangeApplied(node, user, "user", depositDraft, {
+        chainDeposits: { totalDepositsAlice: 5n, totalDepositsBob: 2n ** 100n },
+      });
+      await store.saveApplied(deposited.applied);
     }
     const activity = await reports.channelActivity(new Date());
     expect(activity).toEqual({ total: 2, day: 2, week: 2 });
@@ -136,8 +140,9 @@ describe("ReportRepository on PGlite", () => {
       day: 0,
       week: 0,
     });
-    // A fresh channel holds no assets yet.
-    expect(await reports.channelBalances()).toEqual([]);
+    expect(await reports.channelBalances()).toEqual([
+      { assetId: ETH, channels: 2, node: 10n, users: 2n ** 101n },
+    ]);
 
     const first = addresses[0] as string;
     const found = await reports.channelsPage({
@@ -152,8 +157,14 @@ describe("ReportRepository on PGlite", () => {
     expect((await reports.channelsAfter(undefined, 10)).length).toBe(2);
 
     const history = await reports.channelUpdates(first, 0, 10);
-    expect(history.total).toBe(1);
-    expect(history.rows[0]?.type).toBe("setup");
+    expect(history.total).toBe(2);
+    expect(history.rows.map((row) => [row.nonce, row.type, row.assetId])).toEqual([
+      [2, "deposit", ETH],
+      [1, "setup", null],
+    ]);
+    expect(found.rows[0]?.assets).toEqual([
+      { assetId: ETH, node: 5n, user: 2n ** 100n, processedNode: 5n, processedUser: 2n ** 100n },
+    ]);
     expect((await reports.channel(first.toLowerCase()))?.bob).toBe(found.rows[0]?.bob as string);
   });
 

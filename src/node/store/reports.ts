@@ -251,7 +251,8 @@ export class ReportRepository {
         return {
           nonce: row.nonce,
           type: row.type,
-          assetId: update.assetId ?? null,
+          // A setup names the zero address: it moves no asset.
+          assetId: row.type === "setup" ? null : (update.assetId ?? null),
           createdAt: row.createdAt,
         };
       }),
