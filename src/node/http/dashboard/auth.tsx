@@ -124,6 +124,8 @@ function guard(sessions: SessionStore): MiddlewareHandler<DashboardEnv> {
     }
     c.set("session", session);
     await next();
+    // The operator's data: never kept by a browser cache or a proxy.
+    c.header("Cache-Control", "no-store");
   };
 }
 

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import type { Child, FC } from "hono/jsx";
+import type { FC } from "hono/jsx";
 import type { PaymentRow } from "../../store/reports";
 import type { NodePublicConfig } from "../types";
 import { assetName, shortAddress, time, units } from "./format";
@@ -88,17 +88,4 @@ export const PaymentsTable: FC<{ rows: PaymentRow[]; config: NodePublicConfig; i
       </tbody>
     </table>
   </div>
-);
-
-/** Previous / next links of a paged table. */
-export const Pager: FC<{ previous?: string; next?: string; children?: Child }> = ({
-  previous,
-  next,
-  children,
-}) => (
-  <nav class="pager">
-    <span>{previous ? <a href={previous}>← newer</a> : null}</span>
-    <span class="muted">{children}</span>
-    <span>{next ? <a href={next}>older →</a> : null}</span>
-  </nav>
 );

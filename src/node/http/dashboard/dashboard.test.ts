@@ -316,7 +316,9 @@ describe("dashboard sign-in", () => {
 describe("dashboard pages", () => {
   test("the overview shows the node, counts and volume, and the latest payments", async () => {
     const { cookie } = await session();
-    const page = await (await get("/dashboard", cookie)).text();
+    const response = await get("/dashboard", cookie);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const page = await response.text();
     expect(page).toContain(nodeWallet.address);
     expect(page).toContain('data-stat="payments-86400" data-value="6"');
     // 0.1 + 0.2 + 0.3 + 0.4 ETH completed, plus 7 wei.
