@@ -7,7 +7,7 @@ import type { NodePublicConfig } from "../types";
 import type { DashboardEnv } from "./auth";
 import { Address, Amount, PaymentsTable, Status } from "./components";
 import { csvResponse, csvRow } from "./csv";
-import { assetName, isAddress, time } from "./format";
+import { assetName, isAddress, metaText, time } from "./format";
 import { Csrf, Layout } from "./layout";
 import type { DashboardDeps } from "./types";
 
@@ -318,10 +318,10 @@ const ChannelPage = async ({
           <thead>
             <tr>
               <th>asset</th>
-              <th class="num">node's balance</th>
-              <th class="num">user's balance</th>
-              <th class="num">node's deposits processed / on-chain</th>
-              <th class="num">user's deposits processed / on-chain</th>
+              <th class="num">node</th>
+              <th class="num">user</th>
+              <th class="num">node's deposits (channel / chain)</th>
+              <th class="num">user's deposits (channel / chain)</th>
               <th>collateral</th>
             </tr>
           </thead>
@@ -421,7 +421,7 @@ const ChannelPage = async ({
                   <Address value={t.initiator} />
                 </td>
                 <td>{t.createdNonce}</td>
-                <td class="mono">{t.meta === null ? "" : JSON.stringify(t.meta).slice(0, 200)}</td>
+                <td class="mono">{metaText(t.meta)}</td>
               </tr>
             ))}
           </tbody>

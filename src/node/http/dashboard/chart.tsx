@@ -9,12 +9,13 @@ export interface Bar {
 
 const WIDTH = 600;
 const HEIGHT = 140;
-const TOP = 14;
-const BOTTOM = 16;
+const TOP = 6;
+const BOTTOM = 2;
 
 /**
  * A bar chart as server-rendered SVG: one bar per bucket from `since` on, every `bucketMs`
- * (empty buckets included), the largest value and both ends labelled. No script.
+ * (empty buckets included), the largest value and both ends labelled (in HTML: the SVG
+ * stretches to the page's width). No script.
  */
 export const BarChart: FC<{
   title: string;
@@ -60,13 +61,11 @@ export const BarChart: FC<{
             </rect>
           );
         })}
-        <text x="2" y={HEIGHT - 3}>
-          {label(since)}
-        </text>
-        <text x={WIDTH - 2} y={HEIGHT - 3} text-anchor="end">
-          {label(new Date(since.getTime() + buckets * bucketMs))} UTC
-        </text>
       </svg>
+      <div class="axis muted">
+        <small>{label(since)}</small>
+        <small>{label(new Date(since.getTime() + buckets * bucketMs))} UTC</small>
+      </div>
     </figure>
   );
 };

@@ -30,14 +30,14 @@ const PolicyRow: FC<{
         <br />
         <small class="mono muted">{assetId}</small>
       </td>
-      <td colspan={2}>
+      <td class="policy">
         <form
           method="post"
           action={`/dashboard/collateral/${assetId}`}
           hx-post={`/dashboard/collateral/${assetId}`}
           hx-target={`#${id}`}
           hx-swap="outerHTML"
-          class="filters"
+          class="policy-form"
         >
           <Csrf token={csrf} />
           <label>
@@ -105,7 +105,7 @@ export function collateralRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps): 
             <thead>
               <tr>
                 <th>asset</th>
-                <th colspan={2}>policy</th>
+                <th>policy: target and reclaim threshold</th>
                 <th class="num">node's collateral</th>
                 <th class="num">users' balances</th>
                 <th class="num">ratio</th>

@@ -2,7 +2,7 @@
 import type { FC } from "hono/jsx";
 import type { PaymentRow } from "../../store/reports";
 import type { NodePublicConfig } from "../types";
-import { assetName, shortAddress, time, units } from "./format";
+import { assetName, shortAddress, shortUnits, time } from "./format";
 
 /** An amount of an asset: the decimal amount, base units on hover. */
 export const Amount: FC<{ value: bigint; assetId: string; config: NodePublicConfig }> = ({
@@ -11,7 +11,7 @@ export const Amount: FC<{ value: bigint; assetId: string; config: NodePublicConf
   config,
 }) => (
   <span title={`${value.toString(10)} base units`}>
-    {units(value)} {assetName(assetId, config)}
+    {shortUnits(value)} {assetName(assetId, config)}
   </span>
 );
 

@@ -17,6 +17,13 @@ export function units(amount: bigint): string {
   return formatUnits(amount, DECIMALS);
 }
 
+/** As `units`, cut to 6 decimals with "…" when it has more (base units stay on hover). */
+export function shortUnits(amount: bigint): string {
+  const exact = units(amount);
+  const [whole, fraction = ""] = exact.split(".");
+  return fraction.length > 6 ? `${whole}.${fraction.slice(0, 6)}…` : exact;
+}
+
 export function shortAddress(address: string): string {
   return address.length > 14 ? `${address.slice(0, 8)}…${address.slice(-6)}` : address;
 }
@@ -51,4 +58,17 @@ export function isAddress(text: string): boolean {
 
 export function isBytes32(text: string): boolean {
   return /^0x[0-9a-fA-F]{64}$/.test(text);
+}
+
+/**
+ * A transfer's metadata as the dashboard shows it: what the application set (`app`), without
+ * the routing envelope (ids, encrypted terms), as JSON cut to `max` characters.
+ */
+export function metaText(meta: unknown, max = 300): string {
+  if (meta === null || meta === undefined) return "";
+  const app =
+    typeof meta === "object" && "app" in meta ? (meta as { app: unknown }).app : undefined;
+  if (app === undefined && typeof meta === "object" && "routing" in meta) return "";
+  const text = JSON.stringify(app ?? meta) ?? "";
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

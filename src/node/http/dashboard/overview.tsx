@@ -257,30 +257,32 @@ export const OverviewLive: FC<{ data: OverviewData }> = ({ data }) => {
       <p class="muted">
         <small>Latency per minute is sampled while a dashboard is open.</small>
       </p>
-      {[...new Set(data.hour.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (
-        <BarChart
-          title={`${assetName(asset, config)} volume per minute, last hour`}
-          bars={data.hour
-            .filter((p) => p.assetId === asset)
-            .map((p) => ({ start: p.start, value: Number(units(p.volume)) }))}
-          since={hourStart}
-          bucketMs={MINUTE}
-          buckets={60}
-          format={(value) => `${value} ${assetName(asset, config)}`}
-        />
-      ))}
-      {[...new Set(data.day.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (
-        <BarChart
-          title={`${assetName(asset, config)} volume per 15 minutes, last day`}
-          bars={data.day
-            .filter((p) => p.assetId === asset)
-            .map((p) => ({ start: p.start, value: Number(units(p.volume)) }))}
-          since={dayStart}
-          bucketMs={15 * MINUTE}
-          buckets={96}
-          format={(value) => `${value} ${assetName(asset, config)}`}
-        />
-      ))}
+      <div class="grid charts">
+        {[...new Set(data.hour.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (
+          <BarChart
+            title={`${assetName(asset, config)} volume per minute, last hour`}
+            bars={data.hour
+              .filter((p) => p.assetId === asset)
+              .map((p) => ({ start: p.start, value: Number(units(p.volume)) }))}
+            since={hourStart}
+            bucketMs={MINUTE}
+            buckets={60}
+            format={(value) => `${value} ${assetName(asset, config)}`}
+          />
+        ))}
+        {[...new Set(data.day.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (
+          <BarChart
+            title={`${assetName(asset, config)} volume per 15 minutes, last day`}
+            bars={data.day
+              .filter((p) => p.assetId === asset)
+              .map((p) => ({ start: p.start, value: Number(units(p.volume)) }))}
+            since={dayStart}
+            bucketMs={15 * MINUTE}
+            buckets={96}
+            format={(value) => `${value} ${assetName(asset, config)}`}
+          />
+        ))}
+      </div>
 
       <h3>Latest payments</h3>
       <PaymentsTable rows={data.latest} config={config} id="latest-payments" />

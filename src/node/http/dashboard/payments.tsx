@@ -5,7 +5,7 @@ import { PAYMENT_STATUSES } from "../../store/schema";
 import type { DashboardEnv } from "./auth";
 import { Address, Amount, PaymentsTable, Status } from "./components";
 import { csvResponse, csvRow } from "./csv";
-import { assetName, isAddress, isBytes32, time } from "./format";
+import { assetName, isAddress, isBytes32, metaText, time } from "./format";
 import { Layout } from "./layout";
 import type { DashboardDeps } from "./types";
 
@@ -299,9 +299,7 @@ export function paymentRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps): voi
                     {t.createdNonce}
                     {t.resolvedNonce ? ` → ${t.resolvedNonce}` : ""}
                   </td>
-                  <td class="mono meta">
-                    {t.meta === null ? "" : JSON.stringify(t.meta).slice(0, 500)}
-                  </td>
+                  <td class="mono meta">{metaText(t.meta)}</td>
                 </tr>
               ))}
             </tbody>
