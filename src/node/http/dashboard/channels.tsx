@@ -421,7 +421,7 @@ const ChannelPage = async ({
                   <Address value={t.initiator} />
                 </td>
                 <td>{t.createdNonce}</td>
-                <td class="mono">{metaText(t.meta)}</td>
+                <td class="mono meta">{metaText(t.meta)}</td>
               </tr>
             ))}
           </tbody>

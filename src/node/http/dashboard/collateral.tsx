@@ -5,7 +5,7 @@ import { CollateralPolicyError } from "../../engine/collateralPolicies";
 import type { AssetBalances } from "../../store/reports";
 import type { AdminCollateralPolicy, NodePublicConfig } from "../types";
 import type { DashboardEnv } from "./auth";
-import { Amount } from "./components";
+import { Address, Amount } from "./components";
 import { assetName, isAddress, percent, ratio } from "./format";
 import { Csrf, Layout } from "./layout";
 import type { DashboardDeps } from "./types";
@@ -28,7 +28,9 @@ const PolicyRow: FC<{
       <td>
         {assetName(assetId, config)}
         <br />
-        <small class="mono muted">{assetId}</small>
+        <small class="muted">
+          <Address value={assetId} />
+        </small>
       </td>
       <td class="policy">
         <form

@@ -51,8 +51,14 @@ describe.skipIf(!HAVE_CHROMIUM)("the dashboard in Chromium", () => {
     return (await response.json()) as NodePayment[];
   }
 
+  /** The whole page as PNG, and its first screen as a small JPEG (for the README). */
   async function shot(name: string): Promise<void> {
     await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+    await page.screenshot({
+      path: join(ARTIFACTS, `dashboard-${name}.jpg`),
+      type: "jpeg",
+      quality: 70,
+    });
   }
 
   /** Clicks a submit button or link and waits for the page it leads to. */
