@@ -319,6 +319,7 @@ describe("dashboard pages", () => {
     const response = await get("/dashboard", cookie);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const page = await response.text();
+    expect(page).toStartWith('<!DOCTYPE html><html lang="en">');
     expect(page).toContain(nodeWallet.address);
     expect(page).toContain('data-stat="payments-86400" data-value="6"');
     // 0.1 + 0.2 + 0.3 + 0.4 ETH completed, plus 7 wei.
