@@ -426,6 +426,63 @@ describe("dashboard pages", () => {
   });
 });
 
+describe("the payments CSV on more rows than a page", () => {
+  test("1,203 payments stream out whole, newest first, each once", async () => {
+    const own = await openDatabase();
+    try {
+      const created = Date.now();
+      await own.db.insert(payments).values(
+        Array.from({ length: 1203 }, (_, i) => ({
+          paymentId: `0x${(i + 1).toString(16).padStart(64, "0")}`,
+          senderTransferId: `0x${(i + 1).toString(16).padStart(64, "f")}`,
+          sender: ETH,
+          recipient: TST,
+          assetId: ETH,
+          amount: String(i + 1),
+          lockHash: `0x${"ab".repeat(32)}`,
+          expiry: 0,
+          status: "completed" as const,
+          // Three payments a second: ties on the time are ordered by id.
+          createdAt: new Date(created - Math.floor(i / 3) * 1000),
+        })),
+      );
+      const big = createApi({
+        ...baseDeps(),
+        dashboard: {
+          adminToken: TOKEN,
+          config: () => config,
+          reports: new ReportRepository(own.db),
+          registry: createMetrics().registry,
+          onchainBalance: async () => 0n,
+          collateral: { list: () => ({}), set: async () => {} },
+          topUp: async () => {},
+          reclaim: async () => false,
+        },
+      });
+      const login = await big.request(`${BASE}/dashboard/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+      });
+      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const csv = await (
+        await big.request(`${BASE}/dashboard/payments.csv`, { headers: { Cookie: cookie } })
+      ).text();
+      const amounts = csv
+        .trimEnd()
+        .split("\r\n")
+        .slice(1)
+        .map((line) => Number(line.split(",")[5]));
+      expect(amounts.length).toBe(1203);
+      expect(new Set(amounts).size).toBe(1203);
+      // Newest first: within a second the higher id first, so 3, 2, 1, 6, 5, 4, ...
+      expect(amounts.slice(0, 6)).toEqual([3, 2, 1, 6, 5, 4]);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe("dashboard pieces", () => {
   test("CSV cells: quotes doubled, separators quoted, formulas defused", () => {
     expect(csvCell("plain")).toBe("plain");
