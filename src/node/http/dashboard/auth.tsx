@@ -45,12 +45,27 @@ export const LoginPage: FC<{ error?: string }> = ({ error }) => (
   </Layout>
 );
 
+/**
+ * Whether the browser reached us over https: directly, or through a TLS-terminating proxy
+ * that says so. A forged header only makes the sender's own cookie https-only.
+ */
+function overHttps(c: Ctx): boolean {
+  if (new URL(c.req.url).protocol === "https:") return true;
+  const forwarded = c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
+  return forwarded === "https";
+}
+
 /** A request from a page of another origin (its Origin header names another host). */
 function crossOrigin(c: Ctx): boolean {
   const origin = c.req.header("Origin");
   if (origin === undefined || origin === "null") return origin === "null";
   try {
-    return new URL(origin).host !== (c.req.header("Host") ?? new URL(c.req.url).host);
+    // Behind a proxy that rewrites Host, X-Forwarded-Host names the page's host.
+    const hosts = [
+      c.req.header("Host") ?? new URL(c.req.url).host,
+      c.req.header("X-Forwarded-Host")?.split(",")[0]?.trim(),
+    ];
+    return !hosts.includes(new URL(origin).host);
   } catch {
     return true;
   }
@@ -85,7 +100,7 @@ export function authRoutes(
       path: COOKIE_PATH,
       httpOnly: true,
       sameSite: "Strict",
-      secure: new URL(c.req.url).protocol === "https:",
+      secure: overHttps(c),
       expires: new Date(session.expiresAt),
     });
     return c.redirect("/dashboard", 303);

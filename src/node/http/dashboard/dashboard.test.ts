@@ -220,6 +220,15 @@ describe("dashboard sign-in", () => {
     expect(cookie).not.toContain("Secure");
     const https = await signIn(TOKEN, "https://node.example");
     expect(https.headers.get("set-cookie")).toContain("Secure");
+    const proxied = await app.request(`${BASE}/dashboard/login`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-Proto": "https",
+      },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+    expect(proxied.headers.get("set-cookie")).toContain("Secure");
   });
 
   test("a sign-in form posted from another site is refused", async () => {
@@ -234,6 +243,17 @@ describe("dashboard sign-in", () => {
     });
     expect(response.status).toBe(403);
     expect(response.headers.get("set-cookie")).toBeNull();
+    const proxied = await app.request(`${BASE}/dashboard/login`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Origin: "https://node.example",
+        Host: "127.0.0.1:3000",
+        "X-Forwarded-Host": "node.example",
+      },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+    expect(proxied.status).toBe(303);
   });
 
   test("without a session pages go to sign-in, fragments, exports and forms get 401", async () => {
