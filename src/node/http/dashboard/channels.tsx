@@ -409,6 +409,13 @@ const ChannelPage = async ({
             </tr>
           </thead>
           <tbody>
+            {active.length === 0 ? (
+              <tr>
+                <td colspan={5} class="muted">
+                  none
+                </td>
+              </tr>
+            ) : null}
             {active.map((t) => (
               <tr>
                 <td>
@@ -483,6 +490,13 @@ const ChannelPage = async ({
             </tr>
           </thead>
           <tbody>
+            {transactions.rows.length === 0 ? (
+              <tr>
+                <td colspan={5} class="muted">
+                  none sent for this channel
+                </td>
+              </tr>
+            ) : null}
             {transactions.rows.map((t) => (
               <tr class={t.status === "failed" || t.status === "pending" ? t.status : undefined}>
                 <td>{t.purpose}</td>
