@@ -334,9 +334,9 @@ const ChannelPage = async ({
               const chain = i === -1 ? undefined : deposits[i];
               const policy = policies[assetId.toLowerCase()];
               return (
-                <tr>
+                <tr data-asset={assetId.toLowerCase()}>
                   <td>{assetName(assetId, config)}</td>
-                  <td class="num">
+                  <td class="num" data-balance="node" data-value={(asset?.node ?? 0n).toString(10)}>
                     <Amount value={asset?.node ?? 0n} assetId={assetId} config={config} />
                   </td>
                   <td class="num">

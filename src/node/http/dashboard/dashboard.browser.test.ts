@@ -223,6 +223,46 @@ describe.skipIf(!HAVE_CHROMIUM)("the dashboard in Chromium", () => {
     await shot("channel");
   }, 30_000);
 
+  test("top up and reclaim on a channel's page move the node's collateral through the engine", async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+    const channels = (await (
+      await fetch(`${stack.node.httpUrl}/admin/channels`, { headers: admin })
+    ).json()) as { channelAddress: string; bob: string }[];
+    const ofB = channels.find((c) => c.bob.toLowerCase() === b.identifier.toLowerCase());
+    await page.goto(`${stack.node.httpUrl}/dashboard/channels/${ofB?.channelAddress}`);
+    const row = `tr[data-asset="${ETH}"]`;
+    const nodeBalance = async () =>
+      BigInt((await page.getAttribute(`${row} [data-balance="node"]`, "data-value")) ?? "-1");
+    expect(await nodeBalance()).toBeLessThan(parseEther("1"));
+
+    await submit(`${row} form[action$="/topup"] button`);
+    expect(await page.textContent('[role="status"]')).toBe("Topped up ETH to its target.");
+    expect(await nodeBalance()).toBe(parseEther("1"));
+
+    // A lower target leaves the rest to reclaim.
+    const lower = await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({
+        target: parseEther("0.4").toString(),
+        reclaimThreshold: parseEther("50").toString(),
+      }),
+    });
+    expect(lower.status).toBe(200);
+    await submit(`${row} form[action$="/reclaim"] button`);
+    expect(await page.textContent('[role="status"]')).toBe("Reclaimed ETH above its target.");
+    expect(await nodeBalance()).toBe(parseEther("0.4"));
+    await shot("channel-actions");
+    await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({
+        target: parseEther("1").toString(),
+        reclaimThreshold: parseEther("50").toString(),
+      }),
+    });
+  }, 60_000);
+
   test("a collateral edit in place persists across a node restart", async () => {
     const token = stack.token.toLowerCase();
     await page.goto(`${stack.node.httpUrl}/dashboard/collateral`);
