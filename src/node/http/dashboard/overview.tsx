@@ -310,6 +310,15 @@ export const Overview: FC<{ data: OverviewData }> = ({ data }) => {
             </dd>
             <dt>chain id</dt>
             <dd>{config.chainId}</dd>
+            <dt>messaging</dt>
+            <dd class="mono">
+              {config.messagingUrl}
+              {config.messagingWsUrl ? ` · ${config.messagingWsUrl}` : ""}
+            </dd>
+            <dt>protocol version · deposit confirmations</dt>
+            <dd>
+              {config.protocolVersion} · {config.depositConfirmations ?? 1}
+            </dd>
           </dl>
         </article>
         <article>
