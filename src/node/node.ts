@@ -25,7 +25,7 @@ import { createApi, type NodePublicConfig } from "./http";
 import { startHttpServer } from "./http/server";
 import { type Broker, startBroker } from "./messaging/broker";
 import { createMetrics } from "./metrics";
-import type { NodeSettings } from "./settings";
+import type { CollateralPolicy, NodeSettings } from "./settings";
 import { startPart } from "./startError";
 import { ChannelStore } from "./store/channelStore";
 import { CollateralSettingsRepository } from "./store/collateralSettings";
@@ -34,6 +34,7 @@ import { DisputeRepository } from "./store/disputes";
 import { IdentityRepository } from "./store/identities";
 import { PaymentRepository, type PaymentStatus } from "./store/payments";
 import { PendingWithdrawalRepository } from "./store/pendingWithdrawals";
+import { ReportRepository } from "./store/reports";
 import { PAYMENT_STATUSES } from "./store/schema";
 
 /** A node that is up: where to reach it, and how to stop it. */
@@ -336,6 +337,18 @@ async function assemble(
       "TRUST_PROXY without PUBLIC_URL: sign-in messages name the address the node listens on, which clients that reach it through the proxy refuse",
     );
   }
+  // The admin API's and the dashboard's collateral policies: one store, one behaviour.
+  const operatorCollateral = {
+    list: () => collateral.asRecord(),
+    set: async (assetId: string, policy: CollateralPolicy) => {
+      await collateral.set(assetId, policy);
+      // Channels set up before the asset was added: watch its deposits too.
+      for (const channelAddress of usersByChannel.keys()) {
+        watcher.watch(channelAddress, [assetId]);
+      }
+    },
+    remove: (assetId: string) => collateral.remove(assetId),
+  };
   const app = createApi({
     config: () => publicConfig(wsUrl),
     ...(settings.trustProxy ? { trustProxy: true } : {}),
@@ -393,17 +406,26 @@ async function assemble(
             disputeStatus: (channelAddress) => disputes.status(channelAddress),
             payments: (status) =>
               payments.withStatus(status ? [status as PaymentStatus] : [...PAYMENT_STATUSES]),
-            collateral: {
-              list: () => collateral.asRecord(),
-              set: async (assetId, policy) => {
-                await collateral.set(assetId, policy);
-                // Channels set up before the asset was added: watch its deposits too.
-                for (const channelAddress of usersByChannel.keys()) {
-                  watcher.watch(channelAddress, [assetId]);
-                }
-              },
-              remove: (assetId) => collateral.remove(assetId),
+            collateral: operatorCollateral,
+          },
+          dashboard: {
+            adminToken: settings.adminToken,
+            config: () => publicConfig(wsUrl),
+            reports: new ReportRepository(database.db),
+            registry: metrics.registry,
+            onchainBalance: (assetId) => chain.balanceOf(assetId, node),
+            chainDeposits: async (channelAddress, assetId) => {
+              const deposits = await chain.readDeposits(channelAddress, assetId);
+              return { alice: deposits.totalDepositsAlice, bob: deposits.totalDepositsBob };
             },
+            collateral: operatorCollateral,
+            topUp: (user, assetId) => engine.collateral.topUpToTarget(user, assetId),
+            reclaim: (user, assetId) =>
+              reclaimAbove({ channels: engine.channels, signer, withdrawAddress: book.withdraw })(
+                user,
+                assetId,
+                collateral.asRecord()[assetId.toLowerCase()]?.target ?? 0n,
+              ),
           },
         }
       : {}),

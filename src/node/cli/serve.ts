@@ -12,7 +12,13 @@ import { startFailure } from "./startFailure";
 export async function serveNode(
   label: "dev" | "start",
   settings: NodeSettings,
-  io: { logger: Logger; print(line: string): void; shutdown: Shutdown },
+  io: {
+    logger: Logger;
+    print(line: string): void;
+    shutdown: Shutdown;
+    /** `dev` made ADMIN_TOKEN up: the ready line shows it, to sign in to the dashboard. */
+    showAdminToken?: boolean;
+  },
 ): Promise<number> {
   // PGlite creates its own directory but not DATA_DIR above it.
   await makeDataDir(settings.dataDir);
@@ -28,13 +34,29 @@ export async function serveNode(
   }
   io.shutdown.add("node", () => node.stop());
   io.logger.info({ identifier: node.identifier, http: node.httpUrl }, "node is up");
-  io.print(readyLine(label, node));
+  const dashboard = settings.adminToken
+    ? {
+        url: `${settings.publicUrl ?? node.httpUrl}/dashboard`,
+        ...(io.showAdminToken ? { token: settings.adminToken } : {}),
+      }
+    : undefined;
+  io.print(readyLine(label, node, dashboard));
   await io.shutdown.signalled;
   return 0;
 }
 
-/** `connext-node dev: http://… · messaging nats://… (ws://…/messaging)` */
-export function readyLine(label: string, node: RunningNode): string {
+/**
+ * `connext-node dev: http://… · messaging nats://… (ws://…/messaging) · dashboard http://…/dashboard`,
+ * with the admin token to sign in with when `dev` made it up.
+ */
+export function readyLine(
+  label: string,
+  node: RunningNode,
+  dashboard?: { url: string; token?: string },
+): string {
   const ws = node.messagingWsUrl ? ` (${node.messagingWsUrl})` : "";
-  return `connext-node ${label}: ${node.httpUrl} · messaging ${node.messagingUrl}${ws}`;
+  const board = dashboard
+    ? ` · dashboard ${dashboard.url}${dashboard.token ? ` (admin token ${dashboard.token})` : ""}`
+    : "";
+  return `connext-node ${label}: ${node.httpUrl} · messaging ${node.messagingUrl}${ws}${board}`;
 }

@@ -254,8 +254,9 @@ export const SETTINGS = {
     env: "ADMIN_TOKEN",
     flag: "admin-token",
     placeholder: "<token>",
-    defaultText: "none: admin routes are refused",
-    description: "Bearer token for the admin routes (16 characters or more).",
+    defaultText: "none: admin routes and the dashboard are off (`dev` makes one up and prints it)",
+    description:
+      "Bearer token for the admin routes, and what the dashboard (/dashboard) signs in with (16 characters or more).",
     secret: true,
     commands: [...NODE, "dispute"],
     schema: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters, no spaces" }),

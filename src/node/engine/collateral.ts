@@ -111,6 +111,15 @@ export class Collateral {
   }
 
   /**
+   * The operator's top-up (the dashboard): the node's side of the user's channel up to the
+   * asset's target, whatever demand says; nothing when it holds that much already.
+   */
+  async topUpToTarget(user: string, assetId: string): Promise<void> {
+    const { target } = this.policy(assetId);
+    await this.topUpOnce(user, assetId, target, async () => target);
+  }
+
+  /**
    * Reconciles whatever on-chain deposits the channel has not processed yet (the node's own
    * top-ups, or the user's when it did not do so itself).
    */

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { dashboardApp } from "./dashboard";
 import { ApiError, errorResponse, toApiError } from "./errors";
 import { serveOpenApi } from "./openapi";
 import { publicOrigin } from "./publicOrigin";
@@ -64,6 +65,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   identityRoutes(app, deps);
   userRoutes(app, deps);
   adminRoutes(app, deps);
+  app.route("/", dashboardApp(deps.dashboard));
   serveOpenApi(app);
 
   app.notFound((c) =>

@@ -24,7 +24,7 @@ export const addressParam = z
   .describe("an Ethereum address: 0x and 40 hex digits, one case or EIP-55 checksummed");
 
 /** Routes served as pages or files, not JSON: the document leaves them out. */
-export const UNDOCUMENTED = ["/dashboard", "/wallet", "/public"] as const;
+export const UNDOCUMENTED = ["/dashboard", "/wallet", "/public", "/assets"] as const;
 
 export function isDocumentedPath(path: string): boolean {
   return !UNDOCUMENTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { AuthService, SignInService } from "../auth";
+import type { DashboardDeps } from "./dashboard/types";
 
 /** What anyone may learn about the node before signing in (GET /config). */
 export interface NodePublicConfig {
@@ -80,6 +81,8 @@ export interface ApiDeps {
    * hands back (`c.get("origin")`, /config's messagingWsUrl) follow them. Absent: ignored.
    */
   trustProxy?: boolean;
+  /** The operator's dashboard (/dashboard, ADMIN_TOKEN); absent: its pages say it is off. */
+  dashboard?: DashboardDeps;
 }
 
 /** A collateral policy in the asset's base units (see `CollateralPolicy` in settings.ts). */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
 import type { Logger } from "pino";
 import {
@@ -33,6 +34,7 @@ export const devCommand: Command = {
     "starts the node. Run again on the same chain, it reuses them and the database keeps its",
     "channels; on a new chain (another genesis block) it deploys again and DATA_DIR/pglite starts",
     "afresh, saying why. With ADDRESS_BOOK (and ETH_RPC_URL), uses those contracts instead.",
+    "Without ADMIN_TOKEN, makes one up for this run and prints it with the dashboard's URL.",
     "Stops on SIGINT or SIGTERM.",
     "",
     `anvil's accounts come from the mnemonic "${DEV_MNEMONIC}".`,
@@ -41,8 +43,18 @@ export const devCommand: Command = {
   async run({ config, logger, print }) {
     const shutdown = new Shutdown(logger);
     try {
-      const settings = await unlessSignalled(shutdown, prepare(config, logger, shutdown));
-      return await serveNode("dev", settings, { logger, print, shutdown });
+      // The dashboard signs in with ADMIN_TOKEN: dev makes one up when none is set, and prints it.
+      const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
+      const settings = await unlessSignalled(
+        shutdown,
+        prepare({ ...config, adminToken }, logger, shutdown),
+      );
+      return await serveNode("dev", settings, {
+        logger,
+        print,
+        shutdown,
+        showAdminToken: config.adminToken === undefined,
+      });
     } finally {
       await shutdown.stopAll();
       shutdown.dispose();
