@@ -9,6 +9,7 @@ import { identityRoutes } from "./routes/identities";
 import { metaRoutes } from "./routes/meta";
 import { userRoutes } from "./routes/user";
 import type { ApiDeps, ApiEnv } from "./types";
+import { walletRoutes } from "./wallet";
 
 /** No route takes more than a signed sign-in message; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -52,6 +53,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   identityRoutes(app, deps);
   userRoutes(app, deps);
   adminRoutes(app, deps);
+  walletRoutes(app, deps.wallet);
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)),

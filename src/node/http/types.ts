@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { AuthService, SignInService } from "../auth";
+import type { WalletDeps } from "./wallet";
 
 /** What anyone may learn about the node before signing in (GET /config). */
 export interface NodePublicConfig {
@@ -75,6 +76,8 @@ export interface ApiDeps {
   logger: Logger;
   /** The operator's admin API (`ADMIN_TOKEN`); absent: every /admin route is 404 ADMIN_DISABLED. */
   admin?: AdminDeps;
+  /** The card wallet's chain access and, in `dev`, its test funds (wallet/index.ts). */
+  wallet?: WalletDeps;
 }
 
 /** A collateral policy in the asset's base units (see `CollateralPolicy` in settings.ts). */

@@ -11,7 +11,7 @@ import { type ChainConnection, checkAddressBook, connectChain } from "../chain";
 import type { Command } from "../command";
 import { type CliConfig, toNodeSettings } from "../config";
 import { startDevAnvil } from "../devAnvil";
-import { devCollateral, fundFromDevAccount, mintDevTokens } from "../devChain";
+import { devCollateral, devFundingKey, fundFromDevAccount, mintDevTokens } from "../devChain";
 import { currentDevChain, writeDevChainRecord } from "../devChainRecord";
 import { freshDevDatabase, judgeDevData } from "../devData";
 import { ConfigError } from "../errors";
@@ -75,13 +75,15 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
     const addressBook = config.addressBookPath
       ? await useAddressBook(chain, config.addressBookPath)
       : await devAddressBook(chain, wallet, config, logger);
-    return toNodeSettings(config, {
+    const settings = toNodeSettings(config, {
       ethRpcUrl,
       privateKey: wallet.privateKey,
       addressBook,
       collateral: config.collateral ?? devCollateral(addressBook),
       withdrawals: config.withdrawals ?? devWithdrawals(addressBook),
     });
+    // The wallet's "get test funds" (POST /dev/fund): dev alone has it, never `start`.
+    return { ...settings, devFunding: { privateKey: devFundingKey(wallet.address) } };
   } finally {
     await chain.close();
   }
