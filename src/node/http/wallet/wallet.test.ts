@@ -171,3 +171,23 @@ describe("POST /dev/fund", () => {
     expect(funded).toHaveLength(1);
   });
 });
+
+describe("the wallet's source", () => {
+  test("never parses data as HTML: no innerHTML, outerHTML, insertAdjacentHTML or document.write", async () => {
+    const glob = new Bun.Glob("**/*.ts");
+    const dir = new URL("../../../wallet/", import.meta.url).pathname;
+    let files = 0;
+    for await (const file of glob.scan(dir)) {
+      files++;
+      const source = await Bun.file(`${dir}${file}`).text();
+      expect({
+        file,
+        found: source.match(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/g),
+      }).toEqual({
+        file,
+        found: null,
+      });
+    }
+    expect(files).toBeGreaterThan(3);
+  });
+});
