@@ -128,6 +128,7 @@ async function openWallet(phrase: string): Promise<void> {
   setStatus("Connecting to the node…");
   try {
     const config = (await (await fetch("/config")).json()) as NodeConfig;
+    if (await elsewhere(signer.address)) return;
     const rpcUrl = `${location.origin}/wallet/rpc`;
     const provider = new JsonRpcProvider(rpcUrl, config.chainId, { staticNetwork: true });
     const client = await ConnextClient.connect({
@@ -162,6 +163,32 @@ async function openWallet(phrase: string): Promise<void> {
     setStatus(`Could not open the wallet: ${describeError(error)}`, "error");
     show(byId("wallet"), false);
   }
+}
+
+/**
+ * Whether the node signs users in for another origin (its PUBLIC_URL): the client would refuse
+ * that sign-in, so the page says where to open the wallet instead.
+ */
+async function elsewhere(address: string): Promise<boolean> {
+  const response = await fetch(`/auth/${address}`).catch(() => undefined);
+  if (!response?.ok) return false;
+  const { message } = (await response.json()) as { message?: string };
+  const uri = message?.match(/^URI: (.+)$/m)?.[1];
+  if (!uri) return false;
+  let site: URL;
+  try {
+    site = new URL(uri);
+  } catch {
+    return false;
+  }
+  if (site.origin === location.origin || !/^https?:$/.test(site.protocol)) return false;
+  const link = el("a", `${site.origin}/wallet`, { href: `${site.origin}/wallet` });
+  statusLine.replaceChildren(
+    "This node signs users in at another address. Open the wallet at ",
+    link,
+  );
+  statusLine.dataset.kind = "error";
+  return true;
 }
 
 /** The node's WebSocket messaging on this page's origin: wss:// under https://. */
