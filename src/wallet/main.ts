@@ -2,6 +2,7 @@
 // the browser. The key (a BIP-39 phrase) and the channel live in this browser's IndexedDB
 // (BrowserStore); the node is reached over HTTP and its WebSocket messaging on the same origin,
 // and the chain through the node's `/wallet/rpc`.
+import "./zodJitless";
 import { generateMnemonic, validateMnemonic } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english";
 import {
@@ -14,14 +15,10 @@ import {
   parseUnits,
   ZeroAddress,
 } from "ethers";
-import { config as zodConfig } from "zod";
 import { BrowserStore, ConnextClient } from "../client";
 import { busy, byId, describeError, el, result, show } from "./dom";
 import { History, type HistoryEntry } from "./history";
 import { showQr } from "./qr";
-
-// zod probes for eval to compile its parsers, which a strict CSP refuses (and reports): skip it.
-zodConfig({ jitless: true });
 
 const STORE_NAME = "connext-wallet";
 const PHRASE_KEY = "wallet:phrase";
@@ -565,9 +562,12 @@ async function renderWithdrawTerms(): Promise<void> {
   if (!wallet) return;
   const asset = assetOf(byId<HTMLSelectElement>("withdraw-asset").value);
   const terms = await wallet.client.getWithdrawalTerms(asset.id).catch(() => undefined);
-  byId("withdraw-terms").textContent = terms
-    ? `The node's fee: ${amountText(terms.fee, asset)} on top · at least ${amountText(terms.minimum, asset)}`
-    : "";
+  const out = byId("withdraw-terms");
+  if (!terms) out.textContent = "";
+  else if (terms.fee === 0n && terms.minimum === 0n) out.textContent = "The node charges no fee.";
+  else {
+    out.textContent = `The node's fee: ${amountText(terms.fee, asset)} on top · at least ${amountText(terms.minimum, asset)}`;
+  }
 }
 
 async function withdraw(): Promise<void> {
