@@ -102,6 +102,11 @@ describe("dist/connext-node", () => {
       const httpUrl = /(http:\/\/\S+)/.exec(dev.ready ?? "")?.[1] as string;
       const response = await fetch(httpUrl);
       expect(response.status).toBeLessThan(500);
+      // The wallet's page, script and styles are inside the binary (built in by a macro).
+      const page = await (await fetch(`${httpUrl}/wallet`)).text();
+      for (const asset of page.match(/\/wallet\/assets\/[^"]+/g) ?? ["no assets"]) {
+        expect((await fetch(`${httpUrl}${asset}`)).status).toBe(200);
+      }
       dev.proc.kill("SIGINT");
       expect(await dev.proc.exited).toBe(0);
       expect(await rpcAnswers(dev.anvilUrl())).toBe(false);
