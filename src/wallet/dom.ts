@@ -25,7 +25,11 @@ export function show(element: HTMLElement, visible = true): void {
 }
 
 /** Shows a result line: `kind` is "ok" or "error" (styles and tests read data-kind). */
-export function result(element: HTMLElement, kind: "ok" | "error" | "busy", text: string): void {
+export function result(
+  element: HTMLElement,
+  kind: "ok" | "error" | "busy" | "pending",
+  text: string,
+): void {
   element.textContent = text;
   element.dataset.kind = kind;
   element.hidden = false;

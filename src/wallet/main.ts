@@ -442,7 +442,7 @@ async function send(): Promise<void> {
     out.dataset.status = payment.status;
     result(
       out,
-      "ok",
+      payment.status === "completed" ? "ok" : "pending",
       payment.status === "completed"
         ? `Sent ${amountText(amount, asset)}: completed`
         : `Sent ${amountText(amount, asset)}: ${payment.status} (the payee gets it when they are back online)`,

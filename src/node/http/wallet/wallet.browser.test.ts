@@ -59,8 +59,28 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
 
   async function open(name: string): Promise<WalletPage> {
     const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
-    const page = await context.newPage();
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) =>
+        console.error(
+          `CSP violation: ${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`,
+        ),
+      );
+    });
     const problems: string[] = [];
+    const wallet: WalletPage = {
+      name,
+      context,
+      page: await newPage(context, problems),
+      problems,
+      address: "",
+    };
+    wallets.push(wallet);
+    return wallet;
+  }
+
+  /** A page of the context (a browser tab), its errors and dialogs counted as problems. */
+  async function newPage(context: BrowserContext, problems: string[]): Promise<Page> {
+    const page = await context.newPage();
     page.on("console", (message) => {
       if (message.type() === "error") problems.push(`console: ${message.text()}`);
     });
@@ -69,16 +89,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
       problems.push(`dialog: ${dialog.message()}`);
       void dialog.dismiss();
     });
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(
-          `CSP violation: ${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`,
-        ),
-      );
-    });
-    const wallet: WalletPage = { name, context, page, problems, address: "" };
-    wallets.push(wallet);
-    return wallet;
+    return page;
   }
 
   const shot = (wallet: WalletPage, step: string) =>
@@ -281,4 +292,31 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
       return wallets[1]?.address ?? devAccount(2).address;
     }
   }, 60_000);
+  test("a payment to a wallet that is away is pending, and completes when it comes back", async () => {
+    const [alice, bob] = wallets;
+    if (!alice || !bob) throw new Error("the first test opens the wallets");
+    // Bob closes his tab: his client is gone with it.
+    await bob.page.close();
+    expect(await send(alice, bob.address, "0.01")).toBe("pending");
+    await expectText(alice.page, "#send-result", /pending/);
+    await shot(alice, "12-pending");
+    await tab(alice.page, "history");
+    await alice.page.locator('#history-list li[data-kind="sent"][data-status="pending"]').waitFor();
+    // He opens the wallet again (same browser, same IndexedDB) and gets the payment.
+    bob.page = await newPage(bob.context, bob.problems);
+    await bob.page.goto(url);
+    await waitOpen(bob.page);
+    await expectText(bob.page, "#balance-rows", /0\.256543 ETH/);
+    await alice.page
+      .locator('#history-list li[data-kind="sent"][data-status="pending"]')
+      .waitFor({ state: "detached", timeout: 30_000 });
+    expect(
+      await alice.page
+        .locator('#history-list li[data-kind="sent"][data-status="completed"]')
+        .count(),
+    ).toBe(3);
+    await shot(alice, "13-pending-completed");
+    await shot(bob, "12-back");
+    for (const wallet of wallets) expect(wallet.problems).toEqual([]);
+  }, 120_000);
 });
