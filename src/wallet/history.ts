@@ -43,8 +43,9 @@ export class History {
     return history;
   }
 
+  /** Newest first. */
   list(): readonly HistoryEntry[] {
-    return this.entries;
+    return this.entries.slice().sort((a, b) => b.at - a.at);
   }
 
   /** Adds the entry, or merges it into the one with its id (first time and kind are kept). */

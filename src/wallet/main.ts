@@ -152,6 +152,15 @@ async function openWallet(phrase: string): Promise<void> {
     bindForms();
     route();
     window.addEventListener("hashchange", route);
+    void syncHistory();
+    // Every 30 s, and every 3 s while a payment is pending.
+    let lastSync = Date.now();
+    setInterval(() => {
+      const pending = wallet?.history.list().some((e) => e.status === "pending");
+      if (!pending && Date.now() - lastSync < 30_000) return;
+      lastSync = Date.now();
+      void syncHistory();
+    }, 3_000);
     setInterval(renderBalances, 2_000);
     setInterval(() => {
       if (!byId("deposit-qr").closest("article")?.hidden) void renderOnchain();
@@ -251,6 +260,78 @@ function listen({ client, history }: Wallet): void {
   client.on("deposit.confirmed", refresh);
   client.on("collateral.received", refresh);
   client.on("withdraw.confirmed", refresh);
+}
+
+/** The node's token for GET /payments (the wallet signs in itself, beside the client). */
+let paymentsToken: string | undefined;
+
+/**
+ * Merges the node's records of our payments (GET /payments) into the history: payments made or
+ * received while this page was closed, or before the wallet was imported here. Their status is
+ * the node's word; the page's own outcomes (from the channel) are not downgraded by it.
+ */
+async function syncHistory(): Promise<void> {
+  if (!wallet) return;
+  const { signer, history } = wallet;
+  try {
+    paymentsToken ??= await signIn(signer);
+    let response = await fetch("/payments", {
+      headers: { Authorization: `Bearer ${paymentsToken}` },
+    });
+    if (response.status === 401) {
+      paymentsToken = await signIn(signer);
+      response = await fetch("/payments", {
+        headers: { Authorization: `Bearer ${paymentsToken}` },
+      });
+    }
+    if (!response.ok) return;
+    const payments = (await response.json()) as NodePayment[];
+    for (const payment of payments.slice().reverse()) {
+      const sent = payment.sender.toLowerCase() === signer.address.toLowerCase();
+      const status = (["pending", "completed", "cancelled", "failed"] as const).find(
+        (s) => s === payment.status,
+      );
+      if (!status || !/^\d+$/.test(payment.amount)) continue;
+      history.upsert({
+        id: payment.paymentId,
+        kind: sent ? "sent" : "received",
+        counterparty: sent ? payment.recipient : payment.sender,
+        assetId: payment.assetId,
+        amount: payment.amount,
+        status,
+        at: Date.parse(payment.createdAt) || Date.now(),
+      });
+    }
+  } catch {
+    // The history from this page's own events stands; the next sync tries again.
+  }
+}
+
+interface NodePayment {
+  paymentId: string;
+  sender: string;
+  recipient: string;
+  assetId: string;
+  amount: string;
+  status: string;
+  createdAt: string;
+}
+
+/** Signs in to the node (EIP-4361) for a bearer token, as the client does. */
+async function signIn(signer: HDNodeWallet): Promise<string> {
+  const { message } = (await (await fetch(`/auth/${signer.address}`)).json()) as {
+    message: string;
+  };
+  const signature = await signer.signMessage(message);
+  const response = await fetch("/auth", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ address: signer.address, message, signature }),
+  });
+  const body = (await response.json()) as { token?: string; message?: string };
+  if (!response.ok || !body.token)
+    throw new Error(body.message ?? `sign-in: HTTP ${response.status}`);
+  return body.token;
 }
 
 function fillAssetSelects(assets: Asset[]): void {

@@ -316,6 +316,16 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
         .count(),
     ).toBe(3);
     await shot(alice, "13-pending-completed");
+    // Bob's history, wiped with the burnt wallet, comes back from the node's records: three
+    // payments in (one of them while he was away) and one out.
+    await tab(bob.page, "history");
+    await bob.page
+      .locator('#history-list li[data-kind="received"][data-status="completed"]')
+      .nth(2)
+      .waitFor({ timeout: 15_000 });
+    expect(await bob.page.locator('#history-list li[data-kind="received"]').count()).toBe(3);
+    expect(await bob.page.locator('#history-list li[data-kind="sent"]').count()).toBe(1);
+    await shot(bob, "13-history");
     await shot(bob, "12-back");
     for (const wallet of wallets) expect(wallet.problems).toEqual([]);
   }, 120_000);
