@@ -33,6 +33,8 @@ export const devCommand: Command = {
     "starts the node. Run again on the same chain, it reuses them and the database keeps its",
     "channels; on a new chain (another genesis block) it deploys again and DATA_DIR/pglite starts",
     "afresh, saying why. With ADDRESS_BOOK (and ETH_RPC_URL), uses those contracts instead.",
+    'The card wallet at /wallet gets a "get test funds" button (POST /dev/fund: 1 ETH from anvil\'s',
+    "account 9 and 1,000 test tokens), which `start` does not have.",
     "Stops on SIGINT or SIGTERM.",
     "",
     `anvil's accounts come from the mnemonic "${DEV_MNEMONIC}".`,
