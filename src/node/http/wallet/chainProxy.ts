@@ -23,8 +23,8 @@ export const WALLET_RPC_METHODS: ReadonlySet<string> = new Set([
   "eth_sendRawTransaction",
 ]);
 
-/** Most calls in one batch (ethers batches what it sends within a tick). */
-export const MAX_RPC_BATCH = 32;
+/** Most calls in one batch: ethers' default (it batches what it sends within 10 ms). */
+export const MAX_RPC_BATCH = 100;
 const RPC_TIMEOUT_MS = 15_000;
 
 interface RpcCall {

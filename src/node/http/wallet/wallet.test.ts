@@ -131,7 +131,7 @@ describe("POST /wallet/rpc", () => {
       (
         await rpc(
           hono,
-          Array.from({ length: 33 }, (_, id) => ({ id, method: "eth_chainId" })),
+          Array.from({ length: 101 }, (_, id) => ({ id, method: "eth_chainId" })),
         )
       ).status,
     ).toBe(400);
