@@ -504,6 +504,7 @@ function readAddress(input: string): string | undefined {
 async function send(): Promise<void> {
   if (!wallet) return;
   const out = byId("send-result");
+  delete out.dataset.status;
   const recipient = readAddress(byId<HTMLInputElement>("send-to").value);
   const asset = assetOf(byId<HTMLSelectElement>("send-asset").value);
   const amount = readAmount(byId<HTMLInputElement>("send-amount").value, asset);

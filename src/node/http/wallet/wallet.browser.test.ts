@@ -138,11 +138,16 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
     await shot(wallet, "3-deposited");
   }
 
-  async function send(wallet: WalletPage, to: string, amount: string): Promise<string | null> {
+  async function send(
+    wallet: WalletPage,
+    to: string,
+    amount: string,
+    asset = "ETH",
+  ): Promise<string | null> {
     const { page } = wallet;
     await tab(page, "send");
     await page.fill("#send-to", to);
-    await page.selectOption("#send-asset", { label: "ETH" });
+    await page.selectOption("#send-asset", { label: asset });
     await page.fill("#send-amount", amount);
     await page.click("#send-form button[type=submit]");
     await page.locator("#send-result[data-status]").waitFor({ timeout: 30_000 });
@@ -327,6 +332,22 @@ describe.skipIf(!existsSync(CHROMIUM))("the card wallet in Chromium", () => {
     expect(await bob.page.locator('#history-list li[data-kind="sent"]').count()).toBe(1);
     await shot(bob, "13-history");
     await shot(bob, "12-back");
+    for (const wallet of wallets) expect(wallet.problems).toEqual([]);
+  }, 120_000);
+  test("tokens too: a deposit of the test token and a payment in it", async () => {
+    const [alice, bob] = wallets;
+    if (!alice || !bob) throw new Error("the first test opens the wallets");
+    const { page } = alice;
+    await tab(page, "deposit");
+    await page.selectOption("#deposit-asset", { label: "TST" });
+    await page.fill("#deposit-amount", "100");
+    await page.click("#deposit-form button[type=submit]");
+    await expectText(page, "#deposit-result", /Deposited 100 TST/, 60_000);
+    expect(await send(alice, bob.address, "12.5", "TST")).toBe("completed");
+    await expectText(page, "#balance-rows", /87\.5 TST/);
+    await expectText(bob.page, "#balance-rows", /12\.5 TST/);
+    expect(await stack.tokenBalance(alice.address)).toBe(900n * 10n ** 18n);
+    await shot(alice, "14-token");
     for (const wallet of wallets) expect(wallet.problems).toEqual([]);
   }, 120_000);
 });
