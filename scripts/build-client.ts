@@ -70,7 +70,7 @@ async function bundle(config: Parameters<typeof Bun.build>[0]): Promise<void> {
  * src/client/messaging.ts), so the TCP transport's lazy import is replaced by a module that
  * says so instead of shipping it with stubs of node:net, node:tls and node:fs.
  */
-const noTcpTransport: BunPlugin = {
+export const noTcpTransport: BunPlugin = {
   name: "no-tcp-transport",
   setup(build) {
     build.onResolve({ filter: /^@nats-io\/transport-node$/ }, () => ({

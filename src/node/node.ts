@@ -23,6 +23,7 @@ import {
 import type { RoutingRules } from "./engine/routingRules";
 import { createApi, type NodePublicConfig } from "./http";
 import { startHttpServer } from "./http/server";
+import { walletDeps } from "./http/wallet";
 import { type Broker, startBroker } from "./messaging/broker";
 import { createMetrics } from "./metrics";
 import type { CollateralPolicy, NodeSettings } from "./settings";
@@ -395,6 +396,7 @@ async function assemble(
       return { ok, checks };
     },
     metrics,
+    wallet: walletDeps(settings, provider),
     ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
     logger,
     ...(settings.adminToken

@@ -75,4 +75,6 @@ export interface NodeSettings {
   withdrawals?: Record<string, WithdrawalPolicy>;
   /** Withdrawals one user may make in any hour; 0: no limit. Default 10. */
   withdrawalsPerHour?: number;
+  /** `dev` only: the dev account `POST /dev/fund` sends test funds from (never the node's key). */
+  devFunding?: { privateKey: string };
 }

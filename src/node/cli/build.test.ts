@@ -112,6 +112,11 @@ describe("dist/connext-node", () => {
       expect(await response.text()).toContain('href="/wallet"');
       const api = await fetch(`${httpUrl}/openapi.json`);
       expect(((await api.json()) as { openapi: string }).openapi).toBe("3.1.0");
+      // The wallet's page, script and styles are inside the binary (built in by a macro).
+      const page = await (await fetch(`${httpUrl}/wallet`)).text();
+      for (const asset of page.match(/\/wallet\/assets\/[^"]+/g) ?? ["no assets"]) {
+        expect((await fetch(`${httpUrl}${asset}`)).status).toBe(200);
+      }
       dev.proc.kill("SIGINT");
       expect(await dev.proc.exited).toBe(0);
       expect(await rpcAnswers(dev.anvilUrl())).toBe(false);

@@ -65,3 +65,12 @@ export async function fundFromDevAccount(
   const funder = devAccount(0, provider);
   await (await funder.sendTransaction({ to: wallet.address, value: amount })).wait();
 }
+
+/**
+ * The dev account the wallet's test funds come from: anvil's account 9, or 8 when 9 is the
+ * node's own key (the node keeps its own nonces, so it must not share its account).
+ */
+export function devFundingKey(nodeAddress: string): string {
+  const account = devAccount(9);
+  return account.address === nodeAddress ? devAccount(8).privateKey : account.privateKey;
+}

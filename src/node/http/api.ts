@@ -14,6 +14,7 @@ import { metaRoutes } from "./routes/meta";
 import { userRoutes } from "./routes/user";
 import { securityHeaders } from "./securityHeaders";
 import type { ApiDeps, ApiEnv } from "./types";
+import { walletRoutes } from "./wallet";
 
 /** No route takes more than a signed sign-in message; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -66,6 +67,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   userRoutes(app, deps);
   adminRoutes(app, deps);
   app.route("/", dashboardApp(deps.dashboard));
+  walletRoutes(app, deps.wallet);
   serveOpenApi(app);
 
   app.notFound((c) =>

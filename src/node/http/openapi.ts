@@ -23,8 +23,11 @@ export const addressParam = z
   .regex(/^0x[0-9a-fA-F]{40}$/)
   .describe("an Ethereum address: 0x and 40 hex digits, one case or EIP-55 checksummed");
 
-/** Routes served as pages or files, not JSON: the document leaves them out. */
-export const UNDOCUMENTED = ["/dashboard", "/wallet", "/public", "/assets"] as const;
+/**
+ * Routes served as pages or files, not JSON, and `dev`'s test funding (absent under `start`):
+ * the document leaves them out.
+ */
+export const UNDOCUMENTED = ["/dashboard", "/wallet", "/public", "/assets", "/dev"] as const;
 
 export function isDocumentedPath(path: string): boolean {
   return !UNDOCUMENTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));

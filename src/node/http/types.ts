@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { AuthService, SignInService } from "../auth";
 import type { DashboardDeps } from "./dashboard/types";
+import type { WalletDeps } from "./wallet";
 
 /** What anyone may learn about the node before signing in (GET /config). */
 export interface NodePublicConfig {
@@ -83,6 +84,8 @@ export interface ApiDeps {
   trustProxy?: boolean;
   /** The operator's dashboard (/dashboard, ADMIN_TOKEN); absent: its pages say it is off. */
   dashboard?: DashboardDeps;
+  /** The card wallet's chain access and, in `dev`, its test funds (wallet/index.ts). */
+  wallet?: WalletDeps;
 }
 
 /** A collateral policy in the asset's base units (see `CollateralPolicy` in settings.ts). */

@@ -12,7 +12,7 @@ import { type ChainConnection, checkAddressBook, connectChain } from "../chain";
 import type { Command } from "../command";
 import { type CliConfig, toNodeSettings } from "../config";
 import { startDevAnvil } from "../devAnvil";
-import { devCollateral, fundFromDevAccount, mintDevTokens } from "../devChain";
+import { devCollateral, devFundingKey, fundFromDevAccount, mintDevTokens } from "../devChain";
 import { currentDevChain, writeDevChainRecord } from "../devChainRecord";
 import { freshDevDatabase, judgeDevData } from "../devData";
 import { ConfigError } from "../errors";
@@ -35,6 +35,8 @@ export const devCommand: Command = {
     "channels; on a new chain (another genesis block) it deploys again and DATA_DIR/pglite starts",
     "afresh, saying why. With ADDRESS_BOOK (and ETH_RPC_URL), uses those contracts instead.",
     "Without ADMIN_TOKEN, makes one up for this run and prints it with the dashboard's URL.",
+    'The card wallet at /wallet gets a "get test funds" button (POST /dev/fund: 1 ETH from anvil\'s',
+    "account 9 and 1,000 test tokens), which `start` does not have.",
     "Stops on SIGINT or SIGTERM.",
     "",
     `anvil's accounts come from the mnemonic "${DEV_MNEMONIC}".`,
@@ -87,13 +89,15 @@ async function prepare(config: CliConfig, logger: Logger, shutdown: Shutdown) {
     const addressBook = config.addressBookPath
       ? await useAddressBook(chain, config.addressBookPath)
       : await devAddressBook(chain, wallet, config, logger);
-    return toNodeSettings(config, {
+    const settings = toNodeSettings(config, {
       ethRpcUrl,
       privateKey: wallet.privateKey,
       addressBook,
       collateral: config.collateral ?? devCollateral(addressBook),
       withdrawals: config.withdrawals ?? devWithdrawals(addressBook),
     });
+    // The wallet's "get test funds" (POST /dev/fund): dev alone has it, never `start`.
+    return { ...settings, devFunding: { privateKey: devFundingKey(wallet.address) } };
   } finally {
     await chain.close();
   }
