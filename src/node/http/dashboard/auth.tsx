@@ -1,15 +1,18 @@
 /** @jsxImportSource hono/jsx */
 import type { Context, MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/bun";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { FC } from "hono/jsx";
 import { Layout } from "./layout";
 import { type Session, type SessionStore, sameSecret } from "./sessions";
+import { SignInThrottle } from "./signInThrottle";
 
 export const COOKIE = "connext_dashboard";
 const COOKIE_PATH = "/dashboard";
 
 export interface DashboardEnv {
-  Variables: { session: Session };
+  /** `origin`: where the browser reached the node, set for every route (publicOrigin.ts). */
+  Variables: { session: Session; origin: string };
 }
 
 type Ctx = Context<DashboardEnv>;
@@ -47,28 +50,38 @@ export const LoginPage: FC<{ error?: string }> = ({ error }) => (
 
 /**
  * Whether the browser reached us over https: directly, or through a TLS-terminating proxy
- * that says so. A forged header only makes the sender's own cookie https-only.
+ * when TRUST_PROXY says one is in front (the origin publicOrigin.ts worked out).
  */
 function overHttps(c: Ctx): boolean {
-  if (new URL(c.req.url).protocol === "https:") return true;
-  const forwarded = c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
-  return forwarded === "https";
+  return originOf(c).startsWith("https:");
 }
 
-/** A request from a page of another origin (its Origin header names another host). */
+/**
+ * A request from a page of another origin: its Origin header is not where the browser reached
+ * us (behind a proxy, only TRUST_PROXY lets X-Forwarded-Host name that place).
+ */
 function crossOrigin(c: Ctx): boolean {
   const origin = c.req.header("Origin");
-  if (origin === undefined || origin === "null") return origin === "null";
+  if (origin === undefined) return false;
   try {
-    // Behind a proxy that rewrites Host, X-Forwarded-Host names the page's host.
-    const hosts = [
-      c.req.header("Host") ?? new URL(c.req.url).host,
-      c.req.header("X-Forwarded-Host")?.split(",")[0]?.trim(),
-    ];
-    return !hosts.includes(new URL(origin).host);
+    return new URL(origin).origin !== originOf(c);
   } catch {
     return true;
   }
+}
+
+/** The client's address as the server saw the connection ("unknown" without one, in tests). */
+function clientAddress(c: Ctx): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The node's origin as the browser sees it; the request's own when mounted without it. */
+function originOf(c: Ctx): string {
+  return c.get("origin") ?? new URL(c.req.url).origin;
 }
 
 /**
@@ -80,6 +93,7 @@ export function authRoutes(
   app: import("hono").Hono<any>,
   sessions: SessionStore,
   adminToken: string,
+  throttle = new SignInThrottle(),
 ): void {
   app.get("/dashboard/login", (c: Ctx) => {
     if (sessions.get(getCookie(c, COOKIE))) return c.redirect("/dashboard", 303);
@@ -89,11 +103,19 @@ export function authRoutes(
   app.post("/dashboard/login", async (c: Ctx) => {
     if (crossOrigin(c))
       return c.html(<LoginPage error="Refused: a form from another site." />, 403);
+    const client = clientAddress(c);
+    if (throttle.refused(client)) {
+      const wait = throttle.retryAfterSeconds(client);
+      c.header("Retry-After", String(wait));
+      return c.html(<LoginPage error={`Too many failed sign-ins: try again in ${wait} s.`} />, 429);
+    }
     const body = await c.req.parseBody();
     const token = typeof body.token === "string" ? body.token : "";
     if (token === "" || !sameSecret(token, adminToken)) {
+      throttle.failed(client);
       return c.html(<LoginPage error="That is not this node's admin token." />, 401);
     }
+    throttle.succeeded(client);
     sessions.delete(getCookie(c, COOKIE));
     const session = sessions.create();
     setCookie(c, COOKIE, session.id, {

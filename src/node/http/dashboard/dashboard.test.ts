@@ -51,6 +51,9 @@ let database: Database;
 let policies: CollateralPolicies;
 let app: Hono<ApiEnv>;
 let off: Hono<ApiEnv>;
+let dashboard: ApiDeps["dashboard"];
+/** The same dashboard behind a TLS-terminating proxy (TRUST_PROXY). */
+let proxiedApp: Hono<ApiEnv>;
 let channelAddress: string;
 let user: string;
 const topUps: string[] = [];
@@ -129,25 +132,24 @@ beforeAll(async () => {
   });
   await insertPayment(PAYMENT_WITH_META, { senderTransferId: transferId, amount: "7" });
 
-  app = createApi({
-    ...baseDeps(),
-    dashboard: {
-      adminToken: TOKEN,
-      config: () => config,
-      reports: new ReportRepository(database.db),
-      registry: createMetrics().registry,
-      onchainBalance: async () => 42n * 10n ** 18n,
-      chainDeposits: async () => ({ alice: 0n, bob: 0n }),
-      collateral: {
-        list: () => policies.asRecord(),
-        set: (assetId, policy) => policies.set(assetId, policy),
-      },
-      topUp: async (bobAddress, assetId) => {
-        topUps.push(`${bobAddress}:${assetId}`);
-      },
-      reclaim: async () => false,
+  dashboard = {
+    adminToken: TOKEN,
+    config: () => config,
+    reports: new ReportRepository(database.db),
+    registry: createMetrics().registry,
+    onchainBalance: async () => 42n * 10n ** 18n,
+    chainDeposits: async () => ({ alice: 0n, bob: 0n }),
+    collateral: {
+      list: () => policies.asRecord(),
+      set: (assetId, policy) => policies.set(assetId, policy),
     },
-  });
+    topUp: async (bobAddress, assetId) => {
+      topUps.push(`${bobAddress}:${assetId}`);
+    },
+    reclaim: async () => false,
+  };
+  app = createApi({ ...baseDeps(), dashboard });
+  proxiedApp = createApi({ ...baseDeps(), dashboard, trustProxy: true });
   off = createApi(baseDeps());
 });
 afterAll(async () => {
@@ -207,6 +209,22 @@ describe("dashboard sign-in", () => {
     expect(empty.status).toBe(401);
   });
 
+  test("five wrong tokens in a minute: that client is refused (429), even with the right one", async () => {
+    const fresh = createApi({ ...baseDeps(), dashboard });
+    const attempt = (token: string) =>
+      fresh.request(`${BASE}/dashboard/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt(`guess-${i}`)).status).toBe(401);
+    const refused = await attempt(TOKEN);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("60");
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect(await refused.text()).toContain("Too many failed sign-ins");
+  });
+
   test("the right token gives a session cookie: HttpOnly, SameSite=Strict, Path=/dashboard, expiring", async () => {
     const response = await signIn();
     expect(response.status).toBe(303);
@@ -220,14 +238,18 @@ describe("dashboard sign-in", () => {
     expect(cookie).not.toContain("Secure");
     const https = await signIn(TOKEN, "https://node.example");
     expect(https.headers.get("set-cookie")).toContain("Secure");
-    const proxied = await app.request(`${BASE}/dashboard/login`, {
+    // X-Forwarded-Proto counts only behind a proxy the node is told of (TRUST_PROXY).
+    const forwarded = {
       method: "POST",
       headers: {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Forwarded-Proto": "https",
       },
       body: new URLSearchParams({ token: TOKEN }).toString(),
-    });
+    };
+    const direct = await app.request(`${BASE}/dashboard/login`, forwarded);
+    expect(direct.headers.get("set-cookie")).not.toContain("Secure");
+    const proxied = await proxiedApp.request(`${BASE}/dashboard/login`, forwarded);
     expect(proxied.headers.get("set-cookie")).toContain("Secure");
   });
 
@@ -243,17 +265,20 @@ describe("dashboard sign-in", () => {
     });
     expect(response.status).toBe(403);
     expect(response.headers.get("set-cookie")).toBeNull();
-    const proxied = await app.request(`${BASE}/dashboard/login`, {
+    // The page's origin behind a proxy: accepted only with TRUST_PROXY.
+    const throughProxy = {
       method: "POST",
       headers: {
         "Content-Type": "application/x-www-form-urlencoded",
         Origin: "https://node.example",
         Host: "127.0.0.1:3000",
+        "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "node.example",
       },
       body: new URLSearchParams({ token: TOKEN }).toString(),
-    });
-    expect(proxied.status).toBe(303);
+    };
+    expect((await app.request(`${BASE}/dashboard/login`, throughProxy)).status).toBe(403);
+    expect((await proxiedApp.request(`${BASE}/dashboard/login`, throughProxy)).status).toBe(303);
   });
 
   test("without a session pages go to sign-in, fragments, exports and forms get 401", async () => {
