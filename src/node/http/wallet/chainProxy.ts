@@ -1,4 +1,6 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
+import { getConnInfo } from "hono/bun";
+import { CallBudget } from "../callBudget";
 import type { ApiEnv } from "../types";
 
 /** What a wallet in a browser needs from the chain: reads, gas prices, and its own signed transactions. */
@@ -40,7 +42,12 @@ interface RpcCall {
  * Only the methods above pass: nothing that signs with the RPC's own accounts
  * (`eth_sendTransaction`, `eth_sign`) or changes the chain's state (`anvil_*`, `evm_*`).
  */
-export function chainProxyRoutes(app: Hono<ApiEnv>, ethRpcUrl: string): void {
+export function chainProxyRoutes(
+  app: Hono<ApiEnv>,
+  ethRpcUrl: string,
+  // Generous for a wallet (two on one address poll well under it); bounds what a script costs.
+  budget = new CallBudget(600, 100),
+): void {
   app.post("/wallet/rpc", async (c) => {
     let body: unknown;
     try {
@@ -51,6 +58,9 @@ export function chainProxyRoutes(app: Hono<ApiEnv>, ethRpcUrl: string): void {
     const calls: RpcCall[] = Array.isArray(body) ? body : [body];
     if (calls.length === 0 || calls.length > MAX_RPC_BATCH) {
       return c.json(rpcError(null, -32600, `a batch holds 1 to ${MAX_RPC_BATCH} calls`), 400);
+    }
+    if (!budget.take(clientAddress(c), calls.length)) {
+      return c.json(rpcError(null, -32005, "too many calls from this address: slow down"), 429);
     }
     for (const call of calls) {
       if (typeof call !== "object" || call === null || typeof call.method !== "string") {
@@ -79,6 +89,15 @@ export function chainProxyRoutes(app: Hono<ApiEnv>, ethRpcUrl: string): void {
       headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
     });
   });
+}
+
+/** The client's address as the server saw the connection ("unknown" without one, in tests). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 function rpcError(id: unknown, code: number, message: string) {

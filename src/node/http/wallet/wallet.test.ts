@@ -106,6 +106,15 @@ describe("POST /wallet/rpc", () => {
     ]);
   });
 
+  test("a client past its call budget (600 at once, 100 a second) is refused until it refills", async () => {
+    const hono = app();
+    const batch = Array.from({ length: 100 }, (_, id) => ({ id, method: "eth_chainId" }));
+    for (let i = 0; i < 6; i++) expect((await rpc(hono, batch)).status).toBe(200);
+    const refused = await rpc(hono, { jsonrpc: "2.0", id: 1, method: "eth_chainId" });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: number } }).error.code).toBe(-32005);
+  });
+
   test("refuses what would sign with the chain's accounts or change its state, and junk", async () => {
     const hono = app();
     forwarded.length = 0;
