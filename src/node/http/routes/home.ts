@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { html } from "hono/html";
+import { ASSETS } from "../dashboard/assets";
 import { describe } from "../openapi";
 import type { ApiDeps, ApiEnv } from "../types";
 
@@ -43,9 +44,11 @@ export function homeRoutes(app: OpenAPIHono<ApiEnv>, deps: Pick<ApiDeps, "config
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Connext node</title>
+    <link rel="stylesheet" href="${ASSETS.pico}">
+    <link rel="stylesheet" href="${ASSETS.css}">
   </head>
   <body>
-    <main>
+    <main class="container">
       <h1>Connext node</h1>
       <dl>
         <dt>Node identifier</dt>
