@@ -70,7 +70,10 @@ describe("TransactionSender on an automining anvil", () => {
       nonce: nonceBefore,
       attempts: 1,
       error: null,
+      // A plain value transfer: exactly the intrinsic 21,000 gas, from its receipt.
+      gasUsed: "21000",
     });
+    expect(sent.receipt.gasUsed).toBe(21_000n);
   });
 
   test("re-reads the nonce after another wallet with the same key used it", async () => {
@@ -137,7 +140,12 @@ describe("TransactionSender on an automining anvil", () => {
     );
     expect(receipt?.status).toBe(0);
     const [row] = await repository.list({ limit: 1 });
-    expect(row).toMatchObject({ status: "failed", transactionHash: error.context.transactionHash });
+    expect(row).toMatchObject({
+      status: "failed",
+      transactionHash: error.context.transactionHash,
+      // Reverted on-chain: the gas is spent all the same, and recorded.
+      gasUsed: receipt?.gasUsed.toString(),
+    });
     // Named by calling it again on the state after its block.
     expect(error.context.revert).toStartWith("ERC20InsufficientBalance(");
     expect(row?.error).toContain("ERC20InsufficientBalance");

@@ -135,10 +135,15 @@ export class TransactionSender {
         throw new ChainError(
           "TRANSACTION_REVERTED",
           `transaction ${broadcast.hash} reverted in block ${receipt.blockNumber}${reason}`,
-          { transactionHash: broadcast.hash, nonce: broadcast.nonce, revert },
+          {
+            transactionHash: broadcast.hash,
+            nonce: broadcast.nonce,
+            revert,
+            gasUsed: receipt.gasUsed,
+          },
         );
       }
-      await this.record(log, "mined", () => repository.markMined(id));
+      await this.record(log, "mined", () => repository.markMined(id, receipt.gasUsed));
       log.info({ hash: broadcast.hash, block: receipt.blockNumber }, "transaction mined");
       return { id, ...broadcast, receipt };
     } catch (caught) {
@@ -150,7 +155,9 @@ export class TransactionSender {
         });
         log.error({ hash: broadcast?.hash, err: error.message }, "no receipt in time");
       } else {
-        await this.record(log, "failed", () => repository.markFailed(id, error.message));
+        await this.record(log, "failed", () =>
+          repository.markFailed(id, error.message, gasUsedOf(error)),
+        );
         log.warn(
           { code: error.code, hash: broadcast?.hash, err: error.message },
           "transaction failed",
@@ -354,4 +361,10 @@ export class TransactionSender {
     }
     return new ChainError("TRANSACTION_FAILED", errorMessage(error), context, options);
   }
+}
+
+/** The gas a reverted transaction spent, carried on its error (undefined when never mined). */
+function gasUsedOf(error: ChainError): bigint | undefined {
+  const gasUsed = error.context.gasUsed;
+  return typeof gasUsed === "bigint" ? gasUsed : undefined;
 }

@@ -5,6 +5,7 @@ import sql1 from "../../../drizzle/0001_routing.sql" with { type: "text" };
 import sql2 from "../../../drizzle/0002_disputes.sql" with { type: "text" };
 import sql3 from "../../../drizzle/0003_withdrawals.sql" with { type: "text" };
 import sql4 from "../../../drizzle/0004_channel_leases.sql" with { type: "text" };
+import sql5 from "../../../drizzle/0005_onchain_gas_used.sql" with { type: "text" };
 import journal from "../../../drizzle/meta/_journal.json";
 import type { EmbeddedMigrations } from "./migrate";
 
@@ -16,5 +17,6 @@ export const EMBEDDED_MIGRATIONS: EmbeddedMigrations = {
     "0002_disputes": sql2,
     "0003_withdrawals": sql3,
     "0004_channel_leases": sql4,
+    "0005_onchain_gas_used": sql5,
   },
 };

@@ -44,9 +44,10 @@ describe("OnchainTransactionRepository on PGlite", () => {
       attempts: 2,
     });
 
-    await repo.markMined(id);
+    await repo.markMined(id, 52_417n);
     const mined = await repo.get(id);
     expect(mined?.status).toBe("mined");
+    expect(mined?.gasUsed).toBe("52417");
     expect(mined?.error).toBeNull();
     expect(mined?.updatedAt.getTime()).toBeGreaterThanOrEqual(
       pending?.updatedAt.getTime() as number,

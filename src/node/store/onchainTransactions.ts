@@ -63,12 +63,22 @@ export class OnchainTransactionRepository {
     });
   }
 
-  async markMined(id: number): Promise<void> {
-    await this.update(id, { status: "mined", error: null });
+  /** Mined; `gasUsed` from its receipt. */
+  async markMined(id: number, gasUsed?: bigint): Promise<void> {
+    await this.update(id, {
+      status: "mined",
+      error: null,
+      ...(gasUsed !== undefined ? { gasUsed: gasUsed.toString() } : {}),
+    });
   }
 
-  async markFailed(id: number, error: string): Promise<void> {
-    await this.update(id, { status: "failed", error });
+  /** Failed; `gasUsed` when it was mined and reverted (the gas is spent all the same). */
+  async markFailed(id: number, error: string, gasUsed?: bigint): Promise<void> {
+    await this.update(id, {
+      status: "failed",
+      error,
+      ...(gasUsed !== undefined ? { gasUsed: gasUsed.toString() } : {}),
+    });
   }
 
   /** The latest transaction sent for `purpose` on the channel, if any. */

@@ -144,6 +144,8 @@ export const onchainTransactions = pgTable(
     attempts: integer("attempts").notNull().default(0),
     status: text("status", { enum: ONCHAIN_STATUSES }).notNull(),
     error: text("error"),
+    /** Gas the transaction used, from its receipt (mined, or reverted on-chain). */
+    gasUsed: uint256("gas_used"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

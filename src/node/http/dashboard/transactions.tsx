@@ -61,6 +61,7 @@ export function transactionRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps):
                 <th>hash</th>
                 <th class="num">nonce</th>
                 <th class="num">attempts</th>
+                <th class="num">gas used</th>
                 <th>updated (UTC)</th>
                 <th>error</th>
               </tr>
@@ -68,7 +69,7 @@ export function transactionRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps):
             <tbody>
               {rows.length === 0 ? (
                 <tr>
-                  <td colspan={9} class="muted">
+                  <td colspan={10} class="muted">
                     no transactions
                   </td>
                 </tr>
@@ -95,6 +96,7 @@ export function transactionRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps):
                     <td>{t.transactionHash ? <Address value={t.transactionHash} /> : "—"}</td>
                     <td class="num">{t.nonce ?? "—"}</td>
                     <td class="num">{t.attempts}</td>
+                    <td class="num">{t.gasUsed ?? "—"}</td>
                     <td>{time(t.updatedAt)}</td>
                     <td>{t.error ?? ""}</td>
                   </tr>

@@ -1,0 +1,1 @@
+ALTER TABLE "onchain_transactions" ADD COLUMN "gas_used" numeric(78, 0);
