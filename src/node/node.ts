@@ -22,6 +22,7 @@ import {
 } from "./engine/idleReclaim";
 import type { RoutingRules } from "./engine/routingRules";
 import { createApi, type NodePublicConfig } from "./http";
+import { LatencyHistory } from "./http/dashboard/latency";
 import { startHttpServer } from "./http/server";
 import { walletDeps } from "./http/wallet";
 import { type Broker, startBroker } from "./messaging/broker";
@@ -189,6 +190,15 @@ async function assemble(
   const metrics = createMetrics();
   // Rate limits and idle collateral go by the node's clock, in milliseconds.
   const collateralClock = options.now ? () => (options.now as () => number)() * 1000 : Date.now;
+  // Update latency over time for the dashboard: a point a minute (a day kept), dashboard open or not.
+  const latencyHistory = new LatencyHistory(metrics.registry);
+  if (settings.adminToken) {
+    const sampler = setInterval(() => {
+      latencyHistory.sample(collateralClock()).catch(() => {});
+    }, 60_000);
+    sampler.unref?.();
+    cleanups.push(["latency sampler", async () => clearInterval(sampler)]);
+  }
   const signer = privateKeySigner(settings.privateKey);
   // Disputes on the node's channels, from the chain's logs: the engine signs nothing on those.
   const disputes = createDisputeWatching({
@@ -415,6 +425,7 @@ async function assemble(
             config: () => publicConfig(wsUrl),
             reports: new ReportRepository(database.db),
             registry: metrics.registry,
+            latency: latencyHistory,
             onchainBalance: (assetId) => chain.balanceOf(assetId, node),
             chainDeposits: async (channelAddress, assetId) => {
               const deposits = await chain.readDeposits(channelAddress, assetId);

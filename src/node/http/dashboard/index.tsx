@@ -44,7 +44,7 @@ export function dashboardApp(deps: DashboardDeps | undefined): Hono<DashboardEnv
     return app;
   }
   const sessions = new SessionStore(deps.now ? { now: deps.now } : {});
-  const latency = new LatencyHistory(deps.registry);
+  const latency = deps.latency ?? new LatencyHistory(deps.registry);
   authRoutes(app, sessions, deps.adminToken);
 
   app.get("/dashboard", async (c) =>

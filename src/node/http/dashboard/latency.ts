@@ -48,8 +48,8 @@ export interface LatencyPoint extends LatencySummary {
 
 /**
  * Update latency over time: at most one point a minute, each the p50/p99 of the updates since
- * the point before, taken when the dashboard asks (its overview refreshes every 5 s while it is
- * open). Keeps a day of points at most, so memory stays flat however long it runs.
+ * the point before, taken on the node's minute timer (node.ts) and whenever the dashboard's
+ * overview refreshes. Keeps a day of points at most, so memory stays flat however long it runs.
  */
 export class LatencyHistory {
   private last: { at: number; buckets: Buckets } | undefined;

@@ -255,7 +255,7 @@ export const OverviewLive: FC<{ data: OverviewData }> = ({ data }) => {
         />
       </div>
       <p class="muted">
-        <small>Latency per minute is sampled while a dashboard is open.</small>
+        <small>Latency per minute: the node takes a point each minute and keeps a day.</small>
       </p>
       <div class="grid charts">
         {[...new Set(data.hour.filter((p) => p.volume > 0n).map((p) => p.assetId))].map((asset) => (

@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import type { ReportRepository } from "../../store/reports";
 import type { AdminCollateralPolicy, NodePublicConfig } from "../types";
+import type { LatencyHistory } from "./latency";
 
 /** What the operator's dashboard reads and changes (issue 14); the node wires it (node.ts). */
 export interface DashboardDeps {
@@ -10,6 +11,11 @@ export interface DashboardDeps {
   reports: ReportRepository;
   /** The node's Prometheus registry: update latency comes from its histogram. */
   registry: Registry;
+  /**
+   * Update latency over time, sampled by the node every minute whether a dashboard is open or
+   * not; absent, the dashboard samples it itself while open.
+   */
+  latency?: LatencyHistory;
   /** The node's own on-chain balance of an asset (its signing key's address). */
   onchainBalance(assetId: string): Promise<bigint>;
   /** The chain's deposit totals of a channel, read as the node reconciles them. */
