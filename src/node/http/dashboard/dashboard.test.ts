@@ -528,6 +528,26 @@ describe("the payments CSV on more rows than a page", () => {
   });
 });
 
+describe("a dashboard left open", () => {
+  test("for an hour (720 live refreshes, one every 5 s) keeps the node's memory flat", async () => {
+    const { cookie } = await session();
+    const refresh = async () =>
+      expect((await get("/dashboard/live/overview", cookie, { "HX-Request": "true" })).status).toBe(
+        200,
+      );
+    // Warm up (caches, JIT), then measure an hour of refreshes.
+    for (let i = 0; i < 120; i++) await refresh();
+    Bun.gc(true);
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 720; i++) await refresh();
+    Bun.gc(true);
+    const grown = process.memoryUsage().heapUsed - before;
+    console.log(`an hour of live refreshes: heap ${(grown / 1024 / 1024).toFixed(2)} MiB`);
+    // Nothing is kept per refresh: a leak of even 20 KiB each would pass 14 MiB.
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+  }, 300_000);
+});
+
 describe("dashboard pieces", () => {
   test("CSV cells: quotes doubled, separators quoted, formulas defused", () => {
     expect(csvCell("plain")).toBe("plain");
