@@ -1,8 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import type { Context, MiddlewareHandler } from "hono";
-import { getConnInfo } from "hono/bun";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { FC } from "hono/jsx";
+import { clientAddress } from "../clientAddress";
 import { Layout } from "./layout";
 import { type Session, type SessionStore, sameSecret } from "./sessions";
 import { SignInThrottle } from "./signInThrottle";
@@ -67,15 +67,6 @@ function crossOrigin(c: Ctx): boolean {
     return new URL(origin).origin !== originOf(c);
   } catch {
     return true;
-  }
-}
-
-/** The client's address as the server saw the connection ("unknown" without one, in tests). */
-function clientAddress(c: Ctx): string {
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
   }
 }
 

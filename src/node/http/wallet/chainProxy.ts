@@ -1,6 +1,6 @@
-import type { Context, Hono } from "hono";
-import { getConnInfo } from "hono/bun";
+import type { Hono } from "hono";
 import { CallBudget } from "../callBudget";
+import { clientAddress } from "../clientAddress";
 import type { ApiEnv } from "../types";
 
 /** What a wallet in a browser needs from the chain: reads, gas prices, and its own signed transactions. */
@@ -89,15 +89,6 @@ export function chainProxyRoutes(
       headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
     });
   });
-}
-
-/** The client's address as the server saw the connection ("unknown" without one, in tests). */
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 function rpcError(id: unknown, code: number, message: string) {
