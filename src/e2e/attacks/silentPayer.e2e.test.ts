@@ -105,7 +105,12 @@ describe("a payer that never settles a payment its payee was paid", () => {
       stack.node.identifier.toLowerCase(),
     );
     expect(Number(disputed.args.nonce)).toBe(payer.state.nonce);
-    expect(await metric("connext_payer_disputes_total")).toBe("connext_payer_disputes_total 1");
+    // Counted once the node's dispute call returns, which is after its transaction is mined.
+    await until(
+      async () =>
+        (await metric("connext_payer_disputes_total")) === "connext_payer_disputes_total 1",
+      "the node counts its payer dispute",
+    );
 
     // A restart forgets what the sweep did: the node finds the dispute on record and sends
     // nothing more; its responder carries the dispute on.
