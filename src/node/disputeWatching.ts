@@ -8,6 +8,7 @@ import {
 } from "../contracts-bindings";
 import type { ChannelSigner } from "../protocol";
 import { disputeStepKey } from "../protocol/disputes";
+import type { DefinitionPlugins } from "../protocol/definitions";
 import type { ChainService } from "./chain/chainService";
 import { DisputeStepLedger } from "./chain/disputeSteps";
 import { DisputeWatcher } from "./chain/disputeWatcher";
@@ -25,6 +26,8 @@ export interface DisputeWatchingOptions {
   payments: PaymentRepository;
   signer: ChannelSigner;
   book: AddressBook;
+  /** The definitions the node carries, built-in and added. */
+  plugins: DefinitionPlugins;
   /** Assets the node carries. */
   assets(): string[];
   /** Whether a channel (checksummed) is one of the node's. */
@@ -82,7 +85,7 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
   const logger = options.logger.child({ component: "disputes" });
   const responder = new DisputeResponder({
     signer: options.signer,
-    hashlockAddress: options.book.hashlockTransfer,
+    plugins: options.plugins,
     withdrawAddress: options.book.withdraw,
     store: options.store,
     payments: options.payments,

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { getAddress, JsonRpcProvider, Wallet } from "ethers";
 import type { Logger } from "pino";
 import { PROTOCOL_VERSION, privateKeySigner, transfersInTreeOrder } from "../protocol";
-import type { PluginEntry } from "../protocol/definitions";
+import { definitionPlugins, type PluginEntry } from "../protocol/definitions";
 import { encodeWire } from "../protocol/messaging";
 import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
 import { ChainService } from "./chain/chainService";
@@ -209,6 +209,7 @@ async function assemble(
     payments,
     signer,
     book,
+    plugins: definitionPlugins(book, options.definitions),
     assets: () => collateral.assets(),
     isOurs: (channelAddress) => usersByChannel.has(channelAddress.toLowerCase()),
     resume: (user) => engine.resumeChannel(user),

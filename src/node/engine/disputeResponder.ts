@@ -6,9 +6,9 @@ import {
   type ChannelView,
   type FullChannelState,
   type FullTransferState,
-  hashlock,
   withdraw,
 } from "../../protocol";
+import { type DefinitionPlugins, pluginOf } from "../../protocol/definitions";
 import {
   type DisputeStatus,
   type DisputeStep,
@@ -20,7 +20,8 @@ import type { PaymentRepository } from "../store/payments";
 
 export interface DisputeResponderDeps {
   signer: ChannelSigner;
-  hashlockAddress: string;
+  /** The definitions the node carries: a routed payment's says how the payer's side resolves. */
+  plugins: DefinitionPlugins;
   withdrawAddress: string;
   store: ChannelStore;
   payments: PaymentRepository;
@@ -42,8 +43,6 @@ export interface DisputeResponderDeps {
   markResumed(channelAddress: string, round: number): Promise<void>;
   logger: Logger;
 }
-
-const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
 
 /**
  * The node's side of a dispute on one of its channels (DESIGN §4.7): answers a stale state
@@ -142,16 +141,19 @@ export class DisputeResponder {
         responderSignature: await this.deps.signer.signDigest(data),
       });
     }
-    if (definition !== this.deps.hashlockAddress.toLowerCase()) return undefined;
+    // A payer's transfer of a routed payment: cancelled, or claimed with what the payee
+    // revealed (a hashlock's pre-image, a thread's voucher).
+    const plugin = pluginOf(this.deps.plugins, definition);
+    if (!plugin?.routing) return undefined;
     const payment = await this.deps.payments.bySenderTransfer(transfer.transferId);
-    if (payment?.status === "cancelled") {
-      return hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE });
-    }
-    // Learnt on-chain: the payee claimed the mirror in a dispute of its own channel.
-    if (payment?.preImage) return hashlock.encodeResolver({ preImage: payment.preImage });
+    if (payment?.status === "cancelled") return plugin.rules.encodedCancel;
+    // Learnt on-chain: the payee claimed the mirror in a dispute of its own channel (kept as
+    // the payer's encoded resolver).
+    if (payment?.preImage) return payment.preImage;
     if (payment?.status !== "completed" || !payment.recipientTransferId) return undefined;
     const mirror = await this.deps.store.getTransfer(payment.recipientTransferId);
-    return mirror?.transfer.transferResolver;
+    const resolver = mirror?.transfer.transferResolver;
+    return resolver === undefined ? undefined : plugin.routing.payerResolver(resolver);
   }
 
   private report(channelAddress: string, status: DisputeStatus, reading: DisputeReading): void {

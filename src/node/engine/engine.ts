@@ -12,7 +12,7 @@ import {
   toChecksumAddress,
   type UpdateType,
 } from "../../protocol";
-import { definitionPlugins, type PluginEntry, rulesOf } from "../../protocol/definitions";
+import { definitionPlugins, type PluginEntry, pluginOf, rulesOf } from "../../protocol/definitions";
 import {
   collateralRequestSchema,
   decodeRequest,
@@ -351,8 +351,8 @@ export class Engine {
     if (disputePayer) {
       this.payerDisputes = new PayerDisputes({
         payments: options.payments,
-        claimable: (definition) =>
-          definition.toLowerCase() === options.hashlockAddress.toLowerCase(),
+        // A routed payment's payer side: the responder claims it with what the payee revealed.
+        claimable: (definition) => pluginOf(plugins, definition)?.routing !== undefined,
         rules,
         now,
         dispute: (channelAddress, transferIds) => disputePayer(channelAddress, transferIds),

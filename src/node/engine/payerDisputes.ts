@@ -16,7 +16,8 @@ export interface PayerDisputeDeps {
   payments: Pick<PaymentRepository, "unsettledPayers">;
   /**
    * Whether the node's responder can defund a transfer of this definition with the resolver
-   * the node holds (a hashlock's pre-image); a dispute would not claim the others.
+   * the node holds (a routed payment's: a hashlock's pre-image, a thread's voucher); a dispute
+   * would not claim the others.
    */
   claimable(transferDefinition: string): boolean;
   rules: Pick<RoutingRules, "claimBufferSeconds">;

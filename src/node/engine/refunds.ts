@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import { claimableOnchain, hashlock, mirrorExpiryFor } from "../../protocol";
+import { claimableOnchain, type FullTransferState, mirrorExpiryFor } from "../../protocol";
+import { type DefinitionPlugins, pluginOf } from "../../protocol/definitions";
 import type { ChannelStore } from "../store/channelStore";
 import type { Payment, PaymentRepository } from "../store/payments";
 import type { ChannelService } from "./channelService";
@@ -8,6 +9,8 @@ import type { RoutingRules } from "./routingRules";
 
 export interface RefundDeps {
   channels: ChannelService;
+  /** The definitions the node carries: each says what cancels its transfers. */
+  plugins: DefinitionPlugins;
   store: ChannelStore;
   payments: PaymentRepository;
   rules: RoutingRules;
@@ -16,8 +19,6 @@ export interface RefundDeps {
   track(work: Promise<unknown>): void;
   logger: Logger;
 }
-
-const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
 
 /** Payers whose refunds the sweep works on at once (each payer's one after another). */
 export const SWEEP_PARALLEL_PAYERS = 4;
@@ -35,7 +36,7 @@ type SweepStep = () => Promise<void>;
 /**
  * When a routed payment's payer gets its money back (DESIGN §4.6): only once no mirror the node
  * signed can still be claimed, decided by one conditional statement so that a mirror signed
- * meanwhile stops it, then sent to the payer as a resolve with the zero pre-image (again when
+ * meanwhile stops it, then sent to the payer as a resolve with its definition's cancel (a hashlock's zero pre-image) (again when
  * the payer returns, if it was away).
  */
 export class PaymentRefunds {
@@ -206,22 +207,25 @@ export class PaymentRefunds {
   }
 
   /**
-   * Sends the payer its refund: resolves its transfer with the zero pre-image. A payer that
+   * Sends the payer its refund: resolves its transfer with its definition's cancel. A payer that
    * lets it time out gets it again from a later sweep (or when it says hello).
    */
   async cancelPayer(payment: PayerSide, reason: string, replyTimeoutMs?: number): Promise<void> {
     try {
       await this.deps.channels.propose(
         payment.sender,
-        (view) =>
-          view.transfers.has(payment.senderTransferId)
+        (view) => {
+          const transfer = view.transfers.get(payment.senderTransferId);
+          const cancel = transfer && this.cancelOf(transfer);
+          return cancel
             ? {
                 type: "resolve",
                 transferId: payment.senderTransferId,
-                transferResolver: hashlock.encodeResolver({ preImage: ZERO_PRE_IMAGE }),
+                transferResolver: cancel,
                 meta: { paymentId: payment.paymentId, reason: reason.slice(0, 200) },
               }
-            : undefined,
+            : undefined;
+        },
         replyTimeoutMs !== undefined ? { replyTimeoutMs } : {},
       );
     } catch (error) {
@@ -256,9 +260,15 @@ export class PaymentRefunds {
     }
   }
 
-  private isCancel(transfer: { transferResolver?: string }): boolean {
+  /** The resolver that cancels the transfer: its definition's (a hashlock's zero pre-image). */
+  private cancelOf(transfer: FullTransferState): string | undefined {
+    return pluginOf(this.deps.plugins, transfer.transferDefinition)?.rules.encodedCancel;
+  }
+
+  private isCancel(transfer: FullTransferState): boolean {
     if (!transfer.transferResolver) return false;
-    return hashlock.decodeResolver(transfer.transferResolver).preImage === ZERO_PRE_IMAGE;
+    const routing = pluginOf(this.deps.plugins, transfer.transferDefinition)?.routing;
+    return routing?.isCancel(transfer.transferResolver) ?? false;
   }
 }
 
