@@ -7,8 +7,8 @@ import {
   type TransferDefund,
 } from "../contracts-bindings";
 import type { ChannelSigner } from "../protocol";
-import { disputeStepKey } from "../protocol/disputes";
 import type { DefinitionPlugins } from "../protocol/definitions";
+import { disputeStepKey } from "../protocol/disputes";
 import type { ChainService } from "./chain/chainService";
 import { DisputeStepLedger } from "./chain/disputeSteps";
 import { DisputeWatcher } from "./chain/disputeWatcher";
