@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import {
   InvalidArgumentError,
+  type Msg,
   type NatsConnection,
   PermissionViolationError,
   RequestError,
@@ -28,6 +29,7 @@ const alice = Wallet.createRandom().address;
 const bob = Wallet.createRandom().address;
 const a = alice.toLowerCase();
 const b = bob.toLowerCase();
+const c = Wallet.createRandom().address.toLowerCase();
 
 let broker: Broker;
 const open: NatsConnection[] = [];
@@ -73,9 +75,12 @@ afterEach(async () => {
 afterAll(() => broker.stop());
 
 describe("permission sets", () => {
-  test("a user: publish to its node as itself and to its inboxes; subscribe to its own; replies to its inboxes", () => {
+  test("a user: publish to its node as itself, vouchers to anyone as itself, to its inboxes, and answers to what it is asked; subscribe to its own; replies to its inboxes", () => {
     expect(userPermissions(node, alice)).toEqual({
-      publish: { allow: [`connext.${n}.${a}.>`, `_inbox.${a}.>`] },
+      publish: {
+        allow: [`connext.${n}.${a}.>`, `connext.*.${a}.voucher`, `_inbox.${a}.>`],
+        allowResponses: true,
+      },
       subscribe: { allow: [`connext.${a}.>`, `_inbox.${a}.>`] },
       reply: { allow: [`_inbox.${a}.>`] },
     });
@@ -143,6 +148,56 @@ describe("on a real broker with the official client", () => {
       expect(String(error)).toContain(`Permissions Violation for Publish to "${subject}"`);
     }
     expect(user.isClosed()).toBe(false);
+  });
+
+  test("a voucher: the payer requests the payee directly, the payee answers once into the payer's inbox", async () => {
+    const payer = await as(alice);
+    const payee = await as(bob);
+    const requests: Msg[] = [];
+    payee.subscribe(`connext.${b}.>`, {
+      callback: (_e, m) => {
+        requests.push(m);
+        m.respond(`paid: ${m.string()}`);
+      },
+    });
+    await payee.flush();
+    const landed: string[] = [];
+    payer.subscribe(`_inbox.${a}.>`, { callback: (_e, m) => void landed.push(m.string()) });
+    await payer.flush();
+
+    const answer = await payer.request(`connext.${b}.${a}.voucher`, "v1", { timeout: 2000 });
+    expect(answer.string()).toBe("paid: v1");
+    expect(answer.subject.startsWith(`_inbox.${a}.`)).toBe(true);
+    const [request] = requests as [Msg];
+    expect(request.subject).toBe(`connext.${b}.${a}.voucher`);
+    expect(request.reply).toBe(answer.subject);
+
+    // The payee cannot answer twice, nor publish into the payer's inbox unprompted.
+    for (const [subject, send] of [
+      [answer.subject, () => request.respond("paid twice")],
+      [`_inbox.${a}.forged`, () => payee.publish(`_inbox.${a}.forged`, "forged")],
+    ] as const) {
+      const reported = nextError(payee);
+      send();
+      const error = await reported;
+      expect(error).toBeInstanceOf(PermissionViolationError);
+      expect(String(error)).toContain(`Permissions Violation for Publish to "${subject}"`);
+    }
+
+    // The payer cannot send a voucher as someone else, nor read the payee's subjects.
+    const reported = nextError(payer);
+    payer.publish(`connext.${b}.${c}.voucher`, "as carol");
+    expect(String(await reported)).toContain(
+      `Permissions Violation for Publish to "connext.${b}.${c}.voucher"`,
+    );
+    const refused = await subscriptionError(payer, `connext.${b}.>`);
+    expect(refused).toBeInstanceOf(PermissionViolationError);
+
+    await payee.flush();
+    await payer.flush();
+    expect(landed).toEqual(["paid: v1"]);
+    expect(requests.map((m) => m.string())).toEqual(["v1"]);
+    expect(payer.isClosed() || payee.isClosed()).toBe(false);
   });
 
   test("subscribing to another user's subjects or inbox, or to everything, is refused", async () => {

@@ -9,16 +9,29 @@ import type { AuthService } from "./auth";
  */
 
 /**
- * A user publishes only as itself to its node, and to its own inboxes (where the node's
- * requests to it expect the reply); it subscribes only to what is addressed to it; and every
- * reply subject it names is in its own inboxes, so nobody can have the node answer (up to
- * 1 MiB) to another user's subjects or to the node's request subjects.
+ * A user publishes only as itself (`connext.<to>.<user>.…`): to its node, any method; to any
+ * other user, vouchers only (`connext.<payee>.<user>.voucher`, a payment made directly to the
+ * payee); and to its own inboxes (where the node's requests to it expect the reply). It
+ * subscribes only to what is addressed to it (`connext.<user>.>`, its inboxes), so it never
+ * sees another user's traffic.
+ *
+ * It may answer a request delivered to it once, within 2 minutes, on that request's reply
+ * subject (`allowResponses`, nats-server's `allow_responses`): that is how a payee answers a
+ * voucher into the payer's inbox (`_inbox.<payer>.…`) without being able to publish there
+ * otherwise, unprompted or twice.
+ *
+ * Every reply subject it names is in its own inboxes, so nobody can have the node answer (up to
+ * 1 MiB) to another user's subjects or to the node's request subjects, nor have a payee's answer
+ * land anywhere but in the payer's own inbox.
  */
 export function userPermissions(node: string, user: string): Permissions {
   const n = node.toLowerCase();
   const u = user.toLowerCase();
   return {
-    publish: { allow: [`connext.${n}.${u}.>`, `_inbox.${u}.>`] },
+    publish: {
+      allow: [`connext.${n}.${u}.>`, `connext.*.${u}.voucher`, `_inbox.${u}.>`],
+      allowResponses: true,
+    },
     subscribe: { allow: [`connext.${u}.>`, `_inbox.${u}.>`] },
     reply: { allow: [`_inbox.${u}.>`] },
   };

@@ -245,6 +245,20 @@ describe("authentication and permissions", () => {
       subscribe: { allow: ["svc.>", "_INBOX.carol.>"] },
       reply: { allow: ["_INBOX.carol.>"] },
     },
+    dave: {
+      pass: "pw",
+      user: "dave",
+      publish: { allow: ["svc.dave.>"], allowResponses: true },
+      subscribe: { allow: ["svc.>"] },
+      reply: { allow: ["_INBOX.dave.>"] },
+    },
+    // Not a count: the hook is broken.
+    erin: {
+      pass: "pw",
+      user: "erin",
+      publish: { allow: ["svc.erin.>"], allowResponses: { max: 1.5 } },
+      subscribe: { allow: ["svc.>"] },
+    },
   };
   const authenticate = (connect: ConnectOptions): AuthResult | undefined => {
     const user = users[connect.user ?? ""];
@@ -322,6 +336,40 @@ describe("authentication and permissions", () => {
     client.write("PUB connext.alice.x anywhere 1\r\nx\r\nPING\r\n");
     await client.waitFor("PONG\r\n");
     expect(client.sinceMark).toBe("PONG\r\n");
+  });
+
+  test("allowResponses that is not a count: Authorization Violation and closed", async () => {
+    const client = await raw(broker);
+    client.mark();
+    client.write('CONNECT {"user":"erin","pass":"pw"}\r\nPING\r\n');
+    await client.expectClosed();
+    expect(client.sinceMark).toBe("-ERR 'Authorization Violation'\r\n");
+  });
+
+  test("allowResponses with a reply allow-list: a response naming a refused reply does not use its grant", async () => {
+    const asker = await raw(broker);
+    await asker.connect({ user: "carol", pass: "pw" });
+    const dave = await raw(broker);
+    await dave.connect({ user: "dave", pass: "pw" });
+    const exchange = async (client: RawClient, operations: string) => {
+      client.mark();
+      client.write(`${operations}PING\r\n`);
+      await client.waitFor("PONG\r\n");
+      return client.sinceMark;
+    };
+    await exchange(asker, "SUB _INBOX.carol.> 1\r\n");
+    await exchange(dave, "SUB svc.q 1\r\n");
+    dave.mark();
+    await exchange(asker, "PUB svc.q _INBOX.carol.1 1\r\nq\r\n");
+    await dave.waitFor("MSG svc.q 1 _INBOX.carol.1 1\r\nq\r\n");
+    expect(await exchange(dave, "PUB _INBOX.carol.1 _INBOX.carol.2 1\r\nx\r\n")).toBe(
+      `-ERR 'Permissions Violation for Publish with Reply of "_INBOX.carol.2"'\r\nPONG\r\n`,
+    );
+    expect(await exchange(dave, "PUB _INBOX.carol.1 1\r\na\r\nPUB _INBOX.carol.1 1\r\nb\r\n")).toBe(
+      `-ERR 'Permissions Violation for Publish to "_INBOX.carol.1"'\r\nPONG\r\n`,
+    );
+    await asker.waitFor("a\r\n");
+    expect(asker.sinceMark).toBe("PONG\r\nMSG _INBOX.carol.1 1 1\r\na\r\n");
   });
 
   test("reply allow-list: a PUB/HPUB naming a reply outside it gets -ERR and is not delivered", async () => {

@@ -12,7 +12,7 @@ import { infoLine } from "./info";
 import { type BudgetMember, connectionLimits } from "./limits";
 import { Outbound, type Sink } from "./outbound";
 import { Parser, type ParserHandler, type ParserLimits, type PubFrame } from "./parser";
-import { AllowList } from "./permissions";
+import { AllowList, ResponseGrants, responseRule } from "./permissions";
 import type { BrokerCore } from "./server";
 import { isValidLiteralSubject, isValidSubscribeSubject } from "./subjects";
 import type { Indexed } from "./sublist";
@@ -75,6 +75,11 @@ export class Connection implements ParserHandler, BudgetMember {
   private publishAllow: AllowList | undefined;
   private subscribeAllow: AllowList | undefined;
   private replyAllow: AllowList | undefined;
+  /**
+   * With `allowResponses`: the reply subjects of messages delivered here that this connection
+   * may answer on outside its publish allow-list (the router records them).
+   */
+  responses: ResponseGrants | undefined;
   /** 0: no limit. */
   private maxSubscriptions: number;
   /** The user this connection counts against in the broker's per-user connection count. */
@@ -214,6 +219,8 @@ export class Connection implements ParserHandler, BudgetMember {
       this.core.sublist.remove(sub);
     }
     this.subs.clear();
+    this.responses?.clear();
+    this.responses = undefined;
     if (this.countedAs !== undefined) this.core.users.remove(this.countedAs);
     this.countedAs = undefined;
     this.core.forget(this);
@@ -292,7 +299,11 @@ export class Connection implements ParserHandler, BudgetMember {
       result === undefined || result === null
         ? undefined
         : connectionLimits(result.limits, this.core.options);
-    if (result === undefined || result === null || limits === undefined) {
+    const responses =
+      result === undefined || result === null
+        ? undefined
+        : responseRule(result.publish?.allowResponses);
+    if (result === undefined || result === null || limits === undefined || responses === null) {
       this.close("AUTHORIZATION");
       return false;
     }
@@ -303,6 +314,7 @@ export class Connection implements ParserHandler, BudgetMember {
     this.countedAs = result.user;
     this.user = result.user;
     this.publishAllow = new AllowList(result.publish.allow);
+    this.responses = responses === undefined ? undefined : new ResponseGrants(responses);
     this.subscribeAllow = new AllowList(result.subscribe.allow);
     // Reply subjects are unique per request: caching decisions about them would only churn.
     this.replyAllow =
@@ -349,9 +361,15 @@ export class Connection implements ParserHandler, BudgetMember {
   onPub(frame: PubFrame): boolean {
     const subject = frame.buf.toString("latin1", frame.subjectStart, frame.subjectEnd);
     if (this.pedantic && !isValidLiteralSubject(subject)) this.error(INVALID_PUBLISH_SUBJECT);
+    // A subject outside the allow-list passes as a response to a reply subject delivered here
+    // (allowResponses), which it then uses up, once the reply check below passes too.
+    let response = false;
     if (this.publishAllow !== undefined && !this.publishAllow.allows(subject)) {
-      this.error(publishDenied(subject));
-      return !this.closed;
+      if (this.responses === undefined || !this.responses.allows(subject)) {
+        this.error(publishDenied(subject));
+        return !this.closed;
+      }
+      response = true;
     }
     if (this.replyAllow !== undefined && frame.replyEnd > frame.replyStart) {
       const reply = frame.buf.toString("latin1", frame.replyStart, frame.replyEnd);
@@ -360,6 +378,7 @@ export class Connection implements ParserHandler, BudgetMember {
         return !this.closed;
       }
     }
+    if (response) this.responses?.use(subject);
     this.ok();
     this.core.router.publish(this, frame, subject);
     return !this.closed;

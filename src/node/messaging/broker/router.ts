@@ -10,6 +10,8 @@ import { MessageWriter, noRespondersFrame } from "./wire";
  */
 export class Router {
   private readonly writer: MessageWriter;
+  /** The reply subject of the message being routed, once a recipient needed it as a string. */
+  private reply: string | undefined;
 
   constructor(
     private readonly sublist: Sublist<Subscription>,
@@ -24,9 +26,10 @@ export class Router {
     let delivered = 0;
     if (result.plain.length > 0 || result.groups.length > 0) {
       this.writer.start(frame);
+      this.reply = undefined;
       for (const sub of result.plain) {
         if (sub.conn === from && !from.echo) continue;
-        if (this.deliver(sub)) delivered++;
+        if (this.deliver(sub, frame)) delivered++;
       }
       for (const group of result.groups) {
         const members = group.members;
@@ -34,7 +37,7 @@ export class Router {
           const index = (group.next + k) % members.length;
           const sub = members[index] as Subscription;
           if (sub.conn === from && !from.echo) continue;
-          if (!this.deliver(sub)) continue;
+          if (!this.deliver(sub, frame)) continue;
           group.next = index + 1;
           delivered++;
           break;
@@ -46,7 +49,7 @@ export class Router {
     }
   }
 
-  private deliver(sub: Subscription): boolean {
+  private deliver(sub: Subscription, frame: PubFrame): boolean {
     if (sub.closed) return false;
     const conn = sub.conn;
     if (!this.writer.writeTo(conn.out, sub.sidBytes, conn.headers)) {
@@ -54,6 +57,12 @@ export class Router {
       return false;
     }
     this.markDirty(conn);
+    // allowResponses: the recipient may now answer on the reply subject (nats-server records
+    // it for every delivery, whatever the recipient's allow-list says).
+    if (conn.responses !== undefined && frame.replyEnd > frame.replyStart) {
+      this.reply ??= frame.buf.toString("latin1", frame.replyStart, frame.replyEnd);
+      conn.responses.grant(this.reply);
+    }
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) conn.unsubscribe(sub);
     return true;

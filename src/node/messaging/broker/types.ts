@@ -23,7 +23,17 @@ export interface ConnectOptions {
 
 /** Subject patterns (wildcards allowed) a user may publish to / subscribe to / reply through. */
 export interface Permissions {
-  publish: { allow: string[] };
+  publish: {
+    allow: string[];
+    /**
+     * nats-server's `allow_responses`: a message with a reply subject delivered to this
+     * connection lets it publish to that reply subject (even outside `allow`) `max` times
+     * within `expiresMs`. `true`: nats-server's defaults, once within 2 minutes. In the object
+     * form, as nats-server: `max` absent or 0 is 1, negative is no limit; `expiresMs` absent or
+     * 0 is 2 minutes, negative is no expiry.
+     */
+    allowResponses?: AllowResponses;
+  };
   subscribe: { allow: string[] };
   /**
    * Reply subjects a PUB/HPUB may name; absent: any (nats-server has no such list). Without it
@@ -31,6 +41,9 @@ export interface Permissions {
    */
   reply?: { allow: string[] };
 }
+
+/** See `Permissions.publish.allowResponses`. */
+export type AllowResponses = boolean | { max?: number; expiresMs?: number };
 
 /**
  * One authenticated connection's limits, returned by `authenticate` next to the permissions.

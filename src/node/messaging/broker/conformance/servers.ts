@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../../net/freePort";
-import type { AuthResult, Broker, BrokerOptions, ConnectOptions } from "../types";
+import type { AllowResponses, AuthResult, Broker, BrokerOptions, ConnectOptions } from "../types";
 
 export const HOST = "127.0.0.1";
 
@@ -27,6 +27,11 @@ export interface TestUser {
    */
   publish: string[];
   subscribe: string[];
+  /**
+   * nats-server's `allow_responses` (a permission beside `publish` and `subscribe` in its
+   * configuration; it refuses one inside `publish`), our `publish.allowResponses`.
+   */
+  allowResponses?: AllowResponses;
 }
 
 /** One options shape for both servers. */
@@ -165,13 +170,25 @@ export function natsServerConfig(
       (u) =>
         `{ user: ${q(u.user)}, password: ${q(u.pass)}, permissions: { ` +
         `publish: { allow: ${JSON.stringify(u.publish)} }, ` +
-        `subscribe: { allow: ${JSON.stringify(u.subscribe)} } } }`,
+        `subscribe: { allow: ${JSON.stringify(u.subscribe)} }` +
+        `${allowResponsesConfig(u.allowResponses)} } }`,
     );
     const timeout =
       options.authTimeoutMs === undefined ? "" : `timeout: ${options.authTimeoutMs / 1000}, `;
     lines.push(`authorization { ${timeout}users: [\n  ${users.join(",\n  ")}\n] }`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** `, allow_responses: …` for nats-server's user permissions, or nothing. */
+function allowResponsesConfig(given: AllowResponses | undefined): string {
+  if (given === undefined || given === false) return "";
+  if (given === true) return ", allow_responses: true";
+  const fields: string[] = [];
+  if (given.max !== undefined) fields.push(`max: ${given.max}`);
+  if (given.expiresMs !== undefined)
+    fields.push(`expires: ${JSON.stringify(`${given.expiresMs}ms`)}`);
+  return `, allow_responses: { ${fields.join(", ")} }`;
 }
 
 /** Every nats-server process still running, killed if the test process exits early. */
@@ -293,7 +310,10 @@ export function authenticateFromTable(users: TestUser[]) {
     if (found === undefined) return undefined;
     return {
       user: found.user,
-      publish: { allow: [...found.publish] },
+      publish: {
+        allow: [...found.publish],
+        ...(found.allowResponses === undefined ? {} : { allowResponses: found.allowResponses }),
+      },
       subscribe: { allow: [...found.subscribe] },
     };
   };
