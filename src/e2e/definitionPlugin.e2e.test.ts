@@ -58,7 +58,7 @@ const alwaysPays = defineTransfer<{ expiry: bigint }, { note: string }>({
 /** Routed as a payment: the mirror keeps the expiry the node gives it, nothing cancels. */
 const routing: PaymentRouting = {
   terms: (encoded) => ({ lockHash: ZeroHash, expiry: alwaysPays.decodeState(encoded).expiry }),
-  mirrorState: ({ expiry }) => alwaysPays.encodeState({ expiry }),
+  mirrorState: (_payerState, expiry) => alwaysPays.encodeState({ expiry }),
   isCancel: () => false,
   payerResolver: (mirrorResolver) => mirrorResolver,
 };

@@ -5,6 +5,7 @@ import {
   claimableOnchain,
   expiryNumber,
   type FullTransferState,
+  type HexString,
   hashlock,
   hashlockLockHash,
   mirrorExpiryFor,
@@ -479,6 +480,8 @@ interface PaymentRoute
   transferTimeout: number;
   /** The payer's transfer's definition: the mirror's too. */
   definition: string;
+  /** The payer's transfer's encoded state, which the mirror's is built from. */
+  payerState: HexString;
   routing: PaymentRouting;
   /** The payer's channel dispute timeout: the node's own claim window on the payer's side. */
   payerChannelTimeout: number;
@@ -510,6 +513,7 @@ function routeOf(
     expiry: expiryNumber(state.expiry),
     transferTimeout: transfer.transferTimeout,
     definition: transfer.transferDefinition,
+    payerState: transfer.transferState,
     routing: codec,
     payerChannelTimeout,
     ...(routing.encryptedTerms ? { encryptedTerms: routing.encryptedTerms } : {}),
@@ -528,7 +532,7 @@ function mirrorDraft(
     assetId: route.assetId,
     amount: route.amount,
     transferDefinition: route.definition,
-    transferInitialState: route.routing.mirrorState({ lockHash: route.lockHash, expiry }),
+    transferInitialState: route.routing.mirrorState(route.payerState, expiry),
     // The payer's: it already outlasts the payer's expiry, so the mirror's too, and it keeps a
     // re-sent mirror identical to the first.
     transferTimeout: route.transferTimeout,

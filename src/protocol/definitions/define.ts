@@ -15,12 +15,13 @@ export function defineTransfer<State, Resolver>(
     encodedCancel: spec.encodeResolver(spec.cancelResolver()),
     createEncoded: (balance, encodedState, now) =>
       spec.create(balance, spec.decodeState(encodedState), now),
-    resolveEncoded: (balance, encodedState, encodedResolver, now) =>
+    resolveEncoded: (balance, encodedState, encodedResolver, now, deployment) =>
       spec.resolve(
         balance,
         spec.decodeState(encodedState),
         spec.decodeResolver(encodedResolver),
         now,
+        deployment,
       ),
   } satisfies TransferDefinitionRules<State, Resolver>);
 }

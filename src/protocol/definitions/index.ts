@@ -42,7 +42,28 @@ export {
   type RegisteredTransfer,
 } from "./registry";
 export { routedPaymentNode } from "./routedPayment";
+export {
+  assertVoucherSigner,
+  decodeThreadVoucher,
+  encodeThreadVoucher,
+  recoverVoucherSigner,
+  type SignedThreadVoucher,
+  signThreadVoucher,
+  THREAD_DOMAIN_NAME,
+  THREAD_DOMAIN_VERSION,
+  THREAD_VOUCHER_TYPE,
+  type ThreadResolver,
+  type ThreadState,
+  type ThreadVoucher,
+  thread,
+  threadClient,
+  threadPlugin,
+  threadRouting,
+  threadVoucherDigest,
+  threadVoucherSchema,
+} from "./thread";
 export type {
+  DefinitionDeployment,
   EncodedTransferDefinition,
   TransferDefinitionRules,
   TransferDefinitionSpec,

@@ -143,8 +143,11 @@ export interface ClientBehaviour {
 export interface PaymentRouting {
   /** The lock both transfers share and the payer's expiry (unix seconds, 0 for none). */
   terms(encodedState: HexString): { lockHash: HexString; expiry: bigint };
-  /** The mirror's state: the payer's lock with the mirror's (earlier) expiry. */
-  mirrorState(terms: { lockHash: HexString; expiry: bigint }): HexString;
+  /**
+   * The mirror's state, built from the payer's transfer state: the payer's lock (and whatever
+   * else the definition carries over) with the mirror's (earlier) expiry.
+   */
+  mirrorState(payerState: HexString, expiry: bigint): HexString;
   /** Whether a resolver cancels: the initiator keeps the amount. */
   isCancel(encodedResolver: HexString): boolean;
   /** The resolver the node resolves the payer's transfer with, from the payee's of the mirror. */

@@ -1,4 +1,18 @@
-import type { Balance, HexString } from "../types";
+import type { Address, Balance, HexString } from "../types";
+
+/**
+ * Where a definition runs: the chain and the definition contract's own address, for the rules
+ * that check signatures over an EIP-712 domain of the definition (a thread's vouchers). The
+ * update logic passes the channel's chain id and the transfer's definition address.
+ *
+ * @example
+ * const deployment: DefinitionDeployment = { chainId: 1337, definition: transfer.transferDefinition };
+ */
+export interface DefinitionDeployment {
+  chainId: number | bigint;
+  /** The definition contract's address: its EIP-712 domain's verifying contract. */
+  definition: Address;
+}
 
 /**
  * A transfer definition as the update logic sees it, knowing only its address: everything
@@ -26,13 +40,14 @@ export interface EncodedTransferDefinition {
   createEncoded(balance: Balance, encodedState: HexString, now: number): void;
   /**
    * Decodes state and resolver and applies the contract's `resolve` rules: the final balance,
-   * or MALFORMED_MESSAGE / RESOLVE_REJECTED.
+   * or MALFORMED_MESSAGE / RESOLVE_REJECTED. `deployment` is passed on to `resolve`.
    */
   resolveEncoded(
     balance: Balance,
     encodedState: HexString,
     encodedResolver: HexString,
     now: number,
+    deployment?: DefinitionDeployment,
   ): Balance;
 }
 
@@ -60,9 +75,17 @@ export interface TransferDefinitionRules<State, Resolver> extends EncodedTransfe
   create(balance: Balance, state: State, now: number): void;
   /**
    * The final balance the contract's `resolve` returns, or ProtocolError RESOLVE_REJECTED
-   * where it reverts. Never mutates `balance`.
+   * where it reverts. Never mutates `balance`. `deployment` (the chain and the definition's
+   * address) is for rules that check signatures over the definition's own EIP-712 domain;
+   * the others ignore it.
    */
-  resolve(balance: Balance, state: State, resolver: Resolver, now: number): Balance;
+  resolve(
+    balance: Balance,
+    state: State,
+    resolver: Resolver,
+    now: number,
+    deployment?: DefinitionDeployment,
+  ): Balance;
 }
 
 /** What a definition file writes; {@link defineTransfer} derives the encoded form from it. */

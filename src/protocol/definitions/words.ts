@@ -1,4 +1,4 @@
-import { isHex } from "../bytes";
+import { isHex, writeHex, writeUint } from "../bytes";
 import { ProtocolError } from "../errors";
 import { toChecksumAddress } from "../signatures";
 import type { Address, Bytes32, HexString } from "../types";
@@ -96,4 +96,16 @@ export function readTailBytes(body: string, lengthIndex: number, what: string): 
     if (body.charCodeAt(i) !== 48) throw malformedEncoding(what, "bytes padding is not zero");
   }
   return `0x${body.slice(start, end).toLowerCase()}`;
+}
+
+/**
+ * The buffer of an encoding whose last member is `bytes`: `headWords` words, the last of them
+ * the bytes' length, then the bytes zero-padded to whole words. The caller writes the head.
+ */
+export function wordsWithTail(headWords: number, bytes: HexString): Uint8Array {
+  const length = (bytes.length - 2) / 2;
+  const words = new Uint8Array(32 * (headWords + Math.ceil(length / 32)));
+  writeUint(length, words, 32 * (headWords - 1));
+  if (length > 0) writeHex(bytes, words, 32 * headWords + length, length);
+  return words;
 }

@@ -48,6 +48,7 @@ export const resolveHandler: UpdateHandler<"resolve"> = {
       transfer.transferState,
       details.transferResolver,
       context.now,
+      { chainId: context.network.chainId, definition: transfer.transferDefinition },
     );
     requireResolvedBalance(resolved, transfer.balance);
 

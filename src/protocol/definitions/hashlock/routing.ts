@@ -8,7 +8,8 @@ import { hashlock } from "./rules";
  */
 export const hashlockRouting: PaymentRouting = {
   terms: (encodedState) => hashlock.decodeState(encodedState),
-  mirrorState: ({ lockHash, expiry }) => hashlock.encodeState({ lockHash, expiry }),
+  mirrorState: (payerState, expiry) =>
+    hashlock.encodeState({ lockHash: hashlock.decodeState(payerState).lockHash, expiry }),
   isCancel: (encodedResolver) => isZeroHex(hashlock.decodeResolver(encodedResolver).preImage),
   payerResolver: (mirrorResolver) =>
     hashlock.encodeResolver({ preImage: hashlock.decodeResolver(mirrorResolver).preImage }),

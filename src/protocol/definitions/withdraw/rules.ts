@@ -1,4 +1,4 @@
-import { bytesToHex, writeAddress, writeBytes32, writeHex, writeUint } from "../../bytes";
+import { bytesToHex, writeAddress, writeBytes32, writeUint } from "../../bytes";
 import { isProtocolError, ProtocolError } from "../../errors";
 import { recoverSigner } from "../../signatures";
 import type { Address, Balance, Bytes32, HexString } from "../../types";
@@ -21,6 +21,7 @@ import {
   readBytes32,
   readTailBytes,
   readUint,
+  wordsWithTail,
 } from "../words";
 
 /**
@@ -65,15 +66,6 @@ function checkResolver(resolver: WithdrawResolver): void {
   checkBytes(resolver?.responderSignature, "resolver.responderSignature");
 }
 
-/** `headWords` words then `bytes`, zero-padded to whole words. */
-function withTail(headWords: number, bytes: HexString): Uint8Array {
-  const length = (bytes.length - 2) / 2;
-  const words = new Uint8Array(32 * (headWords + Math.ceil(length / 32)));
-  writeUint(length, words, 32 * (headWords - 1));
-  if (length > 0) writeHex(bytes, words, 32 * headWords + length, length);
-  return words;
-}
-
 /**
  * The contract's `_requireSigner`: OpenZeppelin's `tryRecover` must succeed (65 bytes, v 27
  * or 28, low s, a point on the curve) and give `expected`. `recoverSigner` refuses the same.
@@ -106,7 +98,7 @@ export const withdraw: TransferDefinitionRules<WithdrawState, WithdrawResolver> 
 
   encodeState(state) {
     checkState(state);
-    const words = withTail(STATE_HEAD_WORDS, state.initiatorSignature);
+    const words = wordsWithTail(STATE_HEAD_WORDS, state.initiatorSignature);
     writeUint(0x20, words, 0);
     writeUint(6 * 32, words, 32);
     writeAddress(state.initiator, words, 64);
@@ -134,7 +126,7 @@ export const withdraw: TransferDefinitionRules<WithdrawState, WithdrawResolver> 
 
   encodeResolver(resolver) {
     checkResolver(resolver);
-    const words = withTail(RESOLVER_HEAD_WORDS, resolver.responderSignature);
+    const words = wordsWithTail(RESOLVER_HEAD_WORDS, resolver.responderSignature);
     writeUint(0x20, words, 0);
     writeUint(0x20, words, 32);
     return bytesToHex(words);

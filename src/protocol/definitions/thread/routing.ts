@@ -1,0 +1,18 @@
+import type { PaymentRouting } from "../plugin";
+import { thread } from "./rules";
+
+/**
+ * A thread's route: both transfers lock on the thread id, the node's (the mirror) expires
+ * earlier and keeps the payer's parties and amount, and the payee's voucher resolves the
+ * payer's transfer too. An empty signature cancels.
+ */
+export const threadRouting: PaymentRouting = {
+  terms(encodedState) {
+    const { threadId, expiry } = thread.decodeState(encodedState);
+    return { lockHash: threadId, expiry };
+  },
+  mirrorState: (payerState, expiry) =>
+    thread.encodeState({ ...thread.decodeState(payerState), expiry }),
+  isCancel: (encodedResolver) => thread.decodeResolver(encodedResolver).signature === "0x",
+  payerResolver: (mirrorResolver) => thread.encodeResolver(thread.decodeResolver(mirrorResolver)),
+};
