@@ -6,6 +6,7 @@ import {ChannelFactory} from "../src/ChannelFactory.sol";
 import {TransferRegistry} from "../src/TransferRegistry.sol";
 import {ChannelMastercopy} from "../src/channel/ChannelMastercopy.sol";
 import {HashlockTransfer} from "../src/transfers/HashlockTransfer.sol";
+import {ThreadTransfer} from "../src/transfers/ThreadTransfer.sol";
 import {Withdraw} from "../src/transfers/Withdraw.sol";
 
 /// @notice Deploys the contract set with forge alone:
@@ -23,6 +24,9 @@ contract Deploy is Script {
         TransferRegistry registry = new TransferRegistry(deployer);
         registry.addTransferDefinition(hashlock.getRegistryInformation());
         registry.addTransferDefinition(withdraw.getRegistryInformation());
+        // Added after the others, so that their addresses stay the same.
+        ThreadTransfer threadTransfer = new ThreadTransfer();
+        registry.addTransferDefinition(threadTransfer.getRegistryInformation());
         vm.stopBroadcast();
 
         console.log("channelMastercopy", address(mastercopy));
@@ -30,5 +34,6 @@ contract Deploy is Script {
         console.log("transferRegistry", address(registry));
         console.log("hashlockTransfer", address(hashlock));
         console.log("withdraw", address(withdraw));
+        console.log("threadTransfer", address(threadTransfer));
     }
 }

@@ -35,6 +35,7 @@ beforeAll(async () => {
         transferRegistry: node.address,
         hashlockTransfer: node.address,
         withdraw: node.address,
+        threadTransfer: node.address,
       },
       supportedAssets: [],
       messagingUrl: "nats://127.0.0.1:4222",

@@ -11,6 +11,7 @@ export const nodeConfigSchema = z.object({
     transferRegistry: address,
     hashlockTransfer: address,
     withdraw: address,
+    threadTransfer: address,
     testToken: address.optional(),
   }),
   supportedAssets: z.array(address),

@@ -14,6 +14,7 @@ export const addressBookSchema = z.object({
   transferRegistry: address,
   hashlockTransfer: address,
   withdraw: address,
+  threadTransfer: address,
   /** Only on development chains: a freely mintable ERC-20. */
   testToken: address.optional(),
 });

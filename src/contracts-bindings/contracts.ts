@@ -6,6 +6,7 @@ export const SHIPPED_CONTRACTS = [
   "HashlockTransfer",
   "Withdraw",
   "TestToken",
+  "ThreadTransfer",
 ] as const;
 
 export type ShippedContract = (typeof SHIPPED_CONTRACTS)[number];

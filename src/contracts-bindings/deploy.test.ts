@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe("deployContracts", () => {
-  test("deploys the set and registers both transfer definitions", async () => {
+  test("deploys the set and registers the transfer definitions", async () => {
     expect(book.chainId).toBe(anvil.chainId);
     for (const address of Object.values(book).filter((v) => typeof v === "string")) {
       expect(await provider.getCode(address as string)).not.toBe("0x");
@@ -56,6 +56,7 @@ describe("deployContracts", () => {
     expect(definitions.map((d) => [d.name, d.definition])).toEqual([
       ["HashlockTransfer", book.hashlockTransfer],
       ["Withdraw", book.withdraw],
+      ["ThreadTransfer", book.threadTransfer],
     ]);
     const factory = ChannelFactory__factory.connect(book.channelFactory, provider);
     expect(await factory.getMastercopy()).toBe(book.channelMastercopy);

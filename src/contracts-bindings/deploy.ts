@@ -3,9 +3,14 @@ import type { AddressBook } from "./addressBook";
 import {
   ChannelFactory__factory,
   ChannelMastercopy__factory,
+  type HashlockTransfer,
   HashlockTransfer__factory,
   TestToken__factory,
+  type ThreadTransfer,
+  ThreadTransfer__factory,
+  type TransferRegistry,
   TransferRegistry__factory,
+  type Withdraw,
   Withdraw__factory,
 } from "./generated";
 
@@ -19,7 +24,9 @@ export interface DeployOptions {
 /**
  * Deploys the whole contract set with `signer`, registers the transfer definitions and
  * returns the address book. Transactions are sent one after another and each is mined
- * before the next, so the signer's nonces never collide.
+ * before the next, so the signer's nonces never collide. Contracts added later are deployed
+ * after the test token, so that every earlier address (from a fresh deployer) stays the same;
+ * the registry's ownership is handed over last.
  *
  * @example
  * const book = await deployContracts(wallet, { testToken: true });
@@ -40,23 +47,14 @@ export async function deployContracts(
   const registryAddress = await deployed(new TransferRegistry__factory(signer).deploy(deployer));
 
   const registry = TransferRegistry__factory.connect(registryAddress, signer);
-  const definitions = [
-    HashlockTransfer__factory.connect(hashlock, signer),
-    Withdraw__factory.connect(withdraw, signer),
-  ];
-  for (const definition of definitions) {
-    // The call returns a frozen ethers Result; the transaction needs a plain object.
-    const { name, stateEncoding, resolverEncoding, encodedCancel } =
-      await definition.getRegistryInformation();
-    const entry = {
-      name,
-      definition: await definition.getAddress(),
-      stateEncoding,
-      resolverEncoding,
-      encodedCancel,
-    };
-    await (await registry.addTransferDefinition(entry)).wait();
-  }
+  await register(registry, HashlockTransfer__factory.connect(hashlock, signer));
+  await register(registry, Withdraw__factory.connect(withdraw, signer));
+  const testToken = options.testToken
+    ? await deployed(new TestToken__factory(signer).deploy("Test Token", "TST"))
+    : undefined;
+  // Added after everything else, so that the earlier contracts keep their addresses.
+  const threadTransfer = await deployed(new ThreadTransfer__factory(signer).deploy());
+  await register(registry, ThreadTransfer__factory.connect(threadTransfer, signer));
   if (options.registryOwner && options.registryOwner.toLowerCase() !== deployer.toLowerCase()) {
     await (await registry.transferOwnership(options.registryOwner)).wait();
   }
@@ -68,11 +66,28 @@ export async function deployContracts(
     transferRegistry: registryAddress,
     hashlockTransfer: hashlock,
     withdraw,
+    threadTransfer,
   };
-  if (options.testToken) {
-    book.testToken = await deployed(new TestToken__factory(signer).deploy("Test Token", "TST"));
-  }
+  if (testToken) book.testToken = testToken;
   return book;
+}
+
+/** Registers a deployed transfer definition under the name and encodings it reports. */
+async function register(
+  registry: TransferRegistry,
+  definition: HashlockTransfer | Withdraw | ThreadTransfer,
+): Promise<void> {
+  // The call returns a frozen ethers Result; the transaction needs a plain object.
+  const { name, stateEncoding, resolverEncoding, encodedCancel } =
+    await definition.getRegistryInformation();
+  const entry = {
+    name,
+    definition: await definition.getAddress(),
+    stateEncoding,
+    resolverEncoding,
+    encodedCancel,
+  };
+  await (await registry.addTransferDefinition(entry)).wait();
 }
 
 /** Waits for a deployment to be mined and returns its address. */

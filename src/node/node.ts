@@ -320,6 +320,7 @@ async function assemble(
       transferRegistry: book.transferRegistry,
       hashlockTransfer: book.hashlockTransfer,
       withdraw: book.withdraw,
+      threadTransfer: book.threadTransfer,
       ...(book.testToken ? { testToken: book.testToken } : {}),
     },
     supportedAssets: collateral.assets().map((asset) => getAddress(asset)),

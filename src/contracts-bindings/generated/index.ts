@@ -5,6 +5,7 @@ export type { ChannelFactory } from "./ChannelFactory";
 export type { ChannelMastercopy } from "./ChannelMastercopy";
 export type { HashlockTransfer } from "./HashlockTransfer";
 export type { TestToken } from "./TestToken";
+export type { ThreadTransfer } from "./ThreadTransfer";
 export type { TransferRegistry } from "./TransferRegistry";
 export type { Withdraw } from "./Withdraw";
 export * as factories from "./factories";
@@ -14,3 +15,4 @@ export { TransferRegistry__factory } from "./factories/TransferRegistry__factory
 export { HashlockTransfer__factory } from "./factories/HashlockTransfer__factory";
 export { Withdraw__factory } from "./factories/Withdraw__factory";
 export { TestToken__factory } from "./factories/TestToken__factory";
+export { ThreadTransfer__factory } from "./factories/ThreadTransfer__factory";

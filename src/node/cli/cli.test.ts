@@ -238,6 +238,7 @@ describe("against anvil", () => {
         transferRegistry: nowhere,
         hashlockTransfer: nowhere,
         withdraw: nowhere,
+        threadTransfer: nowhere,
       }),
     );
     const run = await cli(["start", "--address-book", path, "--eth-rpc-url", anvil.rpcUrl], {

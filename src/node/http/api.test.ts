@@ -21,6 +21,7 @@ const config: NodePublicConfig = {
     transferRegistry: Wallet.createRandom().address,
     hashlockTransfer: Wallet.createRandom().address,
     withdraw: Wallet.createRandom().address,
+    threadTransfer: Wallet.createRandom().address,
   },
   supportedAssets: ["0x0000000000000000000000000000000000000000"],
   messagingUrl: "nats://127.0.0.1:4222",

@@ -11,6 +11,7 @@ export const publicConfigSchema = z.object({
     transferRegistry: z.string(),
     hashlockTransfer: z.string(),
     withdraw: z.string(),
+    threadTransfer: z.string(),
     testToken: z.string().optional(),
   }),
   supportedAssets: z.array(z.string()).describe("0x0…0 is the chain's native coin"),

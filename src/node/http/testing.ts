@@ -26,6 +26,7 @@ export function stubApiDeps(overrides: Partial<ApiDeps> = {}): ApiDeps {
       transferRegistry: ZERO,
       hashlockTransfer: ZERO,
       withdraw: ZERO,
+      threadTransfer: ZERO,
     },
     supportedAssets: [ZERO],
     messagingUrl: "nats://127.0.0.1:4222",

@@ -15,6 +15,7 @@ export interface NodePublicConfig {
     transferRegistry: string;
     hashlockTransfer: string;
     withdraw: string;
+    threadTransfer: string;
     testToken?: string;
   };
   /** Asset ids the node collateralises (0x0…0 is the chain's native coin). */

@@ -371,9 +371,15 @@ describe("Withdraw mirror", () => {
 describe("TransferRegistry", () => {
   test("every registered definition is mirrored, at its address", async () => {
     const registryContract = TransferRegistry__factory.connect(book.transferRegistry, provider);
-    const registered = await registryContract.getTransferDefinitions();
+    const all = await registryContract.getTransferDefinitions();
     const rules = { HashlockTransfer: hashlock, Withdraw: withdraw } as const;
-    expect(registered.map((entry) => entry.name).sort()).toEqual(Object.keys(rules).sort());
+    // ThreadTransfer's TypeScript mirror is written separately: until it is a built-in
+    // plug-in, it is the one registered definition this test leaves out.
+    const unmirrored = ["ThreadTransfer"];
+    expect(all.map((entry) => entry.name).sort()).toEqual(
+      [...Object.keys(rules), ...unmirrored].sort(),
+    );
+    const registered = all.filter((entry) => !unmirrored.includes(entry.name));
     const registry = definitionRegistry(
       registered.map((entry) => ({
         address: entry.definition,

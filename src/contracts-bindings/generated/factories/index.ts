@@ -5,5 +5,6 @@ export { ChannelFactory__factory } from "./ChannelFactory__factory";
 export { ChannelMastercopy__factory } from "./ChannelMastercopy__factory";
 export { HashlockTransfer__factory } from "./HashlockTransfer__factory";
 export { TestToken__factory } from "./TestToken__factory";
+export { ThreadTransfer__factory } from "./ThreadTransfer__factory";
 export { TransferRegistry__factory } from "./TransferRegistry__factory";
 export { Withdraw__factory } from "./Withdraw__factory";

@@ -39,6 +39,7 @@ const config: NodePublicConfig = {
     transferRegistry: ETH,
     hashlockTransfer: ETH,
     withdraw: ETH,
+    threadTransfer: ETH,
     testToken: TST,
   },
   supportedAssets: [ETH, TST],

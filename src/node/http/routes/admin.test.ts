@@ -41,6 +41,7 @@ const config: NodePublicConfig = {
     transferRegistry: ETH,
     hashlockTransfer: ETH,
     withdraw: ETH,
+    threadTransfer: ETH,
   },
   supportedAssets: [ETH],
   messagingUrl: "nats://127.0.0.1:4222",
