@@ -21,6 +21,7 @@ import {
   definitionPlugins,
   type PluginEntry,
   rulesOf,
+  threadRouting,
 } from "../protocol/definitions";
 import { inboxPrefixFor, subjectFor } from "../protocol/messaging";
 import type { NetworkContext } from "../protocol/types";
@@ -46,12 +47,15 @@ import {
   type TransferParams,
 } from "./payer";
 import { NodeReactions } from "./reactions";
-import { ReceivedTerms } from "./receivedTerms";
+import { checkMirrorTerms, ReceivedTerms } from "./receivedTerms";
 import { PaymentResolver, type ResolveParams, type ResolveResult } from "./resolver";
 import { RevealedPreImages } from "./revealedPreImages";
 import { Session } from "./session";
 import { MemoryStore } from "./store/memory";
 import type { ClientStore } from "./store/types";
+import type { PayerThread, ThreadHandle } from "./threads/handles";
+import { ThreadRecords } from "./threads/records";
+import { ClientThreads, type OpenThreadParams } from "./threads/threads";
 import { Waiters } from "./waiters";
 import { WithdrawalLedger } from "./withdrawals/ledger";
 import { type WithdrawalTerms, withdrawalFee, withdrawalTermsOf } from "./withdrawals/terms";
@@ -82,6 +86,11 @@ export interface ConnectOptions {
    * (DESIGN §4.6), so that every side can still claim it on-chain.
    */
   paymentExpirySeconds?: number;
+  /**
+   * How long a thread stays open by default, in seconds beyond what both channels' disputes
+   * need (default one day): the payee closes it on its own before its expiry.
+   */
+  threadExpirySeconds?: number;
   /** Seconds an on-chain claim's transactions may take (default: the node's, at least 15 min). */
   claimBufferSeconds?: number;
   /** The client's clock, unix seconds (tests move it; default: `clock`'s). */
@@ -161,6 +170,7 @@ export class ConnextClient {
   /** The payer's signed terms of each payment to us, checked against the node's mirror. */
   private readonly receivedTerms: ReceivedTerms;
   private readonly disputes: ClientDisputes;
+  private readonly threads: ClientThreads;
   /** The wallet's key as the protocol signs with it. */
   private readonly signer: ChannelSigner;
 
@@ -175,6 +185,7 @@ export class ConnextClient {
         ConnectOptions,
         | "completionTimeoutMs"
         | "paymentExpirySeconds"
+        | "threadExpirySeconds"
         | "channelTimeout"
         | "depositConfirmations"
         | "claimBufferSeconds"
@@ -182,6 +193,7 @@ export class ConnextClient {
         | "withdrawalDeadlineMs"
         | "now"
         | "clock"
+        | "requestTimeoutMs"
       >
     >,
     private readonly store: ClientStore,
@@ -220,7 +232,29 @@ export class ConnextClient {
       paymentWindowSeconds: options.paymentExpirySeconds,
       completionTimeoutMs: options.completionTimeoutMs,
     });
+    const threadAddress = config.contractAddresses.threadTransfer;
+    this.threads = new ClientThreads({
+      wallet,
+      deployment: { chainId: config.chainId, definition: threadAddress },
+      nats,
+      channel,
+      lock: (params) =>
+        this.payer.lockThread({
+          ...params,
+          definition: threadAddress,
+          windowSeconds: options.threadExpirySeconds,
+        }),
+      records: new ThreadRecords(store, scope),
+      events: this.events,
+      checkTerms: (transfer) =>
+        checkMirrorTerms(transfer, wallet, threadRouting.terms(transfer.transferState)),
+      closeDue: (transfer) => this.threadCloseDue(transfer),
+      requestTimeoutMs: options.requestTimeoutMs,
+      completionTimeoutMs: options.completionTimeoutMs,
+      track: (work) => this.track(work),
+    });
     this.reactions = new NodeReactions({
+      threads: this.threads,
       wallet,
       plugins: receiving.plugins,
       channel,
@@ -262,6 +296,7 @@ export class ConnextClient {
       withdrawAddress: config.contractAddresses.withdraw,
       supportedAssets: config.supportedAssets,
       revealed: (transferId) => this.revealed.get(transferId),
+      otherResolver: (transfer, chainTime) => this.threads.resolverFor(transfer, chainTime),
       pollMs: options.disputePollMs,
       clock: options.clock,
       closed: () => this.closed,
@@ -422,6 +457,7 @@ export class ConnextClient {
       {
         completionTimeoutMs: options.completionTimeoutMs ?? 10_000,
         paymentExpirySeconds: options.paymentExpirySeconds ?? 3600,
+        threadExpirySeconds: options.threadExpirySeconds ?? DAY,
         channelTimeout: options.channelTimeout ?? DAY,
         depositConfirmations,
         claimBufferSeconds,
@@ -429,6 +465,7 @@ export class ConnextClient {
         withdrawalDeadlineMs: options.withdrawalDeadlineMs ?? 300_000,
         now,
         clock,
+        requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       },
       store,
       options.store === undefined,
@@ -727,6 +764,47 @@ export class ConnextClient {
   }
 
   /**
+   * Opens a thread to `counterparty` (DESIGN §4.8): locks `amount` in our channel, the node
+   * locks as much for the payee in theirs, and from then on `thread.pay()` pays the payee
+   * directly with one signed voucher each, the node off the path. Answers once our lock is in
+   * the channel and the payee holds its side (or, when the payee is away, once our lock is in:
+   * it gets the thread when it is back, and `pay()` fails with PAYEE_OFFLINE until then).
+   *
+   * @example
+   * const thread = await client.openThread({
+   *   counterparty: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+   *   assetId: ZeroAddress,
+   *   amount: parseEther("0.01"),
+   * });
+   * await thread.pay(parseEther("0.0001"));
+   * const { paid } = await thread.close();
+   */
+  async openThread(params: OpenThreadParams): Promise<PayerThread> {
+    checkArguments("openThread", params, {
+      counterparty: "address",
+      assetId: "address",
+      amount: "amount",
+      expiry: "seconds?",
+    });
+    this.requireOpen();
+    if (params.amount <= 0n)
+      throw new ClientError("INVALID_AMOUNT", "a thread must lock something");
+    this.requireAsset(params.assetId);
+    return this.threads.open(params);
+  }
+
+  /**
+   * The open threads: ours to pay (`role: "payer"`, with `pay()`) and paid to us (`role:
+   * "payee"`, with `received`), each with `close()`.
+   *
+   * @example
+   * for (const thread of client.getThreads()) console.log(thread.id, thread.role, thread.amount);
+   */
+  getThreads(): ThreadHandle[] {
+    return this.threads.list();
+  }
+
+  /**
    * What the node asks of a withdrawal of `assetId` now (GET /config): the least it pays out,
    * the fee on top, and how many an hour; the terms read at connect if the node's HTTP API is
    * unreachable.
@@ -845,6 +923,7 @@ export class ConnextClient {
     this.disputes.stop();
     this.withdrawals.stop();
     this.session.stop();
+    this.threads.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.allSettled([...this.background]);
     await this.nats.drain().catch(() => this.nats.close());
@@ -891,6 +970,7 @@ export class ConnextClient {
     // Withdrawals whose commitment we hold and have not seen executed: watched (and sent) again.
     this.withdrawals.start();
     await this.channel.sync();
+    await this.threads.start();
     this.watchReconnects();
     this.reactions.settleReceived();
     this.janitor = setInterval(() => this.reactions.settleReceived(), 30_000);
@@ -915,6 +995,17 @@ export class ConnextClient {
     const timeout = this.channel.view.state?.timeout ?? 0;
     const { expiry } = hashlock.decodeState(transfer.transferState);
     return claimableOnchain(expiry, this.options.now(), timeout, this.options.claimBufferSeconds);
+  }
+
+  /**
+   * Whether a thread paid to us must be closed now: a claim buffer before the last moment an
+   * on-chain claim of it would still complete, so the close has time to be stored.
+   */
+  private threadCloseDue(transfer: FullTransferState): boolean {
+    const timeout = this.channel.view.state?.timeout ?? 0;
+    const { expiry } = threadRouting.terms(transfer.transferState);
+    const { claimBufferSeconds: buffer } = this.options;
+    return !claimableOnchain(expiry, this.options.now() + buffer, timeout, buffer);
   }
 
   /**

@@ -97,6 +97,31 @@ export const CLIENT_ERROR_CODES = [
    * what the chain makes exitable for it and keeps the channel closed.
    */
   "DISPUTED_STATE_NOT_OURS",
+  /**
+   * A thread's payee is not connected to the node's messaging: nothing was paid (or closed);
+   * try again when it is back. `context.payee`.
+   */
+  "PAYEE_OFFLINE",
+  /** A thread's `pay` would pay more than its lock: nothing was signed. `context.remaining`. */
+  "THREAD_EXHAUSTED",
+  /**
+   * A voucher's acknowledgement did not arrive in time: the payee may hold it. The thread asks
+   * the payee before the next voucher, and `thread.paid` says what it holds.
+   */
+  "VOUCHER_UNCONFIRMED",
+  // A thread's payee refuses (DESIGN §4.8; `THREAD_REFUSALS` in the protocol):
+  /** No such thread from us at the payee (its side is not locked yet, or it is closed). */
+  "THREAD_UNKNOWN",
+  /** The thread is closing or closed: no more vouchers. */
+  "THREAD_CLOSED",
+  /** The voucher's signature is not the thread payer's. */
+  "VOUCHER_FORGED",
+  /** The payee holds a later voucher. */
+  "VOUCHER_STALE",
+  /** The payee holds this very voucher already. */
+  "VOUCHER_REPLAYED",
+  /** The voucher pays more than the payee's lock. */
+  "VOUCHER_ABOVE_LOCK",
 ] as const;
 
 /**

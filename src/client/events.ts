@@ -1,3 +1,5 @@
+import type { PayeeThread } from "./threads/handles";
+
 /** What a client tells its application. Amounts are bigint, in the asset's base units. */
 export interface ClientEventMap {
   /**
@@ -89,6 +91,15 @@ export interface ClientEventMap {
   "dispute.exited": { assetId: string; amount: bigint; recipient: string; transactionHash: string };
   /** The channel resumed past the dispute (a resume update is stored): off-chain updates work again. */
   "dispute.resumed": { round: number; nonce: number };
+  /**
+   * A thread to us is open: the node locked its side in our channel, and the lock pays exactly
+   * what the payer signed. Vouchers follow on `thread.voucher`.
+   */
+  "thread.opened": { thread: PayeeThread };
+  /** A voucher of a thread to us is stored and acknowledged: `received` is the total so far. */
+  "thread.voucher": { threadId: string; payer: string; amount: bigint; received: bigint };
+  /** A thread is over on our side: our lock is resolved, paying `paid` to the payee. */
+  "thread.closed": { threadId: string; role: "payer" | "payee"; paid: bigint };
   /** Background work that failed (an automatic claim, a message that could not be answered). */
   error: Error;
 }

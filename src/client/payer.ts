@@ -7,6 +7,7 @@ import {
   minimumPayerExpiry,
 } from "../protocol";
 import { bytesToHex } from "../protocol/bytes";
+import { thread } from "../protocol/definitions";
 import { payerRoutingSchema, readMeta } from "../protocol/messaging";
 import type { ClientChannel } from "./clientChannel";
 import {
@@ -145,6 +146,53 @@ export class Payer {
   }
 
   /**
+   * A thread's lock (DESIGN §4.8): the payer's transfer to the node of the thread definition,
+   * naming us as payer and the counterparty as payee, routed like a payment whose lock is the
+   * thread id; its signed terms travel encrypted to the payee, who keeps the node's lock only
+   * if it pays exactly them. Answers once the channel holds it.
+   */
+  async lockThread(params: {
+    counterparty: string;
+    assetId: string;
+    amount: bigint;
+    expiry?: number;
+    definition: string;
+    /** How long the thread stays open by default, beyond the minimum both channels need. */
+    windowSeconds: number;
+  }): Promise<{ threadId: string; transferId: string; expiry: number }> {
+    const threadId = randomId();
+    const payee = await this.payee(params.counterparty, params.expiry === undefined);
+    const plan = this.plan(
+      { paymentId: threadId, recipient: params.counterparty, ...params },
+      { lockHash: threadId, payeeTimeout: payee.channelTimeout },
+      params.windowSeconds,
+    );
+    const encryptedTerms = this.seal(plan, payee.publicKey);
+    let transferId: string | undefined;
+    try {
+      const applied = await this.deps.channel.propose(() => ({
+        type: "create",
+        assetId: plan.assetId,
+        amount: plan.amount,
+        transferDefinition: params.definition,
+        transferInitialState: thread.encodeState({
+          payer: this.deps.key.address,
+          payee: params.counterparty,
+          threadId,
+          amount: plan.amount,
+          expiry: BigInt(plan.expiry),
+        }),
+        transferTimeout: plan.transferTimeout,
+        meta: { routing: { paymentId: threadId, recipient: plan.recipient, encryptedTerms } },
+      }));
+      transferId = applied?.transfer?.transferId;
+    } catch (error) {
+      throw refused(error, threadId);
+    }
+    return { threadId, transferId: transferId as string, expiry: plan.expiry };
+  }
+
+  /**
    * The recipient's public key, checked against its address, and its channel's dispute window
    * (required unless the caller sets the expiry itself).
    */
@@ -195,14 +243,15 @@ export class Payer {
       meta?: Record<string, unknown>;
     },
     lock: { lockHash: string; payeeTimeout: number },
+    windowSeconds = this.deps.paymentWindowSeconds,
   ): PaymentPlan {
     const now = this.deps.now();
     const ours = this.deps.channel.view.state?.timeout;
     if (!ours) throw new ClientError("CHANNEL_NOT_READY", "the channel is not set up");
-    const { claimBufferSeconds: buffer, paymentWindowSeconds } = this.deps;
+    const { claimBufferSeconds: buffer } = this.deps;
     const expiry =
       params.expiry ??
-      Number(minimumPayerExpiry(now, ours, lock.payeeTimeout, buffer)) + paymentWindowSeconds;
+      Number(minimumPayerExpiry(now, ours, lock.payeeTimeout, buffer)) + windowSeconds;
     return {
       paymentId: params.paymentId.toLowerCase(),
       recipient: params.recipient,

@@ -28,6 +28,7 @@ import { ConditionalPolicy } from "./conditionalPolicy";
 import { depositEvents } from "./depositEvents";
 import type { ClientEvents } from "./events";
 import { type ReceivedTerms, refusalOf, type TermsVerdict } from "./receivedTerms";
+import type { ClientThreads } from "./threads/threads";
 import type { Waiters } from "./waiters";
 
 export const ZERO_PRE_IMAGE = `0x${"0".repeat(64)}`;
@@ -64,6 +65,8 @@ export interface ReactionDeps {
   closed(): boolean;
   /** Whether a dispute is on record: nothing is signed but a resume. */
   inDispute(): boolean;
+  /** Threads through the node (`src/client/threads`). */
+  threads: Pick<ClientThreads, "opened" | "resolved" | "waiting">;
 }
 
 /**
@@ -114,6 +117,9 @@ export class NodeReactions {
     paymentResolved: ({ transfer, cancelled }) => this.paymentResolved(transfer, cancelled),
     announce: ({ transfer }) => this.announceRouted(transfer),
     resolve: ({ transfer, resolver }) => this.deps.track(this.resolveWith(transfer, resolver)),
+    threadOpened: ({ transfer }) => this.deps.track(this.deps.threads.opened(transfer)),
+    threadResolved: ({ transfer }) => this.deps.threads.resolved(transfer),
+    threadWaiting: ({ transfer }) => this.deps.threads.waiting(transfer),
   };
 
   private carryOut(intent: ClientReaction): void {

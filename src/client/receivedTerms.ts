@@ -47,7 +47,12 @@ export interface Payee {
  * const verdict = checkMirrorTerms(mirror, wallet);
  * if (verdict.status === "verified" && verdict.terms.preImage) claim(verdict.terms.preImage);
  */
-export function checkMirrorTerms(transfer: FullTransferState, payee: Payee): TermsVerdict {
+export function checkMirrorTerms(
+  transfer: FullTransferState,
+  payee: Payee,
+  /** The mirror's lock and expiry; a hashlock's by default (a thread's lock is its id). */
+  lock: { lockHash: string; expiry: bigint } = hashlock.decodeState(transfer.transferState),
+): TermsVerdict {
   let routing: ReturnType<typeof readRouting>;
   try {
     routing = readRouting(transfer);
@@ -72,7 +77,7 @@ export function checkMirrorTerms(transfer: FullTransferState, payee: Payee): Ter
   } catch (error) {
     return { status: "mismatch", paymentId, reason: `its terms: ${(error as Error).message}` };
   }
-  const reason = mismatchOf(transfer, terms, routing, payee.address);
+  const reason = mismatchOf(transfer, lock, terms, routing, payee.address);
   if (reason) return { status: "mismatch", paymentId, reason };
   return {
     status: "verified",
@@ -86,11 +91,11 @@ export function checkMirrorTerms(transfer: FullTransferState, payee: Payee): Ter
 /** The first way the mirror differs from the terms, or undefined when it pays them. */
 function mismatchOf(
   transfer: FullTransferState,
+  { lockHash, expiry }: { lockHash: string; expiry: bigint },
   terms: PaymentTerms,
   routing: { paymentId: string; sender: string },
   me: string,
 ): string | undefined {
-  const { lockHash, expiry } = hashlock.decodeState(transfer.transferState);
   const amount = transfer.balance.amount[0];
   if (terms.recipient !== me.toLowerCase()) return `the terms pay ${terms.recipient}, not us`;
   if (terms.paymentId !== routing.paymentId.toLowerCase()) {

@@ -253,6 +253,7 @@ async function assemble(
     },
     hashlockAddress: book.hashlockTransfer,
     withdrawAddress: book.withdraw,
+    threadAddress: book.threadTransfer,
     ...(options.definitions ? { definitions: options.definitions } : {}),
     store,
     payments,

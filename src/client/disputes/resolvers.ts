@@ -9,6 +9,8 @@ export interface ResolverSources {
   withdrawAddress: string;
   /** A pre-image we revealed through `resolveTransfer`, by transfer id. */
   revealed(transferId: string): Promise<string | undefined>;
+  /** The resolver of a transfer of another definition we hold one for (a thread's voucher). */
+  other?(transfer: FullTransferState, chainTime: number): string | undefined;
 }
 
 /**
@@ -24,7 +26,7 @@ export const HASHLOCK_CLAIM_MARGIN_SECONDS = 30;
  * exactly those terms, or revealed through `resolveTransfer`) and which has not expired on the
  * chain's clock; and a withdrawal of the node's it co-signs (the node's collateral reclaim):
  * its own signature on the commitment, so the amount is paid by the commitment and never
- * again by the dispute.
+ * again by the dispute; and a thread paid to us: the latest voucher we hold, before it expires.
  *
  * @example
  * const resolvers = await disputeResolvers(view, chainTime, sources);
@@ -56,7 +58,9 @@ async function resolverFor(
       responderSignature: sources.wallet.signingKey.sign(data).serialized,
     });
   }
-  if (definition !== sources.hashlockAddress.toLowerCase()) return undefined;
+  if (definition !== sources.hashlockAddress.toLowerCase()) {
+    return sources.other?.(transfer, chainTime);
+  }
   const { lockHash, expiry } = hashlock.decodeState(transfer.transferState);
   // An expired hashlock reverts on-chain: after the transfer's dispute the payer takes it back.
   if (expiry !== 0n && expiry <= BigInt(chainTime + HASHLOCK_CLAIM_MARGIN_SECONDS))

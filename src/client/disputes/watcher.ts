@@ -14,6 +14,7 @@ import {
   type ChannelView,
   channelStateHash,
   type FullChannelState,
+  type FullTransferState,
   ProtocolError,
 } from "../../protocol";
 import {
@@ -73,6 +74,8 @@ export interface ClientDisputesDeps {
   supportedAssets: string[];
   /** A pre-image we revealed through `resolveTransfer`. */
   revealed(transferId: string): Promise<string | undefined>;
+  /** The resolver of a transfer of another definition we hold one for (a thread's voucher). */
+  otherResolver?(transfer: FullTransferState, chainTime: number): string | undefined;
   /** How often the chain is read while the client is open, ms. */
   pollMs: number;
   /** How long a transaction the chain never saw is broadcast again before it is replaced, ms. */
@@ -354,6 +357,7 @@ export class ClientDisputes {
       hashlockAddress: this.deps.hashlockAddress,
       withdrawAddress: this.deps.withdrawAddress,
       revealed: this.deps.revealed,
+      ...(this.deps.otherResolver ? { other: this.deps.otherResolver } : {}),
     });
     return planDispute({
       me: this.me,

@@ -71,6 +71,8 @@ export interface EngineOptions {
   network: NetworkContext;
   hashlockAddress: string;
   withdrawAddress: string;
+  /** Where ThreadTransfer is deployed; without it the node carries no threads. */
+  threadAddress?: string;
   /** Definitions the node carries beyond the built-in ones, each with its plug-in. */
   definitions?: readonly PluginEntry[];
   store: ChannelStore;
@@ -215,7 +217,11 @@ export class Engine {
     const inDispute = (channelAddress: string) =>
       options.disputes?.inDispute(channelAddress) ?? false;
     const plugins = definitionPlugins(
-      { hashlockTransfer: options.hashlockAddress, withdraw: options.withdrawAddress },
+      {
+        hashlockTransfer: options.hashlockAddress,
+        withdraw: options.withdrawAddress,
+        ...(options.threadAddress ? { threadTransfer: options.threadAddress } : {}),
+      },
       options.definitions,
     );
     const registry = rulesOf(plugins);

@@ -157,6 +157,12 @@ async function checkRoutedPayment(
       `${routing.recipient}'s channel is in dispute: the node routes nothing into it`,
     );
   }
+  const mismatch = codec.routeMismatch?.(update.details.transferInitialState, {
+    payer: update.fromIdentifier,
+    recipient: routing.recipient,
+    paymentId: routing.paymentId,
+  });
+  if (mismatch) throw new ProtocolError("TRANSFER_REJECTED", mismatch);
   if (await options.paymentExists(routing.paymentId)) {
     throw new NodeError("PAYMENT_EXISTS", `payment ${routing.paymentId} exists already`);
   }

@@ -1,4 +1,4 @@
-import type { ChannelUpdate, FullTransferState, HexString } from "../types";
+import type { Address, ChannelUpdate, FullTransferState, HexString } from "../types";
 import type { EncodedTransferDefinition } from "./types";
 
 /**
@@ -127,7 +127,13 @@ type ClientReactionKind =
   /** A transfer to us the application hears of (`transfer.received`, unverified). */
   | { readonly kind: "announce" }
   /** Resolve the transfer with this resolver. */
-  | { readonly kind: "resolve"; readonly resolver: HexString };
+  | { readonly kind: "resolve"; readonly resolver: HexString }
+  /** The node locked a thread to us: check its payer's terms, then take vouchers for it. */
+  | { readonly kind: "threadOpened" }
+  /** A thread's lock left the channel off-chain: the thread is over on our side. */
+  | { readonly kind: "threadResolved" }
+  /** A thread lock of ours found when we look again: close it if its expiry comes near. */
+  | { readonly kind: "threadWaiting" };
 
 /** The client's side of a definition. */
 export interface ClientBehaviour {
@@ -152,4 +158,12 @@ export interface PaymentRouting {
   isCancel(encodedResolver: HexString): boolean;
   /** The resolver the node resolves the payer's transfer with, from the payee's of the mirror. */
   payerResolver(mirrorResolver: HexString): HexString;
+  /**
+   * Why a payer's transfer does not fit the route its meta names (a thread's state names its
+   * payer, payee and id itself), or undefined when it does.
+   */
+  routeMismatch?(
+    encodedState: HexString,
+    route: { payer: Address; recipient: Address; paymentId: string },
+  ): string | undefined;
 }

@@ -4,6 +4,7 @@ import type { Address } from "../types";
 import { hashlockPlugin } from "./hashlock";
 import type { TransferPlugin } from "./plugin";
 import { type DefinitionRegistry, definitionRegistry } from "./registry";
+import { threadPlugin } from "./thread";
 import { withdrawPlugin } from "./withdraw";
 
 /**
@@ -15,10 +16,16 @@ import { withdrawPlugin } from "./withdraw";
 export const BUILT_IN_PLUGINS = {
   hashlockTransfer: hashlockPlugin,
   withdraw: withdrawPlugin,
+  threadTransfer: threadPlugin,
 } as const satisfies Record<string, TransferPlugin>;
 
-/** The addresses the built-in definitions are deployed at. */
-export type BuiltInAddresses = Record<keyof typeof BUILT_IN_PLUGINS, Address>;
+/**
+ * The addresses the built-in definitions are deployed at. Threads came later: a party given
+ * no `threadTransfer` address (an older address book) carries no threads.
+ */
+export type BuiltInAddresses = Record<"hashlockTransfer" | "withdraw", Address> & {
+  threadTransfer?: Address;
+};
 
 /** A definition deployed at `address`, with its plug-in. */
 export interface PluginEntry {
@@ -41,10 +48,12 @@ export function definitionPlugins(
   extra: readonly PluginEntry[] = [],
 ): DefinitionPlugins {
   const entries: PluginEntry[] = [
-    ...Object.entries(BUILT_IN_PLUGINS).map(([name, plugin]) => ({
-      address: addresses[name as keyof BuiltInAddresses],
-      plugin,
-    })),
+    ...Object.entries(BUILT_IN_PLUGINS).flatMap(([name, plugin]): PluginEntry[] => {
+      const address = addresses[name as keyof BuiltInAddresses];
+      // An absent thread address: no threads (any other absent address fails as malformed).
+      if (name === "threadTransfer" && address === undefined) return [];
+      return [{ address: address as Address, plugin }];
+    }),
     ...extra,
   ];
   const plugins = new Map<string, TransferPlugin>();

@@ -15,4 +15,17 @@ export const threadRouting: PaymentRouting = {
     thread.encodeState({ ...thread.decodeState(payerState), expiry }),
   isCancel: (encodedResolver) => thread.decodeResolver(encodedResolver).signature === "0x",
   payerResolver: (mirrorResolver) => thread.encodeResolver(thread.decodeResolver(mirrorResolver)),
+  routeMismatch(encodedState, route) {
+    const { payer, payee, threadId } = thread.decodeState(encodedState);
+    if (payer.toLowerCase() !== route.payer.toLowerCase()) {
+      return `the thread names ${payer} as its payer, not its proposer ${route.payer}`;
+    }
+    if (payee.toLowerCase() !== route.recipient.toLowerCase()) {
+      return `the thread names ${payee} as its payee, meta.routing ${route.recipient}`;
+    }
+    if (threadId.toLowerCase() !== route.paymentId.toLowerCase()) {
+      return `the thread id ${threadId} is not the payment id ${route.paymentId}`;
+    }
+    return undefined;
+  },
 };
