@@ -1,4 +1,3 @@
-import { type NatsConnection, RequestError, type Subscription } from "@nats-io/nats-core";
 import type { Wallet } from "ethers";
 import { type FullTransferState, toChecksumAddress } from "../../protocol";
 import {
@@ -36,11 +35,29 @@ export interface OpenThreadParams {
   expiry?: number;
 }
 
+/** What threads use of the client's NATS connection (the official client's shapes). */
+export interface ThreadMessaging {
+  request(
+    subject: string,
+    data: string,
+    options: { timeout: number },
+  ): Promise<{ data: Uint8Array }>;
+  subscribe(
+    subject: string,
+    options: {
+      callback(
+        error: Error | null,
+        msg: { subject: string; data: Uint8Array; reply?: string; respond(data: string): boolean },
+      ): void;
+    },
+  ): { unsubscribe(): void };
+}
+
 export interface ClientThreadsDeps {
   wallet: Wallet;
   /** The thread definition where it is deployed: vouchers are signed for it. */
   deployment: DefinitionDeployment;
-  nats: NatsConnection;
+  nats: ThreadMessaging;
   channel: ClientChannel;
   /** Locks the payer's side in our channel (the payer's transfer to the node). */
   lock(params: OpenThreadParams): Promise<{ threadId: string; expiry: number }>;
@@ -69,7 +86,7 @@ export class ClientThreads {
   private readonly payeeHandles = new Map<string, PayeeThread>();
   private readonly payerClosed = new Waiters<ThreadClosed>();
   private readonly me: string;
-  private subscription: Subscription | undefined;
+  private subscription: { unsubscribe(): void } | undefined;
 
   constructor(private readonly deps: ClientThreadsDeps) {
     this.me = deps.wallet.address.toLowerCase();
@@ -367,7 +384,7 @@ export class ClientThreads {
       );
       data = reply.data;
     } catch (error) {
-      if (error instanceof RequestError && error.isNoResponders()) {
+      if (noResponders(error)) {
         throw new ClientError("PAYEE_OFFLINE", `${payee} is not connected: nothing was paid`, {
           payee,
         });
@@ -407,6 +424,12 @@ export class ClientThreads {
       transfer.transferDefinition.toLowerCase() === this.deps.deployment.definition.toLowerCase()
     );
   }
+}
+
+/** The official client's "no responders" (nobody subscribed): the message went nowhere. */
+function noResponders(error: unknown): boolean {
+  const check = (error as { isNoResponders?: () => boolean } | undefined)?.isNoResponders;
+  return typeof check === "function" && check.call(error);
 }
 
 function min(a: bigint, b: bigint): bigint {

@@ -177,9 +177,9 @@ describe("thread plug-in", () => {
       { kind: "claimablePayment", expiry: MIRROR_EXPIRY },
     ]);
     const received = moment("created", mirror, payee.signer.address, false);
-    expect(client.react(received)).toEqual([{ kind: "announce", transfer: mirror }]);
+    expect(client.react(received)).toEqual([{ kind: "threadOpened", transfer: mirror }]);
     expect(client.react({ ...received, ours: true })).toEqual([]);
-    expect(client.waiting(mirror, NOW)).toEqual([]);
+    expect(client.waiting(mirror, NOW)).toEqual([{ kind: "threadWaiting", transfer: mirror }]);
     for (const view of [payer.view, node.view]) {
       expect(view.state?.balances[0]?.amount).toEqual([0n, 4n]);
     }
@@ -212,7 +212,7 @@ describe("thread plug-in", () => {
     ]);
     expect(kinds(nodeSide.react(moment("resolved", claimed, me, false)))).toEqual(["settlePayer"]);
     expect(client.react(moment("resolved", claimed, payee.signer.address, true))).toEqual([
-      { kind: "paymentResolved", cancelled: false, transfer: claimed },
+      { kind: "threadResolved", transfer: claimed },
     ]);
 
     // The node settles the payer's transfer with the same voucher.
@@ -313,7 +313,7 @@ describe("thread plug-in", () => {
     expect(nodeToPayee.view.state?.balances[0]?.amount).toEqual([20n, 0n]);
     const cancelled = { ...mirror, transferResolver: thread.encodedCancel };
     expect(threadPlugin.client?.react(moment("resolved", cancelled, "", true))).toEqual([
-      { kind: "paymentResolved", cancelled: true, transfer: cancelled },
+      { kind: "threadResolved", transfer: cancelled },
     ]);
     expect(
       threadPlugin.node?.record(moment("resolved", cancelled, mirror.initiator, false)),
