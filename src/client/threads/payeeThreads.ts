@@ -95,9 +95,12 @@ export class PayeeThreads {
   /** A payer's message (`from`: the subject's sender, lowercase): queued, answered in turn. */
   receive(message: Inbound): void {
     this.queue.push(message);
-    this.pumping ??= this.pump().finally(() => {
-      this.pumping = undefined;
-    });
+    // Started on the next microtask, so messages that arrive together are one batch.
+    this.pumping ??= Promise.resolve()
+      .then(() => this.pump())
+      .finally(() => {
+        this.pumping = undefined;
+      });
   }
 
   /**
