@@ -14,6 +14,9 @@ export interface TransferDefund {
    * channel directly; undefined after the timeout (no resolver) or through another contract.
    */
   resolver?: string;
+  /** The transfer's definition and encoded initial state, read from the same input. */
+  definition?: string;
+  initialState?: string;
 }
 
 /**
@@ -31,15 +34,25 @@ export async function transferDefundOf(provider: Provider, log: Log): Promise<Tr
   const amounts = [...(parsed.args.amounts as bigint[])] as [bigint, bigint];
   const transaction = await provider.getTransaction(log.transactionHash);
   let resolver: string | undefined;
+  let transfer: { definition: string; initialState: string } | undefined;
   try {
     const call = transaction ? CHANNEL.parseTransaction({ data: transaction.data }) : null;
     if (call?.name === "defundTransfer" && call.args[0].transferId.toLowerCase() === transferId) {
       resolver = call.args[2] as string;
+      transfer = {
+        definition: call.args[0].transferDefinition as string,
+        initialState: call.args[1] as string,
+      };
     }
   } catch {
     // Not a direct call to the channel: the resolver is not in its input.
   }
-  return { transferId, amounts, ...(resolver && resolver !== "0x" ? { resolver } : {}) };
+  return {
+    transferId,
+    amounts,
+    ...(resolver && resolver !== "0x" ? { resolver } : {}),
+    ...(transfer ?? {}),
+  };
 }
 
 /** The TransferDefunded event of one transfer, searched from `fromBlock` on. */

@@ -530,6 +530,8 @@ describe("a mirror settled on-chain", () => {
       transferId: mirror.transferId,
       amounts: [0n, 100n],
       resolver: hashlock.encodeResolver({ preImage: PRE_IMAGE }),
+      definition: mirror.transferDefinition,
+      initialState: mirror.transferState,
     });
 
     expect(await hub.payments.get(PAYMENT)).toMatchObject({
@@ -555,6 +557,8 @@ describe("a mirror settled on-chain", () => {
         transferId: mirror.transferId,
         amounts: [0n, 100n],
         resolver: hashlock.encodeResolver({ preImage: PRE_IMAGE }),
+        definition: mirror.transferDefinition,
+        initialState: mirror.transferState,
       });
       expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "completed" });
       expect(resolvesTo(payer)).toEqual([]);
@@ -598,6 +602,8 @@ describe("a mirror settled on-chain", () => {
       transferId: mirror.transferId,
       amounts: [0n, 100n],
       resolver: hashlock.encodeResolver({ preImage: PRE_IMAGE }),
+      definition: mirror.transferDefinition,
+      initialState: mirror.transferState,
     });
 
     expect(await hub.payments.get(PAYMENT)).toMatchObject({

@@ -6,8 +6,6 @@ import {
   expiryNumber,
   type FullTransferState,
   type HexString,
-  hashlock,
-  hashlockLockHash,
   mirrorExpiryFor,
   type UpdateDraft,
 } from "../../protocol";
@@ -306,31 +304,34 @@ export class PaymentRouter {
   }
 
   /**
-   * A transfer the node does not hold was paid to the payee on-chain with a pre-image: it may
-   * be a mirror the node signed but never stored (its reply never came, and the payee put a
-   * state holding it on-chain). Unless the node claims the payer's side with that pre-image,
-   * the payer would be refunded once the mirror expired, on top of the payee's claim. Found
-   * by the lock the pre-image opens (SECURITY.md, rule 22).
+   * A transfer the node does not hold was paid to the payee on-chain with a resolver (a
+   * hashlock's pre-image, a thread's voucher): it may be a mirror the node signed but never
+   * stored (its reply never came, and the payee put a state holding it on-chain). Unless the
+   * node claims the payer's side with that resolver, the payer would be refunded once the
+   * mirror expired, on top of the payee's claim. Found by the lock of the transfer's state,
+   * read from the defund's input, which the contract checked against the channel's state
+   * (SECURITY.md, rule 22).
    */
   private async unstoredMirrorDefunded(defund: TransferDefund): Promise<void> {
     if (!defund.resolver || defund.amounts[1] === 0n) return;
-    let preImage: string;
+    if (!defund.definition || !defund.initialState) return;
+    const routing = pluginOf(this.deps.plugins, defund.definition)?.routing;
+    if (!routing || routing.isCancel(defund.resolver)) return;
+    let lockHash: string;
+    let payerResolver: string;
     try {
-      ({ preImage } = hashlock.decodeResolver(defund.resolver));
+      lockHash = routing.terms(defund.initialState).lockHash;
+      payerResolver = routing.payerResolver(defund.resolver);
     } catch {
-      return; // not a hashlock's resolver: no lock to find a payment by
+      return; // not a state or resolver of its definition: nothing to claim with
     }
-    if (/^0x0+$/.test(preImage)) return;
-    const claimed = await this.deps.payments.claimedOnchainByLock(
-      hashlockLockHash(preImage),
-      preImage,
-    );
+    const claimed = await this.deps.payments.claimedOnchainByLock(lockHash, payerResolver);
     for (const payment of claimed) {
       this.deps.logger.warn(
         { paymentId: payment.paymentId, transferId: defund.transferId },
         "a mirror the node signed but never stored was claimed on-chain: claiming the payer's side",
       );
-      await this.resolvePayer(payment, defund.resolver);
+      await this.resolvePayer(payment, payerResolver);
     }
   }
 
