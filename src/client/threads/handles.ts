@@ -49,6 +49,11 @@ export class PayerThread implements ThreadFacts {
     return this.lane.paid;
   }
 
+  /** Asks the payee what it holds, when we do not know (after a restart). */
+  refresh(): Promise<void> {
+    return this.lane.refresh();
+  }
+
   /** What is left to pay before the lock runs out. */
   get remaining(): bigint {
     return this.amount - this.lane.paid;

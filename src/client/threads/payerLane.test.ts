@@ -12,6 +12,7 @@ type Fate = "ok" | "offline" | "refuse" | "lost" | "lost-stored";
 class FakePayee {
   held: WireVoucher | undefined;
   readonly seen: bigint[] = [];
+  asked = 0;
   fates: Fate[] = [];
   /** Answers held back until `release`: vouchers in flight at once. */
   private gate: Promise<void> | undefined;
@@ -61,7 +62,8 @@ class FakePayee {
   }
 }
 
-function lane(payee: FakePayee, known: { acked: bigint } | undefined = { acked: 0n }) {
+/** A lane for a new thread (`fresh`), or one taken up again after a restart. */
+function lane(payee: FakePayee, fresh = true) {
   return new PayerLane(
     {
       threadId: "0x01",
@@ -69,14 +71,17 @@ function lane(payee: FakePayee, known: { acked: bigint } | undefined = { acked: 
       sign: (amount) => `sig:${amount}`,
       ours: (voucher) => voucher.signature.startsWith("sig:"),
       sendVoucher: (voucher) => payee.voucher(voucher),
-      ask: async () => payee.reply(),
+      ask: async () => {
+        payee.asked += 1;
+        return payee.reply();
+      },
     },
-    known,
+    fresh ? { acked: 0n } : undefined,
   );
 }
 
 describe("a payer's lane", () => {
-  test("cumulative vouchers, in order, pipelined", async () => {
+  test("cumulative vouchers, in order, pipelined; a new thread asks nothing first", async () => {
     const payee = new FakePayee(1_000n);
     const thread = lane(payee);
     payee.hold();
@@ -84,6 +89,7 @@ describe("a payer's lane", () => {
     payee.release();
     await Promise.all(pays);
     expect(payee.seen).toEqual([10n, 30n, 60n]);
+    expect(payee.asked).toBe(0);
     expect(thread.paid).toBe(60n);
     expect(thread.latest?.amount).toBe(60n);
   });
@@ -160,8 +166,9 @@ describe("a payer's lane", () => {
   test("after a restart it asks the payee first, and never signs below what it holds", async () => {
     const payee = new FakePayee(1_000n);
     payee.held = { amount: 40n, signature: "sig:40" };
-    const thread = lane(payee, undefined);
+    const thread = lane(payee, false);
     await thread.pay(2n);
+    expect(payee.asked).toBe(1);
     expect(payee.seen).toEqual([42n]);
     expect(thread.paid).toBe(42n);
   });
@@ -169,7 +176,7 @@ describe("a payer's lane", () => {
   test("a later voucher the payee shows that is not ours is ignored", async () => {
     const payee = new FakePayee(1_000n);
     payee.held = { amount: 40n, signature: "forged" };
-    const thread = lane(payee, undefined);
+    const thread = lane(payee, false);
     // We start from 0; the payee refuses 2 as lower than what it holds: the payment fails.
     await expect(thread.pay(2n)).rejects.toMatchObject({ code: "VOUCHER_STALE" });
     expect(thread.paid).toBe(0n);

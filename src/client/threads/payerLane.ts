@@ -65,7 +65,7 @@ export class PayerLane {
     private readonly deps: PayerLaneDeps,
     known?: { acked: bigint },
   ) {
-    this.synced = known === undefined;
+    this.synced = known !== undefined;
     if (known) this.signed = this.acked = known.acked;
   }
 
@@ -79,6 +79,18 @@ export class PayerLane {
     return this.held;
   }
 
+  /**
+   * Learns what the payee holds if we do not know (after a restart), so `paid` is right before
+   * the next payment; an absent payee is asked again then.
+   */
+  async refresh(): Promise<void> {
+    if (this.synced) return;
+    this.syncing ??= this.sync().finally(() => {
+      this.syncing = undefined;
+    });
+    await this.syncing;
+  }
+
   /** Resolves once no voucher is in flight and none is being recovered. */
   async idle(): Promise<void> {
     while (this.inFlight > 0 || this.recovering || this.syncing) {
@@ -89,12 +101,8 @@ export class PayerLane {
   /** Pays `amount` more: resolves once the payee stored a voucher that covers it. */
   async pay(amount: bigint): Promise<void> {
     while (this.recovering) await this.recovering;
-    if (!this.synced) {
-      this.syncing ??= this.sync().finally(() => {
-        this.syncing = undefined;
-      });
-      await this.syncing;
-    }
+    // Awaited only when needed: a synced lane signs and sends in the caller's tick, in order.
+    if (!this.synced) await this.refresh();
     if (this.signed + amount > this.deps.lock) {
       throw new ClientError(
         "THREAD_EXHAUSTED",

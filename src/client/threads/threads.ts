@@ -130,7 +130,14 @@ export class ClientThreads {
     for (const transfer of this.deps.channel.view.transfers.values()) {
       if (!this.isThread(transfer)) continue;
       if (transfer.responder.toLowerCase() === this.me) await this.takeUp(transfer);
-      else if (transfer.initiator.toLowerCase() === this.me) this.payerHandle(transfer, false);
+      else if (transfer.initiator.toLowerCase() === this.me) {
+        // What the payee holds, so `paid` is right; an absent payee is asked at the next pay.
+        this.deps.track(
+          this.payerHandle(transfer, false)
+            .refresh()
+            .catch(() => {}),
+        );
+      }
     }
   }
 
