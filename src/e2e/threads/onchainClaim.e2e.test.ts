@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther } from "ethers";
 import type { PayeeThread } from "../../client/threads/handles";
-import { findTransferDefund } from "../../contracts-bindings";
+import {
+  ChannelMastercopy__factory,
+  findTransferDefund,
+  readChannelDispute,
+} from "../../contracts-bindings";
 import type { RequestInterceptor } from "../../node/engine/engine";
+import { DEFAULT_CLAIM_BUFFER_SECONDS, latestOnchainClaimStart } from "../../protocol";
 import { thread } from "../../protocol/definitions";
 import {
+  chainNow,
   channelEvents,
   DisputeLog,
   exitedTo,
@@ -28,13 +34,18 @@ const LOCK = parseEther("0.05");
 const STEP = parseEther("0.001");
 const VOUCHERS = 7;
 const PAID = STEP * BigInt(VOUCHERS);
+const BUFFER = DEFAULT_CLAIM_BUFFER_SECONDS;
 
 let stack: Stack;
 let intercept: RequestInterceptor | undefined;
 
 beforeAll(async () => {
   stack = await startStack({
-    node: { intercept: (request, handle) => (intercept ? intercept(request, handle) : handle()) },
+    node: {
+      intercept: (request, handle) => (intercept ? intercept(request, handle) : handle()),
+      // A sweep every half second: the node's payer disputes follow the clock closely.
+      sweepIntervalMs: 500,
+    },
   });
 }, 120_000);
 
@@ -152,5 +163,107 @@ describe("a thread's payee claims on-chain", () => {
       "the payee's channel is empty",
     );
     await Promise.all([payer.close(), payee.close()]);
+  }, 120_000);
+
+  test("the payer is silent too: the node disputes the payer's channel in time and defunds its lock with the voucher learnt on-chain", async () => {
+    await stack.syncClockToChain();
+    const [payer, payee] = await Promise.all([connect(3), connect(4)]);
+    await payer.deposit({ assetId: ETH, amount: parseEther("1") });
+    const payerBefore = payer.getBalance(ETH);
+
+    const opened: PayeeThread[] = [];
+    payee.on("thread.opened", ({ thread: t }) => opened.push(t));
+    const paying = await payer.openThread({
+      counterparty: payee.identifier,
+      assetId: ETH,
+      amount: LOCK,
+    });
+    await waitFor(() => opened.some((t) => t.id === paying.id), 20_000);
+    const received = opened.find((t) => t.id === paying.id) as PayeeThread;
+    for (let i = 0; i < VOUCHERS; i++) await paying.pay(STEP);
+    expect(received.received).toBe(PAID);
+    const isThread = (t: { transferDefinition: string }) =>
+      t.transferDefinition.toLowerCase() === stack.book.threadTransfer.toLowerCase();
+    const lockToPayee = payee.getTransfers().find(isThread);
+    const payerLock = payer.getTransfers().find(isThread);
+    if (!lockToPayee || !payerLock) throw new Error("no thread locks");
+    const expiry = thread.decodeState(payerLock.transferState).expiry;
+    const payerChannel = payerLock.channelAddress;
+
+    // The payer is gone for good, and the node will not countersign the payee's resolve.
+    await payer.close();
+    const refusing = refuseResolvesFrom(() => [payee.identifier]);
+    intercept = refusing.intercept;
+    const closing = received.close().then(
+      () => "closed",
+      (error: Error) => error,
+    );
+    await waitFor(() => refusing.refused.length > 0, 20_000);
+    const channel = payee.getChannel()?.channelAddress as string;
+    const { user: payeeBalance } = payee.getBalance(ETH);
+    const log = new DisputeLog().listen(payee);
+    await payee.dispute();
+    intercept = undefined;
+    await closing;
+    await passTime(stack, TIMEOUT + 1);
+    await until(
+      async () =>
+        (await findTransferDefund(stack.provider, channel, lockToPayee.transferId, 0)) !==
+        undefined,
+      "the payee defunds the node's thread lock",
+      60_000,
+    );
+    expect(
+      (await findTransferDefund(stack.provider, channel, lockToPayee.transferId, 0))?.amounts,
+    ).toEqual([LOCK - PAID, PAID]);
+    await until(
+      () => log.exitedTotal(ETH) === payeeBalance + PAID,
+      `the payee exits ${payeeBalance + PAID}`,
+      60_000,
+    );
+
+    // The node cannot resolve the payer's lock off-chain: at its last moment it disputes.
+    const deadline = Number(latestOnchainClaimStart(expiry, TIMEOUT, BUFFER));
+    const startsAt = deadline - BUFFER;
+    const wait = startsAt - 120 - (await chainNow(stack));
+    expect(wait).toBeGreaterThan(0);
+    await passTime(stack, wait);
+    await Bun.sleep(2_000);
+    expect((await readChannelDispute(stack.provider, payerChannel)).consensusExpiry).toBe(0);
+    await passTime(stack, 120);
+    await until(
+      async () => (await readChannelDispute(stack.provider, payerChannel)).consensusExpiry > 0,
+      "the node disputes the payer's channel",
+      60_000,
+    );
+    const disputes = await channelEvents(stack, payerChannel, "ChannelDisputed");
+    expect(disputes).toHaveLength(1);
+    expect(String(disputes[0]?.args.disputer).toLowerCase()).toBe(
+      stack.node.identifier.toLowerCase(),
+    );
+
+    await passTime(stack, TIMEOUT + 1);
+    await until(
+      async () =>
+        (await findTransferDefund(stack.provider, payerChannel, payerLock.transferId, 0)) !==
+        undefined,
+      "the node defunds the payer's thread lock",
+      60_000,
+    );
+    expect(await chainNow(stack)).toBeLessThan(Number(expiry));
+    const defund = await findTransferDefund(stack.provider, payerChannel, payerLock.transferId, 0);
+    expect(defund?.amounts).toEqual([LOCK - PAID, PAID]);
+    expect(thread.decodeResolver(defund?.resolver as string).amount).toBe(PAID);
+
+    // The node ends whole: `paid` from the payer, `paid` to the payee.
+    await until(
+      async () =>
+        (await exitedTo(stack, payerChannel, stack.node.identifier)) === payerBefore.node + PAID,
+      "the node exits its share of the payer's channel",
+      60_000,
+    );
+    const onchain = ChannelMastercopy__factory.connect(payerChannel, stack.provider);
+    expect(await onchain.getExitableAmount(ETH, payer.identifier)).toBe(payerBefore.user - PAID);
+    await payee.close();
   }, 120_000);
 });
