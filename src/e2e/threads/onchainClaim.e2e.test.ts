@@ -266,4 +266,70 @@ describe("a thread's payee claims on-chain", () => {
     expect(await onchain.getExitableAmount(ETH, payer.identifier)).toBe(payerBefore.user - PAID);
     await payee.close();
   }, 120_000);
+
+  test("the node is down while the payee claims: back up, it finds the lock claimed on-chain and resolves the payer's side with the voucher", async () => {
+    await stack.syncClockToChain();
+    const [payer, payee] = await Promise.all([connect(5), connect(6)]);
+    await payer.deposit({ assetId: ETH, amount: parseEther("1") });
+    const payerBefore = payer.getBalance(ETH);
+
+    const opened: PayeeThread[] = [];
+    payee.on("thread.opened", ({ thread: t }) => opened.push(t));
+    const paying = await payer.openThread({
+      counterparty: payee.identifier,
+      assetId: ETH,
+      amount: LOCK,
+    });
+    await waitFor(() => opened.some((t) => t.id === paying.id), 20_000);
+    const received = opened.find((t) => t.id === paying.id) as PayeeThread;
+    for (let i = 0; i < VOUCHERS; i++) await paying.pay(STEP);
+    expect(received.received).toBe(PAID);
+    const isThread = (t: { transferDefinition: string }) =>
+      t.transferDefinition.toLowerCase() === stack.book.threadTransfer.toLowerCase();
+    const lockToPayee = payee.getTransfers().find(isThread);
+    const payerLock = payer.getTransfers().find(isThread);
+    if (!lockToPayee || !payerLock) throw new Error("no thread locks");
+
+    const channel = payee.getChannel()?.channelAddress as string;
+    const { user: payeeBalance, node: nodeBalance } = payee.getBalance(ETH);
+    const log = new DisputeLog().listen(payee);
+    // The node is gone: the payee leaves alone.
+    await stack.node.stop();
+    await payee.dispute();
+    await passTime(stack, TIMEOUT + 1);
+    await until(
+      async () =>
+        (await findTransferDefund(stack.provider, channel, lockToPayee.transferId, 0)) !==
+        undefined,
+      "the payee defunds the node's thread lock",
+      60_000,
+    );
+    const defund = await findTransferDefund(stack.provider, channel, lockToPayee.transferId, 0);
+    expect(defund?.amounts).toEqual([LOCK - PAID, PAID]);
+    expect(thread.decodeResolver(defund?.resolver as string).amount).toBe(PAID);
+    await until(
+      () => log.exitedTotal(ETH) === payeeBalance + PAID,
+      `the payee exits ${payeeBalance + PAID}`,
+      60_000,
+    );
+
+    // Back up, the node claims the payer's side with the voucher it reads on-chain.
+    await stack.restartNode();
+    await waitFor(
+      () => !payer.getTransfers().some((t) => t.transferId === payerLock.transferId),
+      60_000,
+    );
+    expect(payer.getBalance(ETH)).toEqual({
+      user: payerBefore.user - PAID,
+      node: payerBefore.node + PAID,
+    });
+    await expectChannelsAgree(stack, payer);
+    await until(
+      async () =>
+        (await exitedTo(stack, channel, stack.node.identifier)) === nodeBalance + LOCK - PAID,
+      "the node exits its share and the lock's remainder",
+      60_000,
+    );
+    await Promise.all([payer.close(), payee.close()]);
+  }, 120_000);
 });
