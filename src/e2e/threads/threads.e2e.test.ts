@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../../client";
-import type { PayeeThread } from "../../client/threads/handles";
+import { MemoryStore } from "../../client/store/memory";
+import type { PayeeThread, PayerThread } from "../../client/threads/handles";
 import { expectChannelsAgree, waitFor } from "../expectations";
 import { type Stack, startStack } from "../stack";
 
@@ -91,5 +92,36 @@ describe("a thread", () => {
     await waitFor(() => payee.getBalance(ETH).user === payeeBefore.user + total, 10_000);
     await expectChannelsAgree(stack, payer);
     await expectChannelsAgree(stack, payee);
+  }, 120_000);
+
+  test("both clients restart mid-thread: the thread carries on from what the payee stored", async () => {
+    const payerStore = new MemoryStore();
+    const payeeStore = new MemoryStore();
+    let a = await stack.client(3, { store: payerStore });
+    let b = await stack.client(4, { store: payeeStore });
+    await a.deposit({ assetId: ETH, amount: parseEther("0.1") });
+    const opened = new Promise<void>((resolve) => b.on("thread.opened", () => resolve()));
+    const thread = await a.openThread({ counterparty: b.identifier, assetId: ETH, amount: LOCK });
+    await opened;
+    for (let i = 0; i < 10; i++) await thread.pay(STEP);
+    await Promise.all([a.close(), b.close()]);
+
+    [a, b] = await Promise.all([
+      stack.client(3, { store: payerStore }),
+      stack.client(4, { store: payeeStore }),
+    ]);
+    const [again] = a.getThreads() as PayerThread[];
+    const [held] = b.getThreads() as PayeeThread[];
+    expect(again?.id).toBe(thread.id);
+    expect(held?.received).toBe(STEP * 10n);
+    // The payer learns what the payee holds (its own voucher for 10 steps) before it signs on.
+    await again?.pay(STEP);
+    expect(again?.paid).toBe(STEP * 11n);
+    expect(held?.received).toBe(STEP * 11n);
+    const { paid } = await (again as PayerThread).close();
+    expect(paid).toBe(STEP * 11n);
+    await expectChannelsAgree(stack, a);
+    await expectChannelsAgree(stack, b);
+    await Promise.all([a.close(), b.close()]);
   }, 120_000);
 });
