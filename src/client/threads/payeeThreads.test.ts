@@ -139,7 +139,7 @@ describe("a payee's threads", () => {
     expect(received).toEqual([10n]);
   });
 
-  test("vouchers arriving together are checked in order and written once", async () => {
+  test("vouchers arriving together: the highest valid one is written once and covers the rest", async () => {
     const { send, records, received } = await setup();
     const answers = await Promise.all([
       send({ type: "voucher", threadId: THREAD, voucher: voucher(1n) }),
@@ -147,9 +147,22 @@ describe("a payee's threads", () => {
       send({ type: "voucher", threadId: THREAD, voucher: voucher(2n) }),
       send({ type: "voucher", threadId: THREAD, voucher: voucher(6n) }),
     ]);
-    expect(answers.map(code)).toEqual(["ok", "ok", "VOUCHER_STALE", "ok"]);
+    expect(answers.map(code)).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(answers.map((a) => a.ok && a.result.latest?.amount)).toEqual([6n, 6n, 6n, 6n]);
     expect((await records.load(THREAD))?.amount).toBe(6n);
     expect(received).toEqual([6n]);
+  });
+
+  test("a forged voucher on top of a batch is refused; the highest valid one below it is kept", async () => {
+    const { send, records, received } = await setup();
+    const answers = await Promise.all([
+      send({ type: "voucher", threadId: THREAD, voucher: voucher(4n) }),
+      send({ type: "voucher", threadId: THREAD, voucher: voucher(9n, stranger) }),
+      send({ type: "voucher", threadId: THREAD, voucher: voucher(5n) }),
+    ]);
+    expect(answers.map(code)).toEqual(["ok", "VOUCHER_FORGED", "ok"]);
+    expect((await records.load(THREAD))?.amount).toBe(5n);
+    expect(received).toEqual([5n]);
   });
 
   test("a store that fails: nothing acknowledged, nothing held", async () => {

@@ -39,6 +39,12 @@ export interface PayeeThreadsDeps {
   closed(thread: PayeeThreadState): void;
 }
 
+/** A voucher that passed the cheap checks, and the message to answer for it (not a close's). */
+interface Candidate {
+  voucher: WireVoucher;
+  message?: Inbound;
+}
+
 /** One payer message waiting for its turn, and how to answer it. */
 interface Inbound {
   from: string;
@@ -53,9 +59,10 @@ const MAX_OPEN_WAITERS = 64;
 /**
  * The payee's side of threads (DESIGN §4.8): every payer message is checked against the lock
  * the node holds for us and the latest voucher we hold, and a voucher is stored before it is
- * acknowledged. Messages are handled in arrival order in batches: the vouchers of one batch
- * are checked one by one against the latest so far, then the latest of each thread is
- * written once, then every message of the batch is answered.
+ * acknowledged. Messages are handled in arrival order in batches (see `handle`): one
+ * signature check per thread and batch in the common case, one write of the latest voucher,
+ * then every message answered. A voucher answered as held was covered by a higher one of the
+ * same batch: the payer's vouchers are cumulative, so that one pays for it too.
  */
 export class PayeeThreads {
   private readonly threads = new Map<string, PayeeThreadState>();
@@ -147,9 +154,16 @@ export class PayeeThreads {
     }
   }
 
+  /**
+   * One batch, in three steps: every message is parsed and its voucher checked against the
+   * voucher we hold (cheap checks: open, not held already, higher, within the lock); then per
+   * thread only the highest candidate's signature is checked, and lower ones only if it fails
+   * (vouchers are cumulative: a valid higher one covers the lower ones, which are answered as
+   * held); then the latest of each thread is written once and every message answered.
+   */
   private async handle(batch: Inbound[]): Promise<void> {
-    const staged = new Map<string, { thread: PayeeThreadState; voucher: WireVoucher }>();
-    const answers: { message: Inbound; answer: () => string }[] = [];
+    const candidates = new Map<string, Candidate[]>();
+    const answers: { message: Inbound; thread: PayeeThreadState; voucher?: WireVoucher }[] = [];
     const closes: { message: Inbound; thread: PayeeThreadState }[] = [];
     for (const message of batch) {
       let parsed: ThreadMessage;
@@ -167,29 +181,37 @@ export class PayeeThreads {
         continue;
       }
       if (parsed.type === "open") {
-        answers.push({ message, answer: () => okReply(replyOf(thread)) });
+        answers.push({ message, thread });
         continue;
       }
-      const latest = staged.get(thread.threadId)?.voucher ?? thread.latest;
-      if (parsed.type === "close") {
-        // The payer's highest voucher counts only if it is higher than ours and really its.
-        const offered = parsed.voucher;
-        if (offered && this.acceptable(thread, latest, offered) === undefined) {
-          staged.set(thread.threadId, { thread, voucher: offered });
-        }
-        closes.push({ message, thread });
-        continue;
-      }
-      const refused = this.acceptable(thread, latest, parsed.voucher);
+      // A close's voucher (the payer's highest) counts only if it passes like any other.
+      const voucher = parsed.voucher;
+      if (parsed.type === "close") closes.push({ message, thread });
+      if (!voucher) continue;
+      const refused = this.refusal(thread, voucher);
       if (refused) {
-        message.respond(refusalReply(refused.code, refused.message));
+        if (parsed.type === "voucher") message.respond(refusalReply(refused.code, refused.message));
         continue;
       }
-      staged.set(thread.threadId, { thread, voucher: parsed.voucher });
-      answers.push({ message, answer: () => okReply(replyOf(thread)) });
+      const list = candidates.get(thread.threadId) ?? [];
+      list.push({ voucher, ...(parsed.type === "voucher" ? { message } : {}) });
+      candidates.set(thread.threadId, list);
+      if (parsed.type === "voucher") answers.push({ message, thread, voucher });
+    }
+    const staged = new Map<string, { thread: PayeeThreadState; voucher: WireVoucher }>();
+    const forged = new Set<Inbound>();
+    for (const [threadId, list] of candidates) {
+      const thread = this.threads.get(threadId) as PayeeThreadState;
+      const valid = this.highestValid(thread, list, forged);
+      if (valid) staged.set(threadId, { thread, voucher: valid });
     }
     const stored = await this.store(staged);
-    for (const { message, answer } of answers) message.respond(stored ? answer() : storeFailed());
+    for (const { message, thread, voucher } of answers) {
+      if (!stored) message.respond(storeFailed());
+      else if (voucher && forged.has(message)) {
+        message.respond(refusalReply("VOUCHER_FORGED", "not signed by the thread's payer"));
+      } else message.respond(okReply(replyOf(thread)));
+    }
     for (const { message, thread } of closes) {
       if (!stored) {
         message.respond(storeFailed());
@@ -206,6 +228,25 @@ export class PayeeThreads {
           ),
       );
     }
+  }
+
+  /**
+   * The highest candidate that carries the payer's signature, checking from the top down; the
+   * messages of the ones above it are marked forged. Lower ones are covered by it.
+   */
+  private highestValid(
+    thread: PayeeThreadState,
+    list: Candidate[],
+    forged: Set<Inbound>,
+  ): WireVoucher | undefined {
+    const ordered = [...list].sort((a, b) =>
+      a.voucher.amount === b.voucher.amount ? 0 : a.voucher.amount > b.voucher.amount ? -1 : 1,
+    );
+    for (const candidate of ordered) {
+      if (this.deps.signedByPayer(thread, candidate.voucher)) return candidate.voucher;
+      if (candidate.message) forged.add(candidate.message);
+    }
+    return undefined;
   }
 
   /** Writes the latest voucher of each thread in the batch, then makes it ours. */
@@ -227,13 +268,16 @@ export class PayeeThreads {
     return true;
   }
 
-  /** Why a voucher is refused (cheapest checks first), or undefined when it is the next one. */
-  private acceptable(
+  /**
+   * Why a voucher is refused before its signature is looked at, or undefined: the thread is
+   * open, and the voucher is not the one we hold, pays more than it and no more than the lock.
+   */
+  private refusal(
     thread: PayeeThreadState,
-    latest: WireVoucher | undefined,
     voucher: WireVoucher,
   ): { code: ThreadRefusal; message: string } | undefined {
     if (thread.closing) return { code: "THREAD_CLOSED", message: "the thread is closing" };
+    const latest = thread.latest;
     const held = latest?.amount ?? 0n;
     if (latest && voucher.amount === held && voucher.signature === latest.signature) {
       return { code: "VOUCHER_REPLAYED", message: `the voucher for ${held} is held already` };
@@ -249,9 +293,6 @@ export class PayeeThreads {
         code: "VOUCHER_ABOVE_LOCK",
         message: `the thread locks ${thread.lock}, the voucher pays ${voucher.amount}`,
       };
-    }
-    if (!this.deps.signedByPayer(thread, voucher)) {
-      return { code: "VOUCHER_FORGED", message: "the voucher is not signed by the thread's payer" };
     }
     return undefined;
   }
