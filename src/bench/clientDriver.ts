@@ -1,9 +1,11 @@
-// The client side of `npm run bench`, in a process of its own: spawned by routing.bench.ts
-// (see driver.ts), it connects the ConnextClients, deposits, and makes the payments it is told
-// to, reporting each run's latencies and failures back over IPC. It exits when told to stop or
+// The client side of `npm run bench` and `npm run bench:threads`, in a process of its own:
+// spawned by routing.bench.ts or threads.bench.ts (see driver.ts), it connects the
+// ConnextClients, deposits, and makes the payments (or thread vouchers) it is told to,
+// reporting each run's latencies and failures back over IPC. It exits when told to stop or
 // when its parent goes away (the IPC channel closes).
 import { formatEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../client";
+import type { PayeeThread, PayerThread } from "../client/threads/handles";
 import { type BenchAccount, connectAccount } from "./accounts";
 import {
   AMOUNT,
@@ -20,6 +22,13 @@ const ETH = ZeroAddress;
 interface Pair {
   payer: ConnextClient;
   payee: ConnextClient;
+}
+
+/** A pair's thread: both handles, and what the payer's acknowledged `pay` calls add up to. */
+interface ThreadPair {
+  payer: PayerThread;
+  payee: PayeeThread;
+  paid: bigint;
 }
 
 if (!process.send) {
@@ -41,6 +50,7 @@ function progress(message: string): void {
 
 let clients: ConnextClient[] = [];
 let pairs: Pair[] = [];
+let threads: ThreadPair[] = [];
 let stopping = false;
 /** The run in progress, if any. */
 let activeRun: Promise<RunSummary> | undefined;
@@ -80,6 +90,26 @@ process.on("message", (message: ToDriver) => {
         send({ type: "result", report: toReport(summary) });
         return;
       }
+      case "openThreads":
+        await openThreads(pairs.slice(0, message.pairs), BigInt(message.lock));
+        send({ type: "ready" });
+        return;
+      case "runThreads": {
+        activeRun = runThreads(
+          threads.slice(0, message.pairs),
+          message.seconds,
+          message.window,
+          BigInt(message.step),
+        );
+        const summary = await activeRun.finally(() => {
+          activeRun = undefined;
+        });
+        send({ type: "result", report: toReport(summary) });
+        return;
+      }
+      case "closeThreads":
+        send({ type: "threadsClosed", ...(await closeThreads()) });
+        return;
       case "stop":
         await stop(0);
     }
@@ -160,6 +190,15 @@ async function setup(
   );
 }
 
+function transferIds(client: ConnextClient): Set<string> {
+  return new Set(client.getTransfers().map((transfer) => transfer.transferId));
+}
+
+/** Whether every transfer active in `client`'s channel is one of `ids`. */
+function onlyThese(client: ConnextClient, ids: Set<string> | undefined): boolean {
+  return client.getTransfers().every((transfer) => ids?.has(transfer.transferId));
+}
+
 /** `pairs` pay concurrently for `seconds`; each pair one payment at a time. */
 async function run(running: Pair[], seconds: number): Promise<RunSummary> {
   const summary: RunSummary = {
@@ -170,6 +209,10 @@ async function run(running: Pair[], seconds: number): Promise<RunSummary> {
     failures: new Map(),
   };
   const before = running.map(({ payee }) => payee.getBalance(ETH).user);
+  const standing = running.map(({ payer, payee }) => ({
+    payer: transferIds(payer),
+    payee: transferIds(payee),
+  }));
   const completedPerPair = running.map(() => 0);
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -201,16 +244,123 @@ async function run(running: Pair[], seconds: number): Promise<RunSummary> {
       );
     }
   });
-  // Let payments that answered "pending" finish before the next run.
+  // Let payments that answered "pending" finish before the next run. (Transfers that were
+  // active before it, like open threads' locks, are not this run's.)
   const settled = await waitUntil(
     () =>
       stopping ||
       running.every(
-        ({ payer, payee }) =>
-          payer.getTransfers().length === 0 && payee.getTransfers().length === 0,
+        ({ payer, payee }, index) =>
+          onlyThese(payer, standing[index]?.payer) && onlyThese(payee, standing[index]?.payee),
       ),
     30_000,
   );
   if (!settled) progress("some transfers were still active 30 s after the run");
   return summary;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* threads (npm run bench:threads)                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Each payer opens one thread of `lock` to its payee; waits for the payee's handle. */
+async function openThreads(opening: Pair[], lock: bigint): Promise<void> {
+  const started = performance.now();
+  threads = await Promise.all(
+    opening.map(async ({ payer, payee }) => {
+      const thread = await payer.openThread({
+        counterparty: payee.identifier,
+        assetId: ETH,
+        amount: lock,
+      });
+      const found = () =>
+        payee.getThreads().find((t) => t.id === thread.id && t.role === "payee") as
+          | PayeeThread
+          | undefined;
+      if (!(await waitUntil(() => found() !== undefined, 30_000))) {
+        throw new Error(`the payee never saw thread ${thread.id}`);
+      }
+      return { payer: thread, payee: found() as PayeeThread, paid: 0n };
+    }),
+  );
+  progress(
+    `${threads.length} threads of ${formatEther(lock)} ETH opened ` +
+      `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
+}
+
+/**
+ * The pairs pay vouchers of `step` for `seconds`: each keeps `window` `pay` calls in flight
+ * (1: each awaited before the next). Latency: `pay` called → resolved (the payee's answer).
+ */
+async function runThreads(
+  running: ThreadPair[],
+  seconds: number,
+  window: number,
+  step: bigint,
+): Promise<RunSummary> {
+  const summary: RunSummary = {
+    pairs: running.length,
+    completed: 0,
+    wallMs: 0,
+    latenciesMs: [],
+    failures: new Map(),
+  };
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    running.flatMap((pair) =>
+      Array.from({ length: window }, async () => {
+        while (performance.now() < deadline && !stopping) {
+          const sent = performance.now();
+          try {
+            await pair.payer.pay(step);
+            summary.latenciesMs.push(performance.now() - sent);
+            summary.completed++;
+            pair.paid += step;
+          } catch (error) {
+            const reason = describeError(error);
+            summary.failures.set(reason, (summary.failures.get(reason) ?? 0) + 1);
+          }
+        }
+      }),
+    ),
+  );
+  summary.wallMs = performance.now() - started;
+  return summary;
+}
+
+/**
+ * Closes every thread: the payee closes those of even pairs, the payer those of odd ones. A
+ * line for each thread whose payee's `received`, or whose close, is not the sum of the
+ * payer's acknowledged `pay` calls.
+ */
+async function closeThreads(): Promise<{ closed: number; paid: string; mismatches: string[] }> {
+  const mismatches: string[] = [];
+  let total = 0n;
+  const closing = threads;
+  threads = [];
+  await Promise.all(
+    closing.map(async (pair, index) => {
+      total += pair.paid;
+      const received = pair.payee.received;
+      if (received !== pair.paid) {
+        mismatches.push(
+          `pair ${index + 1}: the payee holds ${received} wei of vouchers, ${pair.paid} acknowledged`,
+        );
+      }
+      const by = index % 2 === 0 ? "payee" : "payer";
+      try {
+        const { paid } = await (by === "payee" ? pair.payee.close() : pair.payer.close());
+        if (paid !== pair.paid) {
+          mismatches.push(
+            `pair ${index + 1}: closed by the ${by} for ${paid} wei, ${pair.paid} acknowledged`,
+          );
+        }
+      } catch (error) {
+        mismatches.push(`pair ${index + 1}: close by the ${by} failed: ${describeError(error)}`);
+      }
+    }),
+  );
+  return { closed: closing.length, paid: total.toString(), mismatches };
 }

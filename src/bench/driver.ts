@@ -28,6 +28,12 @@ export type ToDriver =
   | { type: "setup"; nodeUrl: string; ethRpcUrl: string; accounts: BenchAccount[]; pairs: number }
   /** The first `pairs` pairs pay concurrently for `seconds`. */
   | { type: "run"; pairs: number; seconds: number }
+  /** Each of the first `pairs` payers opens one thread of `lock` wei to its payee. */
+  | { type: "openThreads"; pairs: number; lock: string }
+  /** The first `pairs` pairs pay vouchers of `step` wei for `seconds`, `window` in flight each. */
+  | { type: "runThreads"; pairs: number; seconds: number; window: number; step: string }
+  /** Closes every open thread (payees close even pairs, payers odd) and checks the sums. */
+  | { type: "closeThreads" }
   /** Close the clients and exit. */
   | { type: "stop" };
 
@@ -37,6 +43,8 @@ export type FromDriver =
   | { type: "progress"; message: string }
   | { type: "ready" }
   | { type: "result"; report: RunReport }
+  /** Threads closed; `mismatches`: one line per thread whose payee did not get what was paid. */
+  | { type: "threadsClosed"; closed: number; paid: string; mismatches: string[] }
   | { type: "error"; message: string };
 
 export function toReport(summary: RunSummary): RunReport {
@@ -63,11 +71,15 @@ export class ClientDriver {
     private readonly onProgress: (message: string) => void,
   ) {}
 
-  static async start(onProgress: (message: string) => void): Promise<ClientDriver> {
+  /** `runtimeFlags`: for bun itself, before the script (e.g. `--cpu-prof`). */
+  static async start(
+    onProgress: (message: string) => void,
+    runtimeFlags: string[] = [],
+  ): Promise<ClientDriver> {
     let driver: ClientDriver | undefined;
     const early: FromDriver[] = [];
     const child = Bun.spawn({
-      cmd: [process.execPath, join(import.meta.dir, "clientDriver.ts")],
+      cmd: [process.execPath, ...runtimeFlags, join(import.meta.dir, "clientDriver.ts")],
       stdio: ["ignore", "inherit", "inherit"],
       ipc(message: FromDriver) {
         if (driver) driver.receive(message);
@@ -101,6 +113,32 @@ export class ClientDriver {
   async run(pairs: number, seconds: number): Promise<RunSummary> {
     const reply = await this.request({ type: "run", pairs, seconds }, "result");
     return fromReport((reply as Extract<FromDriver, { type: "result" }>).report);
+  }
+
+  async openThreads(pairs: number, lock: bigint): Promise<void> {
+    await this.request({ type: "openThreads", pairs, lock: lock.toString() }, "ready");
+  }
+
+  /** Vouchers on the first `pairs` threads for `seconds`, `window` `pay` calls in flight each. */
+  async runThreads(
+    pairs: number,
+    seconds: number,
+    window: number,
+    step: bigint,
+  ): Promise<RunSummary> {
+    const reply = await this.request(
+      { type: "runThreads", pairs, seconds, window, step: step.toString() },
+      "result",
+    );
+    return fromReport((reply as Extract<FromDriver, { type: "result" }>).report);
+  }
+
+  async closeThreads(): Promise<{ closed: number; paid: bigint; mismatches: string[] }> {
+    const reply = (await this.request({ type: "closeThreads" }, "threadsClosed")) as Extract<
+      FromDriver,
+      { type: "threadsClosed" }
+    >;
+    return { closed: reply.closed, paid: BigInt(reply.paid), mismatches: reply.mismatches };
   }
 
   /** Asks the driver to close its clients and exit; kills it if it has not within 10 s. */

@@ -17,17 +17,10 @@
 //
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
 // BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error").
-import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { formatEther, parseEther } from "ethers";
 import { type Stack, startStack } from "../e2e/stack";
-import { NATS_SERVER_BIN, startNatsServer } from "../node/messaging/testing/natsServer";
-import {
-  POSTGRES_BIN,
-  postgresAvailable,
-  startPostgres,
-} from "../node/store/testing/postgresServer";
 import { type BenchAccount, devAccounts, freshAccounts } from "./accounts";
+import { CONFIGURATIONS, type Configuration, loudNotice, machine } from "./configurations";
 import { AMOUNT, ClientDriver, COMPLETION_TIMEOUT_MS } from "./driver";
 import { failureCount, formatTable, SUMMARY_HEADER, summaryRow } from "./stats";
 
@@ -42,65 +35,6 @@ const MAX_PAIRS = Math.max(...PAIR_COUNTS);
 const FRESH_FUNDING = parseEther("10");
 /** The dev account that funds the fresh ones. */
 const FUNDER = 9;
-
-/* ------------------------------------------------------------------------------------------ */
-/* configurations                                                                               */
-/* ------------------------------------------------------------------------------------------ */
-
-interface Services {
-  databaseUrl?: string;
-  natsUrl?: string;
-  stop(): Promise<void>;
-}
-
-interface Configuration {
-  title: string;
-  /** Why it cannot run here (a missing Debian package), or undefined. */
-  missing(): string[];
-  services(): Promise<Services>;
-}
-
-const CONFIGURATIONS: Configuration[] = [
-  {
-    title: "embedded (PGlite + embedded broker)",
-    missing: () => [],
-    services: async () => ({ stop: async () => {} }),
-  },
-  {
-    title: "PostgreSQL + nats-server",
-    missing: () => [
-      ...(postgresAvailable()
-        ? []
-        : [
-            `PostgreSQL server binaries not found in ${POSTGRES_BIN}: install the Debian ` +
-              "package `postgresql` (sudo apt-get install postgresql), or set POSTGRES_BIN.",
-          ]),
-      ...(NATS_SERVER_BIN
-        ? []
-        : [
-            "nats-server not found: install the Debian package `nats-server` " +
-              "(sudo apt-get install nats-server), or set NATS_SERVER.",
-          ]),
-    ],
-    services: async () => {
-      const postgres = await startPostgres();
-      try {
-        const nats = await startNatsServer();
-        return {
-          databaseUrl: postgres.url,
-          natsUrl: nats.url,
-          stop: async () => {
-            await nats.stop();
-            await postgres.stop();
-          },
-        };
-      } catch (error) {
-        await postgres.stop();
-        throw error;
-      }
-    },
-  },
-];
 
 /* ------------------------------------------------------------------------------------------ */
 /* clean-up: last started, first stopped; also on Ctrl-C                                        */
@@ -188,24 +122,6 @@ async function benchConfiguration(configuration: Configuration): Promise<string>
     `clients: 1 separate process (${2 * MAX_PAIRS} ConnextClients); the node runs in the bench process`,
     ...(notes.length > 0 ? ["failures:", ...notes] : []),
   ].join("\n");
-}
-
-function machine(): string {
-  let model = cpus()[0]?.model ?? "unknown cpu";
-  try {
-    const line = readFileSync("/proc/cpuinfo", "utf8")
-      .split("\n")
-      .find((l) => l.startsWith("model name"));
-    if (line) model = line.split(":").slice(1).join(":").trim();
-  } catch {
-    // not Linux: keep os.cpus()'s model
-  }
-  return `machine: ${model}, ${navigator.hardwareConcurrency} cores, bun ${Bun.version}`;
-}
-
-function loudNotice(lines: string[]): string {
-  const bar = "!".repeat(96);
-  return [bar, ...lines.map((line) => `!! ${line}`), bar].join("\n");
 }
 
 async function main(): Promise<number> {

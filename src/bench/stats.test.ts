@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatTable, percentile, summaryRow } from "./stats";
+import { formatTable, percentile, summaryRow, threadRow } from "./stats";
 
 describe("percentile", () => {
   test("nearest rank", () => {
@@ -33,5 +33,27 @@ describe("table", () => {
       ]),
     });
     expect(row).toEqual(["4", "200", "10.00", "20.0", "20.0", "30.0", "3"]);
+  });
+
+  test("a thread-bench row: the mode second, the rate over the routed rate last", () => {
+    const summary = {
+      pairs: 1,
+      completed: 5_000,
+      wallMs: 10_000,
+      latenciesMs: [1, 2, 3],
+      failures: new Map<string, number>(),
+    };
+    expect(threadRow("sequential", summary, 25)).toEqual([
+      "1",
+      "sequential",
+      "5000",
+      "10.00",
+      "500.0",
+      "2.0",
+      "3.0",
+      "0",
+      "20.0×",
+    ]);
+    expect(threadRow("routed", summary, 500).at(-1)).toBe("");
   });
 });

@@ -64,3 +64,24 @@ export const SUMMARY_HEADER = [
   "p99 ms",
   "failed",
 ];
+
+/** `npm run bench:threads`'s columns: a mode per row, and its rate over the routed rate. */
+export const THREAD_HEADER = [
+  "pairs",
+  "mode",
+  "count",
+  "seconds",
+  "per s",
+  "p50 ms",
+  "p99 ms",
+  "failed",
+  "× routed",
+];
+
+/** A thread-bench row: summaryRow's cells, the mode second, the ratio to `routedRate` last. */
+export function threadRow(mode: string, summary: RunSummary, routedRate: number): string[] {
+  const [pairs, ...rest] = summaryRow(summary);
+  const rate = summary.completed / (summary.wallMs / 1000);
+  const ratio = mode === "routed" || !(routedRate > 0) ? "" : `${(rate / routedRate).toFixed(1)}×`;
+  return [pairs as string, mode, ...rest, ratio];
+}
