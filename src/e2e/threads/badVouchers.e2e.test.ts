@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { parseEther, ZeroAddress } from "ethers";
+import type { ConnextClient } from "../../client";
+import { randomPreImage } from "../../client/crypto";
+import type { PayeeThread, PayerThread } from "../../client/threads/handles";
+import { expectChannelsAgree, waitFor } from "../expectations";
+import { type Stack, startStack } from "../stack";
+import {
+  askRaw,
+  deploymentOf,
+  nodeSide,
+  openThread,
+  type RawAnswer,
+  rawConnection,
+  voucher,
+} from "./threadHelpers";
+
+/**
+ * Bad vouchers (DESIGN §4.8): a payer (or anyone else) sending the payee vouchers that are not
+ * the next honest one, over raw NATS. Each is refused with its code, and none moves what the
+ * payee holds: its `received`, its `thread.voucher` events, and what the thread finally pays.
+ */
+const ETH = ZeroAddress;
+const LOCK = parseEther("0.01");
+const STEP = 1_000_000_000n;
+const HONEST = 5;
+
+let stack: Stack;
+let payer: ConnextClient;
+let payee: ConnextClient;
+let rawPayer: NatsConnection;
+let rawThird: NatsConnection;
+let thread: PayerThread;
+let received: PayeeThread;
+const voucherEvents: bigint[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  [payer, payee] = await Promise.all([stack.client(1), stack.client(2)]);
+  await payer.deposit({ assetId: ETH, amount: parseEther("1") });
+  [rawPayer, rawThird] = await Promise.all([rawConnection(stack, 1), rawConnection(stack, 3)]);
+  payee.on("thread.voucher", ({ received }) => voucherEvents.push(received));
+}, 240_000);
+
+afterAll(async () => {
+  await rawPayer?.close();
+  await rawThird?.close();
+  await stack?.stop();
+});
+
+function refused(answer: RawAnswer): string {
+  if (answer.ok)
+    throw new Error(
+      `accepted: ${JSON.stringify(answer.result, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+    );
+  return answer.error.code;
+}
+
+describe("bad vouchers to a payee", () => {
+  test("each is refused with its code, and none changes what the payee holds", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    ({ thread, received } = await openThread(payer, payee, ETH, LOCK));
+    for (let i = 0; i < HONEST; i++) await thread.pay(STEP);
+    const total = STEP * BigInt(HONEST);
+    expect(received.received).toBe(total);
+    await waitFor(() => voucherEvents.length === HONEST);
+    const events = [...voucherEvents];
+
+    const deployment = deploymentOf(stack);
+    const payerWallet = stack.wallet(1);
+    const payeeAddress = payee.identifier;
+    const me = payer.identifier;
+    const id = thread.id;
+    const send = (message: Parameters<typeof askRaw>[3]) =>
+      askRaw(rawPayer, payeeAddress, me, message);
+
+    // Another key's signature over the next amount.
+    const forged = voucher(stack.wallet(4), id, total + STEP, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: forged }))).toBe(
+      "VOUCHER_FORGED",
+    );
+    // The payer's own signature, but for another thread id: sent under this id, then under its own.
+    const otherId = randomPreImage();
+    const elsewhere = voucher(payerWallet, otherId, total + STEP, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: elsewhere }))).toBe(
+      "VOUCHER_FORGED",
+    );
+    expect(refused(await send({ type: "voucher", threadId: otherId, voucher: elsewhere }))).toBe(
+      "THREAD_UNKNOWN",
+    );
+    // Lower than the latest, rightly signed.
+    const lower = voucher(payerWallet, id, total - STEP, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: lower }))).toBe(
+      "VOUCHER_STALE",
+    );
+    // More than the lock, rightly signed.
+    const above = voucher(payerWallet, id, LOCK + 1n, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: above }))).toBe(
+      "VOUCHER_ABOVE_LOCK",
+    );
+    // The latest again, byte for byte.
+    const latest = voucher(payerWallet, id, total, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: latest }))).toBe(
+      "VOUCHER_REPLAYED",
+    );
+    // Another chain's domain (and another deployment of the definition).
+    const otherChain = voucher(payerWallet, id, total + STEP, {
+      ...deployment,
+      chainId: Number(deployment.chainId) + 1,
+    });
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: otherChain }))).toBe(
+      "VOUCHER_FORGED",
+    );
+    const otherDefinition = voucher(payerWallet, id, total + STEP, {
+      ...deployment,
+      definition: stack.book.hashlockTransfer,
+    });
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: otherDefinition }))).toBe(
+      "VOUCHER_FORGED",
+    );
+    // Not JSON; too large; the wrong shape.
+    expect(refused(await send("{not json"))).toBe("MALFORMED_MESSAGE");
+    expect(
+      refused(
+        await send(
+          JSON.stringify({
+            protocolVersion: "1",
+            type: "open",
+            threadId: id,
+            pad: "x".repeat(2_000),
+          }),
+        ),
+      ),
+    ).toBe("MESSAGE_TOO_LARGE");
+    expect(
+      refused(
+        await send(
+          JSON.stringify({
+            protocolVersion: "1",
+            type: "voucher",
+            threadId: id,
+            voucher: { amount: (total + STEP).toString(), signature: "0x1234" },
+          }),
+        ),
+      ),
+    ).toBe("MALFORMED_MESSAGE");
+    // A third user, published as itself: its own signature, then the payer's latest replayed.
+    const third = stack.wallet(3).address;
+    const theirs = voucher(stack.wallet(3), id, total + STEP, deployment);
+    expect(
+      refused(
+        await askRaw(rawThird, payeeAddress, third, {
+          type: "voucher",
+          threadId: id,
+          voucher: theirs,
+        }),
+      ),
+    ).toBe("THREAD_UNKNOWN");
+    expect(
+      refused(
+        await askRaw(rawThird, payeeAddress, third, {
+          type: "voucher",
+          threadId: id,
+          voucher: latest,
+        }),
+      ),
+    ).toBe("THREAD_UNKNOWN");
+    // Nor can the third user close the payer's thread.
+    expect(
+      refused(await askRaw(rawThird, payeeAddress, third, { type: "close", threadId: id })),
+    ).toBe("THREAD_UNKNOWN");
+
+    // Nothing moved at the payee.
+    expect(received.received).toBe(total);
+    expect(voucherEvents).toEqual(events);
+    const open = await askRaw(rawPayer, payeeAddress, me, { type: "open", threadId: id });
+    if (!open.ok) throw new Error(`open refused: ${open.error.code}`);
+    expect(open.result.latest?.amount).toBe(total);
+    expect(open.result.closed).toBe(false);
+
+    // The honest payer carries on from where it was: one more voucher, then the payee closes.
+    await thread.pay(STEP);
+    const honest = total + STEP;
+    expect(thread.paid).toBe(honest);
+    expect(received.received).toBe(honest);
+    const payerClosed: bigint[] = [];
+    payer.on("thread.closed", ({ threadId, paid }) => {
+      if (threadId === id) payerClosed.push(paid);
+    });
+    const { paid } = await received.close();
+    expect(paid).toBe(honest);
+    await waitFor(() => payerClosed.length === 1, 15_000);
+    expect(payerClosed[0]).toBe(honest);
+    expect(payee.getBalance(ETH).user).toBe(payeeBefore + honest);
+    expect(payer.getBalance(ETH).user).toBe(payerBefore - honest);
+    expect(payer.getTransfers()).toHaveLength(0);
+    expect(payee.getTransfers()).toHaveLength(0);
+    expect((await nodeSide(stack, 1, ETH)).user).toBe(payerBefore - honest);
+    expect((await nodeSide(stack, 2, ETH)).user).toBe(payeeBefore + honest);
+    await expectChannelsAgree(stack, payer);
+    await expectChannelsAgree(stack, payee);
+
+    // After the close, even the next honest voucher is refused: the thread is gone.
+    const after = voucher(payerWallet, id, honest + STEP, deployment);
+    expect(refused(await send({ type: "voucher", threadId: id, voucher: after }))).toBe(
+      "THREAD_UNKNOWN",
+    );
+    expect(payee.getBalance(ETH).user).toBe(payeeBefore + honest);
+  }, 120_000);
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { parseEther, ZeroAddress } from "ethers";
+import type { ConnextClient } from "../../client";
+import type { PayeeThread } from "../../client/threads/handles";
+import { expectChannelsAgree, waitFor } from "../expectations";
+import { type Stack, startStack } from "../stack";
+import {
+  askRaw,
+  codeOf,
+  deploymentOf,
+  nodeSide,
+  openThread,
+  rawConnection,
+  voucher,
+} from "./threadHelpers";
+
+/**
+ * Closing a thread when the two sides disagree or one is away (DESIGN §4.8): a payer offering
+ * an older (or a forged higher) voucher does not lower (or raise) what the payee closes with;
+ * a payee that is away resolves nothing until it is back, and then closes with its latest.
+ */
+const ETH = ZeroAddress;
+const LOCK = parseEther("0.01");
+const STEP = 3_000_000_000n;
+
+let stack: Stack;
+let payer: ConnextClient;
+let payee: ConnextClient;
+let rawPayer: NatsConnection;
+
+beforeAll(async () => {
+  stack = await startStack();
+  [payer, payee] = await Promise.all([stack.client(1), stack.client(2)]);
+  await payer.deposit({ assetId: ETH, amount: parseEther("1") });
+  rawPayer = await rawConnection(stack, 1);
+}, 240_000);
+
+afterAll(async () => {
+  await rawPayer?.close();
+  await stack?.stop();
+});
+
+/** Resolves with what the payer's `thread.closed` says the thread paid. */
+function payerClosed(threadId: string): Promise<bigint> {
+  return new Promise((resolve) => {
+    const listener = ({ threadId: id, paid }: { threadId: string; paid: bigint }) => {
+      if (id !== threadId) return;
+      payer.off("thread.closed", listener);
+      resolve(paid);
+    };
+    payer.on("thread.closed", listener);
+  });
+}
+
+/** Both users' balances here and at the node, and neither channel holds a transfer. */
+async function expectSettled(payerUser: bigint, payeeUser: bigint): Promise<void> {
+  await waitFor(() => payer.getBalance(ETH).user === payerUser, 15_000);
+  await waitFor(() => payee.getBalance(ETH).user === payeeUser, 15_000);
+  expect(payer.getTransfers()).toHaveLength(0);
+  expect(payee.getTransfers()).toHaveLength(0);
+  const [ofPayer, ofPayee] = await Promise.all([nodeSide(stack, 1, ETH), nodeSide(stack, 2, ETH)]);
+  expect(ofPayer.user).toBe(payerUser);
+  expect(ofPayer.transferIds).toEqual([]);
+  expect(ofPayee.user).toBe(payeeUser);
+  expect(ofPayee.transferIds).toEqual([]);
+  await expectChannelsAgree(stack, payer);
+  await expectChannelsAgree(stack, payee);
+}
+
+describe("closing races", () => {
+  test("the payer closes offering an older voucher: the payee closes with its newer one", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 5; i++) await thread.pay(STEP);
+    const total = STEP * 5n;
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(thread.id);
+    const older = voucher(stack.wallet(1), thread.id, STEP * 2n, deploymentOf(stack));
+    const answer = await askRaw(rawPayer, payee.identifier, payer.identifier, {
+      type: "close",
+      threadId: thread.id,
+      voucher: older,
+    });
+    if (!answer.ok) throw new Error(`close refused: ${answer.error.code}`);
+    expect(answer.result.latest?.amount).toBe(total);
+    expect(answer.result.closed).toBe(true);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
+  test("the payer closes offering a forged higher voucher: the payee closes with its own", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 3; i++) await thread.pay(STEP);
+    const total = STEP * 3n;
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(thread.id);
+    // Signed by the payee's own key: a payee cannot be tricked into holding a voucher that fails.
+    const forged = voucher(stack.wallet(2), thread.id, LOCK, deploymentOf(stack));
+    const answer = await askRaw(rawPayer, payee.identifier, payer.identifier, {
+      type: "close",
+      threadId: thread.id,
+      voucher: forged,
+    });
+    if (!answer.ok) throw new Error(`close refused: ${answer.error.code}`);
+    expect(answer.result.latest?.amount).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
+  test("pay() to a payee that is away: PAYEE_OFFLINE, nothing paid; once it is back, pay works", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    await thread.pay(STEP);
+    await thread.pay(STEP);
+    expect(thread.paid).toBe(STEP * 2n);
+
+    await payee.close();
+    expect(await codeOf(thread.pay(STEP))).toBe("PAYEE_OFFLINE");
+    expect(thread.paid).toBe(STEP * 2n);
+    expect(await codeOf(thread.pay(STEP))).toBe("PAYEE_OFFLINE");
+    expect(thread.paid).toBe(STEP * 2n);
+    expect(received.received).toBe(STEP * 2n);
+
+    payee = await stack.client(2);
+    const back = payee.getThreads().find((t) => t.id === thread.id) as PayeeThread | undefined;
+    expect(back?.role).toBe("payee");
+    expect((back as PayeeThread).received).toBe(STEP * 2n);
+    await thread.pay(STEP);
+    expect(thread.paid).toBe(STEP * 3n);
+    expect((back as PayeeThread).received).toBe(STEP * 3n);
+
+    const total = STEP * 3n;
+    const closed = payerClosed(thread.id);
+    expect((await thread.close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
+  test("the payer closes while the payee is away: PAYEE_OFFLINE, nothing resolved; the payee closes when back", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 4; i++) await thread.pay(STEP);
+    const total = STEP * 4n;
+    expect(received.received).toBe(total);
+    const payerLock = payer.getTransfers().map((t) => t.transferId);
+    const payeeLock = payee.getTransfers().map((t) => t.transferId);
+    expect(payerLock).toHaveLength(1);
+    expect(payeeLock).toHaveLength(1);
+    const payeeNonce = (await nodeSide(stack, 2, ETH)).nonce;
+
+    await payee.close();
+    const closed = payerClosed(thread.id);
+    expect(await codeOf(thread.close())).toBe("PAYEE_OFFLINE");
+    // Nothing is resolved on either side: both locks stand, both balances as they were.
+    const [ofPayer, ofPayee] = await Promise.all([
+      nodeSide(stack, 1, ETH),
+      nodeSide(stack, 2, ETH),
+    ]);
+    expect(ofPayer.transferIds).toEqual(payerLock);
+    expect(ofPayer.user).toBe(payerBefore - LOCK);
+    expect(payer.getTransfers().map((t) => t.transferId)).toEqual(payerLock);
+    expect(payer.getBalance(ETH).user).toBe(payerBefore - LOCK);
+    expect(ofPayee.transferIds).toEqual(payeeLock);
+    expect(ofPayee.user).toBe(payeeBefore);
+    expect(ofPayee.nonce).toBe(payeeNonce);
+
+    payee = await stack.client(2);
+    expect(payee.getTransfers().map((t) => t.transferId)).toEqual(payeeLock);
+    const back = payee.getThreads().find((t) => t.id === thread.id) as PayeeThread | undefined;
+    expect(back?.role).toBe("payee");
+    expect((back as PayeeThread).received).toBe(total);
+    expect((await (back as PayeeThread).close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+});
