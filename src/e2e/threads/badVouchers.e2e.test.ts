@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { parseEther, ZeroAddress } from "ethers";
+import { concat, parseEther, Signature, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../../client";
 import { randomPreImage } from "../../client/crypto";
 import type { PayeeThread, PayerThread } from "../../client/threads/handles";
@@ -25,6 +25,8 @@ const ETH = ZeroAddress;
 const LOCK = parseEther("0.01");
 const STEP = 1_000_000_000n;
 const HONEST = 5;
+/** secp256k1's order. */
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 let stack: Stack;
 let payer: ConnextClient;
@@ -49,11 +51,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** What the payee held before the attacks: nothing may move it. */
+let held = { received: 0n, events: 0 };
+
+/** The refusal's code; and the payee holds what it held, and announced nothing new. */
 function refused(answer: RawAnswer): string {
-  if (answer.ok)
+  if (answer.ok) {
     throw new Error(
-      `accepted: ${JSON.stringify(answer.result, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+      `accepted: latest ${answer.result.latest?.amount}, closed ${answer.result.closed}`,
     );
+  }
+  expect(received.received).toBe(held.received);
+  expect(voucherEvents).toHaveLength(held.events);
   return answer.error.code;
 }
 
@@ -67,6 +76,7 @@ describe("bad vouchers to a payee", () => {
     expect(received.received).toBe(total);
     await waitFor(() => voucherEvents.length === HONEST);
     const events = [...voucherEvents];
+    held = { received: total, events: events.length };
 
     const deployment = deploymentOf(stack);
     const payerWallet = stack.wallet(1);
@@ -120,6 +130,32 @@ describe("bad vouchers to a payee", () => {
     expect(refused(await send({ type: "voucher", threadId: id, voucher: otherDefinition }))).toBe(
       "VOUCHER_FORGED",
     );
+    // The payer's real next voucher, its signature made malleable (high s, v flipped): the
+    // contract's ECDSA refuses it, so a payee holding it could not claim on-chain.
+    const next = voucher(payerWallet, id, total + STEP, deployment);
+    const { r, s: low, v } = Signature.from(next.signature);
+    const highS = `0x${(N - BigInt(low)).toString(16).padStart(64, "0")}`;
+    const malleable = concat([r, highS, v === 27 ? "0x1c" : "0x1b"]);
+    expect(
+      refused(
+        await send({
+          type: "voucher",
+          threadId: id,
+          voucher: { amount: total + STEP, signature: malleable },
+        }),
+      ),
+    ).toBe("VOUCHER_FORGED");
+    // …and with v as 0/1 instead of 27/28.
+    const zeroV = concat([r, low, v === 27 ? "0x00" : "0x01"]);
+    expect(
+      refused(
+        await send({
+          type: "voucher",
+          threadId: id,
+          voucher: { amount: total + STEP, signature: zeroV },
+        }),
+      ),
+    ).toBe("VOUCHER_FORGED");
     // Not JSON; too large; the wrong shape.
     expect(refused(await send("{not json"))).toBe("MALFORMED_MESSAGE");
     expect(
@@ -203,6 +239,7 @@ describe("bad vouchers to a payee", () => {
     await expectChannelsAgree(stack, payee);
 
     // After the close, even the next honest voucher is refused: the thread is gone.
+    held = { received: honest, events: voucherEvents.length };
     const after = voucher(payerWallet, id, honest + STEP, deployment);
     expect(refused(await send({ type: "voucher", threadId: id, voucher: after }))).toBe(
       "THREAD_UNKNOWN",
