@@ -3,6 +3,8 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { parseEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../../client";
 import type { PayeeThread } from "../../client/threads/handles";
+import { decodeUpdateMessage, ProtocolError } from "../../protocol";
+import { DEFAULT_CLAIM_BUFFER_SECONDS } from "../../protocol/expiries";
 import { expectChannelsAgree, waitFor } from "../expectations";
 import { type Stack, startStack } from "../stack";
 import {
@@ -28,9 +30,25 @@ let stack: Stack;
 let payer: ConnextClient;
 let payee: ConnextClient;
 let rawPayer: NatsConnection;
+/** A transfer whose resolve the node refuses (once), to make a payee's close fail. */
+let refuseResolveOf: string | undefined;
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({
+    node: {
+      intercept: async (request, handle) => {
+        if (request.method === "update" && refuseResolveOf) {
+          const { update } = decodeUpdateMessage(request.data);
+          const details = update.details as { transferId?: string };
+          if (update.type === "resolve" && details.transferId === refuseResolveOf) {
+            refuseResolveOf = undefined;
+            throw new ProtocolError("TRANSFER_REJECTED", "refused once by the test");
+          }
+        }
+        return handle();
+      },
+    },
+  });
   [payer, payee] = await Promise.all([stack.client(1), stack.client(2)]);
   await payer.deposit({ assetId: ETH, amount: parseEther("1") });
   rawPayer = await rawConnection(stack, 1);
@@ -40,6 +58,11 @@ afterAll(async () => {
   await rawPayer?.close();
   await stack?.stop();
 });
+
+/** What the client's janitor does every 30 s: looks at the payments and threads paid to it. */
+function janitorRound(client: ConnextClient): void {
+  (client as unknown as { reactions: { settleReceived(): void } }).reactions.settleReceived();
+}
 
 /** Resolves with what the payer's `thread.closed` says the thread paid. */
 function payerClosed(threadId: string): Promise<bigint> {
@@ -181,4 +204,77 @@ describe("closing races", () => {
     expect(await closed).toBe(total);
     await expectSettled(payerBefore - total, payeeBefore + total);
   }, 60_000);
+
+  test("a close the node refused leaves everything as it was; the payee's retry closes exact", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 3; i++) await thread.pay(STEP);
+    const total = STEP * 3n;
+    const [lock] = payee.getTransfers();
+    const payerLock = payer.getTransfers().map((t) => t.transferId);
+
+    // The node refuses the payee's resolve once: the close fails, nothing is resolved.
+    refuseResolveOf = lock?.transferId;
+    expect(await codeOf(received.close())).toBe("TRANSFER_REJECTED");
+    expect(payee.getTransfers().map((t) => t.transferId)).toEqual([lock?.transferId as string]);
+    expect(payer.getTransfers().map((t) => t.transferId)).toEqual(payerLock);
+    expect(payee.getBalance(ETH).user).toBe(payeeBefore);
+    expect(payer.getBalance(ETH).user).toBe(payerBefore - LOCK);
+    const [ofPayer, ofPayee] = await Promise.all([
+      nodeSide(stack, 1, ETH),
+      nodeSide(stack, 2, ETH),
+    ]);
+    expect(ofPayer.transferIds).toEqual(payerLock);
+    expect(ofPayee.transferIds).toEqual([lock?.transferId as string]);
+    // The payee has begun to close: it takes no more vouchers, and the payer counts none.
+    expect(await codeOf(thread.pay(STEP))).toBe("THREAD_CLOSED");
+    expect(thread.paid).toBe(total);
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(thread.id);
+    expect((await received.close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
+  // BUG (skipped until fixed). Expected: a payee whose close failed (the node refused its
+  // resolve) still closes the thread on its own when it falls due, like any other thread.
+  // What happens: the janitor's round closes the control thread, but not the one whose close
+  // failed: `PayeeThreads.close` sets `thread.closing = true` and never clears it when the
+  // resolve fails (only the `closings` entry is dropped), and `ClientThreads.waiting` skips a
+  // thread that is `closing`; so the lock is left to expire and the payee loses the vouchers it
+  // holds (a restart of the payee's client clears it: the state is rebuilt). Seen: the control
+  // thread closed at once; the other still in `payee.getTransfers()` 5 s after the round, and a
+  // hand-made `close()` then went through at once (paid 9000000000 = 3 steps).
+  // Last: it moves the clock on by about a day.
+  test.skip("BUG: a payee whose close failed does not close the thread on its own when it falls due", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const failed = await openThread(payer, payee, ETH, LOCK);
+    const control = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 3; i++) await failed.thread.pay(STEP);
+    for (let i = 0; i < 2; i++) await control.thread.pay(STEP);
+    const failedLock = payee
+      .getTransfers()
+      .find((t) => t.transferState.toLowerCase().includes(failed.thread.id.slice(2)));
+    expect(failedLock).toBeDefined();
+    refuseResolveOf = failedLock?.transferId;
+    expect(await codeOf(failed.received.close())).toBe("TRANSFER_REJECTED");
+    expect(payee.getTransfers()).toHaveLength(2);
+
+    // Both threads fall due (a claim buffer before the last on-chain claim would complete).
+    const timeout = payee.getChannel()?.timeout ?? 0;
+    const expiry = Math.min(failed.received.expiry, control.received.expiry);
+    const due = expiry - timeout - 2 * DEFAULT_CLAIM_BUFFER_SECONDS + 60;
+    stack.clock.advance(due - stack.clock.now());
+    // The janitor's round (every 30 s), run now.
+    janitorRound(payee);
+    // The control thread, never closed before, is closed by the payee on its own…
+    await waitFor(() => payee.getThreads().every((t) => t.id !== control.thread.id), 20_000);
+    // …and so should the one whose close failed be: the payee holds 3 steps of vouchers for it.
+    await waitFor(() => payee.getThreads().every((t) => t.id !== failed.thread.id), 10_000);
+    const total = STEP * 5n;
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 90_000);
 });
