@@ -238,6 +238,33 @@ describe("closing races", () => {
     await expectSettled(payerBefore - total, payeeBefore + total);
   }, 60_000);
 
+  // BUG (skipped until fixed; minor: the 30-s janitor catches it later). Expected: after the
+  // node restarts, the client's reconnect catches up (`watchReconnects`: sync, then
+  // `settleReceived`), so a thread that fell due while the node was away is closed then.
+  // What happens (node restarted in-process, `stack.restartNode()`): the client reconnects to
+  // the restarted broker before the node's engine serves requests; its sync fails with
+  // NODE_UNREACHABLE ("the node did not answer sync: RequestError: no responders:
+  // 'connext.<node>.<payee>.sync'"), `settleReceived` is not run and nothing retries it: the
+  // due thread stays open until the janitor's next round, up to 30 s later (this test, run
+  // alone: 2 of 2 failed, "condition not met within 15000 ms" at the waitFor; a probe with the
+  // sync wrapped logged the failure above). A race: with the node restarted from a process
+  // (slower to come up) the thread was closed at the reconnect.
+  // Moves the clock on by about a day.
+  test.skip("BUG: a thread that fell due is closed when the payee reconnects after a node restart", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 2; i++) await thread.pay(STEP);
+    const total = STEP * 2n;
+    const timeout = payee.getChannel()?.timeout ?? 0;
+    stack.clock.advance(
+      received.expiry - timeout - 2 * DEFAULT_CLAIM_BUFFER_SECONDS + 60 - stack.clock.now(),
+    );
+    await stack.restartNode();
+    await waitFor(() => payee.getThreads().every((t) => t.id !== thread.id), 15_000);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
   // BUG (skipped until fixed). Expected: a payee whose close failed (the node refused its
   // resolve) still closes the thread on its own when it falls due, like any other thread.
   // What happens: the janitor's round closes the control thread, but not the one whose close
@@ -248,7 +275,7 @@ describe("closing races", () => {
   // thread closed at once; the other still in `payee.getTransfers()` 5 s after the round, and a
   // hand-made `close()` then went through at once (paid 9000000000 = 3 steps).
   // Last: it moves the clock on by about a day.
-  test.skip("BUG: a payee whose close failed does not close the thread on its own when it falls due", async () => {
+  test.skip("BUG: a payee whose close failed still closes the thread on its own when it falls due", async () => {
     const payerBefore = payer.getBalance(ETH).user;
     const payeeBefore = payee.getBalance(ETH).user;
     const failed = await openThread(payer, payee, ETH, LOCK);
