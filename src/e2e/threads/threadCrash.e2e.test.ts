@@ -150,4 +150,57 @@ describe("the node killed in a thread's life", () => {
     expect(payer.getThreads()).toHaveLength(0);
     expect(payee.getThreads().some((t) => (t as PayeeThread).id === thread.id)).toBe(false);
   }, 120_000);
+
+  test("the payer's client restarts in the middle of a thread: it finds the thread and closes it exact", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 4; i++) await thread.pay(STEP);
+    const total = STEP * 4n;
+
+    await payer.close();
+    payer = await stack.client(1, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const again = payer.getThreads().find((t) => t.id === thread.id);
+    expect(again?.role).toBe("payer");
+    if (again?.role !== "payer") throw new Error("the payer lost its thread");
+    expect(again.amount).toBe(LOCK);
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(payer, thread.id);
+    expect((await again.close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
+  // BUG (skipped until fixed). Expected: a payer whose client restarted in the middle of a
+  // thread asks the payee where it stands before its first voucher (PayerLane: "after a restart
+  // we ask first") and pays on from there. What happens: the first pay() after the restart
+  // signs a voucher for one step from zero and fails: "VOUCHER_STALE: 0x3C44…93BC refused: a
+  // voucher must pay more than the latest held (25000000000), got 5000000000" (at
+  // payerLane.ts pay → threads.ts ask). `ClientThreads.newPayerHandle` passes `{ acked: 0n }`
+  // for a fresh thread and nothing for one found at start-up, and the PayerLane constructor
+  // sets `synced = known === undefined`: the thread found at start-up counts as synced (and a
+  // fresh one as not). By the code, `paid` also reads 0 after a restart until the lane asks.
+  test.skip("BUG: the payer's client restarts in the middle of a thread: it pays on from where the payee stands", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 5; i++) await thread.pay(STEP);
+
+    await payer.close();
+    payer = await stack.client(1, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const again = payer.getThreads().find((t) => t.id === thread.id);
+    expect(again?.role).toBe("payer");
+    if (again?.role !== "payer") throw new Error("the payer lost its thread");
+    expect(again.amount).toBe(LOCK);
+    for (let i = 0; i < 3; i++) await again.pay(STEP);
+    const total = STEP * 8n;
+    expect(again.paid).toBe(total);
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(payer, thread.id);
+    expect((await again.close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
 });
