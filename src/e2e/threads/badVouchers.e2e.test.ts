@@ -8,6 +8,7 @@ import { expectChannelsAgree, waitFor } from "../expectations";
 import { type Stack, startStack } from "../stack";
 import {
   askRaw,
+  codeOf,
   deploymentOf,
   nodeSide,
   openThread,
@@ -246,4 +247,59 @@ describe("bad vouchers to a payee", () => {
     );
     expect(payee.getBalance(ETH).user).toBe(payeeBefore + honest);
   }, 120_000);
+
+  test("the whole lock: the last wei is paid, one more is refused on both sides", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const opened = await openThread(payer, payee, ETH, LOCK);
+    thread = opened.thread;
+    received = opened.received;
+    held = { received: 0n, events: voucherEvents.length };
+    await thread.pay(LOCK - 1n);
+    await thread.pay(1n);
+    expect(thread.paid).toBe(LOCK);
+    expect(thread.remaining).toBe(0n);
+    expect(received.received).toBe(LOCK);
+    held = { received: LOCK, events: voucherEvents.length };
+    // The payer's client will not sign beyond the lock…
+    expect(await codeOf(thread.pay(1n))).toBe("THREAD_EXHAUSTED");
+    expect(thread.paid).toBe(LOCK);
+    // …and the payee refuses a voucher that does, however it is signed.
+    const beyond = voucher(stack.wallet(1), thread.id, LOCK + 1n, deploymentOf(stack));
+    expect(
+      refused(
+        await askRaw(rawPayer, payee.identifier, payer.identifier, {
+          type: "voucher",
+          threadId: thread.id,
+          voucher: beyond,
+        }),
+      ),
+    ).toBe("VOUCHER_ABOVE_LOCK");
+
+    const { paid } = await thread.close();
+    expect(paid).toBe(LOCK);
+    await waitFor(() => payee.getBalance(ETH).user === payeeBefore + LOCK, 15_000);
+    expect(payer.getBalance(ETH).user).toBe(payerBefore - LOCK);
+    expect((await nodeSide(stack, 1, ETH)).user).toBe(payerBefore - LOCK);
+    expect((await nodeSide(stack, 2, ETH)).user).toBe(payeeBefore + LOCK);
+    await expectChannelsAgree(stack, payer);
+    await expectChannelsAgree(stack, payee);
+  }, 60_000);
+
+  test("a thread closed with no voucher pays nothing: both locks are cancelled", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const opened = await openThread(payer, payee, ETH, LOCK);
+    expect(payer.getBalance(ETH).user).toBe(payerBefore - LOCK);
+    const { paid } = await opened.thread.close();
+    expect(paid).toBe(0n);
+    await waitFor(() => payer.getBalance(ETH).user === payerBefore, 15_000);
+    expect(payee.getBalance(ETH).user).toBe(payeeBefore);
+    expect(payer.getTransfers()).toHaveLength(0);
+    await waitFor(() => payee.getTransfers().length === 0, 15_000);
+    expect((await nodeSide(stack, 1, ETH)).user).toBe(payerBefore);
+    expect((await nodeSide(stack, 2, ETH)).user).toBe(payeeBefore);
+    await expectChannelsAgree(stack, payer);
+    await expectChannelsAgree(stack, payee);
+  }, 60_000);
 });
