@@ -983,11 +983,30 @@ export class ConnextClient {
     (async () => {
       for await (const status of statuses) {
         if (this.closed) break;
-        if (status.type === "reconnect") {
-          this.track(this.channel.sync().then(() => this.reactions.settleReceived()));
-        }
+        if (status.type === "reconnect") this.resync();
       }
     })().catch(() => {});
+  }
+
+  /**
+   * Catches up after a reconnect, then looks at what waits for us (payments to claim, threads
+   * due to close). A node that is still starting may not answer yet: tried again after 0.5,
+   * 1, 2, 4 and 8 s on the client's clock, and what waits is looked at either way.
+   */
+  private resync(attempt = 0): void {
+    this.track(
+      this.channel.sync().then(
+        () => this.reactions.settleReceived(),
+        () => {
+          if (this.closed) return;
+          if (attempt >= 5) {
+            this.reactions.settleReceived();
+            return;
+          }
+          this.options.clock.after(500 * 2 ** attempt, () => this.resync(attempt + 1));
+        },
+      ),
+    );
   }
 
   /** Whether revealing a payment's pre-image now leaves room to claim it on-chain. */

@@ -131,7 +131,12 @@ export class PayeeThreads {
       return thread.latest?.amount ?? 0n;
     })();
     this.closings.set(thread.threadId, closing);
-    closing.catch(() => this.closings.delete(thread.threadId));
+    closing.catch(() => {
+      // Not closed (the node refused or was away): the thread is open again, takes vouchers,
+      // and a later close (ours, the payer's, or the one due by time) tries again.
+      this.closings.delete(thread.threadId);
+      if (!thread.closed) thread.closing = false;
+    });
     return closing;
   }
 

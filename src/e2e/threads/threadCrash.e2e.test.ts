@@ -172,6 +172,29 @@ describe("the node killed in a thread's life", () => {
     await expectSettled(payerBefore - total, payeeBefore + total);
   }, 60_000);
 
+  // A payer whose client restarted in the middle of a thread asks the payee where it stands
+  // before its first voucher, and pays on from there.
+  test("the payer's client restarts in the middle of a thread: it finds the thread and closes it exact", async () => {
+    const payerBefore = payer.getBalance(ETH).user;
+    const payeeBefore = payee.getBalance(ETH).user;
+    const { thread, received } = await openThread(payer, payee, ETH, LOCK);
+    for (let i = 0; i < 4; i++) await thread.pay(STEP);
+    const total = STEP * 4n;
+
+    await payer.close();
+    payer = await stack.client(1, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const again = payer.getThreads().find((t) => t.id === thread.id);
+    expect(again?.role).toBe("payer");
+    if (again?.role !== "payer") throw new Error("the payer lost its thread");
+    expect(again.amount).toBe(LOCK);
+    expect(received.received).toBe(total);
+
+    const closed = payerClosed(payer, thread.id);
+    expect((await again.close()).paid).toBe(total);
+    expect(await closed).toBe(total);
+    await expectSettled(payerBefore - total, payeeBefore + total);
+  }, 60_000);
+
   // BUG (skipped until fixed). Expected: a payer whose client restarted in the middle of a
   // thread asks the payee where it stands before its first voucher (PayerLane: "after a restart
   // we ask first") and pays on from there. What happens: the first pay() after the restart
@@ -181,7 +204,7 @@ describe("the node killed in a thread's life", () => {
   // for a fresh thread and nothing for one found at start-up, and the PayerLane constructor
   // sets `synced = known === undefined`: the thread found at start-up counts as synced (and a
   // fresh one as not). By the code, `paid` also reads 0 after a restart until the lane asks.
-  test.skip("BUG: the payer's client restarts in the middle of a thread: it pays on from where the payee stands", async () => {
+  test("the payer's client restarts in the middle of a thread: it pays on from where the payee stands", async () => {
     const payerBefore = payer.getBalance(ETH).user;
     const payeeBefore = payee.getBalance(ETH).user;
     const { thread, received } = await openThread(payer, payee, ETH, LOCK);
