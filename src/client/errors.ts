@@ -1,4 +1,5 @@
 import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from "../protocol/errors";
+import { THREAD_REFUSALS } from "../protocol/threadMessages";
 // Types only: those modules' error classes extend ClientError (no import cycle at run time).
 import type { ClientChainErrorCode } from "./chain/errors";
 import type { CryptoErrorCode } from "./crypto/errors";
@@ -109,19 +110,9 @@ export const CLIENT_ERROR_CODES = [
    * the payee before the next voucher, and `thread.paid` says what it holds.
    */
   "VOUCHER_UNCONFIRMED",
-  // A thread's payee refuses (DESIGN §4.8; `THREAD_REFUSALS` in the protocol):
-  /** No such thread from us at the payee (its side is not locked yet, or it is closed). */
-  "THREAD_UNKNOWN",
-  /** The thread is closing or closed: no more vouchers. */
-  "THREAD_CLOSED",
-  /** The voucher's signature is not the thread payer's. */
-  "VOUCHER_FORGED",
-  /** The payee holds a later voucher. */
-  "VOUCHER_STALE",
-  /** The payee holds this very voucher already. */
-  "VOUCHER_REPLAYED",
-  /** The voucher pays more than the payee's lock. */
-  "VOUCHER_ABOVE_LOCK",
+  // A thread's payee refuses with one of these (DESIGN §4.8): no such thread from us, closing
+  // or closed, a voucher forged, lower than or equal to the one held, or above the lock.
+  ...THREAD_REFUSALS,
 ] as const;
 
 /**

@@ -40,8 +40,6 @@ const TRANSFER_TYPEHASH = keccak256(utf8(TYPE_STRINGS.CoreTransferState));
 const WITHDRAW_TYPEHASH = keccak256(utf8(TYPE_STRINGS.WithdrawData));
 const RESOLUTION_TYPEHASH = keccak256(utf8(TYPE_STRINGS.TransferResolution));
 const DOMAIN_TYPEHASH = keccak256(utf8(TYPE_STRINGS.EIP712Domain));
-const NAME_HASH = keccak256(utf8(DOMAIN_NAME));
-const VERSION_HASH = keccak256(utf8(DOMAIN_VERSION));
 
 /** Struct hash of a Balance. */
 export function balanceHash(balance: Balance): Uint8Array {
@@ -118,25 +116,55 @@ export function transferStateHash(transfer: CoreTransferState): Bytes32 {
   return bytesToHex(transferStateHashBytes(transfer));
 }
 
+/**
+ * An EIP-712 domain `{ name, version, chainId, verifyingContract }`: the separator of each
+ * deployment, kept (at most `cacheLimit` of them: they repeat for every message signed there).
+ *
+ * @example
+ * const threadDomain = eip712Domain("ThreadTransfer", "1", 64);
+ * const separator = threadDomain(chainId, definition);
+ */
+export function eip712Domain(
+  name: string,
+  version: string,
+  cacheLimit: number,
+): (chainId: number | bigint, verifyingContract: string) => Uint8Array {
+  const nameHash = keccak256(utf8(name));
+  const versionHash = keccak256(utf8(version));
+  const cache = new Map<string, Uint8Array>();
+  return (chainId, verifyingContract) => {
+    const key = `${chainId}:${verifyingContract.toLowerCase()}`;
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const words = new Uint8Array(32 * 5);
+    words.set(DOMAIN_TYPEHASH, 0);
+    words.set(nameHash, 32);
+    words.set(versionHash, 64);
+    writeUint(chainId, words, 96);
+    writeAddress(verifyingContract, words, 128);
+    const separator = keccak256(words);
+    if (cache.size >= cacheLimit) cache.clear();
+    cache.set(key, separator);
+    return separator;
+  };
+}
+
+/** `keccak256(0x1901 ‖ separator ‖ structHash)`: what an EIP-712 signature signs. */
+export function eip712Digest(separator: Uint8Array, structHash: Uint8Array): Uint8Array {
+  const message = new Uint8Array(66);
+  message[0] = 0x19;
+  message[1] = 0x01;
+  message.set(separator, 2);
+  message.set(structHash, 34);
+  return keccak256(message);
+}
+
 // Domain separators are the same for every state of a channel: keep the recent ones.
-const domainCache = new Map<string, Uint8Array>();
-const DOMAIN_CACHE_LIMIT = 4096;
+const channelDomain = eip712Domain(DOMAIN_NAME, DOMAIN_VERSION, 4096);
 
 /** The EIP-712 domain separator `{ "Connext", "2", chainId, channel }`. */
 export function domainSeparator(chainId: number, verifyingContract: string): Uint8Array {
-  const key = `${chainId}:${verifyingContract.toLowerCase()}`;
-  const cached = domainCache.get(key);
-  if (cached) return cached;
-  const words = new Uint8Array(32 * 5);
-  words.set(DOMAIN_TYPEHASH, 0);
-  words.set(NAME_HASH, 32);
-  words.set(VERSION_HASH, 64);
-  writeUint(chainId, words, 96);
-  writeAddress(verifyingContract, words, 128);
-  const separator = keccak256(words);
-  if (domainCache.size >= DOMAIN_CACHE_LIMIT) domainCache.clear();
-  domainCache.set(key, separator);
-  return separator;
+  return channelDomain(chainId, verifyingContract);
 }
 
 /** `keccak256(0x1901 ‖ domainSeparator ‖ structHash)`. */
@@ -145,12 +173,7 @@ export function typedDataDigestBytes(
   verifyingContract: string,
   structHash: Uint8Array,
 ): Uint8Array {
-  const message = new Uint8Array(66);
-  message[0] = 0x19;
-  message[1] = 0x01;
-  message.set(domainSeparator(chainId, verifyingContract), 2);
-  message.set(structHash, 34);
-  return keccak256(message);
+  return eip712Digest(domainSeparator(chainId, verifyingContract), structHash);
 }
 
 /**

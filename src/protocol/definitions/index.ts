@@ -44,8 +44,6 @@ export {
 export { routedPaymentNode } from "./routedPayment";
 export {
   assertVoucherSigner,
-  decodeThreadVoucher,
-  encodeThreadVoucher,
   recoverVoucherSigner,
   type SignedThreadVoucher,
   signThreadVoucher,
@@ -60,7 +58,6 @@ export {
   threadPlugin,
   threadRouting,
   threadVoucherDigest,
-  threadVoucherSchema,
 } from "./thread";
 export type {
   DefinitionDeployment,

@@ -18,7 +18,6 @@ export {
   type ThreadVoucher,
   threadVoucherDigest,
 } from "./voucher";
-export { decodeThreadVoucher, encodeThreadVoucher, threadVoucherSchema } from "./wire";
 
 /**
  * ThreadTransfer: a payment thread routed through the node like a hashlock payment, locked on

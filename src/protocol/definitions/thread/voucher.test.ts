@@ -12,7 +12,6 @@ import {
   type ThreadVoucher,
   threadVoucherDigest,
 } from "./voucher";
-import { decodeThreadVoucher, encodeThreadVoucher } from "./wire";
 
 const MAX = 2n ** 256n - 1n;
 const TYPES = {
@@ -172,54 +171,5 @@ describe("thread voucher signatures", () => {
       () => assertVoucherSigner(voucher, signature, deployment, key.address),
       "INVALID_SIGNATURE",
     );
-  });
-});
-
-describe("thread vouchers on the wire", () => {
-  test("encode as JSON with a decimal amount and decode back", async () => {
-    const signed = await signThreadVoucher(
-      { threadId: voucher.threadId, amount: MAX },
-      deployment,
-      privateKeySigner(`0x${"42".repeat(32)}`),
-    );
-    const wire = encodeThreadVoucher(signed);
-    expect(JSON.parse(wire)).toEqual({
-      threadId: signed.threadId,
-      amount: MAX.toString(10),
-      signature: signed.signature,
-    });
-    expect(decodeThreadVoucher(wire)).toEqual(signed);
-    expect(decodeThreadVoucher(new TextEncoder().encode(wire))).toEqual(signed);
-  });
-
-  test("hex is lowercased", () => {
-    const signature = `0x${"AB".repeat(65)}`;
-    const threadId = `0x${"CD".repeat(32)}`;
-    expect(decodeThreadVoucher(JSON.stringify({ threadId, amount: "7", signature }))).toEqual({
-      threadId: threadId.toLowerCase(),
-      amount: 7n,
-      signature: signature.toLowerCase(),
-    });
-  });
-
-  const good = { threadId: `0x${"cd".repeat(32)}`, amount: "7", signature: `0x${"ab".repeat(65)}` };
-  test.each([
-    ["not JSON", "{"],
-    ["a number amount", JSON.stringify({ ...good, amount: 7 })],
-    ["a negative amount", JSON.stringify({ ...good, amount: "-7" })],
-    ["a leading zero", JSON.stringify({ ...good, amount: "07" })],
-    ["an amount past uint256", JSON.stringify({ ...good, amount: (MAX + 1n).toString() })],
-    ["a short thread id", JSON.stringify({ ...good, threadId: "0x12" })],
-    ["a 64-byte signature", JSON.stringify({ ...good, signature: `0x${"ab".repeat(64)}` })],
-    ["an empty signature", JSON.stringify({ ...good, signature: "0x" })],
-    ["an unknown field", JSON.stringify({ ...good, extra: 1 })],
-    ["a missing field", JSON.stringify({ threadId: good.threadId, amount: good.amount })],
-    ["an array", "[]"],
-  ])("%s is MALFORMED_MESSAGE", (_, raw) => {
-    expectCode(() => decodeThreadVoucher(raw), "MALFORMED_MESSAGE");
-  });
-
-  test("an oversized message is MESSAGE_TOO_LARGE", () => {
-    expectCode(() => decodeThreadVoucher(" ".repeat(70_000)), "MESSAGE_TOO_LARGE");
   });
 });

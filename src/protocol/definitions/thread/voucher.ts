@@ -1,6 +1,6 @@
-import { bytesToHex, keccak256, utf8, writeAddress, writeBytes32, writeUint } from "../../bytes";
+import { bytesToHex, keccak256, utf8, writeBytes32, writeUint } from "../../bytes";
 import { ProtocolError } from "../../errors";
-import { TYPE_STRINGS } from "../../hashing";
+import { eip712Digest, eip712Domain } from "../../hashing";
 import { type ChannelSigner, recoverSigner } from "../../signatures";
 import type { Address, Bytes32, HexString } from "../../types";
 import type { DefinitionDeployment } from "../types";
@@ -28,13 +28,8 @@ export const THREAD_DOMAIN_VERSION = "1";
 export const THREAD_VOUCHER_TYPE = "Voucher(bytes32 threadId,uint256 amount)";
 
 const VOUCHER_TYPEHASH = keccak256(utf8(THREAD_VOUCHER_TYPE));
-const DOMAIN_TYPEHASH = keccak256(utf8(TYPE_STRINGS.EIP712Domain));
-const NAME_HASH = keccak256(utf8(THREAD_DOMAIN_NAME));
-const VERSION_HASH = keccak256(utf8(THREAD_DOMAIN_VERSION));
-
 // A party meets few deployments: keep their domain separators.
-const domainCache = new Map<string, Uint8Array>();
-const DOMAIN_CACHE_LIMIT = 64;
+const threadDomain = eip712Domain(THREAD_DOMAIN_NAME, THREAD_DOMAIN_VERSION, 64);
 
 function checkDeployment(deployment: DefinitionDeployment): void {
   const chainId = deployment?.chainId;
@@ -44,23 +39,6 @@ function checkDeployment(deployment: DefinitionDeployment): void {
   if (!valid) throw malformed("deployment.chainId", "a chain id", chainId);
   if (typeof chainId === "bigint") checkUint(chainId, "deployment.chainId");
   checkAddress(deployment.definition, "deployment.definition");
-}
-
-/** `{ "ThreadTransfer", "1", chainId, definition }`'s separator. */
-function threadDomainSeparator({ chainId, definition }: DefinitionDeployment): Uint8Array {
-  const key = `${chainId}:${definition.toLowerCase()}`;
-  const cached = domainCache.get(key);
-  if (cached) return cached;
-  const words = new Uint8Array(32 * 5);
-  words.set(DOMAIN_TYPEHASH, 0);
-  words.set(NAME_HASH, 32);
-  words.set(VERSION_HASH, 64);
-  writeUint(chainId, words, 96);
-  writeAddress(definition, words, 128);
-  const separator = keccak256(words);
-  if (domainCache.size >= DOMAIN_CACHE_LIMIT) domainCache.clear();
-  domainCache.set(key, separator);
-  return separator;
 }
 
 /**
@@ -82,12 +60,8 @@ export function threadVoucherDigest(
   struct.set(VOUCHER_TYPEHASH, 0);
   writeBytes32(voucher.threadId, struct, 32);
   writeUint(voucher.amount, struct, 64);
-  const message = new Uint8Array(66);
-  message[0] = 0x19;
-  message[1] = 0x01;
-  message.set(threadDomainSeparator(deployment), 2);
-  message.set(keccak256(struct), 34);
-  return bytesToHex(keccak256(message));
+  const separator = threadDomain(deployment.chainId, deployment.definition);
+  return bytesToHex(eip712Digest(separator, keccak256(struct)));
 }
 
 /**
