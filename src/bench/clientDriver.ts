@@ -13,9 +13,10 @@ import {
   DEPOSIT,
   type FromDriver,
   type ToDriver,
+  toMinuteReport,
   toReport,
 } from "./driver";
-import type { RunSummary } from "./stats";
+import { cpuMs, type MinuteSummary, type RunSummary } from "./stats";
 
 const ETH = ZeroAddress;
 
@@ -84,6 +85,14 @@ process.on("message", (message: ToDriver) => {
         return;
       case "run": {
         activeRun = run(pairs.slice(0, message.pairs), message.seconds);
+        const summary = await activeRun.finally(() => {
+          activeRun = undefined;
+        });
+        send({ type: "result", report: toReport(summary) });
+        return;
+      }
+      case "soak": {
+        activeRun = soak(pairs.slice(0, message.pairs), message.minutes, message.rate);
         const summary = await activeRun.finally(() => {
           activeRun = undefined;
         });
@@ -199,8 +208,12 @@ function onlyThese(client: ConnextClient, ids: Set<string> | undefined): boolean
   return client.getTransfers().every((transfer) => ids?.has(transfer.transferId));
 }
 
-/** `pairs` pay concurrently for `seconds`; each pair one payment at a time. */
+/**
+ * `pairs` pay concurrently for `seconds`; each pair one payment at a time. `clientCpuMs`: this
+ * process's CPU from the start until the run's payments have settled (all the clients' work).
+ */
 async function run(running: Pair[], seconds: number): Promise<RunSummary> {
+  const cpuBefore = process.cpuUsage();
   const summary: RunSummary = {
     pairs: running.length,
     completed: 0,
@@ -256,7 +269,96 @@ async function run(running: Pair[], seconds: number): Promise<RunSummary> {
     30_000,
   );
   if (!settled) progress("some transfers were still active 30 s after the run");
+  summary.clientCpuMs = cpuMs(process.cpuUsage(cpuBefore));
   return summary;
+}
+
+/** In flight at once during a soak, beyond which a due payment is not started (and counted). */
+const SOAK_MAX_IN_FLIGHT = 1_000;
+
+/**
+ * The soak: `rate` payments/s in all for `minutes`, open loop. Payment k is due at start +
+ * k/rate on pair k mod pairs, and starts then whether or not that pair's earlier payments have
+ * ended (a client queues its channel's updates). Latency runs from when the payment was due, so
+ * a falling-behind shows as latency rather than as a lower offered rate. Each minute's counts
+ * (payments started, completed, their latencies, failures, this process's CPU) are sent as the
+ * minute ends; payments still in flight at the end are awaited and counted in the total only.
+ */
+async function soak(running: Pair[], minutes: number, rate: number): Promise<RunSummary> {
+  const cpuStart = process.cpuUsage();
+  const total: RunSummary = {
+    pairs: running.length,
+    completed: 0,
+    wallMs: 0,
+    latenciesMs: [],
+    failures: new Map(),
+  };
+  const fresh = (minute: number): MinuteSummary => ({
+    minute,
+    wallMs: 0,
+    offered: 0,
+    completed: 0,
+    latenciesMs: [],
+    failures: new Map(),
+    clientCpuMs: 0,
+  });
+  const fail = (current: MinuteSummary, reason: string) => {
+    current.failures.set(reason, (current.failures.get(reason) ?? 0) + 1);
+    total.failures.set(reason, (total.failures.get(reason) ?? 0) + 1);
+  };
+  const MINUTE_MS = 60_000;
+  const started = performance.now();
+  const end = started + minutes * MINUTE_MS;
+  let current = fresh(1);
+  let minuteStart = started;
+  let minuteCpu = process.cpuUsage();
+  const inFlight = new Set<Promise<void>>();
+  let issued = 0;
+
+  while (!stopping) {
+    const now = performance.now();
+    if (now >= minuteStart + MINUTE_MS && current.minute <= minutes) {
+      // Minutes on the nominal boundaries, so the last one ends with the soak.
+      current.wallMs = MINUTE_MS;
+      current.clientCpuMs = cpuMs(process.cpuUsage(minuteCpu));
+      send({ type: "minute", report: toMinuteReport(current) });
+      current = fresh(current.minute + 1);
+      minuteStart += MINUTE_MS;
+      minuteCpu = process.cpuUsage();
+    }
+    if (now >= end) break;
+    const due = started + (issued * 1000) / rate;
+    if (due > now) {
+      await Bun.sleep(Math.max(1, Math.min(due, minuteStart + MINUTE_MS) - now));
+      continue;
+    }
+    const pair = running[issued % running.length] as Pair;
+    issued++;
+    current.offered++;
+    if (inFlight.size >= SOAK_MAX_IN_FLIGHT) {
+      fail(current, `not started: ${SOAK_MAX_IN_FLIGHT} in flight`);
+      continue;
+    }
+    const payment = pay(pair).then((status) => {
+      // Counted in the minute it ends in (`current` then); after the end, in the total only.
+      const counting = performance.now() < end ? current : fresh(0);
+      if (status === "completed") {
+        const latency = performance.now() - due;
+        counting.latenciesMs.push(latency);
+        counting.completed++;
+        total.latenciesMs.push(latency);
+        total.completed++;
+      } else {
+        fail(counting, status);
+      }
+    });
+    inFlight.add(payment);
+    void payment.finally(() => inFlight.delete(payment));
+  }
+  total.wallMs = performance.now() - started;
+  await Promise.all(inFlight);
+  total.clientCpuMs = cpuMs(process.cpuUsage(cpuStart));
+  return total;
 }
 
 /* ------------------------------------------------------------------------------------------ */

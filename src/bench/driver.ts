@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { parseEther } from "ethers";
 import type { BenchAccount } from "./accounts";
-import type { RunSummary } from "./stats";
+import type { MinuteSummary, RunSummary } from "./stats";
 
 /** Small against the node's 1 ETH collateral target, so top-ups mid-run are rare. */
 export const AMOUNT = parseEther("0.0001");
@@ -21,6 +21,13 @@ export interface RunReport {
   wallMs: number;
   latenciesMs: number[];
   failures: [reason: string, count: number][];
+  /** The client-driver process's CPU time over the run, milliseconds. */
+  clientCpuMs?: number;
+}
+
+/** A soak minute as it crosses the process boundary. */
+export interface MinuteReport extends Omit<MinuteSummary, "failures"> {
+  failures: [reason: string, count: number][];
 }
 
 export type ToDriver =
@@ -28,6 +35,12 @@ export type ToDriver =
   | { type: "setup"; nodeUrl: string; ethRpcUrl: string; accounts: BenchAccount[]; pairs: number }
   /** The first `pairs` pairs pay concurrently for `seconds`. */
   | { type: "run"; pairs: number; seconds: number }
+  /**
+   * A soak: the first `pairs` pairs pay at `rate` payments/s in all (open loop: each payment
+   * starts on schedule, round-robin over the pairs, whether or not earlier ones have ended) for
+   * `minutes`; a "minute" message at the end of each minute, then the whole run's "result".
+   */
+  | { type: "soak"; pairs: number; minutes: number; rate: number }
   /** Each of the first `pairs` payers opens one thread of `lock` wei to its payee. */
   | { type: "openThreads"; pairs: number; lock: string }
   /** The first `pairs` pairs pay vouchers of `step` wei for `seconds`, `window` in flight each. */
@@ -43,6 +56,8 @@ export type FromDriver =
   | { type: "progress"; message: string }
   | { type: "ready" }
   | { type: "result"; report: RunReport }
+  /** During a soak: one minute's counts (not a reply: the soak's reply is its "result"). */
+  | { type: "minute"; report: MinuteReport }
   /** Threads closed; `mismatches`: one line per thread whose payee did not get what was paid. */
   | { type: "threadsClosed"; closed: number; paid: string; mismatches: string[] }
   | { type: "error"; message: string };
@@ -55,7 +70,11 @@ export function fromReport(report: RunReport): RunSummary {
   return { ...report, failures: new Map(report.failures) };
 }
 
-type Reply = Exclude<FromDriver, { type: "progress" } | { type: "error" }>;
+export function toMinuteReport(minute: MinuteSummary): MinuteReport {
+  return { ...minute, failures: [...minute.failures] };
+}
+
+type Reply = Exclude<FromDriver, { type: "progress" } | { type: "error" } | { type: "minute" }>;
 
 /**
  * The bench's end of one client-driver subprocess. One request at a time; the driver's progress
@@ -65,6 +84,7 @@ type Reply = Exclude<FromDriver, { type: "progress" } | { type: "error" }>;
 export class ClientDriver {
   private pending?: { resolve(reply: Reply): void; reject(error: Error): void };
   private exitedWith?: string;
+  private onMinute?: (minute: MinuteSummary) => void;
 
   private constructor(
     private readonly child: Bun.Subprocess<"ignore", "inherit", "inherit">,
@@ -113,6 +133,22 @@ export class ClientDriver {
   async run(pairs: number, seconds: number): Promise<RunSummary> {
     const reply = await this.request({ type: "run", pairs, seconds }, "result");
     return fromReport((reply as Extract<FromDriver, { type: "result" }>).report);
+  }
+
+  /** A soak (see ToDriver "soak"); `onMinute` hears each minute as it ends. */
+  async soak(
+    pairs: number,
+    minutes: number,
+    rate: number,
+    onMinute: (minute: MinuteSummary) => void,
+  ): Promise<RunSummary> {
+    this.onMinute = onMinute;
+    try {
+      const reply = await this.request({ type: "soak", pairs, minutes, rate }, "result");
+      return fromReport((reply as Extract<FromDriver, { type: "result" }>).report);
+    } finally {
+      this.onMinute = undefined;
+    }
   }
 
   async openThreads(pairs: number, lock: bigint): Promise<void> {
@@ -186,6 +222,10 @@ export class ClientDriver {
   private receive(message: FromDriver): void {
     if (message.type === "progress") {
       this.onProgress(message.message);
+      return;
+    }
+    if (message.type === "minute") {
+      this.onMinute?.({ ...message.report, failures: new Map(message.report.failures) });
       return;
     }
     const pending = this.pending;

@@ -15,21 +15,95 @@
 // (driver.ts), so their signing and encryption does not compete with the node's event loop.
 // The driver times each `transfer` and reports latencies and failures; this process tabulates.
 //
+// Also per run: the CPU time of the node's process (this one: the node, and in the embedded
+// configuration PGlite and the broker, which run inside it) and of the client-driver process,
+// each per completed payment (`process.cpuUsage()` around the run; the driver reports its own),
+// and the node's resident memory at the end. Not counted: anvil, PostgreSQL, nats-server.
+//
+// The crypto limit: before the configurations, this process times CRYPTO_OPS signs and
+// recoveries of 32-byte digests with the protocol's own functions (signDigestSync,
+// recoverSigner); a routed payment takes 8 of each across its parties, so the cores could do
+// at most cores / (8 × sign + 8 × recover) payments/s. Each row shows its rate as a share of it.
+//
+// A soak (`npm run bench -- --duration 30`): the embedded configuration only; `--pairs` pairs
+// (default 4) pay at `--rate` payments/s in all (default: half the rate a BENCH_SECONDS
+// closed-loop run on those pairs reaches first), open loop, for `--duration` minutes; a line
+// every minute (offered and completed payments/s, p50/p99 of the payments completed in it,
+// failures, the node's RSS and heap used after a full GC, CPU per payment), then the memory
+// growth from the first minute to the last.
+//
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
-// BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error").
+// BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error"),
+// BENCH_CRYPTO_OPS (default 2000).
+import { parseArgs } from "node:util";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { formatEther, parseEther } from "ethers";
 import { type Stack, startStack } from "../e2e/stack";
+import { bytesToHex } from "../protocol/bytes";
+import { publicKeyToAddress, recoverSigner, signDigestSync } from "../protocol/signatures";
 import { type BenchAccount, devAccounts, freshAccounts } from "./accounts";
 import { CONFIGURATIONS, type Configuration, loudNotice, machine } from "./configurations";
 import { AMOUNT, ClientDriver, COMPLETION_TIMEOUT_MS } from "./driver";
-import { failureCount, formatTable, SUMMARY_HEADER, summaryRow } from "./stats";
+import {
+  cpuMs,
+  cryptoLimit,
+  failureCount,
+  formatTable,
+  type MinuteSummary,
+  memoryGrowth,
+  type NodeSample,
+  ofLimit,
+  perPayment,
+  RECOVERIES_PER_PAYMENT,
+  ROUTED_HEADER,
+  routedRow,
+  SIGNS_PER_PAYMENT,
+  SOAK_HEADER,
+  soakRow,
+} from "./stats";
+
+const { values: options } = parseArgs({
+  options: {
+    duration: { type: "string" },
+    rate: { type: "string" },
+    pairs: { type: "string" },
+  },
+});
+/** Minutes of soak; undefined: the usual runs. */
+const SOAK_MINUTES = options.duration === undefined ? undefined : Number(options.duration);
+const SOAK_RATE = options.rate === undefined ? undefined : Number(options.rate);
+const SOAK_PAIRS = Number(options.pairs ?? 4);
+for (const [name, value] of [
+  ["--duration", SOAK_MINUTES],
+  ["--rate", SOAK_RATE],
+  ["--pairs", SOAK_PAIRS],
+] as const) {
+  if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
+    console.error(`${name}: a positive number`);
+    process.exit(2);
+  }
+}
+if (SOAK_MINUTES !== undefined && !Number.isInteger(SOAK_MINUTES)) {
+  console.error("--duration: whole minutes");
+  process.exit(2);
+}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** An untimed round on all pairs before the first run, so the first row is not the JIT's. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const PAIR_COUNTS = (process.env.BENCH_PAIRS ?? "1,4,16").split(",").map(Number);
+const PAIR_COUNTS =
+  SOAK_MINUTES === undefined
+    ? (process.env.BENCH_PAIRS ?? "1,4,16").split(",").map(Number)
+    : [SOAK_PAIRS];
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "error";
 const MAX_PAIRS = Math.max(...PAIR_COUNTS);
+const CRYPTO_OPS = Number(process.env.BENCH_CRYPTO_OPS ?? 2_000);
+const CORES = navigator.hardwareConcurrency;
+/** What the CPU columns count, printed under each table. */
+const CPU_NOTE =
+  "CPU: node = the bench process (the node; in the embedded configuration PGlite and the " +
+  "broker run in it too), client = the client-driver process; anvil, PostgreSQL and " +
+  "nats-server are separate processes, not counted";
 
 /** Gas and deposit money for each fresh account. */
 const FRESH_FUNDING = parseEther("10");
@@ -67,6 +141,53 @@ function progress(message: string): void {
   console.log(`  · ${message}`);
 }
 
+/** The crypto limit, measured once before the configurations (see the top of this file). */
+interface Crypto {
+  signMs: number;
+  recoverMs: number;
+  /** Payments/s. */
+  limit: number;
+}
+
+/** Times CRYPTO_OPS signs, then as many recoveries, as the protocol does them (after a warm-up). */
+function measureCrypto(): Crypto {
+  const secret = secp256k1.utils.randomSecretKey();
+  const signer = publicKeyToAddress(secp256k1.getPublicKey(secret, false));
+  const digests = Array.from({ length: CRYPTO_OPS }, () =>
+    bytesToHex(secp256k1.utils.randomSecretKey()),
+  );
+  for (const digest of digests.slice(0, 100)) recoverSigner(digest, signDigestSync(digest, secret));
+  let started = performance.now();
+  const signatures = digests.map((digest) => signDigestSync(digest, secret));
+  const signMs = (performance.now() - started) / CRYPTO_OPS;
+  started = performance.now();
+  let wrong = 0;
+  for (const [i, digest] of digests.entries()) {
+    if (recoverSigner(digest, signatures[i] as string) !== signer) wrong++;
+  }
+  const recoverMs = (performance.now() - started) / CRYPTO_OPS;
+  if (wrong > 0) throw new Error(`crypto limit: ${wrong} recoveries gave another address`);
+  return { signMs, recoverMs, limit: cryptoLimit(CORES, signMs, recoverMs) };
+}
+
+function describeCrypto(crypto: Crypto): string {
+  const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+  return (
+    `crypto limit: ${crypto.limit.toFixed(1)} payments/s = ${CORES} cores / ` +
+    `(${SIGNS_PER_PAYMENT} × sign ${us(crypto.signMs)} + ${RECOVERIES_PER_PAYMENT} × recover ` +
+    `${us(crypto.recoverMs)}), ${CRYPTO_OPS} of each timed in the bench process ` +
+    "(signDigestSync, recoverSigner)"
+  );
+}
+
+/** The node's process: CPU since `since`, and memory now (after a full GC when `collect`). */
+function sampleNode(since: NodeJS.CpuUsage, collect = false): NodeSample {
+  const cpu = cpuMs(process.cpuUsage(since));
+  if (collect) Bun.gc(true);
+  const memory = process.memoryUsage();
+  return { cpuMs: cpu, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+}
+
 /** The client-driver subprocess with 2×MAX_PAIRS clients connected, deposited and warmed. */
 async function prepareDriver(stack: Stack): Promise<ClientDriver> {
   const dev = devAccounts();
@@ -84,7 +205,8 @@ async function prepareDriver(stack: Stack): Promise<ClientDriver> {
   return driver;
 }
 
-async function benchConfiguration(configuration: Configuration): Promise<string> {
+/** Services and a node for `configuration`, and the client driver, set up and warmed up. */
+async function startConfiguration(configuration: Configuration): Promise<ClientDriver> {
   console.log(`\n${configuration.title}: starting`);
   const services = await configuration.services();
   cleanups.push(() => services.stop());
@@ -101,30 +223,111 @@ async function benchConfiguration(configuration: Configuration): Promise<string>
     const warmup = await driver.run(MAX_PAIRS, WARMUP_SECONDS);
     progress(`untimed warm-up: ${warmup.completed} payments, ${failureCount(warmup)} failed`);
   }
+  return driver;
+}
+
+async function benchConfiguration(configuration: Configuration, crypto: Crypto): Promise<string> {
+  const driver = await startConfiguration(configuration);
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const count of PAIR_COUNTS) {
+    const cpuBefore = process.cpuUsage();
     const summary = await driver.run(count, SECONDS);
+    const node = sampleNode(cpuBefore);
     if (interrupted) await interrupted;
-    rows.push(summaryRow(summary));
-    progress(`${count} pairs: ${summary.completed} completed, ${failureCount(summary)} failed`);
+    rows.push(routedRow(summary, node, crypto.limit));
+    progress(
+      `${count} pairs: ${summary.completed} completed, ${failureCount(summary)} failed, ` +
+        `CPU ms/payment node ${perPayment(node.cpuMs, summary.completed)}, ` +
+        `clients ${perPayment(summary.clientCpuMs, summary.completed)}`,
+    );
     for (const [reason, times] of summary.failures) {
       notes.push(`  ${count} pairs: ${times} × ${reason}`);
     }
   }
   await cleanUp();
 
-  const cores = navigator.hardwareConcurrency;
   const date = new Date().toISOString().slice(0, 10);
   return [
-    `routed payments — ${configuration.title}, ${date}, ${cores} cores`,
-    formatTable(SUMMARY_HEADER, rows),
+    `routed payments — ${configuration.title}, ${date}, ${CORES} cores`,
+    formatTable(ROUTED_HEADER, rows),
     `clients: 1 separate process (${2 * MAX_PAIRS} ConnextClients); the node runs in the bench process`,
+    `${CPU_NOTE}; node RSS at the end of each run`,
+    describeCrypto(crypto),
+    ...(notes.length > 0 ? ["failures:", ...notes] : []),
+  ].join("\n");
+}
+
+/** `--duration`: the soak, on the embedded configuration. */
+async function soak(minutes: number, crypto: Crypto): Promise<string> {
+  const configuration = CONFIGURATIONS[0] as Configuration;
+  const driver = await startConfiguration(configuration);
+  let rate = SOAK_RATE;
+  if (rate === undefined) {
+    const peak = await driver.run(SOAK_PAIRS, SECONDS);
+    const peakRate = peak.completed / (peak.wallMs / 1000);
+    rate = peakRate / 2;
+    progress(
+      `peak (closed loop, ${SOAK_PAIRS} pairs, ${SECONDS} s): ${peakRate.toFixed(1)} payments/s, ` +
+        `${failureCount(peak)} failed; soak rate: half, ${rate.toFixed(1)} payments/s`,
+    );
+  }
+  console.log(
+    `\nsoak: ${minutes} min at ${rate.toFixed(1)} payments/s offered (open loop, ` +
+      `${SOAK_PAIRS} pairs round-robin), ${configuration.title}; latency from each payment's ` +
+      "scheduled start; node memory after a full GC",
+  );
+  const rows: string[][] = [];
+  const samples: NodeSample[] = [];
+  let cpuBefore = process.cpuUsage();
+  const summary = await driver.soak(SOAK_PAIRS, minutes, rate, (minute: MinuteSummary) => {
+    const node = sampleNode(cpuBefore, true);
+    cpuBefore = process.cpuUsage();
+    samples.push(node);
+    const row = soakRow(minute, node);
+    rows.push(row);
+    // Each minute as it ends: the header once, then the row, aligned to the header's widths.
+    if (rows.length === 1) console.log(formatTable(SOAK_HEADER, []));
+    console.log(formatTable(SOAK_HEADER, [row]).split("\n")[1]);
+    for (const [reason, times] of minute.failures) console.log(`  ${times} × ${reason}`);
+  });
+  if (interrupted) await interrupted;
+  await cleanUp();
+  const seconds = summary.wallMs / 1000;
+  const notes = [...summary.failures].map(([reason, times]) => `  ${times} × ${reason}`);
+  const first = samples[0];
+  const last = samples.at(-1);
+  return [
+    `soak — ${configuration.title}, ${new Date().toISOString().slice(0, 10)}, ${CORES} cores, ` +
+      `${minutes} min at ${rate.toFixed(1)} payments/s offered, ${SOAK_PAIRS} pairs`,
+    formatTable(SOAK_HEADER, rows),
+    `total: ${summary.completed} completed (${(summary.completed / seconds).toFixed(1)}/s, ` +
+      `${ofLimit(summary.completed / seconds, crypto.limit)} of the crypto limit), ` +
+      `${failureCount(summary)} failed, client CPU ` +
+      `${perPayment(summary.clientCpuMs, summary.completed)} ms/payment`,
+    first && last ? memoryGrowth(first, last, samples.length) : "memory: no minute completed",
+    `${CPU_NOTE}; node memory sampled after Bun.gc(true) at each minute's end`,
+    describeCrypto(crypto),
     ...(notes.length > 0 ? ["failures:", ...notes] : []),
   ].join("\n");
 }
 
 async function main(): Promise<number> {
+  const crypto = measureCrypto();
+  console.log(describeCrypto(crypto));
+  if (SOAK_MINUTES !== undefined) {
+    try {
+      const report = await soak(SOAK_MINUTES, crypto);
+      console.log(`\n${machine()}\n`);
+      console.log(report);
+      return 0;
+    } catch (error) {
+      if (interrupted) await interrupted;
+      await cleanUp();
+      console.error(`soak FAILED: ${(error as Error).stack ?? error}`);
+      return 1;
+    }
+  }
   console.log(
     `routed-payment benchmark: ${SECONDS} s per run, pairs ${PAIR_COUNTS.join("/")}, ` +
       `${formatEther(AMOUNT)} ETH per payment, completion timeout ${COMPLETION_TIMEOUT_MS / 1000} s`,
@@ -140,7 +343,7 @@ async function main(): Promise<number> {
       continue;
     }
     try {
-      tables.push(await benchConfiguration(configuration));
+      tables.push(await benchConfiguration(configuration, crypto));
     } catch (error) {
       // The run failed because it is being stopped (the driver's clients closed): just stop.
       if (interrupted) await interrupted;
