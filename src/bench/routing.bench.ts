@@ -29,8 +29,8 @@
 // (default 4) pay at `--rate` payments/s in all (default: half the rate a BENCH_SECONDS
 // closed-loop run on those pairs reaches first), open loop, for `--duration` minutes; a line
 // every minute (offered and completed payments/s, p50/p99 of the payments completed in it,
-// failures, the node's RSS and heap used after a full GC, CPU per payment), then the memory
-// growth from the first minute to the last.
+// failures, the node's RSS and heap used after a full GC and how long that GC took, CPU per
+// payment), then the memory growth from the first minute to the last.
 //
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
 // BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error"),
@@ -183,9 +183,16 @@ function describeCrypto(crypto: Crypto): string {
 /** The node's process: CPU since `since`, and memory now (after a full GC when `collect`). */
 function sampleNode(since: NodeJS.CpuUsage, collect = false): NodeSample {
   const cpu = cpuMs(process.cpuUsage(since));
+  const gcStarted = performance.now();
   if (collect) Bun.gc(true);
+  const gcMs = collect ? performance.now() - gcStarted : undefined;
   const memory = process.memoryUsage();
-  return { cpuMs: cpu, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+  return {
+    cpuMs: cpu,
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    ...(gcMs === undefined ? {} : { gcMs }),
+  };
 }
 
 /** The client-driver subprocess with 2×MAX_PAIRS clients connected, deposited and warmed. */

@@ -138,9 +138,21 @@ describe("CPU, memory and the crypto limit", () => {
         failures: new Map([["pending", 6]]),
         clientCpuMs: 11_940,
       },
-      { cpuMs: 23_880, rssBytes: 400 * MIB, heapUsedBytes: 60 * MIB },
+      { cpuMs: 23_880, rssBytes: 400 * MIB, heapUsedBytes: 60 * MIB, gcMs: 123.4 },
     );
-    expect(row).toEqual(["3", "20.0", "19.9", "50.0", "60.0", "6", "400", "60", "20.00", "10.00"]);
+    expect(row).toEqual([
+      "3",
+      "20.0",
+      "19.9",
+      "50.0",
+      "60.0",
+      "6",
+      "400",
+      "60",
+      "123",
+      "20.00",
+      "10.00",
+    ]);
     expect(row.length).toBe(SOAK_HEADER.length);
     expect(
       memoryGrowth(

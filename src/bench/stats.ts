@@ -132,6 +132,8 @@ export interface NodeSample {
   rssBytes: number;
   /** `process.memoryUsage().heapUsed` at the end, bytes. */
   heapUsedBytes: number;
+  /** How long the full GC before the memory reading took, milliseconds (when there was one). */
+  gcMs?: number;
 }
 
 /** `npm run bench`'s columns: SUMMARY_HEADER, then CPU, memory and the crypto limit. */
@@ -181,6 +183,7 @@ export const SOAK_HEADER = [
   "failed",
   "node RSS MiB",
   "node heap MiB",
+  "GC ms",
   "node CPU ms/pay",
   "client CPU ms/pay",
 ];
@@ -200,6 +203,7 @@ export function soakRow(minute: MinuteSummary, node: NodeSample): string[] {
     String(failed),
     mebibytes(node.rssBytes),
     mebibytes(node.heapUsedBytes),
+    node.gcMs === undefined ? "—" : node.gcMs.toFixed(0),
     perPayment(node.cpuMs, minute.completed),
     perPayment(minute.clientCpuMs, minute.completed),
   ];
