@@ -47,7 +47,7 @@ export async function buildClient(outdir = join(root, "dist/client")): Promise<C
     naming: { entry: "browser.[ext]" },
     minify: { whitespace: true, syntax: true, identifiers: false },
     sourcemap: "linked",
-    plugins: [noTcpTransport],
+    plugins: [noTcpTransport, noNativeSecp256k1],
   });
   await checkBrowserBundle(join(outdir, "browser.js"));
   await emitDeclarations(join(outdir, "types"));
@@ -81,6 +81,27 @@ export const noTcpTransport: BunPlugin = {
       loader: "js",
       contents: `export function connect() {
   throw new Error("NATS over TCP is not available in browsers: use the node's ws:// messaging URL");
+}`,
+    }));
+  },
+};
+
+/**
+ * Browsers have no native libraries: the client keeps noble's secp256k1 there, so the loader of
+ * native libsecp256k1 (src/crypto/nativeSecp256k1.ts, which imports bun:ffi under Bun) is
+ * replaced by one that says so, and installs nothing.
+ */
+export const noNativeSecp256k1: BunPlugin = {
+  name: "no-native-secp256k1",
+  setup(build) {
+    build.onResolve({ filter: /\/crypto\/nativeSecp256k1(\.ts)?$/ }, () => ({
+      path: "native-secp256k1",
+      namespace: "connext-browser-secp256k1",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "connext-browser-secp256k1" }, () => ({
+      loader: "js",
+      contents: `export async function useFastestSecp256k1() {
+  return { reason: "a browser: secp256k1 stays noble (pure JavaScript)" };
 }`,
     }));
   },

@@ -3,7 +3,7 @@
 // The node embeds it at build time (src/node/http/wallet/assets.macro.ts runs this and inlines
 // what it prints); `bun scripts/build-wallet.ts` prints the bundle to stdout.
 import { join } from "node:path";
-import { noTcpTransport } from "./build-client";
+import { noNativeSecp256k1, noTcpTransport } from "./build-client";
 
 const root = join(import.meta.dir, "..");
 
@@ -14,7 +14,7 @@ export async function buildWallet(): Promise<string> {
     target: "browser",
     format: "esm",
     minify: true,
-    plugins: [noTcpTransport],
+    plugins: [noTcpTransport, noNativeSecp256k1],
     throw: false,
   });
   const output = result.outputs[0];

@@ -2,6 +2,7 @@ import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { type BaseWallet, JsonRpcProvider, Wallet } from "ethers";
 import { type Clock, seconds, systemClock } from "../clock";
 import { readChannelDeposits } from "../contracts-bindings/channelDeposits";
+import { useFastestSecp256k1 } from "../crypto/nativeSecp256k1";
 import {
   type AppliedUpdate,
   type ChannelSigner,
@@ -335,6 +336,8 @@ export class ConnextClient {
     checkArguments("connect", options, { nodeUrl: "url", ethRpcUrl: "url" });
     const key = typeof options.signer === "string" ? options.signer : options.signer?.privateKey;
     checkArguments("connect", { signer: key }, { signer: "privateKey" });
+    // Native libsecp256k1 under Bun when it is installed; noble in Node, browsers, or without it.
+    await useFastestSecp256k1();
     const provider = new JsonRpcProvider(options.ethRpcUrl, undefined, {
       cacheTimeout: -1,
       pollingInterval: 500,

@@ -1,9 +1,13 @@
 // `npm run bench:protocol`: the protocol core's hot path on this machine, as a table.
-// Pure JavaScript crypto (noble): keccak-256 and secp256k1 dominate every figure.
+// keccak-256 (noble) and secp256k1 dominate every figure; signing, recovery and the cycle are
+// measured with each secp256k1 backend this machine has: noble (pure JavaScript) and native
+// libsecp256k1 (Debian's libsecp256k1-1, through bun:ffi) when installed.
 import { TypedDataEncoder } from "ethers";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
+import { loadNativeSecp256k1 } from "../crypto/nativeSecp256k1";
 import { hashlock, hashlockLockHash } from "./definitions";
 import { channelStateDigest, TYPE_STRINGS } from "./hashing";
+import { nobleSecp256k1, type Secp256k1Backend, setSecp256k1Backend } from "./secp256k1";
 import { recoverSigner } from "./signatures";
 import {
   context,
@@ -14,6 +18,11 @@ import {
   setupChannel,
 } from "./testing/twoParties";
 import type { Balance, CoreChannelState, FullChannelState } from "./types";
+
+const native = await loadNativeSecp256k1();
+const backends: Secp256k1Backend[] = [nobleSecp256k1];
+if ("backend" in native) backends.push(native.backend);
+else console.log(`secp256k1: noble only (${native.reason})`);
 
 const node = party(`0x${"11".repeat(32)}`);
 const user = party(`0x${"22".repeat(32)}`);
@@ -83,24 +92,39 @@ group("hashing and signatures", () => {
     bench("channel state digest, 5 assets", () =>
       do_not_optimize(channelStateDigest(fiveAssets, 1337)),
     );
-    bench("sign a digest", async () => do_not_optimize(await node.signer.signDigest(digest)));
-    bench("recover a signer", () => do_not_optimize(recoverSigner(digest, signature)));
+    for (const backend of backends) {
+      bench(`sign a digest (${backend.name})`, async () => {
+        setSecp256k1Backend(backend);
+        do_not_optimize(await node.signer.signDigest(digest));
+      });
+      bench(`recover a signer (${backend.name})`, () => {
+        setSecp256k1Backend(backend);
+        do_not_optimize(recoverSigner(digest, signature));
+      });
+    }
   });
 });
 
 group("updates, both sides (propose, validate + countersign, accept)", () => {
-  bench("hashlock create + resolve cycle", async () => {
-    const created = await exchange(user, node, {
-      type: "create",
-      assetId: ETH,
-      amount: 1n,
-      transferDefinition: HASHLOCK_ADDRESS,
-      transferInitialState: lockedState,
-      transferTimeout: 3600,
+  for (const backend of backends) {
+    bench(`hashlock create + resolve cycle (${backend.name})`, async () => {
+      setSecp256k1Backend(backend);
+      await cycle();
     });
-    const transferId = (created.details as { transferId: string }).transferId;
-    await exchange(node, user, { type: "resolve", transferId, transferResolver: resolver });
-  });
+  }
 });
+
+async function cycle(): Promise<void> {
+  const created = await exchange(user, node, {
+    type: "create",
+    assetId: ETH,
+    amount: 1n,
+    transferDefinition: HASHLOCK_ADDRESS,
+    transferInitialState: lockedState,
+    transferTimeout: 3600,
+  });
+  const transferId = (created.details as { transferId: string }).transferId;
+  await exchange(node, user, { type: "resolve", transferId, transferResolver: resolver });
+}
 
 await run({ colors: false });

@@ -1,6 +1,7 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bytesToHex, hexToBytes, isHex, keccak256 } from "./bytes";
 import { ProtocolError } from "./errors";
+import { secp256k1Backend } from "./secp256k1";
 import type { Address, Bytes32, HexString } from "./types";
 
 /**
@@ -17,7 +18,7 @@ export interface ChannelSigner {
 
 const HALF_N = secp256k1.Point.CURVE().n / 2n;
 
-/** A signer over a private key held in memory, with pure-JavaScript secp256k1. */
+/** A signer over a private key held in memory (secp256k1 by the installed backend, secp256k1.ts). */
 export function privateKeySigner(privateKey: HexString): ChannelSigner {
   const secret = hexToBytes(privateKey);
   if (secret.length !== 32 || !secp256k1.utils.isValidSecretKey(secret)) {
@@ -32,15 +33,7 @@ export function privateKeySigner(privateKey: HexString): ChannelSigner {
 
 /** Signs synchronously; for signers that hold the key in memory. */
 export function signDigestSync(digest: Bytes32, secret: Uint8Array): HexString {
-  const recovered = secp256k1.sign(digestBytes(digest), secret, {
-    prehash: false,
-    format: "recovered",
-  });
-  // noble puts the recovery bit first; Ethereum wants r ‖ s ‖ (27 + bit).
-  const signature = new Uint8Array(65);
-  signature.set(recovered.subarray(1), 0);
-  signature[64] = 27 + (recovered[0] as number);
-  return bytesToHex(signature);
+  return bytesToHex(secp256k1Backend().sign(digestBytes(digest), secret));
 }
 
 /**
@@ -61,14 +54,8 @@ export function recoverSigner(digest: Bytes32, signature: HexString): Address {
     throw new ProtocolError("INVALID_SIGNATURE", `expected v 27 or 28, got ${v}`);
   const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
   if (s > HALF_N) throw new ProtocolError("INVALID_SIGNATURE", "signature is malleable (high s)");
-  const recovered = new Uint8Array(65);
-  recovered[0] = v - 27;
-  recovered.set(bytes.subarray(0, 64), 1);
   try {
-    const publicKey = secp256k1.recoverPublicKey(recovered, digestBytes(digest), {
-      prehash: false,
-    });
-    return publicKeyToAddress(secp256k1.Point.fromBytes(publicKey).toBytes(false));
+    return publicKeyToAddress(secp256k1Backend().recover(digestBytes(digest), bytes));
   } catch (cause) {
     throw new ProtocolError(
       "INVALID_SIGNATURE",

@@ -75,6 +75,13 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)("the browser bundle in Chromium"
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  test("the bundle keeps noble's secp256k1: the native loader (bun:ffi) is replaced by a stub", async () => {
+    const code = await Bun.file(join(dir, "dist/browser.js")).text();
+    expect(code).toContain("secp256k1 stays noble");
+    expect(code).not.toContain("dlopen");
+    expect(code).not.toContain("libsecp256k1.so");
+  });
+
   test("a page signs in, sets its channel up over WebSocket, deposits and pays", async () => {
     const user = devAccount(3);
     const deposit = parseEther("0.5");
