@@ -33,6 +33,11 @@ export type * from "./channelServiceDeps";
  */
 export class ChannelService {
   private readonly views: ViewCache;
+  /**
+   * Channel addresses by user as asked for, most recent last (bounded like the views): five
+   * keccaks each, asked for on every call for a user, and fixed for the node's network.
+   */
+  private readonly addresses = new Map<string, string>();
 
   constructor(private readonly deps: ChannelServiceDeps) {
     this.views = new ViewCache(deps.store, deps.shared, deps.cachedViews);
@@ -48,7 +53,17 @@ export class ChannelService {
   }
 
   channelFor(user: string): string {
-    return channelAddressFor(this.deps.signer.address, user, this.deps.network);
+    let address = this.addresses.get(user);
+    if (address === undefined) {
+      address = channelAddressFor(this.deps.signer.address, user, this.deps.network);
+      if (this.addresses.size >= (this.deps.cachedViews ?? 10_000)) {
+        this.addresses.delete(this.addresses.keys().next().value as string);
+      }
+    } else {
+      this.addresses.delete(user);
+    }
+    this.addresses.set(user, address);
+    return address;
   }
 
   /** The latest view of a user's channel (read-only use: may change right after). */

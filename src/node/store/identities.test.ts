@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { type Database, openDatabase } from "./database";
 import { IdentityError, IdentityRepository } from "./identities";
@@ -38,6 +39,17 @@ describe("IdentityRepository on PGlite", () => {
     expect(await repo.publicKey(wallet.address)).toBe(wallet.signingKey.publicKey);
     const rows = await database.db.query.identities.findMany();
     expect(rows.filter((r) => r.address === wallet.address)).toHaveLength(1);
+  });
+
+  test("a key once known is served from memory: an address's key never changes", async () => {
+    const wallet = Wallet.createRandom();
+    const fresh = new IdentityRepository(database.db);
+    await repo.record(wallet.address, wallet.signingKey.publicKey);
+    expect(await fresh.publicKey(wallet.address)).toBe(wallet.signingKey.publicKey);
+    await database.db.execute(sql`delete from identities where address = ${wallet.address}`);
+    expect(await fresh.publicKey(wallet.address)).toBe(wallet.signingKey.publicKey);
+    expect(await repo.publicKey(wallet.address)).toBe(wallet.signingKey.publicKey);
+    expect(await new IdentityRepository(database.db).publicKey(wallet.address)).toBeUndefined();
   });
 
   test("refuses another address's key, malformed keys and malformed addresses", async () => {

@@ -35,7 +35,18 @@ export class IdentityError extends Error {
  * await identities.publicKey(address); // "0x04…"
  */
 export class IdentityRepository {
-  constructor(private readonly db: StoreDb) {}
+  /**
+   * Keys already read or stored, by the address as asked for (most recent last). An address
+   * has one uncompressed key and only that one is ever stored, so a key once known never
+   * changes: the cache needs no invalidation, also with other processes on the database.
+   * It saves a statement (and a checksum) on every payment, whose payer asks for the payee's key.
+   */
+  private readonly known = new Map<string, string>();
+
+  constructor(
+    private readonly db: StoreDb,
+    private readonly bound = 10_000,
+  ) {}
 
   /** Stores (or replaces) the key of an address; keys are kept uncompressed (0x04…). */
   async record(address: string, publicKey: string): Promise<void> {
@@ -51,15 +62,25 @@ export class IdentityRepository {
         target: identities.address,
         set: { publicKey: sql`excluded.public_key` },
       });
+    this.remember(owner, key);
   }
 
   /** The uncompressed key of an address that has signed in; undefined if it never did. */
   async publicKey(address: string): Promise<string | undefined> {
+    const cached = this.known.get(address);
+    if (cached !== undefined) return cached;
     const [row] = await this.db
       .select({ publicKey: identities.publicKey })
       .from(identities)
       .where(eq(identities.address, checksummed(address)));
+    if (row) this.remember(address, row.publicKey);
     return row?.publicKey;
+  }
+
+  private remember(address: string, key: string): void {
+    this.known.delete(address);
+    this.known.set(address, key);
+    if (this.known.size > this.bound) this.known.delete(this.known.keys().next().value as string);
   }
 }
 
