@@ -38,6 +38,7 @@
 import { parseArgs } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { formatEther, parseEther } from "ethers";
+import { useFastestSecp256k1 } from "../crypto/nativeSecp256k1";
 import { type Stack, startStack } from "../e2e/stack";
 import { bytesToHex } from "../protocol/bytes";
 import { publicKeyToAddress, recoverSigner, signDigestSync } from "../protocol/signatures";
@@ -320,8 +321,12 @@ async function soak(minutes: number, crypto: Crypto): Promise<string> {
 }
 
 async function main(): Promise<number> {
+  // The backend the node and the clients use (native libsecp256k1 when installed), timed here.
+  const choice = await useFastestSecp256k1();
   const crypto = measureCrypto();
-  console.log(describeCrypto(crypto));
+  console.log(
+    `${describeCrypto(crypto)}; secp256k1: ${"library" in choice ? `libsecp256k1 (${choice.library})` : `noble (${choice.reason})`}`,
+  );
   if (SOAK_MINUTES !== undefined) {
     try {
       const report = await soak(SOAK_MINUTES, crypto);
