@@ -1,5 +1,6 @@
 import type { Wallet } from "ethers";
 import { type FullTransferState, toChecksumAddress } from "../../protocol";
+import { hexToBytes } from "../../protocol/bytes";
 import {
   type DefinitionDeployment,
   recoverVoucherSigner,
@@ -8,6 +9,7 @@ import {
   threadVoucherDigest,
 } from "../../protocol/definitions";
 import { decodeReply, subjectFor } from "../../protocol/messaging";
+import { signDigestSync } from "../../protocol/signatures";
 import {
   encodeThreadMessage,
   type ThreadMessage,
@@ -86,10 +88,13 @@ export class ClientThreads {
   private readonly payeeHandles = new Map<string, PayeeThread>();
   private readonly payerClosed = new Waiters<ThreadClosed>();
   private readonly me: string;
+  /** Our key's bytes, for signing vouchers. */
+  private readonly secret: Uint8Array;
   private subscription: { unsubscribe(): void } | undefined;
 
   constructor(private readonly deps: ClientThreadsDeps) {
     this.me = deps.wallet.address.toLowerCase();
+    this.secret = hexToBytes(deps.wallet.privateKey);
     this.payees = new PayeeThreads({
       records: deps.records,
       signedByPayer: (state, voucher) => this.signedBy(state.threadId, voucher, state.payer),
@@ -251,10 +256,12 @@ export class ClientThreads {
       {
         threadId,
         lock: facts.amount,
+        // The protocol's signing (native libsecp256k1 when installed): identical signatures.
         sign: (amount) =>
-          this.deps.wallet.signingKey.sign(
+          signDigestSync(
             threadVoucherDigest({ threadId, amount }, this.deps.deployment),
-          ).serialized,
+            this.secret,
+          ),
         ours: (voucher) => this.signedBy(threadId, voucher, this.me),
         sendVoucher: (voucher) => this.ask(payee, { type: "voucher", threadId, voucher }),
         ask: () => this.ask(payee, { type: "open", threadId }),
