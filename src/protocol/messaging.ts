@@ -245,4 +245,5 @@ export function encodeEvent(event: DistributiveOmit<NodeEvent, "protocolVersion"
   return encodeWire({ protocolVersion: PROTOCOL_VERSION, ...event });
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** `Omit` applied to each member of a union (a message without its `protocolVersion`). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DistributiveOmit } from "./messaging";
 import {
   bytes32,
   decodeMessage,
@@ -100,5 +101,3 @@ export function encodeThreadMessage(
 export function decodeThreadMessage(raw: Uint8Array | string): ThreadMessage {
   return decodeMessage<ThreadMessage>(threadMessageSchema, raw, MAX_THREAD_MESSAGE_BYTES);
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -8,7 +8,7 @@ import {
   withdraw,
 } from "../../protocol";
 import { lockHashOf, NO_META_HASH, randomPreImage, sealPaymentTerms } from "../crypto";
-import { disputeResolvers, HASHLOCK_CLAIM_MARGIN_SECONDS } from "./resolvers";
+import { CLAIM_MARGIN_SECONDS, disputeResolvers } from "./resolvers";
 
 /** The resolvers a client defunds its transfers with on-chain (issue 10 §1). */
 const HASHLOCK = "0x00000000000000000000000000000000000000A1";
@@ -114,7 +114,7 @@ describe("disputeResolvers", () => {
 
   test("no resolver for a hashlock about to expire on the chain's clock, or a wrong pre-image", async () => {
     const preImage = randomPreImage();
-    const late = payment(preImage, NOW + HASHLOCK_CLAIM_MARGIN_SECONDS);
+    const late = payment(preImage, NOW + CLAIM_MARGIN_SECONDS);
     const wrong = payment(randomPreImage(), NOW + 3600);
     const resolvers = await disputeResolvers(
       view(late, wrong),

@@ -14,10 +14,11 @@ export interface ResolverSources {
 }
 
 /**
- * Seconds before a hashlock's expiry after which the client no longer counts on claiming it:
- * the transaction must be mined before the expiry, and the chain's clock moves on meanwhile.
+ * Seconds before a hashlock's or a thread's expiry after which the client no longer counts on
+ * claiming it: the transaction must be mined before the expiry, and the chain's clock moves on
+ * meanwhile.
  */
-export const HASHLOCK_CLAIM_MARGIN_SECONDS = 30;
+export const CLAIM_MARGIN_SECONDS = 30;
 
 /**
  * The resolvers the client can defund its transfers with on-chain (DESIGN §4.7), by transfer
@@ -63,8 +64,7 @@ async function resolverFor(
   }
   const { lockHash, expiry } = hashlock.decodeState(transfer.transferState);
   // An expired hashlock reverts on-chain: after the transfer's dispute the payer takes it back.
-  if (expiry !== 0n && expiry <= BigInt(chainTime + HASHLOCK_CLAIM_MARGIN_SECONDS))
-    return undefined;
+  if (expiry !== 0n && expiry <= BigInt(chainTime + CLAIM_MARGIN_SECONDS)) return undefined;
   const preImage =
     (await sources.revealed(transfer.transferId)) ?? decrypted(transfer, sources.wallet);
   if (!preImage || lockHashOf(preImage) !== lockHash.toLowerCase()) return undefined;

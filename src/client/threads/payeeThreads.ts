@@ -7,6 +7,7 @@ import {
   type ThreadReply,
   type WireVoucher,
 } from "../../protocol/threadMessages";
+import { ClientError } from "../errors";
 import type { ThreadRecords } from "./records";
 
 /** A thread paid to us, as the payee holds it: the node's lock and the latest voucher. */
@@ -117,7 +118,11 @@ export class PayeeThreads {
    */
   close(threadId: string): Promise<bigint> {
     const thread = this.get(threadId);
-    if (!thread) return Promise.reject(refusal("THREAD_UNKNOWN", `no thread ${threadId}`));
+    if (!thread) {
+      return Promise.reject(
+        new ClientError("THREAD_UNKNOWN", `no thread ${threadId}`, { threadId }),
+      );
+    }
     const running = this.closings.get(thread.threadId);
     if (running) return running;
     thread.closing = true;
@@ -340,8 +345,4 @@ function refusalReply(code: ThreadRefusal, message: string): string {
 
 function storeFailed(): string {
   return errorReply({ code: "STORE_FAILED", message: "the payee could not store the voucher" });
-}
-
-function refusal(code: ThreadRefusal, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code });
 }

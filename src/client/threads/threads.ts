@@ -8,7 +8,7 @@ import {
   threadRouting,
   threadVoucherDigest,
 } from "../../protocol/definitions";
-import { decodeReply, subjectFor } from "../../protocol/messaging";
+import { type DistributiveOmit, decodeReply, subjectFor } from "../../protocol/messaging";
 import { signDigestSync } from "../../protocol/signatures";
 import {
   encodeThreadMessage,
@@ -18,6 +18,7 @@ import {
   type WireVoucher,
 } from "../../protocol/threadMessages";
 import type { ClientChannel } from "../clientChannel";
+import { CLAIM_MARGIN_SECONDS } from "../disputes/resolvers";
 import { ClientError, isClientErrorCode } from "../errors";
 import type { ClientEvents } from "../events";
 import type { TermsVerdict } from "../receivedTerms";
@@ -223,7 +224,7 @@ export class ClientThreads {
     const { threadId, expiry } = thread.decodeState(transfer.transferState);
     const latest = this.payees.get(threadId)?.latest;
     // An expired thread pays only the payer back on-chain.
-    if (!latest || expiry <= BigInt(chainTime + 30)) return undefined;
+    if (!latest || expiry <= BigInt(chainTime + CLAIM_MARGIN_SECONDS)) return undefined;
     return thread.encodeResolver({ amount: latest.amount, signature: latest.signature });
   }
 
@@ -341,7 +342,7 @@ export class ClientThreads {
           { transferId: transfer.transferId, threadId: state.threadId, reason },
         ),
       );
-      this.deps.track(this.cancel(transfer));
+      this.deps.track(this.resolveLock(transfer.transferId, thread.encodedCancel));
       return undefined;
     }
     const registered = await this.payees.register({
@@ -359,25 +360,19 @@ export class ClientThreads {
     return handle;
   }
 
-  private async resolveOurLock(state: PayeeThreadState): Promise<void> {
+  /** Our lock resolved with the latest voucher we hold, or cancelled when we hold none. */
+  private resolveOurLock(state: PayeeThreadState): Promise<void> {
     const resolver = state.latest
       ? thread.encodeResolver({ amount: state.latest.amount, signature: state.latest.signature })
       : thread.encodedCancel;
-    await this.deps.channel.propose((view) =>
-      view.transfers.has(state.transferId)
-        ? { type: "resolve", transferId: state.transferId, transferResolver: resolver }
-        : undefined,
-    );
+    return this.resolveLock(state.transferId, resolver);
   }
 
-  private async cancel(transfer: FullTransferState): Promise<void> {
+  /** Proposes the resolve of a thread lock to us, unless it has left the channel. */
+  private async resolveLock(transferId: string, resolver: string): Promise<void> {
     await this.deps.channel.propose((view) =>
-      view.transfers.has(transfer.transferId)
-        ? {
-            type: "resolve",
-            transferId: transfer.transferId,
-            transferResolver: thread.encodedCancel,
-          }
+      view.transfers.has(transferId)
+        ? { type: "resolve", transferId, transferResolver: resolver }
         : undefined,
     );
   }
@@ -449,5 +444,3 @@ function noResponders(error: unknown): boolean {
 function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

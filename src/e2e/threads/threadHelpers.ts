@@ -5,6 +5,7 @@ import type { ConnextClient } from "../../client";
 import { NodeApi } from "../../client/nodeApi";
 import type { PayeeThread } from "../../client/threads/handles";
 import { type DefinitionDeployment, threadVoucherDigest } from "../../protocol/definitions";
+import type { DistributiveOmit } from "../../protocol/messaging";
 import { decodeReply, inboxPrefixFor, type ReplyError, subjectFor } from "../../protocol/messaging";
 import {
   encodeThreadMessage,
@@ -129,5 +130,3 @@ export async function nodeSide(
     nonce: channel.nonce,
   };
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
