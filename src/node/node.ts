@@ -37,6 +37,7 @@ import { DisputeRepository } from "./store/disputes";
 import { IdentityRepository } from "./store/identities";
 import { PaymentRepository, type PaymentStatus } from "./store/payments";
 import { PendingWithdrawalRepository } from "./store/pendingWithdrawals";
+import { scheduleMaintenance } from "./store/pgliteMaintenance";
 import { ReportRepository } from "./store/reports";
 import { PAYMENT_STATUSES } from "./store/schema";
 
@@ -138,6 +139,13 @@ async function assemble(
   );
   cleanups.push(["database", () => database.close()]);
   logger.info({ database: database.kind }, "database ready");
+  if (database.maintain) {
+    const stop = scheduleMaintenance(database.maintain, (report, error) => {
+      if (error) logger.warn({ err: error }, "database maintenance failed");
+      else logger.debug(report, "database maintained");
+    });
+    cleanups.push(["database maintenance", async () => stop()]);
+  }
 
   const provider = new JsonRpcProvider(settings.ethRpcUrl, undefined, {
     cacheTimeout: -1,

@@ -9,6 +9,7 @@ import { type LeaseHold, postgresChannelLeases } from "./channelLeases";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
+import { type MaintenanceReport, maintainPglite } from "./pgliteMaintenance";
 import * as schema from "./schema";
 
 /** The one database type the repositories take: PGlite and postgres.js share it. */
@@ -34,6 +35,11 @@ export interface Database {
    * holding no connection). PGlite belongs to one process, so in-process locks suffice there.
    */
   crossProcessLock?: (key: string) => Promise<LeaseHold>;
+  /**
+   * PGlite only: vacuum and analyze the busy tables, as autovacuum does on PostgreSQL
+   * (pgliteMaintenance.ts). The node runs it every MAINTENANCE_EVERY_MS.
+   */
+  maintain?: () => Promise<MaintenanceReport>;
   close(): Promise<void>;
 }
 
@@ -80,5 +86,12 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     await client.close();
     throw error;
   }
-  return { db: db as unknown as StoreDb, kind: "pglite", close: () => client.close() };
+  // Statistics from the first query on: a restarted node's tables may be large already.
+  await maintainPglite(client);
+  return {
+    db: db as unknown as StoreDb,
+    kind: "pglite",
+    maintain: () => maintainPglite(client),
+    close: () => client.close(),
+  };
 }

@@ -319,21 +319,32 @@ export class PaymentRepository {
    * channel and its dispute timeout, for the node's last-moment dispute (`payerDeadlines.ts`).
    */
   async unsettledPayers(): Promise<UnsettledPayerRow[]> {
-    const rows = await this.db
-      .select({
-        paymentId: payments.paymentId,
-        senderTransferId: payments.senderTransferId,
-        payer: payments.sender,
-        expiry: payments.expiry,
-        channelAddress: transfers.channelAddress,
-        transferDefinition: transfers.transferDefinition,
-        channelTimeout: sql<string>`(${channels.latestState}->>'timeout')`,
-      })
-      .from(payments)
-      .innerJoin(transfers, eq(transfers.transferId, payments.senderTransferId))
-      .innerJoin(channels, eq(channels.address, transfers.channelAddress))
-      .where(and(eq(payments.status, "completed"), eq(transfers.status, "active")));
-    return rows.map((row) => ({ ...row, channelTimeout: Number(row.channelTimeout) }));
+    // From the few active transfers to their payments, one index lookup each, whatever the
+    // planner's statistics say: completed payments grow without bound, active transfers do not.
+    const result = await this.db.execute(sql`
+      select p.payment_id as "paymentId", p.sender_transfer_id as "senderTransferId",
+             p.sender as "payer", p.expiry, t.channel_address as "channelAddress",
+             t.transfer_definition as "transferDefinition",
+             (c.latest_state->>'timeout') as "channelTimeout"
+      from ${transfers} t
+      join ${channels} c on c.address = t.channel_address
+      join lateral (
+        select payment_id, sender_transfer_id, sender, expiry, status from ${payments}
+        where sender_transfer_id = t.transfer_id
+        offset 0 -- a fence: one index lookup per transfer, no join or status index scan
+      ) p on true
+      where t.status = 'active' and p.status = 'completed'`);
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
+      Omit<UnsettledPayerRow, "channelTimeout" | "expiry"> & {
+        channelTimeout: string;
+        expiry: string | number;
+      }
+    >;
+    return rows.map((row) => ({
+      ...row,
+      expiry: Number(row.expiry),
+      channelTimeout: Number(row.channelTimeout),
+    }));
   }
 
   /**
