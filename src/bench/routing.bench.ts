@@ -34,7 +34,8 @@
 //
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
 // BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error"),
-// BENCH_CRYPTO_OPS (default 2000).
+// BENCH_CRYPTO_OPS (default 2000), BENCH_CONFIGS (default "embedded,postgres": which
+// configurations).
 import { parseArgs } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { formatEther, parseEther } from "ethers";
@@ -97,6 +98,7 @@ const PAIR_COUNTS =
     ? (process.env.BENCH_PAIRS ?? "1,4,16").split(",").map(Number)
     : [SOAK_PAIRS];
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "error";
+const CONFIGS = (process.env.BENCH_CONFIGS ?? "embedded,postgres").toLowerCase().split(",");
 const MAX_PAIRS = Math.max(...PAIR_COUNTS);
 const CRYPTO_OPS = Number(process.env.BENCH_CRYPTO_OPS ?? 2_000);
 const CORES = navigator.hardwareConcurrency;
@@ -346,7 +348,10 @@ async function main(): Promise<number> {
   );
   const tables: string[] = [];
   let failed = false;
-  for (const configuration of CONFIGURATIONS) {
+  const chosen = CONFIGURATIONS.filter((configuration) =>
+    CONFIGS.some((name) => name && configuration.title.toLowerCase().includes(name)),
+  );
+  for (const configuration of chosen) {
     const missing = configuration.missing();
     if (missing.length > 0) {
       const notice = loudNotice([`SKIPPED: ${configuration.title}`, ...missing]);

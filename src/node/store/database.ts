@@ -10,6 +10,7 @@ import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
 import { type MaintenanceReport, maintainPglite } from "./pgliteMaintenance";
+import { installDrizzleParsers } from "./pgliteParsers";
 import * as schema from "./schema";
 
 /** The one database type the repositories take: PGlite and postgres.js share it. */
@@ -86,6 +87,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     await client.close();
     throw error;
   }
+  installDrizzleParsers(client);
   // Statistics from the first query on: a restarted node's tables may be large already.
   await maintainPglite(client);
   return {
