@@ -192,7 +192,6 @@ export class PaymentRouter {
       if (nodeBalance(view, route.assetId) < route.amount) {
         throw new NodeError("COLLATERAL_FAILED", `short of collateral to pay ${route.recipient}`);
       }
-      previousNonce = (await this.deps.payments.get(paymentId))?.mirrorNonce ?? null;
       // Stored before anything is signed: from here a mirror at this nonce may exist.
       const reserved = await this.deps.payments.reserveMirror(
         paymentId,
@@ -200,6 +199,7 @@ export class PaymentRouter {
         expiryNumber(expiry),
       );
       if (!reserved) return undefined; // forwarded or decided meanwhile
+      previousNonce = reserved.previous;
       const mirror = mirrorDraft(route, expiry);
       return this.deps.replaceMirror ? this.deps.replaceMirror(mirror) : mirror;
     };

@@ -310,7 +310,7 @@ async function activeTransfersOf(
 }
 
 /** Rows of a raw statement: PGlite answers `{ rows }`, postgres.js an array of rows. */
-function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 

@@ -42,9 +42,9 @@ describe("PaymentRepository on PGlite: a mirror claimed on-chain that the node d
     const unsigned = await open("02", lock);
     const other = await open("03", hashlockLockHash(`0x${"6b".repeat(32)}`));
     const relayed = await open("04", lock);
-    expect(await repository.reserveMirror(signed, 7, 1_900_000_000)).toBe(true);
-    expect(await repository.reserveMirror(other, 8, 1_900_000_000)).toBe(true);
-    expect(await repository.reserveMirror(relayed, 9, 1_900_000_000)).toBe(true);
+    expect(await repository.reserveMirror(signed, 7, 1_900_000_000)).toEqual({ previous: null });
+    expect(await repository.reserveMirror(other, 8, 1_900_000_000)).toEqual({ previous: null });
+    expect(await repository.reserveMirror(relayed, 9, 1_900_000_000)).toEqual({ previous: null });
     // A later mirror of this one was stored: the one claimed on-chain may be the first.
     await database.db.transaction((tx) =>
       repository.forwarded(tx, relayed, `0x${"77".repeat(32)}`),
@@ -63,5 +63,38 @@ describe("PaymentRepository on PGlite: a mirror claimed on-chain that the node d
     expect((await repository.get(other))?.status).toBe("pending");
     // Completed, it is never refunded, and a second report changes nothing more.
     expect((await repository.claimedOnchainByLock(lock, PRE_IMAGE)).length).toBe(2);
+  });
+
+  test("a mirror reservation gives the nonce it replaced; none once forwarded", async () => {
+    const paymentId = await open("11", hashlockLockHash(PRE_IMAGE));
+    expect(await repository.reserveMirror(paymentId, 4, 1_900_000_000)).toEqual({ previous: null });
+    expect(await repository.reserveMirror(paymentId, 6, 1_900_000_000)).toEqual({ previous: 4 });
+    // A lower nonce never moves it back.
+    expect(await repository.reserveMirror(paymentId, 5, 1_900_000_000)).toEqual({ previous: 6 });
+    expect((await repository.get(paymentId))?.mirrorNonce).toBe(6);
+    const mirror = `0x${"88".repeat(32)}`;
+    await database.db.transaction((tx) => repository.forwarded(tx, paymentId, mirror));
+    expect(await repository.reserveMirror(paymentId, 9, 1_900_000_000)).toBeUndefined();
+    expect((await repository.get(paymentId))?.mirrorNonce).toBe(6);
+  });
+
+  test("completing by the mirror says what the payment was, and completes only a pending one", async () => {
+    const paymentId = await open("12", hashlockLockHash(PRE_IMAGE));
+    const mirror = `0x${"99".repeat(32)}`;
+    const complete = () =>
+      database.db.transaction((tx) => repository.completeByRecipientTransfer(tx, mirror));
+    expect(await complete()).toBeUndefined();
+    await database.db.transaction((tx) => repository.forwarded(tx, paymentId, mirror));
+    expect(await complete()).toBe("pending");
+    expect((await repository.get(paymentId))?.status).toBe("completed");
+    expect(await complete()).toBe("completed");
+    const cancelled = await open("13", hashlockLockHash(PRE_IMAGE));
+    const other = `0x${"aa".repeat(32)}`;
+    await database.db.transaction((tx) => repository.forwarded(tx, cancelled, other));
+    await repository.settle(database.db, cancelled, "cancelled");
+    expect(
+      await database.db.transaction((tx) => repository.completeByRecipientTransfer(tx, other)),
+    ).toBe("cancelled");
+    expect((await repository.get(cancelled))?.status).toBe("cancelled");
   });
 });

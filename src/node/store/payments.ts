@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
-import type { Tx } from "./channelStore";
+import { rowsOf, type Tx } from "./channelStore";
 import type { StoreDb } from "./database";
 import { channels, PAYMENT_STATUSES, payments, transfers } from "./schema";
 
@@ -30,6 +30,11 @@ export interface Payment {
 }
 
 /** A completed payment whose payer's transfer is still active (`unsettledPayers`). */
+export interface MirrorReservation {
+  /** The payment's mirror nonce before this reservation (null: none signed yet). */
+  previous: number | null;
+}
+
 export interface UnsettledPayerRow {
   paymentId: string;
   senderTransferId: string;
@@ -79,26 +84,30 @@ export class PaymentRepository {
 
   /**
    * Records, before the node signs it, that a mirror of the payment at `nonce` of the payee's
-   * channel may exist from now on. False when the payment is no longer pending or already has
-   * its mirror: then nothing may be signed.
+   * channel may exist from now on, and gives the mirror nonce it had (for `releaseMirror`).
+   * Undefined when the payment is no longer pending or already has its mirror: then nothing
+   * may be signed.
    */
-  async reserveMirror(paymentId: string, nonce: number, mirrorExpiry: number): Promise<boolean> {
-    const rows = await this.db
-      .update(payments)
-      .set({
-        mirrorNonce: sql`greatest(coalesce(${payments.mirrorNonce}, 0), ${nonce})`,
-        mirrorExpiry,
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(payments.paymentId, paymentId),
-          eq(payments.status, "pending"),
-          isNull(payments.recipientTransferId),
-        ),
+  async reserveMirror(
+    paymentId: string,
+    nonce: number,
+    mirrorExpiry: number,
+  ): Promise<MirrorReservation | undefined> {
+    // One statement: the row is locked and read (its previous mirror nonce, for a release),
+    // then moved.
+    const result = await this.db.execute(sql`
+      with old as (
+        select payment_id, mirror_nonce from ${payments}
+        where payment_id = ${paymentId} and status = 'pending' and recipient_transfer_id is null
+        for update
       )
-      .returning({ id: payments.paymentId });
-    return rows.length > 0;
+      update ${payments} p
+      set mirror_nonce = greatest(coalesce(p.mirror_nonce, 0), ${nonce}::integer),
+          mirror_expiry = ${mirrorExpiry}::bigint, updated_at = now()
+      from old where p.payment_id = old.payment_id
+      returning old.mirror_nonce as previous`);
+    const [row] = rowsOf<{ previous: number | null }>(result);
+    return row ? { previous: row.previous === null ? null : Number(row.previous) } : undefined;
   }
 
   /**
@@ -256,17 +265,19 @@ export class PaymentRepository {
     tx: Tx,
     recipientTransferId: string,
   ): Promise<PaymentStatus | undefined> {
-    const [found] = await tx
-      .select({ status: payments.status })
-      .from(payments)
-      .where(eq(payments.recipientTransferId, recipientTransferId))
-      .for("update");
-    if (found?.status !== "pending") return found?.status;
-    await tx
-      .update(payments)
-      .set({ status: "completed", updatedAt: new Date() })
-      .where(eq(payments.recipientTransferId, recipientTransferId));
-    return "pending";
+    // One statement: the row is locked and read, and completed only if it was pending.
+    const result = await tx.execute(sql`
+      with old as (
+        select payment_id, status from ${payments}
+        where recipient_transfer_id = ${recipientTransferId}
+        for update
+      ),
+      done as (
+        update ${payments} p set status = 'completed', updated_at = now()
+        from old where p.payment_id = old.payment_id and old.status = 'pending'
+      )
+      select status from old`);
+    return rowsOf<{ status: PaymentStatus }>(result)[0]?.status;
   }
 
   /** Moves a pending payment on; false when it had already left `pending`. */
@@ -334,12 +345,12 @@ export class PaymentRepository {
         offset 0 -- a fence: one index lookup per transfer, no join or status index scan
       ) p on true
       where t.status = 'active' and p.status = 'completed'`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
+    const rows = rowsOf<
       Omit<UnsettledPayerRow, "channelTimeout" | "expiry"> & {
         channelTimeout: string;
         expiry: string | number;
       }
-    >;
+    >(result);
     return rows.map((row) => ({
       ...row,
       expiry: Number(row.expiry),
