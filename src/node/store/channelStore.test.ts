@@ -149,7 +149,7 @@ function repositorySuite(name: string, open: () => Promise<Database>) {
       const address = setup.applied.state.channelAddress;
       // What a racing writer leaves behind: history row 2 committed first.
       await database.db.execute(
-        sql`insert into channel_updates (channel_address, nonce, type, update) values (${address}, 2, 'deposit', '{}'::jsonb)`,
+        sql`insert into channel_updates (channel_address, nonce, type, update) values (${address}, 2, 'deposit', '{}'::json)`,
       );
       await expectStoreError(() => store.saveApplied(applied), "NONCE_NOT_SEQUENTIAL");
       expect((await store.loadChannelView(address))?.state?.nonce).toBe(1);

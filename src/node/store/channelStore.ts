@@ -79,11 +79,11 @@ export class ChannelStore {
           ? // A second first writer loses on the primary key.
             sql`insert into channels (address, alice, bob, chain_id, latest_nonce, latest_state)
                 values (${state.channelAddress}, ${state.alice}, ${state.bob},
-                        ${state.networkContext.chainId}, 1, ${stateJson}::jsonb)
+                        ${state.networkContext.chainId}, 1, ${stateJson}::json)
                 returning address`
           : // Only on top of the previous nonce: the row lock queues a second writer (another
             // node process), which then finds the nonce moved and writes nothing.
-            sql`update channels set latest_nonce = ${state.nonce}, latest_state = ${stateJson}::jsonb,
+            sql`update channels set latest_nonce = ${state.nonce}, latest_state = ${stateJson}::json,
                                     updated_at = now()
                 where address = ${state.channelAddress} and latest_nonce = ${state.nonce - 1}
                 returning address`;
@@ -94,7 +94,7 @@ export class ChannelStore {
           history as (
             insert into channel_updates (channel_address, nonce, type, update)
             select address, ${update.nonce}::integer, ${update.type}::text,
-                   ${jsonText(update)}::jsonb
+                   ${jsonText(update)}::json
             from moved
           )${write ? sql`, transfer as (${write})` : sql``}
           select (select count(*) from moved)::integer as moved${
@@ -235,7 +235,7 @@ export class ChannelStore {
       .from(channels)
       .where(
         sql`${channels.updatedAt} < ${before.toISOString()}::timestamptz and exists (
-          select 1 from jsonb_array_elements(${channels.latestState}->'balances') as b
+          select 1 from json_array_elements(${channels.latestState}->'balances') as b
           where (b->'amount'->>0)::numeric > 0)`,
       )
       .orderBy(asc(channels.updatedAt));
@@ -346,8 +346,8 @@ function insertTransfer(transfer: FullTransferState, position: number): SQL {
            ${transfer.responder}::text, ${transfer.assetId}::text,
            ${transfer.balance.amount[0].toString(10)}::numeric,
            ${transfer.balance.amount[1].toString(10)}::numeric,
-           ${jsonText(transfer)}::jsonb, 'active', ${position}::integer,
-           ${transfer.channelNonce}::integer, ${meta}::jsonb
+           ${jsonText(transfer)}::json, 'active', ${position}::integer,
+           ${transfer.channelNonce}::integer, ${meta}::json
     from moved`;
 }
 
@@ -363,7 +363,7 @@ function resolveTransferSql(
   inUpdate = true,
 ): SQL {
   return sql`
-    update transfers set state = ${jsonText(transfer)}::jsonb,
+    update transfers set state = ${jsonText(transfer)}::json,
                          resolver = ${transfer.transferResolver ?? null}::text,
                          status = ${status}, position = null,
                          resolved_nonce = ${nonce}::integer, resolved_at = now()

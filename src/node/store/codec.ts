@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { StoreError } from "./errors";
 
 /**
- * Protocol values to and from jsonb. Bigints become decimal strings on the way in, as on the
+ * Protocol values to and from json columns. Bigints become decimal strings on the way in, as on the
  * wire; on the way out the protocol's wire schemas parse them back, so what the store returns
  * is validated exactly as a message from the counterparty would be.
  */
@@ -10,7 +10,7 @@ export function toJson(value: unknown): unknown {
   return JSON.parse(jsonText(value));
 }
 
-/** The same as JSON text, for a `::jsonb` parameter of a plain SQL statement. */
+/** The same as JSON text, for a `::json` parameter of a plain SQL statement. */
 export function jsonText(value: unknown): string {
   return JSON.stringify(value, (_key, item) =>
     typeof item === "bigint" ? item.toString(10) : item,
@@ -18,7 +18,7 @@ export function jsonText(value: unknown): string {
 }
 
 export function fromJson<T>(schema: z.ZodType<unknown>, value: unknown, what: string): T {
-  // A driver that hands jsonb back as text still parses.
+  // A driver that hands json back as text still parses.
   const json = typeof value === "string" ? JSON.parse(value) : value;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -79,13 +79,13 @@ describe("PendingWithdrawalRepository on PGlite", () => {
   test("the migration makes every withdrawal resolved before it pending (cancels too: dropped when read)", async () => {
     await database.db.execute(sql`
       insert into channels (address, alice, bob, chain_id, latest_nonce, latest_state)
-      values (${CHANNEL}, '0x1', '0x2', 1, 3, '{}'::jsonb)`);
+      values (${CHANNEL}, '0x1', '0x2', 1, 3, '{}'::json)`);
     const transfer = (id: string, status: string, meta: string | null) => sql`
       insert into transfers (transfer_id, channel_address, transfer_definition, initiator,
                              responder, asset_id, initiator_amount, responder_amount, state,
                              status, created_nonce, meta)
-      values (${id}, ${CHANNEL}, '0xd', '0x1', '0x2', '0x0', 1, 0, '{}'::jsonb, ${status}, 1,
-              ${meta}::jsonb)`;
+      values (${id}, ${CHANNEL}, '0xd', '0x1', '0x2', '0x0', 1, 0, '{}'::json, ${status}, 1,
+              ${meta}::json)`;
     await database.db.execute(transfer(A, "resolved", '{"withdraw":{"recipient":"0x2"}}'));
     await database.db.execute(transfer(B, "active", '{"withdraw":{"recipient":"0x2"}}'));
     await database.db.execute(transfer(`0x${"0c".repeat(32)}`, "resolved", '{"routing":{}}'));

@@ -117,7 +117,7 @@ export class ReportRepository {
              coalesce(sum((c.latest_state->'balances'->((a.i - 1)::int)->'amount'->>0)::numeric), 0)::text as node,
              coalesce(sum((c.latest_state->'balances'->((a.i - 1)::int)->'amount'->>1)::numeric), 0)::text as users
       from channels c,
-           jsonb_array_elements_text(c.latest_state->'assetIds') with ordinality as a(asset, i)
+           json_array_elements_text(c.latest_state->'assetIds') with ordinality as a(asset, i)
       group by a.asset
       order by a.asset`);
     return rowsOf<{ assetId: string; channels: number; node: string; users: string }>(rows).map(
