@@ -8,7 +8,7 @@ import {
   replyDenied,
   subscribeDenied,
 } from "./errors";
-import { infoLine } from "./info";
+import { infoLine, newNonce } from "./info";
 import { type BudgetMember, connectionLimits } from "./limits";
 import { Outbound, type Sink } from "./outbound";
 import { Parser, type ParserHandler, type ParserLimits, type PubFrame } from "./parser";
@@ -68,6 +68,8 @@ export class Connection implements ParserHandler, BudgetMember {
   noResponders = false;
   awaitingConnect: boolean;
   user: string | undefined;
+  /** Sent in INFO when the broker authenticates; the CONNECT's `sig` is over it. */
+  readonly nonce: string | undefined;
 
   /** Queued in the broker's list of connections to flush. */
   dirty = false;
@@ -103,6 +105,7 @@ export class Connection implements ParserHandler, BudgetMember {
     this.parser = new Parser(this, this.parserLimits);
     this.maxSubscriptions = options.maxSubscriptions;
     this.awaitingConnect = options.authenticate !== undefined;
+    this.nonce = this.awaitingConnect ? newNonce() : undefined;
   }
 
   /** Sends INFO and starts the ping (and authentication) timers. */
@@ -265,7 +268,7 @@ export class Connection implements ParserHandler, BudgetMember {
 
     let outcome: ReturnType<typeof authenticate>;
     try {
-      outcome = authenticate(connect);
+      outcome = authenticate(connect, { nonce: this.nonce ?? "" });
     } catch {
       outcome = undefined;
     }

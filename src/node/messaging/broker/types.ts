@@ -9,6 +9,9 @@ export interface ConnectOptions {
   user?: string;
   pass?: string;
   auth_token?: string;
+  /** A user JWT and, with it, the signature (base64 or base64url) of INFO's nonce by its nkey. */
+  jwt?: string;
+  sig?: string;
   name?: string;
   lang?: string;
   version?: string;
@@ -74,12 +77,19 @@ export interface AuthResult extends Permissions {
   limits?: ConnectionLimits;
 }
 
+/** What the broker told this connection before its CONNECT. */
+export interface ConnectContext {
+  /** The INFO's `nonce`: a CONNECT with an nkey carries its signature over it (`sig`). */
+  nonce: string;
+}
+
 /**
  * Checked on CONNECT. Return the user and its permissions, or `undefined` (or throw) to refuse
  * with nats-server's "Authorization Violation".
  */
 export type Authenticate = (
   connect: ConnectOptions,
+  context: ConnectContext,
 ) => AuthResult | undefined | Promise<AuthResult | undefined>;
 
 export interface BrokerOptions {
