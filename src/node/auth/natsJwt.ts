@@ -53,7 +53,7 @@ export interface IssueUserJwt {
 }
 
 /** A user JWT for `nkey`, signed by the account's signing key. INVALID_NKEY for a bad key. */
-export function issueUserJwt(keys: NatsKeys, request: IssueUserJwt): Promise<string> {
+export async function issueUserJwt(keys: NatsKeys, request: IssueUserJwt): Promise<string> {
   assertUserNkey(request.nkey);
   return encodeUser(
     checksumAddress(request.name),
