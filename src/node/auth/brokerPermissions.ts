@@ -85,8 +85,8 @@ export interface BrokerAuthenticatorOptions {
  * `connext-node nats-config` accepts: a user JWT issued by the node's account (natsJwt.ts) and
  * the JWT's nkey's signature over this connection's nonce. The permissions come from the JWT's
  * claims; a JWT that may publish everywhere (`>`) is one of the node's processes and gets
- * NODE_LIMITS. Anything else is refused. A JWT that expires later does not end a connection
- * already made (nats-server's does: clients reconnect with a renewed one).
+ * NODE_LIMITS. Anything else is refused. A connection is closed when its JWT expires, as
+ * nats-server closes it; clients reconnect with the one they renewed meanwhile.
  *
  * @example
  * const broker = await startBroker({ authenticate: brokerAuthenticator({ issuers: natsIssuers(keys) }) });
@@ -98,13 +98,18 @@ export function brokerAuthenticator({
 }: BrokerAuthenticatorOptions): Authenticate {
   const limits: ConnectionLimits = { ...USER_LIMITS, ...userLimits };
   return function authenticateConnect(connect, { nonce }) {
+    const at = now();
     let claims: ClaimsData<User>;
     try {
-      claims = verifyUserJwt(connect.jwt, connect.sig, nonce, issuers, now());
+      claims = verifyUserJwt(connect.jwt, connect.sig, nonce, issuers, at);
     } catch {
       return undefined;
     }
-    return authResultFromClaims(claims, limits);
+    const result = authResultFromClaims(claims, limits);
+    if (result !== undefined && typeof claims.exp === "number" && claims.exp > 0) {
+      result.expiresInMs = claims.exp * 1000 - at;
+    }
+    return result;
   };
 }
 

@@ -339,6 +339,24 @@ const MATRIX: Row[] = [
     expected: "Authorization Violation",
   },
   {
+    name: "a connection whose JWT expires is closed, with the reason",
+    run: async (w) => {
+      // The JWT holds whole seconds: it runs out 1–2 s from now.
+      const nc = await connect({
+        servers: w.server.url,
+        ...(await creds.as(alice, Date.now() + 2000)),
+        reconnect: false,
+      });
+      const closed = await Promise.race([
+        nc.closed().then((error) => `closed: ${String(error)}`),
+        Bun.sleep(6000).then(() => "still open"),
+      ]);
+      await nc.close();
+      return closed.includes("User Authentication Expired") ? "closed: expired" : closed;
+    },
+    expected: "closed: expired",
+  },
+  {
     name: "a JWT of another node's account",
     run: async (w) =>
       w.attempt(await testMessagingCredentials(Wallet.createRandom().privateKey).as(alice)),

@@ -89,6 +89,7 @@ export class Connection implements ParserHandler, BudgetMember {
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private transportOpen = true;
   private closeReason: CloseReason = "CLIENT_CLOSED";
@@ -217,6 +218,7 @@ export class Connection implements ParserHandler, BudgetMember {
     this.awaitingConnect = false;
     clearInterval(this.pingTimer);
     clearTimeout(this.authTimer);
+    clearTimeout(this.expiryTimer);
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.core.sublist.remove(sub);
@@ -326,6 +328,11 @@ export class Connection implements ParserHandler, BudgetMember {
     this.out.maxPending = limits.maxPendingBytes;
     this.maxSubscriptions = limits.maxSubscriptions;
     if (limits.exemptFromBudget) this.out.setBudget(undefined);
+    if (typeof result.expiresInMs === "number") {
+      // setTimeout holds at most 2^31 - 1 ms (24.8 days); longer lives are not cut short.
+      const delay = Math.max(0, result.expiresInMs);
+      if (delay < 2 ** 31) this.expiryTimer = setTimeout(() => this.close("AUTH_EXPIRED"), delay);
+    }
     return this.acceptConnect(connect);
   }
 

@@ -75,6 +75,12 @@ export interface AuthResult extends Permissions {
   /** Who the connection is, for logs and metrics, and the key of `maxConnections`. */
   user: string;
   limits?: ConnectionLimits;
+  /**
+   * When the credentials run out, in milliseconds from now: the connection is then closed
+   * with `-ERR 'User Authentication Expired'`, as nats-server closes one whose JWT expired
+   * (the client reconnects with fresh credentials). Absent: never.
+   */
+  expiresInMs?: number;
 }
 
 /** What the broker told this connection before its CONNECT. */
