@@ -1,12 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  type Account,
-  type ClaimsData,
-  decode,
-  encodeAccount,
-  type Operator,
-  type User,
-} from "@nats-io/jwt";
+import { type ClaimsData, decode, encodeAccount, type User } from "@nats-io/jwt";
 import { createUser } from "@nats-io/nkeys";
 import { Wallet } from "ethers";
 import {
@@ -20,10 +13,9 @@ import { isAuthError } from "./errors";
 import { natsIssuers } from "./natsAuth";
 import { issueUserJwt } from "./natsJwt";
 import { natsKeysFromPrivateKey } from "./natsKeys";
-import { natsServerConfig } from "./natsServerConfig";
 import { verifyUserJwt } from "./natsVerify";
 
-/** The pieces of messaging auth: key derivation, JWT issue and check, the server configuration. */
+/** The pieces of messaging auth: key derivation, JWT issue and check, claims to permissions. */
 
 const nodeWallet = Wallet.createRandom();
 const node = nodeWallet.address;
@@ -174,33 +166,5 @@ describe("authResultFromClaims", () => {
   test("deny lists are refused (the node never issues them)", () => {
     expect(authResultFromClaims(claimsOf({ pub: { allow: ["a"], deny: ["b"] } }))).toBeUndefined();
     expect(authResultFromClaims(claimsOf({ sub: { allow: ["a"], deny: ["b"] } }))).toBeUndefined();
-  });
-});
-
-describe("natsServerConfig", () => {
-  test("operator mode: the operator, the system account and the account with its signing key, preloaded", async () => {
-    const text = await natsServerConfig(keys, {
-      host: "0.0.0.0",
-      port: 4333,
-      clusterPort: 6333,
-      routes: ["10.0.0.2:6333", "nats-route://10.0.0.3:6333"],
-      serverName: "n1",
-    });
-    const operatorJwt = /^operator: (\S+)$/m.exec(text)?.[1] as string;
-    const operator = decode<Operator>(operatorJwt);
-    expect(operator.sub).toBe(keys.operator.getPublicKey());
-    expect(operator.nats.system_account).toBe(keys.system.getPublicKey());
-    expect(text).toContain(`system_account: ${keys.system.getPublicKey()}`);
-    expect(text).toContain("resolver: MEMORY");
-    const preload = new RegExp(`^  ${keys.account.getPublicKey()}: "(\\S+)"$`, "m").exec(text);
-    const account = decode<Account>(preload?.[1] as string);
-    expect(account.iss).toBe(keys.operator.getPublicKey());
-    expect(account.nats.signing_keys).toEqual([keys.signing.getPublicKey()]);
-    expect(text).toContain(`  ${keys.system.getPublicKey()}: "`);
-    expect(text).toContain('host: "0.0.0.0"\nport: 4333');
-    expect(text).toContain('server_name: "n1"');
-    expect(text).toContain('routes: ["nats-route://10.0.0.2:6333", "nats-route://10.0.0.3:6333"]');
-    expect(text).toContain("port: 6333");
-    expect(text).not.toContain("websocket");
   });
 });
