@@ -185,14 +185,13 @@ async function assemble(
   }
   const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
   const credentials = await nodeMessagingCredentials(natsKeys, node);
-  cleanups.push(["messaging credentials", async () => credentials.stop()]);
   const connection: NatsConnection = await startPart(
     "MESSAGING_FAILED",
     "connecting to messaging",
     () =>
       connect({
         servers: messagingUrl,
-        // Reads the current JWT at every (re)connect: it is renewed before it expires.
+        // The process's own JWT and nkey (the nkey signs each server's nonce).
         authenticator: credentials.authenticator,
         name: `connext-node ${node}`,
         maxReconnectAttempts: -1,

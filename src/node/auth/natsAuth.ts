@@ -34,48 +34,28 @@ export function issueUserMessagingJwt(
 }
 
 export interface NodeMessagingCredentials {
-  /** For `connect`: reads the current JWT at every (re)connect. */
+  /** For `connect`: signs each server's nonce with the process's nkey. */
   authenticator: Authenticator;
-  stop(): void;
 }
 
-/** How long the node's own JWT lives; renewed at half-life, so a reconnect never uses a stale one. */
-const NODE_JWT_TTL_MS = 24 * 3600_000;
-
 /**
- * A node process's own messaging credentials: a fresh nkey (never leaves the process) and a
- * JWT with the node's permissions (everything). Each process signs its own with the account's
- * signing key, which it derives from the node's key.
+ * A node process's own messaging credentials: a fresh nkey and a JWT with the node's
+ * permissions (everything), signed with the account's signing key the process derives from
+ * the node's key. The JWT does not expire: it is useless without the nkey's seed, which never
+ * leaves the process (which holds the signing key anyway), and an expiry would only make every
+ * server drop the node's connections once per lifetime.
  */
 export async function nodeMessagingCredentials(
   keys: NatsKeys,
   node: string,
-  now: () => number = Date.now,
 ): Promise<NodeMessagingCredentials> {
   const nkey = createUser();
-  const issue = () =>
-    issueUserJwt(keys, {
-      name: node,
-      nkey: nkey.getPublicKey(),
-      permissions: nodePermissions(),
-      limits: { maxPayload: NODE_LIMITS.maxPayload },
-      expiresAt: now() + NODE_JWT_TTL_MS,
-    });
-  let current = await issue();
-  const timer = setInterval(() => {
-    issue().then(
-      (jwt) => {
-        current = jwt;
-      },
-      () => {},
-    );
-  }, NODE_JWT_TTL_MS / 2);
-  timer.unref?.();
-  return {
-    authenticator: jwtAuthenticator(
-      () => current,
-      () => nkey.getSeed(),
-    ),
-    stop: () => clearInterval(timer),
-  };
+  const jwt = await issueUserJwt(keys, {
+    name: node,
+    nkey: nkey.getPublicKey(),
+    permissions: nodePermissions(),
+    limits: { maxPayload: NODE_LIMITS.maxPayload },
+    expiresAt: undefined,
+  });
+  return { authenticator: jwtAuthenticator(jwt, nkey.getSeed()) };
 }

@@ -10,7 +10,7 @@ import {
   userPermissions,
 } from "./brokerPermissions";
 import { isAuthError } from "./errors";
-import { natsIssuers } from "./natsAuth";
+import { natsIssuers, nodeMessagingCredentials } from "./natsAuth";
 import { issueUserJwt } from "./natsJwt";
 import { natsKeysFromPrivateKey } from "./natsKeys";
 import { verifyUserJwt } from "./natsVerify";
@@ -133,6 +133,19 @@ describe("issueUserJwt and verifyUserJwt", () => {
     // nats.js sends the signature in standard base64: accepted too.
     const standard = Buffer.from(sig, "base64url").toString("base64");
     expect(codeOf(() => verifyUserJwt(jwt, standard, NONCE, issuers, now))).toBe("accepted");
+  });
+});
+
+describe("nodeMessagingCredentials", () => {
+  test("a node process's JWT: every permission, no expiry, and its nkey signs the server's nonce", async () => {
+    const { authenticator } = await nodeMessagingCredentials(keys, node);
+    const { jwt, sig } = authenticator(NONCE) as { jwt: string; sig: string };
+    const claims = verifyUserJwt(jwt, sig, NONCE, issuers, Date.now() + 10 * 365 * 86_400_000);
+    expect(claims.exp).toBeUndefined();
+    expect(claims.name).toBe(node);
+    expect(claims.nats.pub?.allow).toEqual([">"]);
+    expect(claims.nats.sub?.allow).toEqual([">"]);
+    expect(authResultFromClaims(claims)?.limits).toEqual({ ...NODE_LIMITS });
   });
 });
 

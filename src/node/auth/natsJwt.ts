@@ -48,8 +48,8 @@ export interface IssueUserJwt {
   nkey: string;
   permissions: Permissions;
   limits?: ConnectionLimits;
-  /** Unix milliseconds; the JWT carries whole seconds. */
-  expiresAt: number;
+  /** Unix milliseconds; the JWT carries whole seconds. Undefined: it does not expire. */
+  expiresAt: number | undefined;
 }
 
 /** A user JWT for `nkey`, signed by the account's signing key. INVALID_NKEY for a bad key. */
@@ -60,7 +60,10 @@ export async function issueUserJwt(keys: NatsKeys, request: IssueUserJwt): Promi
     request.nkey,
     keys.account.getPublicKey(),
     userJwtClaims(request.permissions, request.limits),
-    { signer: keys.signing, exp: Math.floor(request.expiresAt / 1000) },
+    {
+      signer: keys.signing,
+      ...(request.expiresAt === undefined ? {} : { exp: Math.floor(request.expiresAt / 1000) }),
+    },
   );
 }
 
