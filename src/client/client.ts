@@ -369,7 +369,8 @@ export class ConnextClient {
     const nats = await connectMessaging({
       url: options.messagingUrl ?? config.messagingUrl,
       wsUrl: config.messagingWsUrl,
-      token: () => session.token,
+      jwt: () => session.jwt,
+      nkeySeed: () => session.nkeySeed(),
       inboxPrefix: inboxPrefixFor(wallet.address),
       name: `connext-client ${wallet.address}`,
     });

@@ -1,12 +1,14 @@
-import { type NatsConnection, tokenAuthenticator, wsconnect } from "@nats-io/nats-core";
+import { jwtAuthenticator, type NatsConnection, wsconnect } from "@nats-io/nats-core";
 
 export interface MessagingOptions {
   /** `nats://…` (TCP: Bun and Node) or `ws(s)://…` (WebSocket: browsers, or anywhere). */
   url: string;
   /** The node's WebSocket URL, used in browsers when `url` is TCP. */
   wsUrl: string | undefined;
-  /** Read at every (re)connect, so a renewed token is used. */
-  token: () => string;
+  /** The messaging JWT from sign-in, read at every (re)connect so a renewed one is used. */
+  jwt: () => string;
+  /** The seed of the nkey the JWT names: signs the server's nonce at each connect. */
+  nkeySeed: () => Uint8Array;
   inboxPrefix: string;
   name: string;
 }
@@ -23,7 +25,7 @@ const HAS_SOCKETS =
  */
 export async function connectMessaging(options: MessagingOptions): Promise<NatsConnection> {
   const common = {
-    authenticator: tokenAuthenticator(options.token),
+    authenticator: jwtAuthenticator(options.jwt, options.nkeySeed),
     inboxPrefix: options.inboxPrefix,
     name: options.name,
     maxReconnectAttempts: -1,

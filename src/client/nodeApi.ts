@@ -64,21 +64,23 @@ export class NodeApi {
   }
 
   /**
-   * Signs in and says until when (unix milliseconds) the token holds. The message is signed
+   * Signs in and says until when (unix milliseconds) the token holds; with `nkey` (a NATS user
+   * public key) also the messaging JWT for it, valid as long. The message is signed
    * only once `checkSignInMessage` finds it is for this node URL, the node's chain and `user`.
    */
   async session(
     user: string,
     sign: (message: string) => Promise<string>,
-  ): Promise<{ token: string; expiresAt: number }> {
+    nkey?: string,
+  ): Promise<{ token: string; expiresAt: number; jwt?: string }> {
     const { nodeIdentifier, chainId } = await this.config();
     const { message } = await this.get(`/auth/${user}`, z.object({ message: z.string() }));
     checkSignInMessage(message, { nodeUrl: this.base, chainId, node: nodeIdentifier, user });
     const signature = await sign(message);
     return this.send(
       "/auth",
-      { address: user, message, signature },
-      z.object({ token: z.string(), expiresAt: z.number() }),
+      { address: user, message, signature, ...(nkey === undefined ? {} : { nkey }) },
+      z.object({ token: z.string(), expiresAt: z.number(), jwt: z.string().optional() }),
     );
   }
 

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { decode } from "@nats-io/jwt";
+import { fromSeed } from "@nats-io/nkeys";
 import { Wallet } from "ethers";
 import pino from "pino";
 import { ManualClock } from "../clock";
-import { authSecretFromPrivateKey, createAuth, createSignIn } from "../node/auth";
+import {
+  authSecretFromPrivateKey,
+  createAuth,
+  createSignIn,
+  issueUserMessagingJwt,
+  natsKeysFromPrivateKey,
+} from "../node/auth";
 import { createApi } from "../node/http/api";
 import { type HttpServer, startHttpServer } from "../node/http/server";
 import { createMetrics } from "../node/metrics";
@@ -42,6 +50,14 @@ beforeAll(async () => {
     }),
     auth,
     signIn,
+    messagingJwt: (user, nkey, expiresAt) =>
+      issueUserMessagingJwt(
+        natsKeysFromPrivateKey(node.privateKey),
+        node.address,
+        user,
+        nkey,
+        expiresAt,
+      ),
     identities: new IdentityRepository(database.db),
     reads: { channel: async () => undefined, transfers: async () => [], payments: async () => [] },
     health: async () => ({ ok: true, checks: {} }),
@@ -56,7 +72,7 @@ afterAll(async () => {
   await database.close();
 });
 
-test("a session renews its token halfway through its life, and stops renewing when stopped", async () => {
+test("a session renews its token and messaging JWT halfway through their life, and stops renewing when stopped", async () => {
   const user = Wallet.createRandom();
   const clock = new ManualClock(Date.now());
   const api = new NodeApi(server.url);
@@ -69,6 +85,9 @@ test("a session renews its token halfway through its life, and stops renewing wh
   const session = await Session.open(api, user.address, (m) => user.signMessage(m), clock);
   expect(signIns).toBe(1);
   expect(auth.verifyToken(session.token)).toBe(user.address);
+  const nkey = fromSeed(session.nkeySeed()).getPublicKey();
+  const first = session.jwt;
+  expect(decode(first).sub).toBe(nkey);
   // Not yet: a minute short of half the token's hour.
   clock.advance(29 * 60_000);
   expect(signIns).toBe(1);
@@ -77,6 +96,8 @@ test("a session renews its token halfway through its life, and stops renewing wh
   expect(signIns).toBe(2);
   while (clock.pending === 0) await Bun.sleep(1); // the next renewal is scheduled
   expect(auth.verifyToken(session.token)).toBe(user.address);
+  // The renewed JWT is for the same nkey (the seed never leaves the client).
+  expect(decode(session.jwt).sub).toBe(nkey);
   // Once stopped, no time brings another.
   session.stop();
   expect(clock.pending).toBe(0);

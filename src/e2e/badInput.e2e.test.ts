@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { parseEther, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../client";
-import { NodeApi } from "../client/nodeApi";
 import {
   type ChannelUpdate,
   DEFAULT_CLAIM_BUFFER_SECONDS,
@@ -18,11 +16,12 @@ import {
   validateRestore,
   withdraw,
 } from "../protocol";
-import { decodeReply, inboxPrefixFor, subjectFor, updateResultSchema } from "../protocol/messaging";
+import { decodeReply, subjectFor, updateResultSchema } from "../protocol/messaging";
 import type { RestorePage } from "../protocol/schemas";
 import { restorePageSchema } from "../protocol/schemas";
 import { nodeChannel } from "./expectations";
 import { type Stack, startStack } from "./stack";
+import { connectAsUser } from "./userConnection";
 
 /**
  * Issue 5 §7: bad input from a connected, signed-in user — forged, stale, misdirected,
@@ -42,15 +41,7 @@ beforeAll(async () => {
   victim = await stack.client(8);
   await mallory.deposit({ assetId: ETH, amount: parseEther("1") });
   await mallory.close();
-  const wallet = stack.wallet(MALLORY);
-  const token = await new NodeApi(stack.node.httpUrl).signIn(wallet.address, (m) =>
-    wallet.signMessage(m),
-  );
-  nats = await connect({
-    servers: stack.node.messagingUrl,
-    token,
-    inboxPrefix: inboxPrefixFor(wallet.address),
-  });
+  nats = await connectAsUser(stack, MALLORY);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { parseEther, ZeroAddress } from "ethers";
 import { depositAsBob } from "../client/chain/deposit";
 import { NodeApi } from "../client/nodeApi";
@@ -16,10 +15,11 @@ import {
   validateRestore,
   withdraw,
 } from "../protocol";
-import { decodeReply, inboxPrefixFor, subjectFor, updateResultSchema } from "../protocol/messaging";
+import { decodeReply, subjectFor, updateResultSchema } from "../protocol/messaging";
 import { type RestorePage, restorePageSchema } from "../protocol/schemas";
 import { expectChannelsAgree, nodeChannel } from "./expectations";
 import { type Stack, startStack } from "./stack";
+import { connectAsUser } from "./userConnection";
 
 /**
  * Issue 9 §10: deposits count at the node's CONFIRMATIONS (3 here), not at the head block. A
@@ -40,15 +40,7 @@ beforeAll(async () => {
   // The claimer's channel is set up by its client, which then leaves: the test speaks for it.
   const claimer = await stack.client(CLAIMER);
   await claimer.close();
-  const wallet = stack.wallet(CLAIMER);
-  const token = await new NodeApi(stack.node.httpUrl).signIn(wallet.address, (message) =>
-    wallet.signMessage(message),
-  );
-  nats = await connect({
-    servers: stack.node.messagingUrl,
-    token,
-    inboxPrefix: inboxPrefixFor(wallet.address),
-  });
+  nats = await connectAsUser(stack, CLAIMER);
 }, 120_000);
 
 afterAll(async () => {

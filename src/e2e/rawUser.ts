@@ -1,6 +1,4 @@
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
-import { NodeApi } from "../client/nodeApi";
 import {
   ChannelMastercopy__factory,
   readChannelDeposits,
@@ -35,7 +33,6 @@ import {
   emptyResultSchema,
   encodeWire,
   errorReply,
-  inboxPrefixFor,
   okReply,
   type ReplyError,
   subjectFor,
@@ -43,6 +40,7 @@ import {
   updateResultSchema,
 } from "../protocol/messaging";
 import type { Stack } from "./stack";
+import { connectAsUser } from "./userConnection";
 
 /** What a raw user answers to one of the node's proposals: the reply payload to send. */
 export type ProposalHandler = (message: UpdateMessage, user: RawUser) => Promise<string>;
@@ -70,14 +68,7 @@ export class RawUser {
   /** Signs in as dev account `index`, listens for the node's proposals, sets the channel up. */
   static async connect(stack: Stack, index: number, timeout = 3600): Promise<RawUser> {
     const wallet = stack.wallet(index);
-    const token = await new NodeApi(stack.node.httpUrl).signIn(wallet.address, (message) =>
-      wallet.signMessage(message),
-    );
-    const nats = await connect({
-      servers: stack.node.messagingUrl,
-      token,
-      inboxPrefix: inboxPrefixFor(wallet.address),
-    });
+    const nats = await connectAsUser(stack, index);
     const user = new RawUser(stack, index, nats);
     user.subscription = nats.subscribe(
       subjectFor(wallet.address, stack.node.identifier, "update"),

@@ -14,11 +14,8 @@ import {
 } from "../contracts-bindings";
 import { type Anvil, startAnvil } from "../node/chain/anvil";
 import { mintDevTokens } from "../node/chain/devFunding";
-import {
-  NATS_SERVER_BIN,
-  NATS_SERVER_MISSING,
-  startNatsServer,
-} from "../node/messaging/testing/natsServer";
+import { startConfiguredNatsServer } from "../node/messaging/testing/configuredNatsServer";
+import { NATS_SERVER_BIN, NATS_SERVER_MISSING } from "../node/messaging/testing/natsServer";
 import { type RunningNode, type StartNodeOptions, startNode } from "../node/node";
 import type { NodeSettings } from "../node/settings";
 import {
@@ -55,7 +52,10 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  /** "production": a PostgreSQL and a nats-server of its own instead of PGlite and the broker. */
+  /**
+   * "production": a PostgreSQL and a nats-server of its own instead of PGlite and the broker;
+   * nats-server runs with `connext-node nats-config`'s configuration (JWT auth, permissions).
+   */
   backend?: "embedded" | "production";
   databaseUrl?: string;
   natsUrl?: string;
@@ -110,7 +110,9 @@ export async function startStack(requested: StackOptions = {}): Promise<Stack> {
   if (options.backend === "production") {
     const postgres = await startPostgres();
     services.push(postgres);
-    const nats = await startNatsServer();
+    const nats = await startConfiguredNatsServer(
+      options.settings?.privateKey ?? devAccount(0).privateKey,
+    );
     services.push(nats);
     options.databaseUrl = postgres.url;
     options.natsUrl = nats.url;

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type NatsConnection, tokenAuthenticator } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { getAddress, JsonRpcProvider, Wallet } from "ethers";
@@ -8,7 +8,16 @@ import { useFastestSecp256k1 } from "../crypto/nativeSecp256k1";
 import { PROTOCOL_VERSION, privateKeySigner, transfersInTreeOrder } from "../protocol";
 import { definitionPlugins, type PluginEntry } from "../protocol/definitions";
 import { encodeWire } from "../protocol/messaging";
-import { authSecretFromPrivateKey, brokerAuthenticator, createAuth, createSignIn } from "./auth";
+import {
+  authSecretFromPrivateKey,
+  brokerAuthenticator,
+  createAuth,
+  createSignIn,
+  issueUserMessagingJwt,
+  natsIssuers,
+  natsKeysFromPrivateKey,
+  nodeMessagingCredentials,
+} from "./auth";
 import { ChainService } from "./chain/chainService";
 import { DepositWatcher } from "./chain/depositWatcher";
 import { createDisputeWatching, DisputeStartError } from "./disputeWatching";
@@ -167,27 +176,31 @@ async function assemble(
 
   const secret = authSecretFromPrivateKey(settings.privateKey);
   const auth = createAuth({ secret });
+  // Messaging credentials (DESIGN §5): the same account keys wherever the node runs, so the
+  // embedded broker and a nats-server configured by `connext-node nats-config` agree.
+  const natsKeys = natsKeysFromPrivateKey(settings.privateKey);
   let broker: Broker | undefined;
   if (!settings.natsUrl) {
     broker = await startPart("BROKER_LISTEN_FAILED", "starting the broker", () =>
       startBroker({
         host: settings.host,
         port: settings.natsPort,
-        authenticate: brokerAuthenticator({ auth, node }),
+        authenticate: brokerAuthenticator({ issuers: natsIssuers(natsKeys) }),
         serverName: `connext-node ${node}`,
       }),
     );
     cleanups.push(["broker", () => (broker as Broker).stop()]);
   }
   const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
+  const credentials = await nodeMessagingCredentials(natsKeys, node);
   const connection: NatsConnection = await startPart(
     "MESSAGING_FAILED",
     "connecting to messaging",
     () =>
       connect({
         servers: messagingUrl,
-        // A fresh token at every (re)connect: one issued at start-up would expire under us.
-        authenticator: tokenAuthenticator(() => auth.issueToken(node).token),
+        // The process's own JWT and nkey (the nkey signs each server's nonce).
+        authenticator: credentials.authenticator,
         name: `connext-node ${node}`,
         maxReconnectAttempts: -1,
       }),
@@ -382,6 +395,8 @@ async function assemble(
     config: () => publicConfig(wsUrl),
     ...(settings.trustProxy ? { trustProxy: true } : {}),
     auth,
+    messagingJwt: (user, nkey, expiresAt) =>
+      issueUserMessagingJwt(natsKeys, node, user, nkey, expiresAt),
     signIn: createSignIn({
       secret,
       site: () => ({ node, chainId: book.chainId, publicUrl: publicUrl ?? "" }),

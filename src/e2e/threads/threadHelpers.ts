@@ -1,12 +1,11 @@
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import type { Wallet } from "ethers";
 import type { ConnextClient } from "../../client";
 import { NodeApi } from "../../client/nodeApi";
 import type { PayeeThread } from "../../client/threads/handles";
 import { type DefinitionDeployment, threadVoucherDigest } from "../../protocol/definitions";
 import type { DistributiveOmit } from "../../protocol/messaging";
-import { decodeReply, inboxPrefixFor, type ReplyError, subjectFor } from "../../protocol/messaging";
+import { decodeReply, type ReplyError, subjectFor } from "../../protocol/messaging";
 import {
   encodeThreadMessage,
   type ThreadMessage,
@@ -16,6 +15,7 @@ import {
 } from "../../protocol/threadMessages";
 import { waitFor } from "../expectations";
 import type { Stack } from "../stack";
+import { connectAsUser } from "../userConnection";
 
 /** The thread definition's EIP-712 domain in this stack (what the clients sign for). */
 export function deploymentOf(stack: Stack): DefinitionDeployment {
@@ -34,19 +34,11 @@ export function voucher(
 }
 
 /**
- * A raw NATS connection as dev account `index`, signed in like the client (its own token,
+ * A raw NATS connection as dev account `index`, signed in like the client (its own JWT,
  * its own inbox): it may publish only `connext.*.<self>.…` subjects.
  */
 export async function rawConnection(stack: Stack, index: number): Promise<NatsConnection> {
-  const wallet = stack.wallet(index);
-  const token = await new NodeApi(stack.node.httpUrl).signIn(wallet.address, (message) =>
-    wallet.signMessage(message),
-  );
-  return connect({
-    servers: stack.node.messagingUrl,
-    token,
-    inboxPrefix: inboxPrefixFor(wallet.address),
-  });
+  return connectAsUser(stack, index);
 }
 
 export type RawAnswer = { ok: true; result: ThreadReply } | { ok: false; error: ReplyError };

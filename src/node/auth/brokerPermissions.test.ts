@@ -10,21 +10,14 @@ import { connect } from "@nats-io/transport-node";
 import { Wallet } from "ethers";
 import { MAX_MESSAGE_BYTES, MAX_RESTORE_BYTES } from "../../protocol/schemas";
 import { type Broker, startBroker } from "../messaging/broker";
-import { createAuth } from "./auth";
-import {
-  brokerAuthenticator,
-  NODE_LIMITS,
-  nodePermissions,
-  USER_LIMITS,
-  userPermissions,
-} from "./brokerPermissions";
-import { authSecretFromPrivateKey } from "./mac";
+import { NODE_LIMITS, nodePermissions, USER_LIMITS, userPermissions } from "./brokerPermissions";
+import { testMessagingCredentials } from "./testing";
 
 const nodeWallet = Wallet.createRandom();
 const node = nodeWallet.address;
 const n = node.toLowerCase();
 let t = Date.now();
-const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey), now: () => t });
+const creds = testMessagingCredentials(nodeWallet.privateKey, () => t);
 const alice = Wallet.createRandom().address;
 const bob = Wallet.createRandom().address;
 const a = alice.toLowerCase();
@@ -37,7 +30,7 @@ const open: NatsConnection[] = [];
 async function as(address: string, options: Record<string, unknown> = {}) {
   const nc = await connect({
     servers: broker.url,
-    token: auth.issueToken(address).token,
+    ...(await creds.as(address)),
     inboxPrefix: `_inbox.${address.toLowerCase()}`,
     ...options,
   });
@@ -67,7 +60,7 @@ async function subscriptionError(nc: NatsConnection, subject: string): Promise<u
 }
 
 beforeAll(async () => {
-  broker = await startBroker({ authenticate: brokerAuthenticator({ auth, node }) });
+  broker = await startBroker({ authenticate: creds.authenticate });
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((nc) => nc.close().catch(() => undefined)));
@@ -224,7 +217,7 @@ describe("on a real broker with the official client", () => {
     expect(String(outcome)).toContain('Permissions Violation for Subscription to "_INBOX.');
   });
 
-  test("no token, a bad token or an expired token cannot connect", async () => {
+  test("no credentials, a token, a password or an expired JWT cannot connect", async () => {
     const attempt = (options: Record<string, unknown>) =>
       connect({ servers: broker.url, reconnect: false, ...options }).then(
         (nc) => {
@@ -233,19 +226,13 @@ describe("on a real broker with the official client", () => {
         },
         (error: unknown) => String(error),
       );
-    const expired = auth.issueToken(alice).token;
+    const expired = await creds.as(alice, t + 1000);
     t += 86_400_000;
     try {
-      for (const options of [
-        {},
-        { token: "nope" },
-        { token: auth.issueToken(alice).token.replace(alice, bob) },
-        { token: expired },
-        { user: alice, pass: "x" },
-      ]) {
+      for (const options of [{}, { token: "nope" }, { user: alice, pass: "x" }, expired]) {
         expect(await attempt(options)).toContain("Authorization Violation");
       }
-      expect(await attempt({ token: auth.issueToken(alice).token })).toBe("connected");
+      expect(await attempt(await creds.as(alice))).toBe("connected");
     } finally {
       t -= 86_400_000;
     }
@@ -298,7 +285,7 @@ describe("on a real broker with the official client", () => {
     for (let i = 0; i < USER_LIMITS.maxConnections; i++) await as(alice);
     const ninth = await connect({
       servers: broker.url,
-      token: auth.issueToken(alice).token,
+      ...(await creds.as(alice)),
       reconnect: false,
     }).then(
       (nc) => {

@@ -1,6 +1,7 @@
+import type { ClaimsData, User } from "@nats-io/jwt";
 import { MAX_MESSAGE_BYTES } from "../../protocol/schemas";
-import type { Authenticate, ConnectionLimits, Permissions } from "../messaging/broker";
-import type { AuthService } from "./auth";
+import type { Authenticate, AuthResult, ConnectionLimits, Permissions } from "../messaging/broker";
+import { type JwtIssuers, verifyUserJwt } from "./natsVerify";
 
 /**
  * Who may publish and subscribe to what on the broker (DESIGN §5), and what one connection may
@@ -71,42 +72,79 @@ export const NODE_LIMITS: ConnectionLimits = {
 };
 
 export interface BrokerAuthenticatorOptions {
-  auth: AuthService;
-  /** The node's identifier (its key's address). */
-  node: string;
-  /** Overrides of USER_LIMITS for user connections. */
+  /** The account and signing keys whose user JWTs are accepted (natsIssuers(keys)). */
+  issuers: JwtIssuers;
+  /** Overrides of USER_LIMITS for user connections (the JWT's payload and subs come first). */
   userLimits?: ConnectionLimits;
+  /** Unix milliseconds (tests move time with it). */
+  now?: () => number;
 }
 
 /**
- * The embedded broker's CONNECT hook: the client passes its API token as `token` to `connect`
- * (it arrives as `auth_token`). A token of the node's own address gets the node's permissions
- * and NODE_LIMITS, any other valid token a user's and USER_LIMITS; no token or a bad or expired
- * one is refused. A token that expires later does not end a connection already made.
+ * The embedded broker's CONNECT hook, accepting exactly what nats-server run with
+ * `connext-node nats-config` accepts: a user JWT issued by the node's account (natsJwt.ts) and
+ * the JWT's nkey's signature over this connection's nonce. The permissions come from the JWT's
+ * claims; a JWT that may publish everywhere (`>`) is one of the node's processes and gets
+ * NODE_LIMITS. Anything else is refused. A connection is closed when its JWT expires, as
+ * nats-server closes it; clients reconnect with the one they renewed meanwhile.
  *
  * @example
- * const broker = await startBroker({ authenticate: brokerAuthenticator({ auth, node }) });
- * const nc = await connect({ servers: broker.url, token, inboxPrefix: `_inbox.${me.toLowerCase()}` });
+ * const broker = await startBroker({ authenticate: brokerAuthenticator({ issuers: natsIssuers(keys) }) });
  */
 export function brokerAuthenticator({
-  auth,
-  node,
+  issuers,
   userLimits,
+  now = Date.now,
 }: BrokerAuthenticatorOptions): Authenticate {
-  const nodeLower = node.toLowerCase();
   const limits: ConnectionLimits = { ...USER_LIMITS, ...userLimits };
-  return function authenticateConnect(connect) {
-    const token = connect.auth_token;
-    if (typeof token !== "string") return undefined;
-    let user: string;
+  return function authenticateConnect(connect, { nonce }) {
+    const at = now();
+    let claims: ClaimsData<User>;
     try {
-      user = auth.verifyToken(token);
+      claims = verifyUserJwt(connect.jwt, connect.sig, nonce, issuers, at);
     } catch {
       return undefined;
     }
-    if (user.toLowerCase() === nodeLower) {
-      return { user, ...nodePermissions(), limits: { ...NODE_LIMITS } };
+    const result = authResultFromClaims(claims, limits);
+    if (result !== undefined && typeof claims.exp === "number" && claims.exp > 0) {
+      result.expiresInMs = claims.exp * 1000 - at;
     }
-    return { user, ...userPermissions(node, user), limits: { ...limits } };
+    return result;
   };
 }
+
+/**
+ * A verified user JWT as the broker's permissions. Deny lists are refused (the node never
+ * issues them and the broker has none). Reply subjects a connection may name are the inboxes it
+ * may subscribe to (`_inbox.…`, or everything for `>`): nats-server has no such rule, which is
+ * why the node also drops requests whose reply is outside the sender's inbox.
+ */
+export function authResultFromClaims(
+  claims: ClaimsData<User>,
+  userLimits: ConnectionLimits = USER_LIMITS,
+): AuthResult | undefined {
+  const nats = claims.nats;
+  if ((nats.pub?.deny?.length ?? 0) > 0 || (nats.sub?.deny?.length ?? 0) > 0) return undefined;
+  const publish = nats.pub?.allow ?? [];
+  const subscribe = nats.sub?.allow ?? [];
+  const user = claims.name || claims.sub;
+  const resp = nats.resp;
+  const allowResponses =
+    resp === undefined || (resp.max === undefined && resp.ttl === undefined)
+      ? undefined
+      : { max: resp.max ?? 0, expiresMs: Math.floor((resp.ttl ?? 0) / NS_PER_MS) };
+  const permissions: Permissions = {
+    publish: { allow: [...publish], ...(allowResponses ? { allowResponses } : {}) },
+    subscribe: { allow: [...subscribe] },
+    reply: { allow: subscribe.filter((p) => p === ">" || p.startsWith("_inbox.")) },
+  };
+  if (publish.includes(">")) return { user, ...permissions, limits: { ...NODE_LIMITS } };
+  const limits: ConnectionLimits = { ...userLimits };
+  if (typeof nats.payload === "number")
+    limits.maxPayload = nats.payload > 0 ? nats.payload : undefined;
+  if (typeof nats.subs === "number") limits.maxSubscriptions = Math.max(nats.subs, 0);
+  if (limits.maxPayload === undefined) delete limits.maxPayload;
+  return { user, ...permissions, limits };
+}
+
+const NS_PER_MS = 1_000_000;

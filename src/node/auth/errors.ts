@@ -22,6 +22,14 @@ export const AUTH_ERROR_CODES = [
   "INVALID_TOKEN",
   /** A genuine token past its expiry. */
   "TOKEN_EXPIRED",
+  /** Not a NATS user public key (`U…`, 56 characters): what a client signs in with for messaging. */
+  "INVALID_NKEY",
+  /** A messaging JWT not issued by this node's account, malformed, or not a user's. */
+  "INVALID_JWT",
+  /** A genuine messaging JWT past its expiry (or not yet valid). */
+  "JWT_EXPIRED",
+  /** A CONNECT whose `sig` is not the JWT's nkey's signature over the connection's nonce. */
+  "INVALID_NONCE_SIGNATURE",
 ] as const;
 
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];

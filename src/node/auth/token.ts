@@ -2,8 +2,9 @@ import { AuthError } from "./errors";
 import { mac, macEquals } from "./mac";
 
 /**
- * A bearer token: `<checksummed address>.<expiry, unix ms>.<MAC>`. Every character is URL-safe,
- * so it travels in headers, query strings and the NATS CONNECT's `auth_token` alike.
+ * A bearer token for the HTTP API: `<checksummed address>.<expiry, unix ms>.<MAC>`. Every
+ * character is URL-safe, so it travels in headers and query strings alike. (Messaging takes a
+ * NATS user JWT instead: natsJwt.ts.)
  */
 
 const TOKEN = /^(0x[0-9a-fA-F]{40})\.(\d{1,16})\.([A-Za-z0-9_-]{43})$/;

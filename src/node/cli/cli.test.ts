@@ -66,7 +66,7 @@ describe("help and usage", () => {
     const run = await cli(["serve"]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(
-      'unknown command "serve": commands are dev, start, deploy, migrate, dispute (see --help)\n',
+      'unknown command "serve": commands are dev, start, deploy, migrate, dispute, nats-config (see --help)\n',
     );
   });
 

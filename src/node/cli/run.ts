@@ -8,6 +8,7 @@ import { deployCommand } from "./commands/deploy";
 import { devCommand } from "./commands/dev";
 import { disputeCommand } from "./commands/dispute";
 import { migrateCommand } from "./commands/migrate";
+import { natsConfigCommand } from "./commands/natsConfig";
 import { startCommand } from "./commands/start";
 import { type Env, loadConfig } from "./config";
 import { isCliError } from "./errors";
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   deployCommand,
   migrateCommand,
   disputeCommand,
+  natsConfigCommand,
 ];
 
 export const VERSION: string = packageJson.version;

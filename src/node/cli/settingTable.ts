@@ -5,7 +5,14 @@ import { signInOrigin } from "../auth/publicUrl";
 import { LOG_LEVELS } from "../logger";
 import type { CollateralPolicy, WithdrawalPolicy } from "../settings";
 
-export const COMMAND_NAMES = ["dev", "start", "deploy", "migrate", "dispute"] as const;
+export const COMMAND_NAMES = [
+  "dev",
+  "start",
+  "deploy",
+  "migrate",
+  "dispute",
+  "nats-config",
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** One setting: where it comes from, what it defaults to, how it is checked. */
@@ -28,6 +35,8 @@ export interface SettingSpec<T = unknown> {
 const ALL: readonly CommandName[] = COMMAND_NAMES;
 const NODE: readonly CommandName[] = ["dev", "start"];
 const CHAIN: readonly CommandName[] = ["dev", "start", "deploy"];
+/** What needs the node's key: the chain's commands and the messaging account's configuration. */
+const KEY: readonly CommandName[] = [...CHAIN, "nats-config"];
 
 const portSchema = wholeNumber("must be a port number from 0 to 65535", 0, 65_535);
 
@@ -206,7 +215,7 @@ export const SETTINGS = {
     defaultText: "dev: anvil account 0; required otherwise (or a mnemonic)",
     description: "The node's signing key: its address is the node's identifier.",
     secret: true,
-    commands: CHAIN,
+    commands: KEY,
     schema: z
       .string()
       .regex(/^(0x)?[0-9a-fA-F]{64}$/, { error: "must be 32 bytes as 64 hex digits", abort: true })
@@ -220,7 +229,7 @@ export const SETTINGS = {
     defaultText: "none (exclusive with NODE_PRIVATE_KEY)",
     description: "BIP-39 phrase instead of a key: the node signs with its account 0.",
     secret: true,
-    commands: CHAIN,
+    commands: KEY,
     schema: z
       .string()
       .transform((phrase) => phrase.trim().split(/\s+/).join(" "))

@@ -33,6 +33,8 @@ export function startFailure(error: unknown, placed: StartPlacement): CliError |
       return reachFailure(error, "NATS_URL", redactCredentials(placed.natsUrl), {
         unreachable: "MESSAGING_UNREACHABLE",
         other: "MESSAGING_FAILED",
+        // The node signs in with a JWT of the account derived from its key (DESIGN §5).
+        refusedAdvice: "run it with `connext-node nats-config`'s configuration for this key",
       });
   }
 }
@@ -60,7 +62,7 @@ function reachFailure(
   error: unknown,
   setting: string,
   shown: string,
-  codes: { unreachable: CommandErrorCode; other: CommandErrorCode },
+  codes: { unreachable: CommandErrorCode; other: CommandErrorCode; refusedAdvice?: string },
 ): CliError {
   const cause = describeCause(error);
   switch (cause.kind) {
@@ -76,7 +78,7 @@ function reachFailure(
       return new ConfigError(
         "UNUSABLE_SETTING",
         setting,
-        `${setting}: ${shown} refused the node (${cause.text})`,
+        `${setting}: ${shown} refused the node (${cause.text})${codes.refusedAdvice ? `; ${codes.refusedAdvice}` : ""}`,
       );
     case "other":
       return new CommandError(codes.other, `${setting}: ${shown} failed (${cause.text})`, {

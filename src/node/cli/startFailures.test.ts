@@ -5,6 +5,8 @@ import { join } from "node:path";
 import type { TCPSocketListener } from "bun";
 import { devAccount } from "../../contracts-bindings";
 import { type Anvil, startAnvil } from "../chain/anvil";
+import { startConfiguredNatsServer } from "../messaging/testing/configuredNatsServer";
+import { NATS_SERVER_BIN } from "../messaging/testing/natsServer";
 import { freePort } from "../net/freePort";
 import { CLI_FROM_SOURCE, runCliProcess } from "./testing";
 
@@ -69,6 +71,22 @@ describe("start fails in one line naming the setting", () => {
     );
     expect(run.exitCode).toBe(1);
   });
+
+  test.skipIf(NATS_SERVER_BIN === null)(
+    "NATS_URL configured for another node's account refuses the node: exit 2",
+    async () => {
+      const nats = await startConfiguredNatsServer(devAccount(1).privateKey);
+      try {
+        const run = await start({ NATS_URL: nats.url });
+        expect(run.stderr).toBe(
+          `NATS_URL: ${nats.url} refused the node (Authorization Violation); run it with \`connext-node nats-config\`'s configuration for this key\n`,
+        );
+        expect(run.exitCode).toBe(2);
+      } finally {
+        await nats.stop();
+      }
+    },
+  );
 
   test("PORT held by another process: exit 2", async () => {
     const run = await start({ PORT: String(busy.port) });

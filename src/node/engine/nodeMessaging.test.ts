@@ -5,9 +5,7 @@ import { Wallet } from "ethers";
 import pino from "pino";
 import { ManualClock } from "../../clock";
 import { inboxPrefixFor, subjectFor } from "../../protocol/messaging";
-import { createAuth } from "../auth/auth";
-import { brokerAuthenticator } from "../auth/brokerPermissions";
-import { authSecretFromPrivateKey } from "../auth/mac";
+import { testMessagingCredentials } from "../auth/testing";
 import { startBroker } from "../messaging/broker";
 import {
   NATS_SERVER_BIN,
@@ -26,12 +24,12 @@ const nodeWallet = Wallet.createRandom();
 const node = nodeWallet.address.toLowerCase();
 const alice = Wallet.createRandom().address.toLowerCase();
 const bob = Wallet.createRandom().address.toLowerCase();
-const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey) });
+const creds = testMessagingCredentials(nodeWallet.privateKey);
 
 interface Nats {
   url: string;
-  /** Connection options for `address` (a token on the embedded broker). */
-  as(address: string): { token?: string };
+  /** Connection options for `address` (its messaging JWT on the embedded broker). */
+  as(address: string): Promise<object>;
   stop(): Promise<void>;
 }
 
@@ -41,11 +39,11 @@ const servers: [string, string | undefined, () => Promise<Nats>][] = [
     undefined,
     async () => {
       const broker = await startBroker({
-        authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+        authenticate: creds.authenticate,
       });
       return {
         url: broker.url,
-        as: (address) => ({ token: auth.issueToken(address).token }),
+        as: (address) => creds.as(address),
         stop: () => broker.stop(),
       };
     },
@@ -55,7 +53,7 @@ const servers: [string, string | undefined, () => Promise<Nats>][] = [
     NATS_SERVER_BIN === null ? NATS_SERVER_MISSING : undefined,
     async () => {
       const server = await startNatsServer();
-      return { url: server.url, as: () => ({}), stop: () => server.stop() };
+      return { url: server.url, as: async () => ({}), stop: () => server.stop() };
     },
   ],
 ];
@@ -74,7 +72,7 @@ for (const [name, skipReason, start] of servers) {
         servers: nats.url,
         inboxPrefix: inboxPrefixFor(inboxOf),
         reconnect: false,
-        ...nats.as(address),
+        ...(await nats.as(address)),
       });
       open.push(nc);
       return nc;
@@ -208,7 +206,7 @@ describe("NodeMessaging: unresponsive users", () => {
       servers: broker.url,
       inboxPrefix: inboxPrefixFor(address),
       reconnect: false,
-      token: auth.issueToken(address).token,
+      ...(await creds.as(address)),
     });
     open.push(nc);
     nc.subscribe(subjectFor(address, node, "update"), {
@@ -222,12 +220,12 @@ describe("NodeMessaging: unresponsive users", () => {
 
   beforeAll(async () => {
     broker = await startBroker({
-      authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+      authenticate: creds.authenticate,
     });
     const nc = await connect({
       servers: broker.url,
       reconnect: false,
-      token: auth.issueToken(nodeWallet.address).token,
+      ...(await creds.as(nodeWallet.address)),
     });
     open.push(nc);
     messaging = new NodeMessaging({
@@ -316,7 +314,7 @@ describe("NodeMessaging: a user flooding the node", () => {
       servers: broker.url,
       inboxPrefix: inboxPrefixFor(address),
       reconnect: false,
-      token: auth.issueToken(address).token,
+      ...(await creds.as(address)),
     });
     open.push(nc);
     return nc;
@@ -324,7 +322,7 @@ describe("NodeMessaging: a user flooding the node", () => {
 
   beforeAll(async () => {
     broker = await startBroker({
-      authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+      authenticate: creds.authenticate,
     });
     messaging = new NodeMessaging({
       connection: await as(nodeWallet.address),

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { decode, type User } from "@nats-io/jwt";
+import { createUser } from "@nats-io/nkeys";
 import { type Signer, Wallet } from "ethers";
 import pino from "pino";
-import { authSecretFromPrivateKey, createAuth, createSignIn } from "../auth";
+import {
+  authSecretFromPrivateKey,
+  createAuth,
+  createSignIn,
+  issueUserMessagingJwt,
+  natsKeysFromPrivateKey,
+  userJwtClaims,
+  userPermissions,
+} from "../auth";
+import { USER_LIMITS } from "../auth/brokerPermissions";
 import { createMetrics } from "../metrics";
 import { type Database, openDatabase } from "../store/database";
 import { IdentityRepository } from "../store/identities";
@@ -37,6 +48,7 @@ const signIn = createSignIn({
   site: () => ({ node: nodeWallet.address, chainId: config.chainId, publicUrl: server.url }),
   now: () => clock,
 });
+const natsKeys = natsKeysFromPrivateKey(nodeWallet.privateKey);
 const METRICS_TOKEN = "a-long-metrics-token-123";
 const logLines: Record<string, unknown>[] = [];
 const logger = pino(
@@ -68,6 +80,8 @@ beforeAll(async () => {
     config: () => config,
     auth,
     signIn,
+    messagingJwt: (user, nkey, expiresAt) =>
+      issueUserMessagingJwt(natsKeys, nodeWallet.address, user, nkey, expiresAt),
     identities: new IdentityRepository(database.db),
     reads: {
       channel: async (user) => {
@@ -289,6 +303,35 @@ describe("sign-in and identities", () => {
       "WRONG_DOMAIN",
     );
     await expectError(await call(`/identities/${victim.address}`), 404, "IDENTITY_NOT_FOUND");
+  });
+
+  test("with an nkey, sign-in also gives its messaging JWT: the user's permissions, the token's expiry", async () => {
+    const wallet = Wallet.createRandom();
+    const nkey = createUser().getPublicKey();
+    const { message } = await issue(wallet.address);
+    const signature = await wallet.signMessage(message);
+    const response = await post({ address: wallet.address, message, signature, nkey });
+    expect(response.status).toBe(200);
+    const { jwt, expiresAt } = (await response.json()) as { jwt: string; expiresAt: number };
+    const claims = decode<User>(jwt);
+    expect(claims.sub).toBe(nkey);
+    expect(claims.iss).toBe(natsKeys.signing.getPublicKey());
+    expect(claims.nats.issuer_account).toBe(natsKeys.account.getPublicKey());
+    expect(claims.exp).toBe(Math.floor(expiresAt / 1000));
+    expect(claims.name).toBe(wallet.address);
+    const expected = userJwtClaims(
+      userPermissions(nodeWallet.address, wallet.address),
+      USER_LIMITS,
+    );
+    expect(claims.nats).toMatchObject(expected as Record<string, unknown>);
+
+    for (const bad of ["nope", nkey.replace(/^U/, "A"), `${nkey.slice(0, -1)}A`]) {
+      await expectError(
+        await post({ address: wallet.address, message, signature, nkey: bad }),
+        400,
+        "INVALID_NKEY",
+      );
+    }
   });
 
   test("malformed addresses in paths: 400 INVALID_ADDRESS", async () => {

@@ -49,7 +49,9 @@ export function errorResponse(c: Context, error: ApiError): Response {
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (isAuthError(error)) {
-    if (error.code === "INVALID_ADDRESS") return new ApiError(400, error.code, error.message);
+    if (error.code === "INVALID_ADDRESS" || error.code === "INVALID_NKEY") {
+      return new ApiError(400, error.code, error.message);
+    }
     if (error.code === "INVALID_SECRET") return undefined;
     return new ApiError(401, error.code, error.message);
   }

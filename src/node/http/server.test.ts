@@ -3,7 +3,7 @@ import { wsconnect } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Wallet } from "ethers";
 import { Hono } from "hono";
-import { authSecretFromPrivateKey, brokerAuthenticator, createAuth } from "../auth";
+import { testMessagingCredentials } from "../auth/testing";
 import { type Broker, startBroker } from "../messaging/broker";
 import { type HttpServer, startHttpServer } from "./server";
 
@@ -11,14 +11,14 @@ import { type HttpServer, startHttpServer } from "./server";
 
 const nodeWallet = Wallet.createRandom();
 const node = nodeWallet.address.toLowerCase();
-const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey) });
+const creds = testMessagingCredentials(nodeWallet.privateKey);
 
 let broker: Broker;
 let server: HttpServer;
 
 beforeAll(async () => {
   broker = await startBroker({
-    authenticate: brokerAuthenticator({ auth, node: nodeWallet.address }),
+    authenticate: creds.authenticate,
   });
   const app = new Hono();
   app.get("/hello", (c) => c.json({ hello: "world" }));
@@ -41,9 +41,9 @@ describe("startHttpServer", () => {
     expect(await response.json()).toEqual({ hello: "world" });
   });
 
-  test("a browser-style NATS client (wsconnect) with a user token talks to the node", async () => {
+  test("a browser-style NATS client (wsconnect) with a user JWT talks to the node", async () => {
     const user = Wallet.createRandom().address.toLowerCase();
-    const hub = await connect({ servers: broker.url, token: auth.issueToken(node).token });
+    const hub = await connect({ servers: broker.url, ...(await creds.as(node)) });
     hub.subscribe(`connext.${node}.*.>`, {
       callback: (_e, m) => {
         m.respond(`hello ${m.subject.split(".")[2]}`);
@@ -53,7 +53,7 @@ describe("startHttpServer", () => {
 
     const ws = await wsconnect({
       servers: `ws://127.0.0.1:${server.port}/messaging`,
-      token: auth.issueToken(user).token,
+      ...(await creds.as(user)),
       inboxPrefix: `_inbox.${user}`,
     });
     try {
@@ -70,7 +70,7 @@ describe("startHttpServer", () => {
     }
   });
 
-  test("the WebSocket path refuses a client without a valid token", async () => {
+  test("the WebSocket path refuses a client without a valid JWT (a token is not one)", async () => {
     for (const token of [undefined, "forged"]) {
       const outcome = await wsconnect({
         servers: `ws://127.0.0.1:${server.port}/messaging`,

@@ -59,6 +59,11 @@ export interface ApiDeps {
   auth: AuthService;
   /** The EIP-4361 sign-in that gives those tokens. */
   signIn: SignInService;
+  /**
+   * The messaging JWT for a signed-in user's nkey (DESIGN §5), expiring with its token. Absent:
+   * sign-in gives no JWT (tests of the API alone).
+   */
+  messagingJwt?(user: string, nkey: string, expiresAt: number): Promise<string>;
   identities: {
     record(address: string, publicKey: string): Promise<void>;
     publicKey(address: string): Promise<string | undefined>;

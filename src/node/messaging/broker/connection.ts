@@ -8,7 +8,7 @@ import {
   replyDenied,
   subscribeDenied,
 } from "./errors";
-import { infoLine } from "./info";
+import { infoLine, newNonce } from "./info";
 import { type BudgetMember, connectionLimits } from "./limits";
 import { Outbound, type Sink } from "./outbound";
 import { Parser, type ParserHandler, type ParserLimits, type PubFrame } from "./parser";
@@ -68,6 +68,8 @@ export class Connection implements ParserHandler, BudgetMember {
   noResponders = false;
   awaitingConnect: boolean;
   user: string | undefined;
+  /** Sent in INFO when the broker authenticates; the CONNECT's `sig` is over it. */
+  readonly nonce: string | undefined;
 
   /** Queued in the broker's list of connections to flush. */
   dirty = false;
@@ -87,6 +89,7 @@ export class Connection implements ParserHandler, BudgetMember {
   private pingsOut = 0;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private authTimer: ReturnType<typeof setTimeout> | undefined;
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private transportOpen = true;
   private closeReason: CloseReason = "CLIENT_CLOSED";
@@ -103,6 +106,7 @@ export class Connection implements ParserHandler, BudgetMember {
     this.parser = new Parser(this, this.parserLimits);
     this.maxSubscriptions = options.maxSubscriptions;
     this.awaitingConnect = options.authenticate !== undefined;
+    this.nonce = this.awaitingConnect ? newNonce() : undefined;
   }
 
   /** Sends INFO and starts the ping (and authentication) timers. */
@@ -214,6 +218,7 @@ export class Connection implements ParserHandler, BudgetMember {
     this.awaitingConnect = false;
     clearInterval(this.pingTimer);
     clearTimeout(this.authTimer);
+    clearTimeout(this.expiryTimer);
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.core.sublist.remove(sub);
@@ -265,7 +270,7 @@ export class Connection implements ParserHandler, BudgetMember {
 
     let outcome: ReturnType<typeof authenticate>;
     try {
-      outcome = authenticate(connect);
+      outcome = authenticate(connect, { nonce: this.nonce ?? "" });
     } catch {
       outcome = undefined;
     }
@@ -323,6 +328,11 @@ export class Connection implements ParserHandler, BudgetMember {
     this.out.maxPending = limits.maxPendingBytes;
     this.maxSubscriptions = limits.maxSubscriptions;
     if (limits.exemptFromBudget) this.out.setBudget(undefined);
+    if (typeof result.expiresInMs === "number") {
+      // setTimeout holds at most 2^31 - 1 ms (24.8 days); longer lives are not cut short.
+      const delay = Math.max(0, result.expiresInMs);
+      if (delay < 2 ** 31) this.expiryTimer = setTimeout(() => this.close("AUTH_EXPIRED"), delay);
+    }
     return this.acceptConnect(connect);
   }
 

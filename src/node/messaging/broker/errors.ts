@@ -15,6 +15,8 @@ export const CLOSE_REASONS = {
   },
   AUTHORIZATION: { err: "Authorization Violation", ws: [1008, "Authentication Failure"] },
   AUTH_TIMEOUT: { err: "Authentication Timeout", ws: [1008, "Authentication Timeout"] },
+  /** The credentials' expiry passed (nats-server's, for a user JWT). */
+  AUTH_EXPIRED: { err: "User Authentication Expired", ws: [1008, "Authentication Expired"] },
   STALE: { err: "Stale Connection", ws: [1001, "Stale Connection"] },
   SLOW_CONSUMER: { err: "Slow Consumer", ws: [1008, "Slow Consumer (Pending Bytes)"] },
   /** The user already holds its `maxConnections` (nats-server's account connection limit). */

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { Wallet } from "ethers";
-import { createAuth } from "../../auth/auth";
 import { USER_LIMITS } from "../../auth/brokerPermissions";
-import { authSecretFromPrivateKey } from "../../auth/mac";
+import { testMessagingCredentials } from "../../auth/testing";
 import { within } from "./conformance/harness";
 import { RAW_CONNECT, RawClient } from "./conformance/raw";
 import type { FloodStats } from "./floodBroker";
@@ -34,7 +33,7 @@ const MAX_ROUNDS = 400;
 
 const nodeWallet = Wallet.createRandom();
 const node = nodeWallet.address.toLowerCase();
-const auth = createAuth({ secret: authSecretFromPrivateKey(nodeWallet.privateKey) });
+const creds = testMessagingCredentials(nodeWallet.privateKey);
 const alice = Wallet.createRandom().address.toLowerCase();
 const mallory = Wallet.createRandom().address.toLowerCase();
 
@@ -103,7 +102,7 @@ afterAll(async () => {
 async function official(address: string): Promise<NatsConnection> {
   const nc = await connect({
     servers: `nats://127.0.0.1:${broker.port}`,
-    token: auth.issueToken(address).token,
+    ...(await creds.as(address)),
     inboxPrefix: `_inbox.${address}`,
     reconnect: false,
   });
@@ -113,7 +112,7 @@ async function official(address: string): Promise<NatsConnection> {
 
 async function rawAs(address: string): Promise<RawClient> {
   const raw = await RawClient.open(broker.port, {
-    connect: { auth_token: auth.issueToken(address).token },
+    connect: (await creds.credentials(address)).connect,
   });
   raws.push(raw);
   return raw;
@@ -148,7 +147,7 @@ test("one user's flood is cut off; the budget and the broker's memory hold; an h
   raws.push(ninth);
   ninth.mark();
   ninth.write(
-    `CONNECT ${JSON.stringify({ ...RAW_CONNECT, auth_token: auth.issueToken(mallory).token })}\r\nPING\r\n`,
+    `CONNECT ${JSON.stringify({ ...RAW_CONNECT, ...(await creds.credentials(mallory)).connect(String(ninth.info.nonce)) })}\r\nPING\r\n`,
   );
   await ninth.expectClosed();
   expect(ninth.sinceMark).toBe("-ERR 'maximum account active connections exceeded'\r\n");

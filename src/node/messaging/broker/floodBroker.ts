@@ -3,14 +3,11 @@
  * process of its own, for flood.test.ts: the process's memory is then the broker's alone, not
  * the test's clients'. Not part of the node.
  *
- * Environment: FLOOD_NODE_KEY (the node's private key, from which sign-in tokens derive) and
+ * Environment: FLOOD_NODE_KEY (the node's private key, from which its messaging account derives) and
  * FLOOD_BUDGET (maxPendingBytesTotal). Over IPC it sends `{ port }` once it serves, and answers
  * `"stats"` with the broker's stats and its RSS (`"stats-gc"`: after a full collection).
  */
-import { Wallet } from "ethers";
-import { createAuth } from "../../auth/auth";
-import { brokerAuthenticator } from "../../auth/brokerPermissions";
-import { authSecretFromPrivateKey } from "../../auth/mac";
+import { testMessagingCredentials } from "../../auth/testing";
 import { startBroker } from "./index";
 
 export interface FloodStats {
@@ -26,11 +23,10 @@ const budget = Number(process.env.FLOOD_BUDGET);
 if (key === undefined || !Number.isInteger(budget)) {
   throw new Error("floodBroker needs FLOOD_NODE_KEY and FLOOD_BUDGET");
 }
-const auth = createAuth({ secret: authSecretFromPrivateKey(key) });
 const broker = await startBroker({
   host: "127.0.0.1",
   maxPendingBytesTotal: budget,
-  authenticate: brokerAuthenticator({ auth, node: new Wallet(key).address }),
+  authenticate: testMessagingCredentials(key).authenticate,
 });
 
 process.on("message", (message) => {

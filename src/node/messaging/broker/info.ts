@@ -26,14 +26,24 @@ export interface ServerInfo {
 }
 
 /**
+ * A connection's challenge, as nats-server's: 11 random bytes, unpadded base64url. A client
+ * with an nkey signs it in its CONNECT (`sig`), proving it holds the key its JWT names.
+ */
+export function newNonce(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(11))).toString("base64url");
+}
+
+/**
  * `INFO {...} \r\n` for one client (nats-server puts a space before the CRLF). `maxPayload`
- * differs from the server's in the INFO update sent to a connection with a lower limit.
+ * differs from the server's in the INFO update sent to a connection with a lower limit; `nonce`
+ * is sent in the first INFO only.
  */
 export function infoLine(
   server: ServerInfo,
   clientId: number,
   clientIp: string,
   maxPayload = server.maxPayload,
+  nonce?: string,
 ): Uint8Array {
   const info: Record<string, unknown> = {
     server_id: server.serverId,
@@ -47,6 +57,7 @@ export function infoLine(
   };
   if (server.authRequired) info.auth_required = true;
   info.max_payload = maxPayload;
+  if (nonce !== undefined) info.nonce = nonce;
   info.client_id = clientId;
   info.client_ip = clientIp;
   return Buffer.from(`INFO ${JSON.stringify(info)} \r\n`);

@@ -71,7 +71,7 @@ export class BrokerCore {
     this.connections.add(conn);
     this.attached.add(conn);
     try {
-      conn.start(infoLine(this.info, conn.id, ip));
+      conn.start(infoLine(this.info, conn.id, ip, this.info.maxPayload, conn.nonce));
     } catch {
       conn.close("PROTOCOL_VIOLATION");
     }

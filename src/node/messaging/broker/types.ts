@@ -9,6 +9,9 @@ export interface ConnectOptions {
   user?: string;
   pass?: string;
   auth_token?: string;
+  /** A user JWT and, with it, the signature (base64 or base64url) of INFO's nonce by its nkey. */
+  jwt?: string;
+  sig?: string;
   name?: string;
   lang?: string;
   version?: string;
@@ -72,6 +75,18 @@ export interface AuthResult extends Permissions {
   /** Who the connection is, for logs and metrics, and the key of `maxConnections`. */
   user: string;
   limits?: ConnectionLimits;
+  /**
+   * When the credentials run out, in milliseconds from now: the connection is then closed
+   * with `-ERR 'User Authentication Expired'`, as nats-server closes one whose JWT expired
+   * (the client reconnects with fresh credentials). Absent: never.
+   */
+  expiresInMs?: number;
+}
+
+/** What the broker told this connection before its CONNECT. */
+export interface ConnectContext {
+  /** The INFO's `nonce`: a CONNECT with an nkey carries its signature over it (`sig`). */
+  nonce: string;
 }
 
 /**
@@ -80,6 +95,7 @@ export interface AuthResult extends Permissions {
  */
 export type Authenticate = (
   connect: ConnectOptions,
+  context: ConnectContext,
 ) => AuthResult | undefined | Promise<AuthResult | undefined>;
 
 export interface BrokerOptions {

@@ -16,11 +16,20 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
+export interface NatsServerOptions {
+  /**
+   * A configuration file (e.g. from `connext-node nats-config`); the loopback address and the
+   * free port given on the command line override its `host` and `port`.
+   */
+  configFile?: string;
+}
+
 /** Starts nats-server on a free loopback port and waits until it accepts connections. */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   if (!NATS_SERVER_BIN) throw new Error(NATS_SERVER_MISSING);
   const port = freePort();
-  const proc = Bun.spawn([NATS_SERVER_BIN, "-a", "127.0.0.1", "-p", String(port)], {
+  const config = options.configFile ? ["-c", options.configFile] : [];
+  const proc = Bun.spawn([NATS_SERVER_BIN, ...config, "-a", "127.0.0.1", "-p", String(port)], {
     stdout: "ignore",
     stderr: "pipe",
   });
@@ -28,7 +37,8 @@ export async function startNatsServer(): Promise<NatsServer> {
   while (!(await accepts(port))) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill();
-      throw new Error(`nats-server did not start on port ${port}`);
+      const stderr = await new Response(proc.stderr).text().catch(() => "");
+      throw new Error(`nats-server did not start on port ${port}: ${stderr.trim().slice(-500)}`);
     }
     await Bun.sleep(20);
   }

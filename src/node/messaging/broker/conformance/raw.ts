@@ -9,8 +9,11 @@ import { HOST } from "./servers";
 const KEEP = 256 * 1024;
 
 export interface RawOptions {
-  /** Send CONNECT (with these extra fields) then PING, and wait for the PONG. Default: true. */
-  connect?: boolean | Record<string, unknown>;
+  /**
+   * Send CONNECT (with these extra fields, or those made from the INFO's nonce) then PING, and
+   * wait for the PONG. Default: true.
+   */
+  connect?: boolean | Record<string, unknown> | ((nonce: string) => Record<string, unknown>);
   /** The CONNECT fields `connect()` starts from. Default: RAW_CONNECT. */
   base?: Record<string, unknown>;
 }
@@ -58,7 +61,12 @@ export class RawClient {
     const match = /^INFO (.*)\r\n/.exec(raw.text);
     raw.info = JSON.parse(match?.[1] ?? "{}") as Record<string, unknown>;
     const connect = options.connect ?? true;
-    if (connect !== false) await raw.connect(connect === true ? {} : connect);
+    if (connect !== false) {
+      const nonce = String(raw.info.nonce ?? "");
+      const fields =
+        connect === true ? {} : typeof connect === "function" ? connect(nonce) : connect;
+      await raw.connect(fields);
+    }
     raw.mark();
     return raw;
   }
