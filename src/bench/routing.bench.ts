@@ -35,7 +35,8 @@
 // Environment: BENCH_SECONDS (default 10) per run, BENCH_WARMUP_SECONDS (default 2),
 // BENCH_PAIRS (default "1,4,16"), BENCH_LOG_LEVEL (the node's, default "error"),
 // BENCH_CRYPTO_OPS (default 2000), BENCH_CONFIGS (default "embedded,postgres": which
-// configurations).
+// configurations), BENCH_CPU_PROF (a directory: the client-driver process writes a CPU profile
+// to its clients/ on exit; profile the node with `bun --cpu-prof` on this script).
 import { parseArgs } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { formatEther, parseEther } from "ethers";
@@ -98,6 +99,7 @@ const PAIR_COUNTS =
     ? (process.env.BENCH_PAIRS ?? "1,4,16").split(",").map(Number)
     : [SOAK_PAIRS];
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "error";
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const CONFIGS = (process.env.BENCH_CONFIGS ?? "embedded,postgres").toLowerCase().split(",");
 const MAX_PAIRS = Math.max(...PAIR_COUNTS);
 const CRYPTO_OPS = Number(process.env.BENCH_CRYPTO_OPS ?? 2_000);
@@ -209,7 +211,11 @@ async function prepareDriver(stack: Stack): Promise<ClientDriver> {
   const accounts: BenchAccount[] = [...dev, ...fresh].slice(0, needed);
   progress(`${fresh.length} fresh accounts funded from dev ${FUNDER}`);
 
-  const driver = await ClientDriver.start(progress);
+  const profileDir = CPU_PROF ? `${CPU_PROF}/clients` : undefined;
+  const driver = await ClientDriver.start(
+    progress,
+    profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+  );
   cleanups.push(() => driver.stop());
   await driver.setup(stack.node.httpUrl, stack.anvil.rpcUrl, accounts, MAX_PAIRS);
   return driver;

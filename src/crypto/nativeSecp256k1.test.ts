@@ -134,6 +134,47 @@ describe.skipIf(!native)("libsecp256k1 beside noble", () => {
     expect(() => lib.sign(new Uint8Array(31), new Uint8Array(32).fill(1))).toThrow();
   });
 
+  test("the same public keys, parsed keys and ECDH points (ECIES), for 500 random keys", () => {
+    for (let i = 0; i < 500; i++) {
+      const secret = secp256k1.utils.randomSecretKey();
+      const other = secp256k1.utils.randomSecretKey();
+      const publicKey = nobleSecp256k1.publicKey(secret);
+      expect(lib.publicKey(secret)).toEqual(publicKey);
+      const compressed = secp256k1.getPublicKey(secret, true);
+      expect(lib.parsePublicKey(compressed)).toEqual(publicKey);
+      expect(lib.parsePublicKey(publicKey)).toEqual(publicKey);
+      const shared = nobleSecp256k1.multiply(publicKey, other);
+      expect(lib.multiply(publicKey, other)).toEqual(shared);
+      expect(lib.multiply(compressed, other)).toEqual(shared);
+    }
+  });
+
+  test("refuses the public keys and ECDH inputs noble refuses", () => {
+    const secret = secp256k1.utils.randomSecretKey();
+    const publicKey = nobleSecp256k1.publicKey(secret);
+    const offCurve = Uint8Array.from(publicKey);
+    offCurve[64] = (offCurve[64] as number) ^ 1;
+    // libsecp256k1 also parses "hybrid" keys (0x06/0x07 prefixes); noble does not, nor do we.
+    const hybrid = Uint8Array.from(publicKey);
+    hybrid[0] = 6 + ((publicKey[64] as number) & 1);
+    // x = 2^256 − 1: beyond the field, so no point.
+    const beyondField = new Uint8Array(33).fill(0xff);
+    beyondField[0] = 2;
+    const badKeys = [offCurve, hybrid, publicKey.subarray(0, 64), beyondField];
+    for (const key of badKeys) {
+      expect(() => nobleSecp256k1.parsePublicKey(key)).toThrow();
+      expect(() => lib.parsePublicKey(key)).toThrow();
+      expect(() => nobleSecp256k1.multiply(key, secret)).toThrow();
+      expect(() => lib.multiply(key, secret)).toThrow();
+    }
+    for (const bad of [new Uint8Array(32), Uint8Array.from(Buffer.from(word(N), "hex"))]) {
+      expect(() => nobleSecp256k1.publicKey(bad)).toThrow();
+      expect(() => lib.publicKey(bad)).toThrow();
+      expect(() => nobleSecp256k1.multiply(publicKey, bad)).toThrow();
+      expect(() => lib.multiply(publicKey, bad)).toThrow();
+    }
+  });
+
   test("useFastestSecp256k1 installs it", async () => {
     const choice = await useFastestSecp256k1();
     expect(choice.backend.name).toBe("libsecp256k1");

@@ -128,6 +128,9 @@ function open(ffi: typeof import("bun:ffi"), path: string): Secp256k1Backend {
       args: [T.ptr, T.ptr, T.ptr, T.ptr, T.u32],
       returns: T.i32,
     },
+    secp256k1_ec_pubkey_create: { args: [T.ptr, T.ptr, T.ptr], returns: T.i32 },
+    secp256k1_ec_pubkey_parse: { args: [T.ptr, T.ptr, T.ptr, T.u64], returns: T.i32 },
+    secp256k1_ec_pubkey_tweak_mul: { args: [T.ptr, T.ptr, T.ptr], returns: T.i32 },
   });
   const f = lib.symbols;
   const context = f.secp256k1_context_create(CONTEXT_SIGN_VERIFY);
@@ -186,12 +189,46 @@ function open(ffi: typeof import("bun:ffi"), path: string): Secp256k1Backend {
       if (f.secp256k1_ecdsa_recover(context, publicKey, recoverable, digest) !== 1) {
         throw new Error("the signature does not recover a point");
       }
-      const out = new Uint8Array(65);
-      length[0] = 65n;
-      f.secp256k1_ec_pubkey_serialize(context, out, length, publicKey, EC_UNCOMPRESSED);
-      return out;
+      return serialize(publicKey);
+    },
+    publicKey(secret) {
+      if (secret.length !== 32) throw new Error("a secret key is 32 bytes");
+      if (f.secp256k1_ec_pubkey_create(context, publicKey, secret) !== 1) {
+        throw new Error("invalid secret key");
+      }
+      return serialize(publicKey);
+    },
+    parsePublicKey(bytes) {
+      parse(bytes);
+      return serialize(publicKey);
+    },
+    multiply(point, secret) {
+      if (secret.length !== 32) throw new Error("a secret key is 32 bytes");
+      parse(point);
+      if (f.secp256k1_ec_pubkey_tweak_mul(context, publicKey, secret) !== 1) {
+        throw new Error("invalid secret key");
+      }
+      return serialize(publicKey);
     },
   };
+
+  /** Into `publicKey`; noble's encodings only (the library also takes "hybrid" 0x06/0x07). */
+  function parse(bytes: Uint8Array): void {
+    const prefix = bytes[0];
+    const encoding =
+      (bytes.length === 33 && (prefix === 2 || prefix === 3)) ||
+      (bytes.length === 65 && prefix === 4);
+    if (!encoding || f.secp256k1_ec_pubkey_parse(context, publicKey, bytes, bytes.length) !== 1) {
+      throw new Error("not a secp256k1 public key");
+    }
+  }
+
+  function serialize(key: Uint8Array): Uint8Array {
+    const out = new Uint8Array(65);
+    length[0] = 65n;
+    f.secp256k1_ec_pubkey_serialize(context, out, length, key, EC_UNCOMPRESSED);
+    return out;
+  }
 }
 
 /** A few signatures and recoveries by both backends; a description of the first difference. */
@@ -202,8 +239,14 @@ function knownAnswerMismatch(native: Secp256k1Backend): string | undefined {
     const expected = nobleSecp256k1.sign(digest, secret);
     const got = native.sign(digest, secret);
     if (!sameBytes(expected, got)) return `signature ${i}`;
-    if (!sameBytes(nobleSecp256k1.recover(digest, got), native.recover(digest, got))) {
-      return `recovery ${i}`;
+    const publicKey = nobleSecp256k1.recover(digest, got);
+    if (!sameBytes(publicKey, native.recover(digest, got))) return `recovery ${i}`;
+    if (!sameBytes(nobleSecp256k1.publicKey(secret), native.publicKey(secret))) {
+      return `public key ${i}`;
+    }
+    const other = new Uint8Array(32).fill(0x20 + i);
+    if (!sameBytes(nobleSecp256k1.multiply(publicKey, other), native.multiply(publicKey, other))) {
+      return `shared point ${i}`;
     }
   }
   return undefined;

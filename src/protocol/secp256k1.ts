@@ -21,6 +21,18 @@ export interface Secp256k1Backend {
    * Throws when the signature does not recover (r or s zero or not below n, r not on the curve).
    */
   recover(digest: Uint8Array, signature: Uint8Array): Uint8Array;
+  /** The 65-byte uncompressed public key of a valid 32-byte secret key. */
+  publicKey(secret: Uint8Array): Uint8Array;
+  /**
+   * A 33-byte (0x02/0x03) or 65-byte (0x04) public key as the 65-byte uncompressed point;
+   * throws when it is neither or not on the curve.
+   */
+  parsePublicKey(bytes: Uint8Array): Uint8Array;
+  /**
+   * `secret` × the point `publicKey` (33 or 65 bytes), as 65 uncompressed bytes: an ECDH
+   * shared point. Throws for an invalid key or secret.
+   */
+  multiply(publicKey: Uint8Array, secret: Uint8Array): Uint8Array;
 }
 
 export const nobleSecp256k1: Secp256k1Backend = {
@@ -39,6 +51,15 @@ export const nobleSecp256k1: Secp256k1Backend = {
     recovered.set(signature.subarray(0, 64), 1);
     const publicKey = secp256k1.recoverPublicKey(recovered, digest, { prehash: false });
     return secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  },
+  publicKey(secret) {
+    return secp256k1.getPublicKey(secret, false);
+  },
+  parsePublicKey(bytes) {
+    return secp256k1.Point.fromBytes(bytes).toBytes(false);
+  },
+  multiply(publicKey, secret) {
+    return secp256k1.getSharedSecret(secret, publicKey, false);
   },
 };
 

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import * as eciesjs from "eciesjs";
 import { Config } from "eciesjs/config";
 import { SigningKey, Wallet } from "ethers";
+import { loadNativeSecp256k1 } from "../../crypto/nativeSecp256k1";
+import { nobleSecp256k1, setSecp256k1Backend } from "../../protocol/secp256k1";
 import { decryptWithPrivateKey, encryptToPublicKey, publicKeyMatchesAddress } from "./ecies";
 import { CryptoError, type CryptoErrorCode } from "./errors";
 
@@ -137,6 +139,36 @@ describe("the eciesjs scheme, checked against eciesjs itself", () => {
       expect(
         decryptWithPrivateKey(payee.privateKey, `0x${Buffer.from(fromThem).toString("hex")}`),
       ).toEqual(plaintext);
+    }
+  });
+
+  test("with native libsecp256k1 installed too: eciesjs and noble read ours, we read theirs", async () => {
+    const loaded = await loadNativeSecp256k1();
+    if (!("backend" in loaded)) {
+      console.warn(`SKIPPED: native ECIES needs libsecp256k1: ${loaded.reason}`);
+      return;
+    }
+    const previous = setSecp256k1Backend(loaded.backend);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const plaintext = crypto.getRandomValues(new Uint8Array(1 + i * 5));
+        const key = i % 2 ? payee.signingKey.compressedPublicKey : payee.signingKey.publicKey;
+        const ours = encryptToPublicKey(key, plaintext);
+        const theirs = eciesjs.decrypt(payee.privateKey.slice(2), hexToBytes(ours), new Config());
+        expect(new Uint8Array(theirs)).toEqual(plaintext);
+        const fromThem = eciesjs.encrypt(payee.signingKey.publicKey.slice(2), plaintext);
+        const hex = `0x${Buffer.from(fromThem).toString("hex")}`;
+        expect(decryptWithPrivateKey(payee.privateKey, hex)).toEqual(plaintext);
+        expectCryptoError(
+          () => decryptWithPrivateKey(stranger.privateKey, ours),
+          "DECRYPTION_FAILED",
+        );
+        setSecp256k1Backend(nobleSecp256k1);
+        expect(decryptWithPrivateKey(payee.privateKey, ours)).toEqual(plaintext);
+        setSecp256k1Backend(loaded.backend);
+      }
+    } finally {
+      setSecp256k1Backend(previous);
     }
   });
 });

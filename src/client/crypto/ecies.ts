@@ -5,6 +5,7 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, concatBytes } from "@noble/hashes/utils.js";
+import { secp256k1Backend } from "../../protocol/secp256k1";
 import { CryptoError } from "./errors";
 import { parseHex } from "./hex";
 
@@ -12,8 +13,9 @@ import { parseHex } from "./hex";
  * ECIES on secp256k1: how a payer hands the payee a transfer's pre-image through the node
  * without the node reading it (DESIGN §4.6). It is eciesjs's scheme and payload, byte for byte
  * — ephemeral uncompressed key (65 bytes) ‖ AES-256-GCM nonce (16) ‖ tag (16) ‖ ciphertext,
- * the key HKDF-SHA256(ephemeral key ‖ uncompressed shared point) — computed with noble's
- * current secp256k1, HKDF and AES-GCM. Why not eciesjs itself: it carries an older noble and
+ * the key HKDF-SHA256(ephemeral key ‖ uncompressed shared point) — computed with the
+ * protocol's secp256k1 backend (noble, or native libsecp256k1 where the shell installed it)
+ * and noble's HKDF and AES-GCM. Why not eciesjs itself: it carries an older noble and
  * converts every key with extra point multiplications, about 5.5 ms per operation here against
  * 1 ms; the tests check both directions against eciesjs.
  */
@@ -38,9 +40,11 @@ export function encryptToPublicKey(publicKeyHex: string, plaintext: Uint8Array):
       "expected a 33- or 65-byte hex secp256k1 public key on the curve",
     );
   }
+  // The protocol's secp256k1 backend: native libsecp256k1 when the shell installed it.
+  const curve = secp256k1Backend();
   const ephemeralSecret = secp256k1.utils.randomSecretKey();
-  const ephemeralKey = secp256k1.getPublicKey(ephemeralSecret, false);
-  const key = sharedKey(ephemeralKey, secp256k1.getSharedSecret(ephemeralSecret, publicKey, false));
+  const ephemeralKey = curve.publicKey(ephemeralSecret);
+  const key = sharedKey(ephemeralKey, curve.multiply(publicKey, ephemeralSecret));
   const nonce = randomBytes(NONCE_BYTES);
   const sealed = gcm(key, nonce).encrypt(plaintext);
   // noble gives ciphertext ‖ tag; the payload carries the tag first.
@@ -70,7 +74,7 @@ export function decryptWithPrivateKey(privateKeyHex: string, ciphertextHex: stri
   const tag = payload.subarray(EPHEMERAL_KEY_BYTES + NONCE_BYTES, MIN_CIPHERTEXT_BYTES);
   const body = payload.subarray(MIN_CIPHERTEXT_BYTES);
   try {
-    const key = sharedKey(ephemeralKey, secp256k1.getSharedSecret(secret, ephemeralKey, false));
+    const key = sharedKey(ephemeralKey, secp256k1Backend().multiply(ephemeralKey, secret));
     return gcm(key, nonce).decrypt(concatBytes(body, tag));
   } catch (cause) {
     throw new CryptoError(
@@ -108,7 +112,7 @@ function parsePublicKey(publicKeyHex: string): Uint8Array | undefined {
   const bytes = parseHex(publicKeyHex);
   if (!bytes || (bytes.length !== 33 && bytes.length !== 65)) return undefined;
   try {
-    return secp256k1.Point.fromBytes(bytes).toBytes(false);
+    return secp256k1Backend().parsePublicKey(bytes);
   } catch {
     return undefined;
   }
