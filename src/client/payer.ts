@@ -14,13 +14,13 @@ import {
   lockHashOf,
   type PaymentTerms,
   paymentMetaHash,
-  publicKeyMatchesAddress,
   randomPreImage,
   sealPaymentTerms,
   type TermsSigner,
 } from "./crypto";
 import { ClientError, type ClientErrorCode, isClientError } from "./errors";
 import type { NodeApi, NodeConfig } from "./nodeApi";
+import { type Payee, PayeeDirectory } from "./payeeDirectory";
 import type { Waiters } from "./waiters";
 
 /**
@@ -111,7 +111,11 @@ interface PaymentPlan {
  * can never both take effect. Paying twice takes two payment ids.
  */
 export class Payer {
-  constructor(private readonly deps: PayerDeps) {}
+  private readonly payees: PayeeDirectory;
+
+  constructor(private readonly deps: PayerDeps) {
+    this.payees = new PayeeDirectory({ api: deps.api, now: () => deps.now() });
+  }
 
   /** A payment whose pre-image travels, in its signed terms, encrypted to the recipient. */
   async transfer(params: TransferParams): Promise<PaymentResult> {
@@ -196,21 +200,8 @@ export class Payer {
    * The recipient's public key, checked against its address, and its channel's dispute window
    * (required unless the caller sets the expiry itself).
    */
-  private async payee(
-    recipient: string,
-    needsTimeout: boolean,
-  ): Promise<{ publicKey: string; channelTimeout: number }> {
-    const identity = await this.deps.api.identity(recipient);
-    if (!identity || (needsTimeout && !identity.channelTimeout)) {
-      throw new ClientError("UNKNOWN_RECIPIENT", `${recipient} has no channel with the node`);
-    }
-    if (!publicKeyMatchesAddress(identity.publicKey, recipient)) {
-      throw new ClientError(
-        "RECIPIENT_KEY_MISMATCH",
-        `the node gave a key that is not ${recipient}'s`,
-      );
-    }
-    return { publicKey: identity.publicKey, channelTimeout: identity.channelTimeout ?? 0 };
+  private payee(recipient: string, needsTimeout: boolean): Promise<Payee> {
+    return this.payees.lookUp(recipient, needsTimeout);
   }
 
   /** The payment's terms, signed with our key and encrypted to the recipient's. */
