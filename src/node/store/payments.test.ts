@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { hashlockLockHash } from "../../protocol";
+import { rowsOf } from "./channelStore";
 import { type Database, openDatabase } from "./database";
-import { PaymentRepository } from "./payments";
+import { PaymentRepository, UNSETTLED_PAYERS } from "./payments";
 
 const PAYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const PAYEE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -96,5 +98,55 @@ describe("PaymentRepository on PGlite: a mirror claimed on-chain that the node d
       await database.db.transaction((tx) => repository.completeByRecipientTransfer(tx, other)),
     ).toBe("cancelled");
     expect((await repository.get(cancelled))?.status).toBe("cancelled");
+  });
+});
+
+describe("unsettled payers, with a long history", () => {
+  test("are found from the active transfers, never by scanning completed payments", async () => {
+    const database = await openDatabase();
+    try {
+      const { db } = database;
+      const HISTORY = 3_000;
+      await db.execute(
+        sql.raw(`insert into channels (address, alice, bob, chain_id, latest_nonce, latest_state)
+        values ('0xc1', 'a', 'b', 1, 1, '{"timeout":"86400"}')`),
+      );
+      // A history of settled payments, and two whose payer has not taken the resolve.
+      await db.execute(
+        sql.raw(`insert into transfers (transfer_id, channel_address, transfer_definition,
+          initiator, responder, asset_id, initiator_amount, responder_amount, state, status,
+          position, created_nonce)
+        select 's' || i, '0xc1', 'hashlock', 'a', 'b', '0x0', 1, 0, '{}',
+               case when i > ${HISTORY} then 'active' else 'resolved' end,
+               case when i > ${HISTORY} then i - ${HISTORY} - 1 end, i
+        from generate_series(1, ${HISTORY + 2}) i`),
+      );
+      await db.execute(
+        sql.raw(`insert into payments (payment_id, sender_transfer_id, sender, recipient,
+          asset_id, amount, lock_hash, expiry, status)
+        select 'p' || i, 's' || i, '0xA', '0xB', '0x0', 1, 'h', 7, 'completed'
+        from generate_series(1, ${HISTORY + 2}) i`),
+      );
+      const repository = new PaymentRepository(db);
+      const plan = async () => {
+        const result = await db.execute(sql`explain (format json) ${UNSETTLED_PAYERS}`);
+        return JSON.stringify(rowsOf(result));
+      };
+      for (const moment of ["before statistics", "after maintenance"]) {
+        if (moment === "after maintenance") await database.maintain?.();
+        const unsettled = await repository.unsettledPayers();
+        expect(unsettled.map((row) => row.paymentId).sort()).toEqual([
+          `p${HISTORY + 1}`,
+          `p${HISTORY + 2}`,
+        ]);
+        expect(unsettled[0]).toMatchObject({ expiry: 7, channelTimeout: 86_400, payer: "0xA" });
+        const explained = await plan();
+        expect(explained).toContain("payments_sender_transfer_idx");
+        expect(explained).not.toContain("payments_status_idx");
+        expect(explained).not.toMatch(/"Seq Scan"[^}]*"Relation Name": "payments"/);
+      }
+    } finally {
+      await database.close();
+    }
   });
 });

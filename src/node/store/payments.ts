@@ -330,21 +330,7 @@ export class PaymentRepository {
    * channel and its dispute timeout, for the node's last-moment dispute (`payerDeadlines.ts`).
    */
   async unsettledPayers(): Promise<UnsettledPayerRow[]> {
-    // From the few active transfers to their payments, one index lookup each, whatever the
-    // planner's statistics say: completed payments grow without bound, active transfers do not.
-    const result = await this.db.execute(sql`
-      select p.payment_id as "paymentId", p.sender_transfer_id as "senderTransferId",
-             p.sender as "payer", p.expiry, t.channel_address as "channelAddress",
-             t.transfer_definition as "transferDefinition",
-             (c.latest_state->>'timeout') as "channelTimeout"
-      from ${transfers} t
-      join ${channels} c on c.address = t.channel_address
-      join lateral (
-        select payment_id, sender_transfer_id, sender, expiry, status from ${payments}
-        where sender_transfer_id = t.transfer_id
-        offset 0 -- a fence: one index lookup per transfer, no join or status index scan
-      ) p on true
-      where t.status = 'active' and p.status = 'completed'`);
+    const result = await this.db.execute(UNSETTLED_PAYERS);
     const rows = rowsOf<
       Omit<UnsettledPayerRow, "channelTimeout" | "expiry"> & {
         channelTimeout: string;
@@ -432,3 +418,23 @@ export class PaymentRepository {
     return { waiting: BigInt(row?.waiting ?? "0"), completed: BigInt(row?.completed ?? "0") };
   }
 }
+
+/**
+ * `unsettledPayers`' statement: from the few active transfers to their payments, one index
+ * lookup each, whatever the planner's statistics say. Completed payments grow without bound,
+ * active transfers do not; a join the planner flattens scanned every completed payment, every
+ * 5 s (the payer-deadline check), and the node's latency grew with its history.
+ */
+export const UNSETTLED_PAYERS = sql`
+  select p.payment_id as "paymentId", p.sender_transfer_id as "senderTransferId",
+         p.sender as "payer", p.expiry, t.channel_address as "channelAddress",
+         t.transfer_definition as "transferDefinition",
+         (c.latest_state->>'timeout') as "channelTimeout"
+  from ${transfers} t
+  join ${channels} c on c.address = t.channel_address
+  join lateral (
+    select payment_id, sender_transfer_id, sender, expiry, status from ${payments}
+    where sender_transfer_id = t.transfer_id
+    offset 0 -- a fence: one index lookup per transfer, no join or status index scan
+  ) p on true
+  where t.status = 'active' and p.status = 'completed'`;
