@@ -150,3 +150,45 @@ describe("unsettled payers, with a long history", () => {
     }
   });
 });
+
+describe("a payee's inbound demand", () => {
+  test("sums what waits to be forwarded and what completed within the window, nothing else", async () => {
+    const database = await openDatabase();
+    try {
+      const { db } = database;
+      // [id, recipient, asset, amount, status, forwarded, updated hours ago]
+      const rows: [string, string, string, number, string, boolean, number][] = [
+        ["w1", "0xB", "0xE", 1, "pending", false, 0],
+        ["w2", "0xB", "0xE", 2, "pending", false, 30],
+        ["f1", "0xB", "0xE", 4, "pending", true, 0],
+        ["c1", "0xB", "0xE", 8, "completed", true, 1],
+        ["c2", "0xB", "0xE", 16, "completed", true, 23],
+        ["old", "0xB", "0xE", 32, "completed", true, 25],
+        ["x1", "0xB", "0xE", 64, "cancelled", true, 0],
+        ["a1", "0xB", "0xF", 128, "completed", true, 0],
+        ["r1", "0xC", "0xE", 256, "completed", true, 0],
+        ["r2", "0xC", "0xE", 512, "pending", false, 0],
+      ];
+      for (const [id, recipient, asset, amount, status, forwarded, hoursAgo] of rows) {
+        await db.execute(sql`insert into payments (payment_id, sender_transfer_id,
+            recipient_transfer_id, sender, recipient, asset_id, amount, lock_hash, expiry, status,
+            updated_at)
+          values (${id}, ${`s${id}`}, ${forwarded ? `r${id}` : null}, '0xA', ${recipient},
+                  ${asset}, ${amount}, 'h', 0, ${status},
+                  now() - ${hoursAgo} * interval '1 hour')`);
+      }
+      const repository = new PaymentRepository(db);
+      const since = new Date(Date.now() - 24 * 3_600_000);
+      const expected = { waiting: 3n, completed: 24n };
+      expect(await repository.inboundDemand("0xB", "0xE", since)).toEqual(expected);
+      await database.maintain?.();
+      expect(await repository.inboundDemand("0xB", "0xE", since)).toEqual(expected);
+      expect(await repository.inboundDemand("0xD", "0xE", since)).toEqual({
+        waiting: 0n,
+        completed: 0n,
+      });
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -408,13 +408,18 @@ export class PaymentRepository {
     assetId: string,
     since: Date,
   ): Promise<{ waiting: bigint; completed: bigint }> {
-    const [row] = await this.db
-      .select({
-        waiting: sql<string>`coalesce(sum(${payments.amount}) filter (where ${payments.status} = 'pending' and ${payments.recipientTransferId} is null), 0)::text`,
-        completed: sql<string>`coalesce(sum(${payments.amount}) filter (where ${payments.status} = 'completed' and ${payments.updatedAt} >= ${since.toISOString()}::timestamptz), 0)::text`,
-      })
-      .from(payments)
-      .where(and(eq(payments.recipient, recipient), eq(payments.assetId, assetId)));
+    // Two index range scans: what waits (a partial index of unforwarded pending payments) and
+    // what completed within the window (by updated_at), never the payee's whole history.
+    const [row] = rowsOf<{ waiting: string; completed: string }>(
+      await this.db.execute(sql`
+        select
+          (select coalesce(sum(amount), 0) from ${payments}
+           where recipient = ${recipient} and asset_id = ${assetId}
+             and status = 'pending' and recipient_transfer_id is null)::text as waiting,
+          (select coalesce(sum(amount), 0) from ${payments}
+           where recipient = ${recipient} and asset_id = ${assetId} and status = 'completed'
+             and updated_at >= ${since.toISOString()}::timestamptz)::text as completed`),
+    );
     return { waiting: BigInt(row?.waiting ?? "0"), completed: BigInt(row?.completed ?? "0") };
   }
 }

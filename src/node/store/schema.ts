@@ -128,8 +128,12 @@ export const payments = pgTable(
     index("payments_status_idx").on(table.status),
     index("payments_sender_transfer_idx").on(table.senderTransferId),
     index("payments_recipient_transfer_idx").on(table.recipientTransferId),
-    // Collateral follows a payee's demand: its payments by asset, read before every top-up.
-    index("payments_recipient_asset_idx").on(table.recipient, table.assetId),
+    // Collateral follows a payee's demand, read before every top-up: its payments by asset
+    // completed within the demand window, and those waiting to be forwarded.
+    index("payments_recipient_asset_idx").on(table.recipient, table.assetId, table.updatedAt),
+    index("payments_waiting_idx")
+      .on(table.recipient, table.assetId)
+      .where(sql`${table.status} = 'pending' and ${table.recipientTransferId} is null`),
   ],
 );
 
