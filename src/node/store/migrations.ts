@@ -8,6 +8,7 @@ import sql4 from "../../../drizzle/0004_channel_leases.sql" with { type: "text" 
 import sql5 from "../../../drizzle/0005_onchain_gas_used.sql" with { type: "text" };
 import sql6 from "../../../drizzle/0006_json_documents.sql" with { type: "text" };
 import sql7 from "../../../drizzle/0007_demand_indexes.sql" with { type: "text" };
+import sql8 from "../../../drizzle/0008_inline_documents.sql" with { type: "text" };
 import journal from "../../../drizzle/meta/_journal.json";
 import type { EmbeddedMigrations } from "./migrate";
 
@@ -22,5 +23,6 @@ export const EMBEDDED_MIGRATIONS: EmbeddedMigrations = {
     "0005_onchain_gas_used": sql5,
     "0006_json_documents": sql6,
     "0007_demand_indexes": sql7,
+    "0008_inline_documents": sql8,
   },
 };
