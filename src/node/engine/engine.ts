@@ -380,6 +380,7 @@ export class Engine {
     this.messaging.start();
     this.sweeper = setInterval(() => {
       this.track(this.router.sweepExpired());
+      this.track(this.router.retryFailed());
       if (this.payerDisputes) this.track(this.payerDisputes.sweep());
     }, this.sweepIntervalMs);
     this.track(this.router.resume());

@@ -3,6 +3,7 @@ import { type FullTransferState, hashlock, isProtocolError } from "../../protoco
 import { ETH, NOW } from "../../protocol/testing/twoParties";
 import { type Database, openDatabase } from "../store/database";
 import { isNodeError } from "./errors";
+import { RETRY_FIRST_SECONDS, RETRY_MOST_SECONDS } from "./router";
 import {
   type Answer,
   balances,
@@ -203,6 +204,92 @@ describe("forwarding a payment", () => {
       [PAYMENT, "cancelled"],
       [second, "cancelled"],
     ]);
+  });
+});
+
+describe("work that failed while the database was away", () => {
+  /** Makes `method` of the payments repository fail `times` times, as with the database down. */
+  function databaseDownFor(method: "reserveMirror" | "get", times = 1) {
+    const repository = hub.payments as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const real = repository[method] as (...args: unknown[]) => unknown;
+    let left = times;
+    repository[method] = (...args: unknown[]) => {
+      if (left-- > 0) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+      return real.apply(hub.payments, args);
+    };
+  }
+
+  test("a forward that failed is retried at the sweep once due, and the payment completes", async () => {
+    const { payer, payee } = await payerAndPayee();
+    databaseDownFor("reserveMirror");
+    databaseDownFor("get"); // the refund's look-up fails too: the database is away
+    await paid(payer, payee);
+    expect(payee.received).toEqual([]);
+    expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "pending" });
+
+    // Not before it is due.
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(payee.received).toEqual([]);
+
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    const mirror = onlyTransfer(payee);
+    await hub.propose(payee, claim(mirror.transferId, PRE_IMAGE));
+    await hub.settled();
+    expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "completed" });
+    expect(resolvesTo(payer)).toEqual([PRE_IMAGE]);
+  });
+
+  test("a payer's resolve that failed is retried, backing off while it keeps failing", async () => {
+    const { payer, payee } = await payerAndPayee();
+    await paid(payer, payee);
+    const mirror = onlyTransfer(payee);
+    // The payer's channel cannot be worked on twice (its view and lease live in the database).
+    const channels = hub.channels as unknown as { propose: (...args: unknown[]) => unknown };
+    const propose = channels.propose;
+    let down = 2;
+    channels.propose = (user: unknown, ...rest: unknown[]) => {
+      if (user === payer.party.signer.address && down-- > 0) {
+        return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+      }
+      return propose.call(hub.channels, user, ...rest);
+    };
+    await hub.propose(payee, claim(mirror.transferId, PRE_IMAGE));
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([]);
+
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed(); // fails again: the next try waits twice as long
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([]);
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([]);
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([PRE_IMAGE]);
+    expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "completed" });
+  });
+
+  test("a payer who is away is not retried: it is resumed at its hello", async () => {
+    const { payer, payee } = await payerAndPayee();
+    await paid(payer, payee);
+    const mirror = onlyTransfer(payee);
+    payer.answer = "away";
+    await hub.propose(payee, claim(mirror.transferId, PRE_IMAGE));
+    await hub.settled();
+    payer.answer = "sign";
+    hub.advance(RETRY_MOST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([]);
+    await hub.router.resume(payer.party.signer.address);
+    await hub.settled();
+    expect(resolvesTo(payer)).toEqual([PRE_IMAGE]);
   });
 });
 

@@ -19,6 +19,10 @@ import { isNodeError, NodeError } from "./errors";
 import { type PayerSide, PaymentRefunds } from "./refunds";
 import type { RoutingRules } from "./routingRules";
 
+/** The first retry of failed payment work, in seconds; each failure after it doubles the wait. */
+export const RETRY_FIRST_SECONDS = 5;
+export const RETRY_MOST_SECONDS = 300;
+
 export interface RouterDeps {
   node: string;
   /** The definitions the node carries: those with `routing` are routed as payments. */
@@ -70,6 +74,37 @@ export class PaymentRouter {
 
   constructor(private readonly deps: RouterDeps) {
     this.refunds = new PaymentRefunds(deps);
+  }
+
+  /**
+   * Background payment work that failed for a reason other than a user's absence (the
+   * database away, a restart of the messaging) would otherwise wait for the user's next hello
+   * or the node's next start: everything is resumed at the first sweep past `retryAt`, later
+   * each time it fails again (RETRY_FIRST_SECONDS doubling up to RETRY_MOST_SECONDS).
+   */
+  private retryAt: number | undefined;
+  private retries = 0;
+
+  private failed(error: unknown): void {
+    const away =
+      isNodeError(error) && (error.code === "PEER_UNAVAILABLE" || error.code === "SHUTTING_DOWN");
+    if (away || this.retryAt !== undefined) return;
+    const delay = Math.min(RETRY_FIRST_SECONDS * 2 ** this.retries, RETRY_MOST_SECONDS);
+    this.retries++;
+    this.retryAt = this.deps.now() + delay;
+  }
+
+  /** The sweep's part: resumes every payment's work once a failure's retry is due. */
+  async retryFailed(): Promise<void> {
+    if (this.retryAt === undefined || this.deps.now() < this.retryAt) return;
+    this.retryAt = undefined;
+    try {
+      await this.resume();
+    } catch (error) {
+      this.deps.logger.warn({ err: errorText(error) }, "resuming payments failed");
+      this.failed(error);
+    }
+    if (this.retryAt === undefined) this.retries = 0;
   }
 
   /** Refunds what the payee can no longer claim (see `PaymentRefunds.sweepExpired`). */
@@ -223,6 +258,7 @@ export class PaymentRouter {
     this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
     const refunded = await this.refunds.refund(paymentId, errorText(error)).catch((refundError) => {
       this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");
+      this.failed(refundError);
       return true;
     });
     if (!refunded && payment) {
@@ -350,11 +386,13 @@ export class PaymentRouter {
       );
       this.deps.logger.info({ paymentId: payment.paymentId }, "payment completed");
     } catch (error) {
-      // The payee is paid and we hold the pre-image: the payer's side waits for it to return.
+      // The payee is paid and we hold the pre-image: the payer's side waits for it to return
+      // (or, failed for another reason, for the next retry).
       this.deps.logger.info(
         { paymentId: payment.paymentId, err: errorText(error) },
         "payer not resolved yet: retried when it returns",
       );
+      this.failed(error);
     }
   }
 
@@ -432,12 +470,16 @@ export class PaymentRouter {
       await work();
     } catch (error) {
       this.deps.logger.warn({ paymentId, err: errorText(error) }, "payment step failed");
+      this.failed(error);
     }
   }
 
   private spawn(what: string, work: () => Promise<void>): void {
     this.deps.track(
-      work().catch((error) => this.deps.logger.warn({ err: errorText(error) }, `${what} failed`)),
+      work().catch((error) => {
+        this.deps.logger.warn({ err: errorText(error) }, `${what} failed`);
+        this.failed(error);
+      }),
     );
   }
 
