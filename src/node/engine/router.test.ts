@@ -242,6 +242,27 @@ describe("work that failed while the database was away", () => {
     expect(resolvesTo(payer)).toEqual([PRE_IMAGE]);
   });
 
+  test("a payment whose top-up finds the chain's RPC away waits, and is forwarded once it is back", async () => {
+    const payer = await hub.user(0, { deposit: 1000n });
+    const payee = await hub.user(1); // no collateral: the payment needs a top-up
+    hub.collateral = "rpcAway";
+    await paid(payer, payee);
+    expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "pending" });
+    expect(payer.party.view.transfers.size).toBe(1); // not refunded
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed(); // still away
+    await hub.settled();
+    expect(payee.received).toEqual([]);
+    hub.collateral = "topUp";
+    hub.advance(2 * RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(payee.received.map((update) => update.type)).toEqual(["deposit", "create"]);
+    await hub.propose(payee, claim(onlyTransfer(payee).transferId, PRE_IMAGE));
+    await hub.settled();
+    expect(await hub.payments.get(PAYMENT)).toMatchObject({ status: "completed" });
+  });
+
   test("a payer's resolve that failed is retried, backing off while it keeps failing", async () => {
     const { payer, payee } = await payerAndPayee();
     await paid(payer, payee);

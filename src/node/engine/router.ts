@@ -18,6 +18,7 @@ import type { ChannelService } from "./channelService";
 import { isNodeError, NodeError } from "./errors";
 import { type PayerSide, PaymentRefunds } from "./refunds";
 import type { RoutingRules } from "./routingRules";
+import { isTransientFailure } from "./transientFailure";
 
 /** The first retry of failed payment work, in seconds; each failure after it doubles the wait. */
 export const RETRY_FIRST_SECONDS = 5;
@@ -255,6 +256,14 @@ export class PaymentRouter {
     }
     // Stopping: the payment is resumed from the database at the next start.
     if (isNodeError(error) && error.code === "SHUTTING_DOWN") return;
+    // The chain's RPC or the database away (a top-up that could not be sent, say): the payment
+    // waits and is forwarded again at the next retry; the expiry sweep refunds it if that
+    // comes too late.
+    if (isTransientFailure(error)) {
+      this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding waits: retried");
+      this.failed(error);
+      return;
+    }
     this.deps.logger.warn({ paymentId, err: errorText(error) }, "forwarding failed");
     const refunded = await this.refunds.refund(paymentId, errorText(error)).catch((refundError) => {
       this.deps.logger.warn({ paymentId, err: errorText(refundError) }, "refunding failed");

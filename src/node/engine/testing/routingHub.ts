@@ -96,8 +96,11 @@ export interface RoutingHub {
   router: PaymentRouter;
   /** What `ensureCollateral` was asked. */
   collateralAsks: { user: string; assetId: string; amount: bigint }[];
-  /** What `ensureCollateral` does: top the channel up (default), fail, or leave it short. */
-  collateral: "topUp" | "fail" | "nothing";
+  /**
+   * What `ensureCollateral` does: top the channel up (default), fail, leave it short, or find
+   * the chain's RPC unreachable (a socket error, as ethers throws it).
+   */
+  collateral: "topUp" | "fail" | "nothing" | "rpcAway";
   /** Events the router told users, in order. */
   notified: { user: string; paymentId: string; status: Payment["status"]; reason?: string }[];
   /** Users (lowercase) whose background work the node defers (they let requests time out). */
@@ -357,6 +360,9 @@ export async function routingHub(
       hub.collateralAsks.push({ user, assetId, amount });
       if (hub.collateral === "fail") {
         throw new NodeError("COLLATERAL_FAILED", "the deposit transaction failed");
+      }
+      if (hub.collateral === "rpcAway") {
+        throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
       }
       const view = await hub.channels.currentView(user);
       const short = amount - balances(view as ChannelView, assetId).node;
