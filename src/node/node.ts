@@ -154,6 +154,7 @@ async function assemble(
     db: database.db,
     logger,
     confirmations: settings.confirmations,
+    ...(database.senderTurns ? { sender: { turns: database.senderTurns } } : {}),
     disputeBlock: (channelAddress) => disputeRecords.lastDisputeBlock(channelAddress),
   });
 

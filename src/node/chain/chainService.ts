@@ -43,7 +43,12 @@ export interface ChainServiceOptions {
   /** Retries, timeouts and gas margin of the transaction sender. */
   sender?: Pick<
     TransactionSenderOptions,
-    "retry" | "maxNonceResyncs" | "pollIntervalMs" | "receiptTimeoutMs" | "gasMarginPercent"
+    | "retry"
+    | "maxNonceResyncs"
+    | "pollIntervalMs"
+    | "receiptTimeoutMs"
+    | "gasMarginPercent"
+    | "turns"
   >;
 }
 

@@ -9,6 +9,7 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 import type { OnchainTransactionRepository } from "../store/onchainTransactions";
+import type { SenderTurns } from "../store/senderTurns";
 import { ChainError, isChainError } from "./errors";
 import {
   describeRevert,
@@ -72,7 +73,15 @@ export interface TransactionSenderOptions {
   gasMarginPercent?: number;
   /** ABIs to name custom-error reverts with. */
   errorInterfaces?: readonly Interface[];
+  /**
+   * Several node processes on one key (DESIGN §3): nonces and broadcasts take turns across
+   * them, and every transaction is recorded signed before it is broadcast. Absent: this
+   * process is the account's only sender (PGlite) and counts nonces in memory.
+   */
+  turns?: SenderTurns;
 }
+
+type Broadcast = { hash: string; nonce: number; attempts: number };
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
 
@@ -112,12 +121,17 @@ export class TransactionSender {
     const { repository, logger } = this.options;
     const id = await repository.create({ ...meta, fromAddress: this.address });
     const log = logger.child({ txId: id, purpose: meta.purpose, channel: meta.channelAddress });
-    let broadcast: { hash: string; nonce: number; attempts: number } | undefined;
+    let broadcast: Broadcast | undefined;
     try {
       const prepared = await this.prepare(call);
-      broadcast = await this.queue.run(() => this.broadcast(prepared, log));
-      const sent = broadcast;
-      await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+      const turns = this.options.turns;
+      if (turns) {
+        broadcast = await this.queue.run(() => this.sharedTurn(turns, id, prepared, log));
+      } else {
+        broadcast = await this.queue.run(() => this.broadcast(prepared, log));
+        const sent = broadcast;
+        await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+      }
       log.info({ hash: broadcast.hash, nonce: broadcast.nonce }, "transaction submitted");
       const receipt = await waitForReceipt({
         provider: this.options.provider,
@@ -198,11 +212,111 @@ export class TransactionSender {
     return prepared;
   }
 
-  /** Runs inside the queue: picks the nonce, signs, broadcasts; does not wait for mining. */
+  /**
+   * One turn of several processes' (runs inside the queue too): first finishes what a sender
+   * that died mid-turn left signed, then broadcasts with the nonce the last turn left, the
+   * signed transaction recorded before it goes out and `submitted` before the turn ends. So a
+   * row still `pending` with a signed transaction at the start of a turn is a dead turn's.
+   */
+  private sharedTurn(
+    turns: SenderTurns,
+    id: number,
+    prepared: Prepared,
+    log: Logger,
+  ): Promise<Broadcast> {
+    const { repository } = this.options;
+    return turns.take(this.address, async (nextNonce) => {
+      this.nextNonce = nextNonce;
+      await this.finishDeadTurns(log);
+      try {
+        const sent = await this.broadcast(prepared, log, (signed) =>
+          repository.markSigned(id, signed),
+        );
+        await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+        return { result: sent, nextNonce: this.nextNonce };
+      } catch (error) {
+        // Not out (or unknown whether): the caller hears of it, so no later turn may send it.
+        await this.record(log, "cleared", () => repository.clearSigned(id));
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Rows another process signed and died before saying were out: out after all (known to the
+   * chain), dropped (their nonce since used by another transaction), or broadcast now. The
+   * ones out are followed to their receipt here, since their own sender is gone.
+   */
+  private async finishDeadTurns(log: Logger): Promise<void> {
+    const { repository, provider } = this.options;
+    const rows = await repository.unconfirmedSigned(this.address);
+    if (rows.length === 0) return;
+    const used = await this.withRetry("getTransactionCount", () =>
+      provider.getTransactionCount(this.address, "latest"),
+    );
+    for (const row of rows) {
+      const { id, nonce, transactionHash: hash, rawTransaction: raw } = row;
+      if (nonce === null || hash === null || raw === null) continue;
+      const rowLog = log.child({ txId: id, purpose: row.purpose, hash, nonce });
+      let out = await this.isKnown(hash);
+      if (!out && nonce >= used) {
+        try {
+          await provider.broadcastTransaction(raw);
+          out = true;
+        } catch (error) {
+          out = await this.isKnown(hash);
+          if (!out)
+            rowLog.warn({ err: errorMessage(error) }, "a dead sender's transaction refused");
+        }
+      }
+      if (!out) {
+        await this.record(rowLog, "failed", () =>
+          repository.markFailed(id, "never broadcast: its sender stopped and its nonce was used"),
+        );
+        continue;
+      }
+      const sent = { hash, nonce, attempts: row.attempts };
+      await this.record(rowLog, "submitted", () => repository.markSubmitted(id, sent));
+      rowLog.warn("finished a transaction whose sender stopped mid-broadcast");
+      void this.follow(id, sent, rowLog);
+    }
+    // The chain's pending count now includes what was just broadcast.
+    this.nextNonce = undefined;
+  }
+
+  /** Waits for the receipt of a transaction this process took over, and records it. */
+  private async follow(id: number, sent: Broadcast, log: Logger): Promise<void> {
+    const { repository } = this.options;
+    try {
+      const receipt = await waitForReceipt({
+        provider: this.options.provider,
+        logger: log,
+        from: this.address,
+        hash: sent.hash,
+        nonce: sent.nonce,
+        confirmations: this.confirmations,
+        pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+        timeoutMs: this.options.receiptTimeoutMs ?? 600_000,
+      });
+      await this.record(log, "final", () =>
+        receipt.status === 1
+          ? repository.markMined(id, receipt.gasUsed)
+          : repository.markFailed(id, "reverted", receipt.gasUsed),
+      );
+    } catch (error) {
+      log.warn({ err: errorMessage(error) }, "no receipt for a transaction taken over");
+    }
+  }
+
+  /**
+   * Runs inside the queue: picks the nonce, signs, broadcasts; does not wait for mining.
+   * `beforeBroadcast` records each signed transaction before it leaves (a failure stops it).
+   */
   private async broadcast(
     prepared: Prepared,
     log: Logger,
-  ): Promise<{ hash: string; nonce: number; attempts: number }> {
+    beforeBroadcast?: (signed: Broadcast & { raw: string }) => Promise<void>,
+  ): Promise<Broadcast> {
     const { provider, wallet } = this.options;
     const maxResyncs = this.options.maxNonceResyncs ?? 5;
     let attempts = 0;
@@ -217,6 +331,7 @@ export class TransactionSender {
       const signed = await wallet.signTransaction({ ...prepared, nonce });
       const hash = Transaction.from(signed).hash as string;
       attempts += 1;
+      await beforeBroadcast?.({ hash, nonce, attempts, raw: signed });
       try {
         await provider.broadcastTransaction(signed);
         this.nextNonce = nonce + 1;

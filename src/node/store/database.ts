@@ -10,6 +10,7 @@ import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
 import * as schema from "./schema";
+import { postgresSenderTurns, type SenderTurns } from "./senderTurns";
 
 /** The one database type the repositories take: PGlite and postgres.js share it. */
 export type StoreDb = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -34,6 +35,8 @@ export interface Database {
    * holding no connection). PGlite belongs to one process, so in-process locks suffice there.
    */
   crossProcessLock?: (key: string) => Promise<LeaseHold>;
+  /** PostgreSQL only: turns at sending from the node's account, across processes. */
+  senderTurns?: SenderTurns;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,9 @@ export interface Database {
  */
 const POOL_SIZE = 24;
 
+/** The advisory lock key migrations run under (any constant no other lock uses). */
+const MIGRATION_LOCK = 0x636f6e6e; // "conn"
+
 /** Opens PGlite or PostgreSQL (DESIGN §3) and brings its schema up to date. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const folder = options.migrationsFolder;
@@ -51,8 +57,16 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     const client = postgres(options.databaseUrl, { onnotice: () => {}, max: POOL_SIZE });
     const db = drizzlePostgres({ client, schema });
     try {
-      if (folder) await migratePostgres(db, { migrationsFolder: folder });
-      else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+      // Node processes starting together on one database migrate one after the other.
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        if (folder) await migratePostgres(db, { migrationsFolder: folder });
+        else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+        lock.release();
+      }
     } catch (error) {
       await client.end();
       throw error;
@@ -62,6 +76,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       db: db as unknown as StoreDb,
       kind: "postgres",
       crossProcessLock: leases,
+      senderTurns: postgresSenderTurns(client),
       // Queries still running get 5 s, then their connections are closed.
       close: () => {
         leases.stop();
