@@ -88,6 +88,8 @@ export interface StartNodeOptions {
 }
 
 const WEBSOCKET_PATH = "/messaging";
+/** The change-notice topic of collateral policies (store/changeNotices.ts). */
+const COLLATERAL_TOPIC = "collateral";
 
 /** A part of the node and how to stop it; parts stop in the reverse order of starting. */
 type Cleanup = [part: string, stop: () => Promise<unknown>];
@@ -359,17 +361,37 @@ async function assemble(
       "TRUST_PROXY without PUBLIC_URL: sign-in messages name the address the node listens on, which clients that reach it through the proxy refuse",
     );
   }
+  // Channels set up before an asset was added: watch its deposits too.
+  const watchEveryAsset = () => {
+    for (const channelAddress of usersByChannel.keys()) {
+      watcher.watch(channelAddress, collateral.assets());
+    }
+  };
+  // A policy changed through any node process on the database applies here at once.
+  const stopCollateralNotices = await database.notices.subscribe(COLLATERAL_TOPIC, () => {
+    collateral
+      .reload()
+      .then(watchEveryAsset)
+      .catch((error) => logger.warn({ err: error }, "reading collateral policies again failed"));
+  });
+  cleanups.push(["collateral notices", () => stopCollateralNotices()]);
+  const collateralChanged = () =>
+    database.notices.publish(COLLATERAL_TOPIC).catch((error) => {
+      logger.warn({ err: error }, "other node processes not told of a collateral change");
+    });
   // The admin API's and the dashboard's collateral policies: one store, one behaviour.
   const operatorCollateral = {
     list: () => collateral.asRecord(),
     set: async (assetId: string, policy: CollateralPolicy) => {
       await collateral.set(assetId, policy);
-      // Channels set up before the asset was added: watch its deposits too.
-      for (const channelAddress of usersByChannel.keys()) {
-        watcher.watch(channelAddress, [assetId]);
-      }
+      watchEveryAsset();
+      await collateralChanged();
     },
-    remove: (assetId: string) => collateral.remove(assetId),
+    remove: async (assetId: string) => {
+      const fallback = await collateral.remove(assetId);
+      await collateralChanged();
+      return fallback;
+    },
   };
   const app = createApi({
     config: () => publicConfig(wsUrl),

@@ -5,6 +5,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { type ChangeNotices, localChangeNotices, postgresChangeNotices } from "./changeNotices";
 import { type LeaseHold, postgresChannelLeases } from "./channelLeases";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
@@ -35,6 +36,8 @@ export interface Database {
    * holding no connection). PGlite belongs to one process, so in-process locks suffice there.
    */
   crossProcessLock?: (key: string) => Promise<LeaseHold>;
+  /** Notices that settings changed: to every process on the database (PostgreSQL), or local. */
+  notices: ChangeNotices;
   /** PostgreSQL only: turns at sending from the node's account, across processes. */
   senderTurns?: SenderTurns;
   close(): Promise<void>;
@@ -77,6 +80,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       kind: "postgres",
       crossProcessLock: leases,
       senderTurns: postgresSenderTurns(client),
+      notices: postgresChangeNotices(client),
       // Queries still running get 5 s, then their connections are closed.
       close: () => {
         leases.stop();
@@ -95,5 +99,10 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     await client.close();
     throw error;
   }
-  return { db: db as unknown as StoreDb, kind: "pglite", close: () => client.close() };
+  return {
+    db: db as unknown as StoreDb,
+    kind: "pglite",
+    notices: localChangeNotices(),
+    close: () => client.close(),
+  };
 }
