@@ -268,6 +268,37 @@ export class ChainService {
   }
 
   /**
+   * Waits for the channel's deposits that went out and have no outcome recorded (another node
+   * process's, or one this process sent before it restarted), so that a top-up counts them
+   * rather than deposit again. One that the chain does not know was dropped and is not waited
+   * for; one with no receipt within the sender's receipt timeout fails the wait
+   * (CONFIRMATION_TIMEOUT): better no top-up than a doubled one.
+   */
+  async awaitDepositsInFlight(channelAddress: string): Promise<void> {
+    for (const row of await this.transactions.inFlight(channelAddress, "deposit")) {
+      const hash = row.transactionHash as string;
+      if ((await this.provider.getTransaction(hash)) === null) continue;
+      const timeoutMs = this.options.sender?.receiptTimeoutMs ?? 600_000;
+      this.logger.info(
+        { txId: row.id, hash, channel: channelAddress },
+        "awaiting a deposit in flight",
+      );
+      const receipt = await this.provider
+        .waitForTransaction(hash, this.options.confirmations ?? 1, timeoutMs)
+        .catch(() => null);
+      if (!receipt) {
+        throw new ChainError(
+          "CONFIRMATION_TIMEOUT",
+          `deposit ${hash} into ${channelAddress} still has no receipt`,
+          { transactionHash: hash },
+        );
+      }
+      if (receipt.status === 1) await this.transactions.markMined(row.id, receipt.gasUsed);
+      else await this.transactions.markFailed(row.id, "reverted", receipt.gasUsed);
+    }
+  }
+
+  /**
    * Submits a doubly-signed withdrawal commitment, deploying the channel first if needed.
    * A commitment the channel already paid out is reported, not sent again.
    */

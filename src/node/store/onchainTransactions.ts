@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { StoreDb } from "./database";
 import { ONCHAIN_STATUSES, onchainTransactions } from "./schema";
 
@@ -101,6 +101,25 @@ export class OnchainTransactionRepository {
         ),
       )
       .orderBy(asc(onchainTransactions.nonce));
+  }
+
+  /**
+   * The channel's transactions for `purpose` that went out (or were about to) and have no
+   * outcome recorded: still in flight, or left by a process that stopped.
+   */
+  async inFlight(channelAddress: string, purpose: string): Promise<OnchainTransactionRecord[]> {
+    return this.db
+      .select()
+      .from(onchainTransactions)
+      .where(
+        and(
+          eq(onchainTransactions.channelAddress, channelAddress),
+          eq(onchainTransactions.purpose, purpose),
+          inArray(onchainTransactions.status, ["pending", "submitted"]),
+          isNotNull(onchainTransactions.transactionHash),
+        ),
+      )
+      .orderBy(asc(onchainTransactions.id));
   }
 
   /** Mined; `gasUsed` from its receipt. */
