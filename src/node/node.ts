@@ -88,6 +88,8 @@ export interface StartNodeOptions {
 }
 
 const WEBSOCKET_PATH = "/messaging";
+/** How often a node process looks for transactions a stopped process left signed. */
+const LEFTOVER_INTERVAL_MS = 5_000;
 /** The change-notice topic of collateral policies (store/changeNotices.ts). */
 const COLLATERAL_TOPIC = "collateral";
 
@@ -496,6 +498,17 @@ async function assemble(
   cleanups.push(["engine", () => engine.stop()]);
   watcher.start();
   cleanups.push(["deposit watcher", () => watcher.stop()]);
+  if (database.senderTurns) {
+    // A process that died between signing and broadcasting: its transaction goes out within
+    // seconds even when no other send comes first to find it.
+    const leftovers = setInterval(() => {
+      chain
+        .finishLeftoverTransactions()
+        .catch((error) => logger.warn({ err: error }, "finishing a stopped sender's transactions"));
+    }, LEFTOVER_INTERVAL_MS);
+    leftovers.unref?.();
+    cleanups.push(["leftover transactions", async () => clearInterval(leftovers)]);
+  }
   const idleReclaim = new IdleReclaim({
     idleChannels: (before) => store.idleChannels(before),
     keep: (user, asset, target) => engine.collateral.demand.idleKeep(user, asset, target),

@@ -299,6 +299,14 @@ export class ChainService {
   }
 
   /**
+   * Several node processes: broadcasts what a process that died mid-broadcast left signed
+   * (`TransactionSender.finishLeftovers`); the node runs it on a timer.
+   */
+  finishLeftoverTransactions(): Promise<void> {
+    return this.sender.finishLeftovers();
+  }
+
+  /**
    * Submits a doubly-signed withdrawal commitment, deploying the channel first if needed.
    * A commitment the channel already paid out is reported, not sent again.
    */

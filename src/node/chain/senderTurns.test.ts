@@ -139,4 +139,31 @@ describe.skipIf(!available)("sender turns across node processes on PostgreSQL", 
     // Nothing left for a later turn to send again.
     expect(await survivor.repository.unconfirmedSigned(survivor.sender.address)).toEqual([]);
   }, 60_000);
+
+  test("with no send to come, the leftover sweep broadcasts a dead sender's transaction", async () => {
+    const frozen = new FrozenBroadcasts(anvil.rpcUrl, anvil.chainId, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: 50,
+    });
+    const dying = await nodeProcess(5, frozen);
+    const survivor = await nodeProcess(5);
+    const provider = providers.at(-1) as JsonRpcProvider;
+    const start = await provider.getTransactionCount(survivor.sender.address);
+    const recipient = Wallet.createRandom().address;
+    void dying.sender.send({ to: recipient, value: 9n }, { purpose: "orphan" }).catch(() => {});
+    const orphanRow = await until(async () => {
+      const [row] = await survivor.repository.unconfirmedSigned(survivor.sender.address);
+      return row;
+    });
+    const sweep = survivor.sender.finishLeftovers();
+    await dying.database.close();
+    await sweep;
+    await until(async () => (await survivor.repository.get(orphanRow.id))?.status === "mined");
+    expect(await provider.getBalance(recipient)).toBe(9n);
+    expect(await provider.getTransactionCount(survivor.sender.address)).toBe(start + 1);
+    // A second sweep finds nothing and sends nothing.
+    await survivor.sender.finishLeftovers();
+    expect(await provider.getTransactionCount(survivor.sender.address)).toBe(start + 1);
+  }, 60_000);
 });

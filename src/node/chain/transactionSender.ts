@@ -181,6 +181,23 @@ export class TransactionSender {
     }
   }
 
+  /**
+   * Several node processes: finishes what a sender that died mid-turn left signed, should no
+   * send of this process's come first (which would). Run on a timer; a no-op without turns.
+   */
+  async finishLeftovers(): Promise<void> {
+    const { turns, repository, logger } = this.options;
+    if (!turns) return;
+    if ((await repository.unconfirmedSigned(this.address)).length === 0) return;
+    await this.queue.run(() =>
+      turns.take(this.address, async (nextNonce) => {
+        this.nextNonce = nextNonce;
+        await this.finishDeadTurns(logger);
+        return { result: undefined, nextNonce: this.nextNonce };
+      }),
+    );
+  }
+
   /** Gas, fees and chain id: everything but the nonce, outside the queue. */
   private async prepare(call: TransactionCall): Promise<Prepared> {
     const { provider } = this.options;
