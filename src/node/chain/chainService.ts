@@ -274,14 +274,19 @@ export class ChainService {
    * for; one with no receipt within the sender's receipt timeout fails the wait
    * (CONFIRMATION_TIMEOUT): better no top-up than a doubled one.
    */
-  async awaitDepositsInFlight(channelAddress: string): Promise<void> {
-    for (const row of await this.transactions.inFlight(channelAddress, "deposit")) {
+  awaitDepositsInFlight(channelAddress: string): Promise<void> {
+    return this.awaitInFlight(channelAddress, "deposit");
+  }
+
+  /** The channel's transactions for `purpose` in flight, waited for (awaitDepositsInFlight). */
+  private async awaitInFlight(channelAddress: string, purpose: string): Promise<void> {
+    for (const row of await this.transactions.inFlight(channelAddress, purpose)) {
       const hash = row.transactionHash as string;
       if ((await this.provider.getTransaction(hash)) === null) continue;
       const timeoutMs = this.options.sender?.receiptTimeoutMs ?? 600_000;
       this.logger.info(
-        { txId: row.id, hash, channel: channelAddress },
-        "awaiting a deposit in flight",
+        { txId: row.id, hash, purpose, channel: channelAddress },
+        "awaiting a transaction in flight",
       );
       const receipt = await this.provider
         .waitForTransaction(hash, this.options.confirmations ?? 1, timeoutMs)
@@ -289,7 +294,7 @@ export class ChainService {
       if (!receipt) {
         throw new ChainError(
           "CONFIRMATION_TIMEOUT",
-          `deposit ${hash} into ${channelAddress} still has no receipt`,
+          `${purpose} ${hash} on ${channelAddress} still has no receipt`,
           { transactionHash: hash },
         );
       }
@@ -330,6 +335,8 @@ export class ChainService {
     };
     const digest = await channel.withdrawDigest(data);
     return this.withdrawals.run(digest, async () => {
+      // A withdrawal another process sent (or one that died sending it): mined before we look.
+      await this.awaitInFlight(channelAddress, "withdraw");
       if (await channel.isWithdrawalExecuted(digest)) {
         return { channelAddress, alreadyExecuted: true };
       }

@@ -337,6 +337,7 @@ export class Engine {
           ? options.interceptWithdrawal({ ...args, transferId }, () => options.chain.withdraw(args))
           : options.chain.withdraw(args),
       pending: options.pendingWithdrawals,
+      shared: options.crossProcessLock !== undefined,
       transfer: async (transferId) => (await options.store.getTransfer(transferId))?.transfer,
       ...(options.withdrawalRetry ? { retry: options.withdrawalRetry } : {}),
       notify: (user, event) =>
