@@ -14,6 +14,7 @@ import { DepositWatcher } from "./chain/depositWatcher";
 import { createDisputeWatching, DisputeStartError } from "./disputeWatching";
 import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
+import { crossProcessExclusive } from "./engine/crossProcessExclusive";
 import { Engine, type EngineOptions, type RequestInterceptor } from "./engine/engine";
 import {
   DEFAULT_IDLE_INTERVAL_MS,
@@ -232,6 +233,9 @@ async function assemble(
       return engine.channels.withChannel(user, work);
     },
     pollMs: options.disputePollMs ?? 2_000,
+    ...(database.crossProcessLock
+      ? { exclusive: crossProcessExclusive(database.crossProcessLock) }
+      : {}),
     logger,
   });
   const engine = new Engine({
