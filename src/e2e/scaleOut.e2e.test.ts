@@ -117,4 +117,35 @@ describe.skipIf(missing !== undefined)("two node processes on one PostgreSQL and
     while ((await inFirst()) && Date.now() < gone) await Bun.sleep(50);
     expect(await inFirst()).toBe(false);
   });
+
+  test("a collateral target set through one process is the one the other tops up to", async () => {
+    const setTarget = await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        target: parseEther("0.3").toString(),
+        reclaimThreshold: parseEther("50").toString(),
+      }),
+    });
+    expect(setTarget.status).toBe(200);
+    const targetInSecond = async () => {
+      const entries = (await (
+        await fetch(`${second.httpUrl}/admin/collateral`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json()) as { assetId: string; target: string }[];
+      return entries.find((entry) => entry.assetId === ETH)?.target;
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await targetInSecond()) !== parseEther("0.3").toString() && Date.now() < deadline) {
+      await Bun.sleep(50);
+    }
+    // Only the second process serves from here: the request below is surely its.
+    await stack.node.stop();
+    const user = await stack.client(5, { nodeUrl: second.httpUrl });
+    await user.deposit({ assetId: ETH, amount: parseEther("1") });
+    // Its own 1 ETH justifies 1 ETH of collateral, capped by the target: the new one.
+    await user.requestCollateral(ETH);
+    await waitFor(() => user.getBalance(ETH).node === parseEther("0.3"), 30_000);
+  }, 120_000);
 });
