@@ -163,9 +163,15 @@ export class TransactionSender {
     } catch (caught) {
       const error = this.toChainError(caught, broadcast);
       if (error.code === "CONFIRMATION_TIMEOUT") {
-        // The pool may have dropped it: count from the chain again rather than leave a gap.
+        // The pool may have dropped it: count from the chain again rather than leave a gap
+        // (every process's next turn too, with several).
+        const turns = this.options.turns;
         await this.queue.run(() => {
           this.nextNonce = undefined;
+          // Best effort: with the database away, the next turns count on from its nonce.
+          return turns
+            ?.take(this.address, async () => ({ result: undefined, nextNonce: undefined }))
+            .catch(() => undefined);
         });
         log.error({ hash: broadcast?.hash, err: error.message }, "no receipt in time");
       } else {
