@@ -36,27 +36,34 @@ export function postgresSenderTurns(client: Sql): SenderTurns {
     ): Promise<T> {
       const key = address.toLowerCase();
       let failure: { error: unknown } | undefined;
-      const result = await client.begin(async (tx) => {
-        await tx.unsafe(`set local idle_in_transaction_session_timeout = '${TURN_IDLE_LIMIT}'`);
-        // One statement both creates the row the first time and locks it until the turn ends.
-        const [row] = await tx<{ next_nonce: number | null }[]>`
-          insert into transaction_senders (address) values (${key})
-          on conflict (address) do update set updated_at = now()
-          returning next_nonce`;
-        let next: number | undefined;
-        let value: T | undefined;
-        try {
-          ({ result: value, nextNonce: next } = await work(row?.next_nonce ?? undefined));
-        } catch (error) {
-          failure = { error };
-          next = undefined;
-        }
-        await tx`update transaction_senders set next_nonce = ${next ?? null}, updated_at = now()
-          where address = ${key}`;
-        return value;
-      });
+      let done: { value: T } | undefined;
+      try {
+        await client.begin(async (tx) => {
+          await tx.unsafe(`set local idle_in_transaction_session_timeout = '${TURN_IDLE_LIMIT}'`);
+          // One statement both creates the row the first time and locks it until the turn ends.
+          const [row] = await tx<{ next_nonce: number | null }[]>`
+            insert into transaction_senders (address) values (${key})
+            on conflict (address) do update set updated_at = now()
+            returning next_nonce`;
+          let next: number | undefined;
+          try {
+            const turn = await work(row?.next_nonce ?? undefined);
+            done = { value: turn.result };
+            next = turn.nextNonce;
+          } catch (error) {
+            failure = { error };
+            next = undefined;
+          }
+          await tx`update transaction_senders set next_nonce = ${next ?? null}, updated_at = now()
+            where address = ${key}`;
+        });
+      } catch (error) {
+        // The turn's work is done (a transaction may be out): losing the nonce it left only
+        // costs the next turn a re-read of the chain after a conflict; never report it failed.
+        if (!done) throw failure?.error ?? error;
+      }
       if (failure) throw failure.error;
-      return result as T;
+      return (done as { value: T }).value;
     },
   };
 }
