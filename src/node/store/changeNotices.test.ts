@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { CollateralPolicies } from "../engine/collateralPolicies";
 import { localChangeNotices } from "./changeNotices";
 import { CollateralSettingsRepository } from "./collateralSettings";
@@ -77,5 +78,25 @@ describe.skipIf(!available)("change notices between node processes on PostgreSQL
     await a.policies.remove(TOKEN);
     await a.database.notices.publish("collateral");
     await until(() => b.policies.get(TOKEN) === undefined);
+  }, 60_000);
+
+  test("a process whose listening connection dropped reads the policies again once back", async () => {
+    const a = await nodeProcess();
+    let heard = 0;
+    const b = await openDatabase({ databaseUrl: server.url });
+    databases.push(b);
+    const policies = await CollateralPolicies.load(new CollateralSettingsRepository(b.db));
+    await b.notices.subscribe("collateral", () => {
+      heard += 1;
+      void policies.reload();
+    });
+    // Stored meanwhile, its notice sent to nobody: B's listening connection is gone.
+    await a.database.db.execute(
+      sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen%'`,
+    );
+    await a.policies.set(TOKEN, { target: 300n, reclaimThreshold: 300n });
+    // postgres.js listens again by itself; coming back counts as a change.
+    await until(() => policies.get(TOKEN)?.target === 300n);
+    expect(heard).toBeGreaterThan(0);
   }, 60_000);
 });
