@@ -10,6 +10,7 @@ import {
 import type { Logger } from "pino";
 import type { OnchainTransactionRepository } from "../store/onchainTransactions";
 import type { SenderTurns } from "../store/senderTurns";
+import { finishDeadTurns } from "./deadTurns";
 import { ChainError, isChainError } from "./errors";
 import {
   describeRevert,
@@ -265,70 +266,25 @@ export class TransactionSender {
     });
   }
 
-  /**
-   * Rows another process signed and died before saying were out: out after all (known to the
-   * chain), dropped (their nonce since used by another transaction), or broadcast now. The
-   * ones out are followed to their receipt here, since their own sender is gone.
-   */
+  /** What a sender that died mid-turn left signed, finished (deadTurns.ts). */
   private async finishDeadTurns(log: Logger): Promise<void> {
-    const { repository, provider } = this.options;
-    const rows = await repository.unconfirmedSigned(this.address);
-    if (rows.length === 0) return;
-    const used = await this.withRetry("getTransactionCount", () =>
-      provider.getTransactionCount(this.address, "latest"),
-    );
-    for (const row of rows) {
-      const { id, nonce, transactionHash: hash, rawTransaction: raw } = row;
-      if (nonce === null || hash === null || raw === null) continue;
-      const rowLog = log.child({ txId: id, purpose: row.purpose, hash, nonce });
-      let out = await this.isKnown(hash);
-      if (!out && nonce >= used) {
-        try {
-          await provider.broadcastTransaction(raw);
-          out = true;
-        } catch (error) {
-          out = await this.isKnown(hash);
-          if (!out)
-            rowLog.warn({ err: errorMessage(error) }, "a dead sender's transaction refused");
-        }
-      }
-      if (!out) {
-        await this.record(rowLog, "failed", () =>
-          repository.markFailed(id, "never broadcast: its sender stopped and its nonce was used"),
-        );
-        continue;
-      }
-      const sent = { hash, nonce, attempts: row.attempts };
-      await this.record(rowLog, "submitted", () => repository.markSubmitted(id, sent));
-      rowLog.warn("finished a transaction whose sender stopped mid-broadcast");
-      void this.follow(id, sent, rowLog);
-    }
-    // The chain's pending count now includes what was just broadcast.
-    this.nextNonce = undefined;
-  }
-
-  /** Waits for the receipt of a transaction this process took over, and records it. */
-  private async follow(id: number, sent: Broadcast, log: Logger): Promise<void> {
-    const { repository } = this.options;
-    try {
-      const receipt = await waitForReceipt({
+    const finished = await finishDeadTurns(
+      {
+        address: this.address,
         provider: this.options.provider,
-        logger: log,
-        from: this.address,
-        hash: sent.hash,
-        nonce: sent.nonce,
+        repository: this.options.repository,
+        minedCount: () =>
+          this.withRetry("getTransactionCount", () =>
+            this.options.provider.getTransactionCount(this.address, "latest"),
+          ),
         confirmations: this.confirmations,
         pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
-        timeoutMs: this.options.receiptTimeoutMs ?? 600_000,
-      });
-      await this.record(log, "final", () =>
-        receipt.status === 1
-          ? repository.markMined(id, receipt.gasUsed)
-          : repository.markFailed(id, "reverted", receipt.gasUsed),
-      );
-    } catch (error) {
-      log.warn({ err: errorMessage(error) }, "no receipt for a transaction taken over");
-    }
+        receiptTimeoutMs: this.options.receiptTimeoutMs ?? 600_000,
+      },
+      log,
+    );
+    // The chain's pending count now includes what was just broadcast.
+    if (finished) this.nextNonce = undefined;
   }
 
   /**
