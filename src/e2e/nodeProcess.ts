@@ -29,6 +29,9 @@ export async function nodeAsProcess(stack: Stack): Promise<NodeProcess> {
     NATS_PORT: natsPort,
     ADMIN_TOKEN,
     LOG_LEVEL: "warn",
+    // A production stack: the process joins its PostgreSQL and NATS (several node processes).
+    ...(stack.settings.databaseUrl ? { DATABASE_URL: stack.settings.databaseUrl } : {}),
+    ...(stack.settings.natsUrl ? { NATS_URL: stack.settings.natsUrl } : {}),
     COLLATERAL: JSON.stringify({
       [ZeroAddress]: { target: "1000000000000000000", reclaimThreshold: "50000000000000000000" },
     }),

@@ -4,7 +4,7 @@ import pino from "pino";
 import type { ConnextClient } from "../client";
 import { type RunningNode, startNode } from "../node/node";
 import { expectChannelsAgree, waitFor } from "./expectations";
-import { productionBackendMissing, type Stack, startStack } from "./stack";
+import { ADMIN_TOKEN, productionBackendMissing, type Stack, startStack } from "./stack";
 
 /**
  * DESIGN §3, scale-out: two node processes with one key share one PostgreSQL and one NATS.
@@ -73,4 +73,79 @@ describe.skipIf(missing !== undefined)("two node processes on one PostgreSQL and
     expect(served[0]).toBeGreaterThan(0);
     expect(served[1]).toBeGreaterThan(0);
   });
+
+  test("a collateral policy set through one process's admin API applies in the other at once", async () => {
+    const token = "0x00000000000000000000000000000000000000a1";
+    const admin = (url: string, path: string, init: RequestInit = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      });
+    const put = await admin(stack.node.httpUrl, `/admin/collateral/${token}`, {
+      method: "PUT",
+      body: JSON.stringify({ target: "1000", reclaimThreshold: "5000" }),
+    });
+    expect(put.status).toBe(200);
+    // The other process stores nothing and restarts nothing: it was told through PostgreSQL.
+    const policyInSecond = async () => {
+      const entries = (await (await admin(second.httpUrl, "/admin/collateral")).json()) as {
+        assetId: string;
+        target: string;
+      }[];
+      return entries.find((entry) => entry.assetId.toLowerCase() === token)?.target;
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await policyInSecond()) !== "1000" && Date.now() < deadline) await Bun.sleep(50);
+    expect(await policyInSecond()).toBe("1000");
+    // …and carries the asset for its users: its config lists it.
+    const config = (await (await fetch(`${second.httpUrl}/config`)).json()) as {
+      supportedAssets: string[];
+    };
+    expect(config.supportedAssets.map((asset) => asset.toLowerCase())).toContain(token);
+
+    const removed = await admin(second.httpUrl, `/admin/collateral/${token}`, { method: "DELETE" });
+    expect(removed.status).toBe(200);
+    const gone = Date.now() + 20_000;
+    const inFirst = async () =>
+      (
+        (await (await admin(stack.node.httpUrl, "/admin/collateral")).json()) as {
+          assetId: string;
+        }[]
+      )
+        .map((entry) => entry.assetId.toLowerCase())
+        .includes(token);
+    while ((await inFirst()) && Date.now() < gone) await Bun.sleep(50);
+    expect(await inFirst()).toBe(false);
+  });
+
+  test("a collateral target set through one process is the one the other tops up to", async () => {
+    const setTarget = await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        target: parseEther("0.3").toString(),
+        reclaimThreshold: parseEther("50").toString(),
+      }),
+    });
+    expect(setTarget.status).toBe(200);
+    const targetInSecond = async () => {
+      const entries = (await (
+        await fetch(`${second.httpUrl}/admin/collateral`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json()) as { assetId: string; target: string }[];
+      return entries.find((entry) => entry.assetId === ETH)?.target;
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await targetInSecond()) !== parseEther("0.3").toString() && Date.now() < deadline) {
+      await Bun.sleep(50);
+    }
+    // Only the second process serves from here: the request below is surely its.
+    await stack.node.stop();
+    const user = await stack.client(5, { nodeUrl: second.httpUrl });
+    await user.deposit({ assetId: ETH, amount: parseEther("1") });
+    // Its own 1 ETH justifies 1 ETH of collateral, capped by the target: the new one.
+    await user.requestCollateral(ETH);
+    await waitFor(() => user.getBalance(ETH).node === parseEther("0.3"), 30_000);
+  }, 120_000);
 });

@@ -39,6 +39,8 @@ export interface DisputeWatchingOptions {
   /** Runs `work` with the channel's update lock held (no update in flight meanwhile). */
   withChannelLock<T>(channelAddress: string, work: () => Promise<T>): Promise<T>;
   pollMs: number;
+  /** Several node processes: one advance of a channel's dispute at a time across them. */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
   logger: Logger;
 }
 
@@ -98,6 +100,7 @@ export function createDisputeWatching(options: DisputeWatchingOptions) {
     },
     resume: options.resume,
     markResumed: (channelAddress, round) => watcher.markResumed(channelAddress, round),
+    ...(options.exclusive ? { exclusive: options.exclusive } : {}),
     logger,
   });
   const ledger = new DisputeStepLedger({

@@ -23,6 +23,7 @@ import { DepositWatcher } from "./chain/depositWatcher";
 import { createDisputeWatching, DisputeStartError } from "./disputeWatching";
 import { DEFAULT_REQUEST_INTERVAL_SECONDS } from "./engine/collateral";
 import { CollateralPolicies } from "./engine/collateralPolicies";
+import { crossProcessExclusive } from "./engine/crossProcessExclusive";
 import { Engine, type EngineOptions, type RequestInterceptor } from "./engine/engine";
 import {
   DEFAULT_IDLE_INTERVAL_MS,
@@ -98,6 +99,10 @@ export interface StartNodeOptions {
 }
 
 const WEBSOCKET_PATH = "/messaging";
+/** How often a node process looks for transactions a stopped process left signed. */
+const LEFTOVER_INTERVAL_MS = 5_000;
+/** The change-notice topic of collateral policies (store/changeNotices.ts). */
+const COLLATERAL_TOPIC = "collateral";
 
 /** A part of the node and how to stop it; parts stop in the reverse order of starting. */
 type Cleanup = [part: string, stop: () => Promise<unknown>];
@@ -171,6 +176,7 @@ async function assemble(
     db: database.db,
     logger,
     confirmations: settings.confirmations,
+    ...(database.senderTurns ? { sender: { turns: database.senderTurns } } : {}),
     disputeBlock: (channelAddress) => disputeRecords.lastDisputeBlock(channelAddress),
   });
 
@@ -248,6 +254,9 @@ async function assemble(
       return engine.channels.withChannel(user, work);
     },
     pollMs: options.disputePollMs ?? 2_000,
+    ...(database.crossProcessLock
+      ? { exclusive: crossProcessExclusive(database.crossProcessLock) }
+      : {}),
     logger,
   });
   const engine = new Engine({
@@ -379,17 +388,37 @@ async function assemble(
       "TRUST_PROXY without PUBLIC_URL: sign-in messages name the address the node listens on, which clients that reach it through the proxy refuse",
     );
   }
+  // Channels set up before an asset was added: watch its deposits too.
+  const watchEveryAsset = () => {
+    for (const channelAddress of usersByChannel.keys()) {
+      watcher.watch(channelAddress, collateral.assets());
+    }
+  };
+  // A policy changed through any node process on the database applies here at once.
+  const stopCollateralNotices = await database.notices.subscribe(COLLATERAL_TOPIC, () => {
+    collateral
+      .reload()
+      .then(watchEveryAsset)
+      .catch((error) => logger.warn({ err: error }, "reading collateral policies again failed"));
+  });
+  cleanups.push(["collateral notices", () => stopCollateralNotices()]);
+  const collateralChanged = () =>
+    database.notices.publish(COLLATERAL_TOPIC).catch((error) => {
+      logger.warn({ err: error }, "other node processes not told of a collateral change");
+    });
   // The admin API's and the dashboard's collateral policies: one store, one behaviour.
   const operatorCollateral = {
     list: () => collateral.asRecord(),
     set: async (assetId: string, policy: CollateralPolicy) => {
       await collateral.set(assetId, policy);
-      // Channels set up before the asset was added: watch its deposits too.
-      for (const channelAddress of usersByChannel.keys()) {
-        watcher.watch(channelAddress, [assetId]);
-      }
+      watchEveryAsset();
+      await collateralChanged();
     },
-    remove: (assetId: string) => collateral.remove(assetId),
+    remove: async (assetId: string) => {
+      const fallback = await collateral.remove(assetId);
+      await collateralChanged();
+      return fallback;
+    },
   };
   const app = createApi({
     config: () => publicConfig(wsUrl),
@@ -496,6 +525,17 @@ async function assemble(
   cleanups.push(["engine", () => engine.stop()]);
   watcher.start();
   cleanups.push(["deposit watcher", () => watcher.stop()]);
+  if (database.senderTurns) {
+    // A process that died between signing and broadcasting: its transaction goes out within
+    // seconds even when no other send comes first to find it.
+    const leftovers = setInterval(() => {
+      chain
+        .finishLeftoverTransactions()
+        .catch((error) => logger.warn({ err: error }, "finishing a stopped sender's transactions"));
+    }, LEFTOVER_INTERVAL_MS);
+    leftovers.unref?.();
+    cleanups.push(["leftover transactions", async () => clearInterval(leftovers)]);
+  }
   const idleReclaim = new IdleReclaim({
     idleChannels: (before) => store.idleChannels(before),
     keep: (user, asset, target) => engine.collateral.demand.idleKeep(user, asset, target),

@@ -43,7 +43,12 @@ export interface ChainServiceOptions {
   /** Retries, timeouts and gas margin of the transaction sender. */
   sender?: Pick<
     TransactionSenderOptions,
-    "retry" | "maxNonceResyncs" | "pollIntervalMs" | "receiptTimeoutMs" | "gasMarginPercent"
+    | "retry"
+    | "maxNonceResyncs"
+    | "pollIntervalMs"
+    | "receiptTimeoutMs"
+    | "gasMarginPercent"
+    | "turns"
   >;
 }
 
@@ -263,6 +268,50 @@ export class ChainService {
   }
 
   /**
+   * Waits for the channel's deposits that went out and have no outcome recorded (another node
+   * process's, or one this process sent before it restarted), so that a top-up counts them
+   * rather than deposit again. One that the chain does not know was dropped and is not waited
+   * for; one with no receipt within the sender's receipt timeout fails the wait
+   * (CONFIRMATION_TIMEOUT): better no top-up than a doubled one.
+   */
+  awaitDepositsInFlight(channelAddress: string): Promise<void> {
+    return this.awaitInFlight(channelAddress, "deposit");
+  }
+
+  /** The channel's transactions for `purpose` in flight, waited for (awaitDepositsInFlight). */
+  private async awaitInFlight(channelAddress: string, purpose: string): Promise<void> {
+    for (const row of await this.transactions.inFlight(channelAddress, purpose)) {
+      const hash = row.transactionHash as string;
+      if ((await this.provider.getTransaction(hash)) === null) continue;
+      const timeoutMs = this.options.sender?.receiptTimeoutMs ?? 600_000;
+      this.logger.info(
+        { txId: row.id, hash, purpose, channel: channelAddress },
+        "awaiting a transaction in flight",
+      );
+      const receipt = await this.provider
+        .waitForTransaction(hash, this.options.confirmations ?? 1, timeoutMs)
+        .catch(() => null);
+      if (!receipt) {
+        throw new ChainError(
+          "CONFIRMATION_TIMEOUT",
+          `${purpose} ${hash} on ${channelAddress} still has no receipt`,
+          { transactionHash: hash },
+        );
+      }
+      if (receipt.status === 1) await this.transactions.markMined(row.id, receipt.gasUsed);
+      else await this.transactions.markFailed(row.id, "reverted", receipt.gasUsed);
+    }
+  }
+
+  /**
+   * Several node processes: broadcasts what a process that died mid-broadcast left signed
+   * (`TransactionSender.finishLeftovers`); the node runs it on a timer.
+   */
+  finishLeftoverTransactions(): Promise<void> {
+    return this.sender.finishLeftovers();
+  }
+
+  /**
    * Submits a doubly-signed withdrawal commitment, deploying the channel first if needed.
    * A commitment the channel already paid out is reported, not sent again.
    */
@@ -286,6 +335,8 @@ export class ChainService {
     };
     const digest = await channel.withdrawDigest(data);
     return this.withdrawals.run(digest, async () => {
+      // A withdrawal another process sent (or one that died sending it): mined before we look.
+      await this.awaitInFlight(channelAddress, "withdraw");
       if (await channel.isWithdrawalExecuted(digest)) {
         return { channelAddress, alreadyExecuted: true };
       }

@@ -9,6 +9,8 @@ import {
 } from "ethers";
 import type { Logger } from "pino";
 import type { OnchainTransactionRepository } from "../store/onchainTransactions";
+import type { SenderTurns } from "../store/senderTurns";
+import { finishDeadTurns } from "./deadTurns";
 import { ChainError, isChainError } from "./errors";
 import {
   describeRevert,
@@ -72,7 +74,15 @@ export interface TransactionSenderOptions {
   gasMarginPercent?: number;
   /** ABIs to name custom-error reverts with. */
   errorInterfaces?: readonly Interface[];
+  /**
+   * Several node processes on one key (DESIGN §3): nonces and broadcasts take turns across
+   * them, and every transaction is recorded signed before it is broadcast. Absent: this
+   * process is the account's only sender (PGlite) and counts nonces in memory.
+   */
+  turns?: SenderTurns;
 }
+
+type Broadcast = { hash: string; nonce: number; attempts: number };
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
 
@@ -112,12 +122,17 @@ export class TransactionSender {
     const { repository, logger } = this.options;
     const id = await repository.create({ ...meta, fromAddress: this.address });
     const log = logger.child({ txId: id, purpose: meta.purpose, channel: meta.channelAddress });
-    let broadcast: { hash: string; nonce: number; attempts: number } | undefined;
+    let broadcast: Broadcast | undefined;
     try {
       const prepared = await this.prepare(call);
-      broadcast = await this.queue.run(() => this.broadcast(prepared, log));
-      const sent = broadcast;
-      await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+      const turns = this.options.turns;
+      if (turns) {
+        broadcast = await this.queue.run(() => this.sharedTurn(turns, id, prepared, log));
+      } else {
+        broadcast = await this.queue.run(() => this.broadcast(prepared, log));
+        const sent = broadcast;
+        await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+      }
       log.info({ hash: broadcast.hash, nonce: broadcast.nonce }, "transaction submitted");
       const receipt = await waitForReceipt({
         provider: this.options.provider,
@@ -149,9 +164,15 @@ export class TransactionSender {
     } catch (caught) {
       const error = this.toChainError(caught, broadcast);
       if (error.code === "CONFIRMATION_TIMEOUT") {
-        // The pool may have dropped it: count from the chain again rather than leave a gap.
+        // The pool may have dropped it: count from the chain again rather than leave a gap
+        // (every process's next turn too, with several).
+        const turns = this.options.turns;
         await this.queue.run(() => {
           this.nextNonce = undefined;
+          // Best effort: with the database away, the next turns count on from its nonce.
+          return turns
+            ?.take(this.address, async () => ({ result: undefined, nextNonce: undefined }))
+            .catch(() => undefined);
         });
         log.error({ hash: broadcast?.hash, err: error.message }, "no receipt in time");
       } else {
@@ -165,6 +186,23 @@ export class TransactionSender {
       }
       throw error;
     }
+  }
+
+  /**
+   * Several node processes: finishes what a sender that died mid-turn left signed, should no
+   * send of this process's come first (which would). Run on a timer; a no-op without turns.
+   */
+  async finishLeftovers(): Promise<void> {
+    const { turns, repository, logger } = this.options;
+    if (!turns) return;
+    if ((await repository.unconfirmedSigned(this.address)).length === 0) return;
+    await this.queue.run(() =>
+      turns.take(this.address, async (nextNonce) => {
+        this.nextNonce = nextNonce;
+        await this.finishDeadTurns(logger);
+        return { result: undefined, nextNonce: this.nextNonce };
+      }),
+    );
   }
 
   /** Gas, fees and chain id: everything but the nonce, outside the queue. */
@@ -198,11 +236,66 @@ export class TransactionSender {
     return prepared;
   }
 
-  /** Runs inside the queue: picks the nonce, signs, broadcasts; does not wait for mining. */
+  /**
+   * One turn of several processes' (runs inside the queue too): first finishes what a sender
+   * that died mid-turn left signed, then broadcasts with the nonce the last turn left, the
+   * signed transaction recorded before it goes out and `submitted` before the turn ends. So a
+   * row still `pending` with a signed transaction at the start of a turn is a dead turn's.
+   */
+  private sharedTurn(
+    turns: SenderTurns,
+    id: number,
+    prepared: Prepared,
+    log: Logger,
+  ): Promise<Broadcast> {
+    const { repository } = this.options;
+    return turns.take(this.address, async (nextNonce) => {
+      this.nextNonce = nextNonce;
+      await this.finishDeadTurns(log);
+      try {
+        const sent = await this.broadcast(prepared, log, (signed) =>
+          repository.markSigned(id, signed),
+        );
+        await this.record(log, "submitted", () => repository.markSubmitted(id, sent));
+        return { result: sent, nextNonce: this.nextNonce };
+      } catch (error) {
+        // Not out (or unknown whether): the caller hears of it, so no later turn may send it.
+        await this.record(log, "cleared", () => repository.clearSigned(id));
+        throw error;
+      }
+    });
+  }
+
+  /** What a sender that died mid-turn left signed, finished (deadTurns.ts). */
+  private async finishDeadTurns(log: Logger): Promise<void> {
+    const finished = await finishDeadTurns(
+      {
+        address: this.address,
+        provider: this.options.provider,
+        repository: this.options.repository,
+        minedCount: () =>
+          this.withRetry("getTransactionCount", () =>
+            this.options.provider.getTransactionCount(this.address, "latest"),
+          ),
+        confirmations: this.confirmations,
+        pollIntervalMs: this.options.pollIntervalMs ?? 1_000,
+        receiptTimeoutMs: this.options.receiptTimeoutMs ?? 600_000,
+      },
+      log,
+    );
+    // The chain's pending count now includes what was just broadcast.
+    if (finished) this.nextNonce = undefined;
+  }
+
+  /**
+   * Runs inside the queue: picks the nonce, signs, broadcasts; does not wait for mining.
+   * `beforeBroadcast` records each signed transaction before it leaves (a failure stops it).
+   */
   private async broadcast(
     prepared: Prepared,
     log: Logger,
-  ): Promise<{ hash: string; nonce: number; attempts: number }> {
+    beforeBroadcast?: (signed: Broadcast & { raw: string }) => Promise<void>,
+  ): Promise<Broadcast> {
     const { provider, wallet } = this.options;
     const maxResyncs = this.options.maxNonceResyncs ?? 5;
     let attempts = 0;
@@ -217,6 +310,7 @@ export class TransactionSender {
       const signed = await wallet.signTransaction({ ...prepared, nonce });
       const hash = Transaction.from(signed).hash as string;
       attempts += 1;
+      await beforeBroadcast?.({ hash, nonce, attempts, raw: signed });
       try {
         await provider.broadcastTransaction(signed);
         this.nextNonce = nonce + 1;

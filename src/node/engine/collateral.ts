@@ -29,6 +29,13 @@ export interface CollateralDeps {
   /** A payee's inbound payments (the payments table): what demand is made of. */
   inboundDemand: ReadInboundDemand;
   notify(user: string, event: { assetId: string; amount: bigint }): void;
+  /**
+   * Several node processes (DESIGN §3): runs a top-up while no other process runs one for the
+   * same key; a process that dies holding it lets go within a lease. Absent: one process.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Waits for deposits into the channel still in flight (another process's, or a dead one's). */
+  awaitDepositsInFlight?(channelAddress: string): Promise<void>;
   logger: Logger;
   rules?: Partial<CollateralRules>;
 }
@@ -157,11 +164,13 @@ export class Collateral {
         await running.catch(() => {});
         continue;
       }
-      const work = (async () => {
+      const topUp = async () => {
         const view = await this.deps.channels.currentView(user);
         if (Collateral.nodeBalance(view, assetId) >= needed) return;
         await this.topUp(user, assetId, await goal(), view);
-      })();
+      };
+      const exclusive = this.deps.exclusive;
+      const work = exclusive ? exclusive(`collateral:${key}`, topUp) : topUp();
       this.topUps.set(key, work);
       try {
         await work;
@@ -180,6 +189,8 @@ export class Collateral {
   ): Promise<void> {
     if (!view?.state) throw new NodeError("COLLATERAL_FAILED", `${user} has no channel`);
     const have = Collateral.nodeBalance(view, assetId);
+    // Counted below once mined, rather than deposited again.
+    await this.deps.awaitDepositsInFlight?.(view.state.channelAddress);
     const chain = await this.deps.readDeposits(view.state.channelAddress, assetId);
     const index = view.state.assetIds.findIndex((a) => a.toLowerCase() === assetId.toLowerCase());
     const processedA = index === -1 ? 0n : (view.state.processedDepositsA[index] as bigint);

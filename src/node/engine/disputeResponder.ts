@@ -41,6 +41,11 @@ export interface DisputeResponderDeps {
   resume(user: string): Promise<void>;
   /** The channel's latest state already resumed past the dispute of `round`. */
   markResumed(channelAddress: string, round: number): Promise<void>;
+  /**
+   * Several node processes (DESIGN §3): runs a channel's advance while no other process runs
+   * one, so that two never both find a step not yet sent and send it. Absent: one process.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
   logger: Logger;
 }
 
@@ -79,7 +84,11 @@ export class DisputeResponder {
     const key = channelAddress.toLowerCase();
     const current = this.running.get(key);
     if (current) return current;
-    const run = this.advanceOnce(channelAddress).finally(() => this.running.delete(key));
+    const exclusive = this.deps.exclusive;
+    const once = () => this.advanceOnce(channelAddress);
+    const run = (exclusive ? exclusive(`dispute:${key}`, once) : once()).finally(() =>
+      this.running.delete(key),
+    );
     this.running.set(key, run);
     return run;
   }

@@ -31,6 +31,7 @@ import { CatchUps } from "./catchUps";
 import { ChannelLocks, type CrossProcessLock } from "./channelLocks";
 import { type ChainDeposits, ChannelService } from "./channelService";
 import { Collateral, type CollateralRules } from "./collateral";
+import { crossProcessExclusive } from "./crossProcessExclusive";
 import { DefinitionEffects } from "./definitionEffects";
 import { isNodeError } from "./errors";
 import { NodeMessaging, type RequestHandler } from "./nodeMessaging";
@@ -64,6 +65,8 @@ export interface EngineChain {
   withdraw(
     args: SignedWithdrawal,
   ): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
+  /** Deposits into the channel still in flight, waited for (several node processes). */
+  awaitDepositsInFlight?(channelAddress: string): Promise<void>;
 }
 
 export interface EngineOptions {
@@ -293,6 +296,15 @@ export class Engine {
         return options.chain.depositAlice(args);
       },
       inboundDemand: (user, asset, since) => options.payments.inboundDemand(user, asset, since),
+      ...(options.crossProcessLock
+        ? { exclusive: crossProcessExclusive(options.crossProcessLock) }
+        : {}),
+      ...(options.chain.awaitDepositsInFlight
+        ? {
+            awaitDepositsInFlight: (channelAddress: string) =>
+              options.chain.awaitDepositsInFlight?.(channelAddress) ?? Promise.resolve(),
+          }
+        : {}),
       notify: (user, event) =>
         this.messaging.publish(user, "event", encodeEvent({ event: "collateral", ...event })),
       logger,
@@ -325,6 +337,7 @@ export class Engine {
           ? options.interceptWithdrawal({ ...args, transferId }, () => options.chain.withdraw(args))
           : options.chain.withdraw(args),
       pending: options.pendingWithdrawals,
+      shared: options.crossProcessLock !== undefined,
       transfer: async (transferId) => (await options.store.getTransfer(transferId))?.transfer,
       ...(options.withdrawalRetry ? { retry: options.withdrawalRetry } : {}),
       notify: (user, event) =>

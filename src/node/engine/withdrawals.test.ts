@@ -75,6 +75,7 @@ describe("Withdrawals: every countersigned commitment is sent until executed (is
     transfers: Map<string, FullTransferState>,
     submit: (args: SignedWithdrawal, transferId: string) => Promise<{ alreadyExecuted?: boolean }>,
     notified: { transferId: string; status: string }[] = [],
+    cluster: { shared?: boolean; holdMs?: number } = {},
   ): Withdrawals {
     withdrawals = new Withdrawals({
       signer: NODE,
@@ -88,7 +89,13 @@ describe("Withdrawals: every countersigned commitment is sent until executed (is
       }),
       pending,
       transfer: async (transferId) => transfers.get(transferId),
-      retry: { intervalMs: 20, baseDelayMs: 100, maxDelayMs: 400, holdMs: 60_000 },
+      retry: {
+        intervalMs: 20,
+        baseDelayMs: 100,
+        maxDelayMs: 400,
+        holdMs: cluster.holdMs ?? 60_000,
+      },
+      ...(cluster.shared ? { shared: true } : {}),
       notify: (_user, event) => notified.push(event),
       track: (work) => background.push(work),
       logger: pino({ level: "silent" }),
@@ -96,6 +103,62 @@ describe("Withdrawals: every countersigned commitment is sent until executed (is
     background.push(withdrawals.start());
     return withdrawals;
   }
+
+  test("several processes: a starting one leaves a row another holds, and takes it once that one stops renewing", async () => {
+    const transfer = await resolvedWithdrawal(id(7), 5n);
+    // Held by another process, in the middle of sending it.
+    await pending.add(database.db, { transferId: id(7), channelAddress: CHANNEL }, 60_000);
+    let sends = 0;
+    start(
+      new Map([[id(7), transfer]]),
+      async () => {
+        sends += 1;
+        return {};
+      },
+      [],
+      { shared: true },
+    );
+    await Bun.sleep(300); // 15 looks of the timer
+    expect(sends).toBe(0);
+    // That process died: its hold lapses (here at once) and this one sends the commitment.
+    await pending.extend(id(7), 0);
+    const deadline = Date.now() + 10_000;
+    while ((await pending.list()).length > 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect(sends).toBe(1);
+    expect(await pending.list()).toEqual([]);
+  });
+
+  test("a send that runs longer than the hold keeps it: no other process gets the row meanwhile", async () => {
+    const transfer = await resolvedWithdrawal(id(8), 5n);
+    await pending.add(database.db, { transferId: id(8), channelAddress: CHANNEL }, 0);
+    let release: () => void = () => {};
+    const mined = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let sends = 0;
+    start(
+      new Map([[id(8), transfer]]),
+      async () => {
+        sends += 1;
+        await mined; // waiting to be mined, far longer than the hold
+        return {};
+      },
+      [],
+      { shared: true, holdMs: 1_500 },
+    );
+    const deadline = Date.now() + 10_000;
+    while (sends === 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect(sends).toBe(1);
+    // Past the first hold twice over, the row is still held (renewed every 500 ms).
+    for (let look = 0; look < 4; look++) {
+      await Bun.sleep(1_000);
+      expect(await pending.claimDue(10, 60_000)).toEqual([]);
+    }
+    release();
+    while ((await pending.list()).length > 0 && Date.now() < deadline + 10_000) await Bun.sleep(20);
+    expect(await pending.list()).toEqual([]);
+    expect(sends).toBe(1);
+  });
 
   test("a send that fails (out of gas) is sent again on the timer, later each time, until it is executed", async () => {
     const transfer = await resolvedWithdrawal(id(1), 5n);

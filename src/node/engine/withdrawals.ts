@@ -31,7 +31,15 @@ export interface WithdrawalDeps {
     transferId: string,
   ): Promise<{ transactionHash?: string; alreadyExecuted?: boolean }>;
   /** The commitments still to see executed. */
-  pending: Pick<PendingWithdrawalRepository, "add" | "claimDue" | "dueNow" | "done" | "failed">;
+  pending: Pick<
+    PendingWithdrawalRepository,
+    "add" | "claimDue" | "dueNow" | "done" | "failed" | "extend"
+  >;
+  /**
+   * Other node processes share the database (DESIGN §3): a process that starts leaves rows
+   * others hold alone (a dead one's come due when its hold lapses), instead of sending all.
+   */
+  shared?: boolean;
   /** A stored transfer, active or resolved. */
   transfer(transferId: string): Promise<FullTransferState | undefined>;
   /** How often and how patiently unexecuted commitments are sent again. */
@@ -58,7 +66,11 @@ export interface WithdrawalRetry {
   baseDelayMs: number;
   /** The longest wait between two sends of one commitment, ms. */
   maxDelayMs: number;
-  /** How long a commitment being sent is held from other senders (other processes), ms. */
+  /**
+   * How long a commitment being sent is held from other senders (other processes), ms; the
+   * sender renews it every third of it while the send runs, so a dead sender's commitment is
+   * sent by another process within this.
+   */
   holdMs: number;
 }
 
@@ -66,7 +78,7 @@ export const DEFAULT_WITHDRAWAL_RETRY: WithdrawalRetry = {
   intervalMs: 15_000,
   baseDelayMs: 30_000,
   maxDelayMs: 3_600_000,
-  holdMs: 300_000,
+  holdMs: 30_000,
 };
 
 /** Commitments claimed per query. */
@@ -133,7 +145,7 @@ export class Withdrawals {
    * a send failed). Sending is idempotent: executed commitments are skipped and forgotten.
    */
   async resume(): Promise<void> {
-    await this.deps.pending.dueNow();
+    if (!this.deps.shared) await this.deps.pending.dueNow();
     await this.sweep();
   }
 
@@ -231,9 +243,8 @@ export class Withdrawals {
         aliceSignature: nodeInitiated ? state.initiatorSignature : responderSignature,
         bobSignature: nodeInitiated ? responderSignature : state.initiatorSignature,
       };
-      const { transactionHash, alreadyExecuted } = await this.deps.submit(
-        signed,
-        transfer.transferId,
+      const { transactionHash, alreadyExecuted } = await this.holding(transfer.transferId, () =>
+        this.deps.submit(signed, transfer.transferId),
       );
       await this.deps.pending.done(transfer.transferId).catch((failure) => {
         // Still pending then: the next send finds it executed and forgets it.
@@ -272,6 +283,24 @@ export class Withdrawals {
           reason: error instanceof Error ? error.message.slice(0, 200) : "failed",
         });
       }
+    }
+  }
+
+  /** Runs `send` with the commitment's row held from other processes until it is done. */
+  private async holding<T>(transferId: string, send: () => Promise<T>): Promise<T> {
+    const renew = setInterval(
+      () => {
+        this.deps.pending.extend(transferId, this.retry.holdMs).catch((error) => {
+          this.deps.logger.warn({ transferId, err: error }, "withdrawal hold not renewed");
+        });
+      },
+      Math.max(1, Math.floor(this.retry.holdMs / 3)),
+    );
+    renew.unref?.();
+    try {
+      return await send();
+    } finally {
+      clearInterval(renew);
     }
   }
 

@@ -5,6 +5,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { type ChangeNotices, localChangeNotices, postgresChangeNotices } from "./changeNotices";
 import { type LeaseHold, postgresChannelLeases } from "./channelLeases";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
@@ -12,6 +13,7 @@ import { pgliteAssets } from "./pgliteAssets";
 import { type MaintenanceReport, maintainPglite } from "./pgliteMaintenance";
 import { installDrizzleParsers } from "./pgliteParsers";
 import * as schema from "./schema";
+import { postgresSenderTurns, type SenderTurns } from "./senderTurns";
 
 /** The one database type the repositories take: PGlite and postgres.js share it. */
 export type StoreDb = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -41,6 +43,10 @@ export interface Database {
    * (pgliteMaintenance.ts). The node runs it every MAINTENANCE_EVERY_MS.
    */
   maintain?: () => Promise<MaintenanceReport>;
+  /** Notices that settings changed: to every process on the database (PostgreSQL), or local. */
+  notices: ChangeNotices;
+  /** PostgreSQL only: turns at sending from the node's account, across processes. */
+  senderTurns?: SenderTurns;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,9 @@ export interface Database {
  */
 const POOL_SIZE = 24;
 
+/** The advisory lock key migrations run under (any constant no other lock uses). */
+const MIGRATION_LOCK = 0x636f6e6e; // "conn"
+
 /** Opens PGlite or PostgreSQL (DESIGN §3) and brings its schema up to date. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const folder = options.migrationsFolder;
@@ -58,8 +67,16 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     const client = postgres(options.databaseUrl, { onnotice: () => {}, max: POOL_SIZE });
     const db = drizzlePostgres({ client, schema });
     try {
-      if (folder) await migratePostgres(db, { migrationsFolder: folder });
-      else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+      // Node processes starting together on one database migrate one after the other.
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        if (folder) await migratePostgres(db, { migrationsFolder: folder });
+        else await migrateFromMemory(db, embeddedMigrationMeta(EMBEDDED_MIGRATIONS));
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+        lock.release();
+      }
     } catch (error) {
       await client.end();
       throw error;
@@ -69,6 +86,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
       db: db as unknown as StoreDb,
       kind: "postgres",
       crossProcessLock: leases,
+      senderTurns: postgresSenderTurns(client),
+      notices: postgresChangeNotices(client),
       // Queries still running get 5 s, then their connections are closed.
       close: () => {
         leases.stop();
@@ -94,6 +113,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     db: db as unknown as StoreDb,
     kind: "pglite",
     maintain: () => maintainPglite(client),
+    notices: localChangeNotices(),
     close: () => client.close(),
   };
 }

@@ -6,8 +6,8 @@ import sql2 from "../../../drizzle/0002_disputes.sql" with { type: "text" };
 import sql3 from "../../../drizzle/0003_withdrawals.sql" with { type: "text" };
 import sql4 from "../../../drizzle/0004_channel_leases.sql" with { type: "text" };
 import sql5 from "../../../drizzle/0005_onchain_gas_used.sql" with { type: "text" };
-import sql6 from "../../../drizzle/0006_json_documents.sql" with { type: "text" };
-import sql7 from "../../../drizzle/0007_demand_indexes.sql" with { type: "text" };
+import sql6 from "../../../drizzle/0006_sender_turns.sql" with { type: "text" };
+import sql7 from "../../../drizzle/0007_json_documents_demand_indexes.sql" with { type: "text" };
 import sql8 from "../../../drizzle/0008_inline_documents.sql" with { type: "text" };
 import journal from "../../../drizzle/meta/_journal.json";
 import type { EmbeddedMigrations } from "./migrate";
@@ -21,8 +21,8 @@ export const EMBEDDED_MIGRATIONS: EmbeddedMigrations = {
     "0003_withdrawals": sql3,
     "0004_channel_leases": sql4,
     "0005_onchain_gas_used": sql5,
-    "0006_json_documents": sql6,
-    "0007_demand_indexes": sql7,
+    "0006_sender_turns": sql6,
+    "0007_json_documents_demand_indexes": sql7,
     "0008_inline_documents": sql8,
   },
 };

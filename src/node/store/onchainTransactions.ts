@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { StoreDb } from "./database";
 import { ONCHAIN_STATUSES, onchainTransactions } from "./schema";
 
@@ -17,6 +17,12 @@ export interface SubmittedTransaction {
   nonce: number;
   /** Broadcasts it took, retries and nonce re-syncs included. */
   attempts: number;
+}
+
+/** A transaction signed and about to be broadcast (several node processes: DESIGN §3). */
+export interface SignedTransaction extends SubmittedTransaction {
+  /** The signed transaction, as broadcast. */
+  raw: string;
 }
 
 export interface ListOnchainTransactions {
@@ -61,6 +67,59 @@ export class OnchainTransactionRepository {
       nonce: submitted.nonce,
       attempts: submitted.attempts,
     });
+  }
+
+  /**
+   * Written before a broadcast: the row stays `pending` but holds what is about to go out, so
+   * that if this process dies before `markSubmitted`, the next sender can finish it
+   * (`unconfirmedSigned`).
+   */
+  async markSigned(id: number, signed: SignedTransaction): Promise<void> {
+    await this.update(id, {
+      transactionHash: signed.hash,
+      nonce: signed.nonce,
+      attempts: signed.attempts,
+      rawTransaction: signed.raw,
+    });
+  }
+
+  /** The signed transaction was not broadcast after all (the send failed): nothing to finish. */
+  async clearSigned(id: number): Promise<void> {
+    await this.update(id, { rawTransaction: null });
+  }
+
+  /** Rows of `fromAddress` signed but never said to be out: a sender died mid-broadcast. */
+  async unconfirmedSigned(fromAddress: string): Promise<OnchainTransactionRecord[]> {
+    return this.db
+      .select()
+      .from(onchainTransactions)
+      .where(
+        and(
+          eq(onchainTransactions.fromAddress, fromAddress),
+          eq(onchainTransactions.status, "pending"),
+          isNotNull(onchainTransactions.rawTransaction),
+        ),
+      )
+      .orderBy(asc(onchainTransactions.nonce));
+  }
+
+  /**
+   * The channel's transactions for `purpose` that went out (or were about to) and have no
+   * outcome recorded: still in flight, or left by a process that stopped.
+   */
+  async inFlight(channelAddress: string, purpose: string): Promise<OnchainTransactionRecord[]> {
+    return this.db
+      .select()
+      .from(onchainTransactions)
+      .where(
+        and(
+          eq(onchainTransactions.channelAddress, channelAddress),
+          eq(onchainTransactions.purpose, purpose),
+          inArray(onchainTransactions.status, ["pending", "submitted"]),
+          isNotNull(onchainTransactions.transactionHash),
+        ),
+      )
+      .orderBy(asc(onchainTransactions.id));
   }
 
   /** Mined; `gasUsed` from its receipt. */

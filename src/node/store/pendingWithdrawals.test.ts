@@ -37,6 +37,17 @@ describe("PendingWithdrawalRepository on PGlite", () => {
     expect((await pending.claimDue(10, 60_000)).map((r) => r.transferId).sort()).toEqual([A, B]);
   });
 
+  test("a send that runs on renews its hold; one no longer renewed comes due", async () => {
+    await pending.add(database.db, { transferId: A, channelAddress: CHANNEL }, 0);
+    expect(await pending.claimDue(10, 0)).toHaveLength(1); // claimed, and due again at once
+    // Its sender renews while it waits to be mined: another process does not get it.
+    await pending.extend(A, 60_000);
+    expect(await pending.claimDue(10, 60_000)).toEqual([]);
+    // Its sender died: the last renewal lapses (here at once) and another process takes it.
+    await pending.extend(A, 0);
+    expect((await pending.claimDue(10, 60_000)).map((r) => r.transferId)).toEqual([A]);
+  });
+
   test("a failed send counts and waits its back-off; done forgets the row", async () => {
     await pending.add(database.db, { transferId: A, channelAddress: CHANNEL }, 0);
     const [claimed] = await pending.claimDue(10, 60_000);

@@ -70,6 +70,14 @@ export class PendingWithdrawalRepository {
     }));
   }
 
+  /** Keeps a claimed row held `holdMs` more: its send is still running (waiting to be mined). */
+  async extend(transferId: string, holdMs: number): Promise<void> {
+    await this.db.execute(sql`
+      update pending_withdrawals
+      set next_attempt_at = now() + (${Math.max(0, Math.round(holdMs))} * interval '1 millisecond')
+      where transfer_id = ${transferId}`);
+  }
+
   /** Makes every pending row due now (a node starting: whatever was in flight is sent again). */
   async dueNow(): Promise<void> {
     await this.db.update(pendingWithdrawals).set({ nextAttemptAt: sql`now()` });

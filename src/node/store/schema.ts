@@ -155,10 +155,22 @@ export const onchainTransactions = pgTable(
     error: text("error"),
     /** Gas the transaction used, from its receipt (mined, or reverted on-chain). */
     gasUsed: uint256("gas_used"),
+    /**
+     * Several node processes on one key (DESIGN §3): the signed transaction, written before it
+     * is broadcast while its row is still `pending`, so that the next sender can broadcast it
+     * again when the process that signed it died before it could say it was out.
+     */
+    rawTransaction: text("raw_transaction"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (table) => [index("onchain_transactions_channel_idx").on(table.channelAddress)],
+  (table) => [
+    index("onchain_transactions_channel_idx").on(table.channelAddress),
+    // Read at every sender turn with several node processes: only rows a dead sender left.
+    index("onchain_transactions_unconfirmed_idx")
+      .on(table.fromAddress)
+      .where(sql`${table.status} = 'pending' and ${table.rawTransaction} is not null`),
+  ],
 );
 
 /** Just-in-time collateral per asset: top up to `target` below `threshold`, reclaim above. */
@@ -212,6 +224,19 @@ export const channelLeases = pgTable("channel_leases", {
   channelKey: text("channel_key").primaryKey(),
   owner: text("owner").notNull(),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
+/**
+ * One row per sending account when several node processes share a key (DESIGN §3,
+ * src/node/store/senderTurns.ts): its row lock lets one process at a time pick a nonce and
+ * broadcast, and `next_nonce` is the nonce the last of them left for the next (null: ask the
+ * chain).
+ */
+export const transactionSenders = pgTable("transaction_senders", {
+  /** The account, lowercase. */
+  address: text("address").primaryKey(),
+  nextNonce: integer("next_nonce"),
+  updatedAt: updatedAt(),
 });
 
 /**
