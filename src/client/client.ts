@@ -367,7 +367,9 @@ export class ConnextClient {
       clock,
     );
     const nats = await connectMessaging({
-      url: options.messagingUrl ?? config.messagingUrl,
+      urls: options.messagingUrl
+        ? [options.messagingUrl]
+        : (config.messagingUrls ?? [config.messagingUrl]),
       wsUrl: config.messagingWsUrl,
       token: () => session.token,
       inboxPrefix: inboxPrefixFor(wallet.address),
