@@ -26,6 +26,8 @@ export class NodeProcessError extends Error {
   override name = "NodeProcessError";
 }
 
+const START_TIMEOUT_MS = 30_000;
+
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
 
@@ -36,10 +38,10 @@ export function nodeProcess(index: number, port: number, env: Record<string, str
     index,
     httpUrl: `http://127.0.0.1:${port}`,
     get running() {
-      return proc !== undefined && proc.exitCode === null;
+      return proc !== undefined && alive(proc);
     },
     async start() {
-      if (proc && proc.exitCode === null) return;
+      if (proc && alive(proc)) return;
       const started = Bun.spawn([...CLI_FROM_SOURCE, "start"], {
         env: cliEnv({ ...env, PORT: String(port), HOST: "127.0.0.1" }),
         stdin: "ignore",
@@ -48,7 +50,11 @@ export function nodeProcess(index: number, port: number, env: Record<string, str
       });
       proc = started;
       drainInto(started.stderr, stderr);
-      const line = await readFirstLine(started.stdout);
+      // Bounded: a node that hangs at start-up fails the test with its log, not a timeout.
+      const line = await Promise.race([
+        readFirstLine(started.stdout),
+        Bun.sleep(START_TIMEOUT_MS).then(() => `no ready line within ${START_TIMEOUT_MS} ms`),
+      ]);
       if (!line?.includes("http://")) {
         started.kill("SIGKILL");
         await started.exited;
@@ -64,7 +70,7 @@ export function nodeProcess(index: number, port: number, env: Record<string, str
       await proc?.exited;
     },
     cpuMs() {
-      if (!proc || proc.exitCode !== null) return 0;
+      if (!proc || !alive(proc)) return 0;
       try {
         // Fields after the command's closing parenthesis; utime and stime are the 12th, 13th.
         const stat = readFileSync(`/proc/${proc.pid}/stat`, "utf8");
@@ -76,6 +82,11 @@ export function nodeProcess(index: number, port: number, env: Record<string, str
     },
     log: () => stderr.text,
   };
+}
+
+/** Not exited: a process killed by a signal has no exit code, only a signal code. */
+function alive(proc: Subprocess): boolean {
+  return proc.exitCode === null && proc.signalCode === null;
 }
 
 function drainInto(stream: ReadableStream<Uint8Array>, sink: { text: string }): void {
