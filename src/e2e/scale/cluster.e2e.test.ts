@@ -44,7 +44,7 @@ describe.skipIf(missing !== undefined)(
       const stream = streamPayments(pairs, 10);
       await stream.done;
       expect(stream.retried).toEqual({});
-      expect(await expectStreamSettled(scale, pairs, 10, before)).toEqual({
+      expect(await expectStreamSettled(scale, pairs, stream, before)).toEqual({
         completed: 100,
         cancelled: 0,
       });

@@ -40,7 +40,7 @@ describe.skipIf(missing !== undefined)("SIGKILL of one node process of three", (
     await Bun.sleep(2_000);
     await victim.start();
     await stream.done;
-    const outcome = await expectStreamSettled(scale, pairs, PAYMENTS, before);
+    const outcome = await expectStreamSettled(scale, pairs, stream, before);
     console.log(`SIGKILL: ${JSON.stringify(outcome)}, retried ${JSON.stringify(stream.retried)}`);
     expect(outcome.completed + outcome.cancelled).toBe(10 * PAYMENTS);
   }, 150_000);

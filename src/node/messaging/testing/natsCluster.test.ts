@@ -33,6 +33,7 @@ describe.skipIf(!NATS_SERVER_BIN)("a 3-server NATS cluster", () => {
   test("a client given every URL fails over when its server stops, and the server rejoins", async () => {
     const nc = await connect({ servers: cluster.urls, noRandomize: true, reconnectTimeWait: 100 });
     expect(nc.getServer()).toBe(new URL(cluster.urls[0] as string).host);
+    expect(await cluster.connections(0)).toBe(1);
     await cluster.stopServer(0);
     const deadline = Date.now() + 10_000;
     while (nc.getServer() === new URL(cluster.urls[0] as string).host && Date.now() < deadline) {

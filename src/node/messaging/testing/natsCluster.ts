@@ -14,6 +14,8 @@ export interface NatsCluster {
   natsUrl: string;
   /** Stops server `index` (SIGTERM; SIGKILL with `{ kill: true }`). */
   stopServer(index: number, options?: { kill?: boolean }): Promise<void>;
+  /** Client connections server `index` holds now (its monitor's /connz). */
+  connections(index: number): Promise<number>;
   /** Starts server `index` again on its ports, and waits until its routes are up. */
   startServer(index: number): Promise<void>;
   stop(): Promise<void>;
@@ -122,6 +124,10 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     natsUrl: urls.join(","),
     stopServer: (index, stopOptions) =>
       stopMember(at(index), stopOptions?.kill ? "SIGKILL" : "SIGTERM"),
+    async connections(index) {
+      const response = await fetch(`http://127.0.0.1:${at(index).monitorPort}/connz`);
+      return ((await response.json()) as { num_connections: number }).num_connections;
+    },
     async startServer(index) {
       const member = at(index);
       if (member.process) return;
