@@ -2,6 +2,8 @@ import { expect } from "bun:test";
 import { hexlify, parseEther, randomBytes, type Wallet, ZeroAddress } from "ethers";
 import type { ConnextClient } from "../../client";
 import { NodeApi } from "../../client/nodeApi";
+import { MemoryStore } from "../../client/store/memory";
+import type { ClientStore } from "../../client/store/types";
 import { encodeWire } from "../../protocol/messaging";
 import { waitFor } from "../expectations";
 import { ADMIN_TOKEN } from "../stack";
@@ -13,6 +15,9 @@ export interface Pair {
   payee: ConnextClient;
   payerWallet: Wallet;
   payeeWallet: Wallet;
+  /** Their channels' stores, so a user can come back (`reconnectPairs`). */
+  payerStore: ClientStore;
+  payeeStore: ClientStore;
 }
 
 export const ETH = ZeroAddress;
@@ -34,11 +39,13 @@ export async function connectPairs(
     Array.from({ length: count }, async (_, i) => {
       const payerWallet = wallets[2 * i] as Wallet;
       const payeeWallet = wallets[2 * i + 1] as Wallet;
+      const payerStore = new MemoryStore();
+      const payeeStore = new MemoryStore();
       const [payer, payee] = await Promise.all([
-        scale.client(payerWallet, at(2 * i)),
-        scale.client(payeeWallet, at(2 * i + 1)),
+        scale.client(payerWallet, at(2 * i), { store: payerStore }),
+        scale.client(payeeWallet, at(2 * i + 1), { store: payeeStore }),
       ]);
-      return { payer, payee, payerWallet, payeeWallet };
+      return { payer, payee, payerWallet, payeeWallet, payerStore, payeeStore };
     }),
   );
   // Deposits one after another: each is a transaction from its own account, but anvil mines
@@ -53,16 +60,47 @@ export async function connectPairs(
   return pairs;
 }
 
-/** Error codes a payment is retried on: the node or its messaging away for a while. */
-const TRANSIENT = new Set(["NODE_UNREACHABLE", "TIMEOUT", "NODE_ERROR", "PAYMENT_AMBIGUOUS"]);
+/**
+ * Every user goes away and comes back: each client is closed and connected again on its
+ * store, which says hello to the node, and the node resumes what waited for the user.
+ */
+export async function reconnectPairs(
+  scale: ScaleStack,
+  pairs: Pair[],
+  nodeIndexes: number[] = [0],
+): Promise<Pair[]> {
+  const at = (i: number) => nodeIndexes[i % nodeIndexes.length] as number;
+  return Promise.all(
+    pairs.map(async (pair, i) => {
+      await Promise.all([pair.payer.close(), pair.payee.close()]);
+      const [payer, payee] = await Promise.all([
+        scale.client(pair.payerWallet, at(2 * i), { store: pair.payerStore }),
+        scale.client(pair.payeeWallet, at(2 * i + 1), { store: pair.payeeStore }),
+      ]);
+      return { ...pair, payer, payee };
+    }),
+  );
+}
+
+/**
+ * Error codes a payment is retried on: the node or its messaging away for a while, or the
+ * node's database (INTERNAL: the client says to retry with the same payment id).
+ */
+const TRANSIENT = new Set([
+  "NODE_UNREACHABLE",
+  "TIMEOUT",
+  "NODE_ERROR",
+  "PAYMENT_AMBIGUOUS",
+  "INTERNAL",
+]);
 
 export interface PaymentStream {
   /** Payments that got an answer so far, over all pairs. */
   answered(): number;
   /** Errors retried, by code. */
   retried: Record<string, number>;
-  /** The payment ids each payer used, in order. */
-  ids: Map<Pair, string[]>;
+  /** The payment ids each payer (by address) used, in order. */
+  ids: Map<string, string[]>;
   /** Resolves when every payer has made `payments` payments. */
   done: Promise<void>;
 }
@@ -79,12 +117,12 @@ export function streamPayments(
 ): PaymentStream {
   let answered = 0;
   const retried: Record<string, number> = {};
-  const ids = new Map<Pair, string[]>();
+  const ids = new Map<string, string[]>();
   const giveUpAt = Date.now() + (options.giveUpMs ?? 120_000);
   const pay = async (pair: Pair) => {
     const prefix = hexlify(randomBytes(24));
     const used: string[] = [];
-    ids.set(pair, used);
+    ids.set(pair.payer.identifier, used);
     for (let i = 0; i < payments; i++) {
       const paymentId = `${prefix}${i.toString(16).padStart(16, "0")}`;
       used.push(paymentId);
@@ -145,7 +183,7 @@ export async function expectStreamSettled(
   scale: ScaleStack,
   pairs: Pair[],
   stream: PaymentStream,
-  before: Map<ConnextClient, bigint>,
+  before: Map<string, bigint>,
 ): Promise<{ completed: number; cancelled: number }> {
   let rows: PaymentRow[] = [];
   const deadline = Date.now() + 60_000;
@@ -161,30 +199,72 @@ export async function expectStreamSettled(
       (row) => row.sender.toLowerCase() === pair.payer.identifier.toLowerCase(),
     );
     for (const row of payer) expect(["completed", "cancelled"]).toContain(row.status);
-    const ids = stream.ids.get(pair) ?? [];
+    const ids = stream.ids.get(pair.payer.identifier) ?? [];
     const mine = payer.filter((row) => ids.includes(row.paymentId));
     expect(mine.map((row) => row.paymentId).sort()).toEqual([...ids].sort());
     const completed = mine.filter((row) => row.status === "completed").length;
     outcome.completed += completed;
     outcome.cancelled += mine.length - completed;
     const moved = BigInt(completed) * AMOUNT;
-    const payerStart = before.get(pair.payer) as bigint;
-    const payeeStart = before.get(pair.payee) as bigint;
-    await waitFor(() => pair.payer.getBalance(ETH).user === payerStart - moved, 30_000);
-    await waitFor(() => pair.payee.getBalance(ETH).user === payeeStart + moved, 30_000);
-    await waitFor(() => pair.payer.getTransfers().length === 0, 30_000);
-    await waitFor(() => pair.payee.getTransfers().length === 0, 30_000);
+    const payerStart = before.get(pair.payer.identifier) as bigint;
+    const payeeStart = before.get(pair.payee.identifier) as bigint;
+    const settled = () =>
+      pair.payer.getBalance(ETH).user === payerStart - moved &&
+      pair.payee.getBalance(ETH).user === payeeStart + moved &&
+      pair.payer.getTransfers().length === 0 &&
+      pair.payee.getTransfers().length === 0;
+    await waitFor(settled, 30_000).catch(async () => {
+      throw new Error(
+        `pair ${pairs.indexOf(pair)} did not settle: ${await describe(scale, pair, mine)}`,
+      );
+    });
     await expectAgree(scale, pair.payer, pair.payerWallet);
     await expectAgree(scale, pair.payee, pair.payeeWallet);
   }
   return outcome;
 }
 
-export function balancesOf(pairs: Pair[]): Map<ConnextClient, bigint> {
-  const balances = new Map<ConnextClient, bigint>();
+/**
+ * What waits for a user's return after a fault: payments the node holds pending, and
+ * transfers locked in users' channels (counted on the clients).
+ */
+export async function waitingForUsers(
+  scale: ScaleStack,
+  pairs: Pair[],
+): Promise<{ pending: number; locked: number }> {
+  const pending = (await allPayments(scale)).filter((row) => row.status === "pending").length;
+  const locked = pairs.reduce(
+    (sum, pair) => sum + pair.payer.getTransfers().length + pair.payee.getTransfers().length,
+    0,
+  );
+  return { pending, locked };
+}
+
+/** What a failure needs to be understood: both sides' balances and transfers, the rows. */
+async function describe(scale: ScaleStack, pair: Pair, rows: PaymentRow[]): Promise<string> {
+  const side = async (client: ConnextClient, wallet: Wallet) => {
+    const url = (scale.nodes[0] as { httpUrl: string }).httpUrl;
+    const token = await new NodeApi(url).signIn(wallet.address, (m) => wallet.signMessage(m));
+    const nodeTransfers = await (
+      await fetch(`${url}/channel/transfers`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    return encodeWire({
+      balance: client.getBalance(ETH),
+      nonce: client.getChannel()?.nonce,
+      transfers: client.getTransfers(),
+      nodeTransfers: JSON.parse(nodeTransfers),
+    });
+  };
+  const statuses = rows.map((row) => `${row.paymentId.slice(-4)}:${row.status}`).join(" ");
+  return `payer ${await side(pair.payer, pair.payerWallet)}\npayee ${await side(pair.payee, pair.payeeWallet)}\npayments ${statuses}`;
+}
+
+/** Each user's balance, by address. */
+export function balancesOf(pairs: Pair[]): Map<string, bigint> {
+  const balances = new Map<string, bigint>();
   for (const { payer, payee } of pairs) {
-    balances.set(payer, payer.getBalance(ETH).user);
-    balances.set(payee, payee.getBalance(ETH).user);
+    balances.set(payer.identifier, payer.getBalance(ETH).user);
+    balances.set(payee.identifier, payee.getBalance(ETH).user);
   }
   return balances;
 }
