@@ -106,14 +106,15 @@ export interface PaymentStream {
 }
 
 /**
- * Every payer pays its payee `payments` times, one after another, as an application would:
+ * Every payer pays its payee `payments` times (fewer once `stopWhen` holds), one after another,
+ * `gapMs` apart, as an application would:
  * a payment that fails because the node is away is retried with the same payment id, so the
  * node sees it at most once; PAYMENT_EXISTS means an earlier attempt reached it.
  */
 export function streamPayments(
   pairs: Pair[],
   payments: number,
-  options: { gapMs?: number; giveUpMs?: number } = {},
+  options: { gapMs?: number; giveUpMs?: number; stopWhen?: () => boolean } = {},
 ): PaymentStream {
   let answered = 0;
   const retried: Record<string, number> = {};
@@ -123,7 +124,7 @@ export function streamPayments(
     const prefix = hexlify(randomBytes(24));
     const used: string[] = [];
     ids.set(pair.payer.identifier, used);
-    for (let i = 0; i < payments; i++) {
+    for (let i = 0; i < payments && !options.stopWhen?.(); i++) {
       const paymentId = `${prefix}${i.toString(16).padStart(16, "0")}`;
       used.push(paymentId);
       for (;;) {
