@@ -14,6 +14,20 @@ export interface MessagingOptions {
   name: string;
 }
 
+/**
+ * The servers to connect to: the caller's override, else every server /config lists (a
+ * cluster's), else its one `messagingUrl` (a node from before `messagingUrls`).
+ */
+export function messagingServers(
+  config: { messagingUrl: string; messagingUrls?: string[] | undefined },
+  override?: string,
+): string[] {
+  if (override) return [override];
+  return config.messagingUrls && config.messagingUrls.length > 0
+    ? config.messagingUrls
+    : [config.messagingUrl];
+}
+
 /** Browsers, web and service workers: anywhere that is not Node or Bun has no TCP sockets. */
 const HAS_SOCKETS =
   typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node ===
