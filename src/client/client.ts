@@ -37,7 +37,7 @@ import { DisputeProgress } from "./disputes/progress";
 import { ClientDisputes, type DisputeInfo, type DisputeStarted } from "./disputes/watcher";
 import { ClientError } from "./errors";
 import { type ClientEventMap, ClientEvents } from "./events";
-import { connectMessaging } from "./messaging";
+import { connectMessaging, messagingServers } from "./messaging";
 import { NodeApi, type NodeConfig } from "./nodeApi";
 import { nodeProposalCheck } from "./nodeEffects";
 import {
@@ -367,7 +367,7 @@ export class ConnextClient {
       clock,
     );
     const nats = await connectMessaging({
-      url: options.messagingUrl ?? config.messagingUrl,
+      urls: messagingServers(config, options.messagingUrl),
       wsUrl: config.messagingWsUrl,
       jwt: () => session.jwt,
       nkeySeed: () => session.nkeySeed(),

@@ -16,6 +16,8 @@ export const nodeConfigSchema = z.object({
   }),
   supportedAssets: z.array(address),
   messagingUrl: z.string(),
+  /** Every NATS server of the node's cluster (absent from older nodes: messagingUrl alone). */
+  messagingUrls: z.array(z.string()).min(1).optional(),
   messagingWsUrl: z.string().optional(),
   /** How deep the node reads deposit totals (absent from older nodes: 1, the head block). */
   depositConfirmations: z.number().int().min(1).max(1000).optional(),

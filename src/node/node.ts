@@ -37,6 +37,7 @@ import { LatencyHistory } from "./http/dashboard/latency";
 import { startHttpServer } from "./http/server";
 import { walletDeps } from "./http/wallet";
 import { type Broker, startBroker } from "./messaging/broker";
+import { natsUrls } from "./messaging/natsUrls";
 import { createMetrics } from "./metrics";
 import type { CollateralPolicy, NodeSettings } from "./settings";
 import { startPart } from "./startError";
@@ -57,8 +58,10 @@ export interface RunningNode {
   identifier: string;
   /** `http://host:port` */
   httpUrl: string;
-  /** `nats://host:port` — the embedded broker's, or NATS_URL. */
+  /** `nats://host:port` — the embedded broker's, or NATS_URL's first server. */
   messagingUrl: string;
+  /** Every server: the embedded broker's, or all of NATS_URL's (a cluster). */
+  messagingUrls: string[];
   /** `ws://host:port/messaging` for browsers (embedded broker); NATS_URL's own otherwise. */
   messagingWsUrl: string | undefined;
   /** Stops taking work, finishes what is in flight, closes every resource. */
@@ -197,14 +200,15 @@ async function assemble(
     );
     cleanups.push(["broker", () => (broker as Broker).stop()]);
   }
-  const messagingUrl = settings.natsUrl ?? (broker as Broker).url;
+  const messagingUrls = settings.natsUrl ? natsUrls(settings.natsUrl) : [(broker as Broker).url];
+  const messagingUrl = messagingUrls[0] as string;
   const credentials = await nodeMessagingCredentials(natsKeys, node);
   const connection: NatsConnection = await startPart(
     "MESSAGING_FAILED",
     "connecting to messaging",
     () =>
       connect({
-        servers: messagingUrl,
+        servers: messagingUrls,
         // The process's own JWT and nkey (the nkey signs each server's nonce).
         authenticator: credentials.authenticator,
         name: `connext-node ${node}`,
@@ -363,6 +367,7 @@ async function assemble(
     },
     supportedAssets: collateral.assets().map((asset) => getAddress(asset)),
     messagingUrl,
+    messagingUrls,
     ...(wsUrl ? { messagingWsUrl: wsUrl } : {}),
     protocolVersion: PROTOCOL_VERSION,
     // Clients read deposit totals this deep too, or they would claim totals the node refuses.
@@ -552,12 +557,13 @@ async function assemble(
   });
   idleReclaim.start();
   cleanups.push(["idle reclaim", () => idleReclaim.stop()]);
-  logger.info({ node, http: http.url, publicUrl, messaging: messagingUrl }, "node started");
+  logger.info({ node, http: http.url, publicUrl, messaging: messagingUrls }, "node started");
 
   return {
     identifier: node,
     httpUrl: http.url,
     messagingUrl,
+    messagingUrls,
     messagingWsUrl: wsUrl,
     stop: stopAll,
   };

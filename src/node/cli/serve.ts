@@ -58,5 +58,5 @@ export function readyLine(
   const board = dashboard
     ? ` · dashboard ${dashboard.url}${dashboard.token ? ` (admin token ${dashboard.token})` : ""}`
     : "";
-  return `connext-node ${label}: ${node.httpUrl} · messaging ${node.messagingUrl}${ws}${board}`;
+  return `connext-node ${label}: ${node.httpUrl} · messaging ${node.messagingUrls.join(",")}${ws}${board}`;
 }

@@ -15,7 +15,11 @@ export const publicConfigSchema = z.object({
     testToken: z.string().optional(),
   }),
   supportedAssets: z.array(z.string()).describe("0x0…0 is the chain's native coin"),
-  messagingUrl: z.string().describe("nats://… for server-side clients"),
+  messagingUrl: z.string().describe("nats://… for server-side clients: the first of messagingUrls"),
+  messagingUrls: z
+    .array(z.string())
+    .optional()
+    .describe("every NATS server (a cluster's), for clients to fail over between"),
   messagingWsUrl: z
     .string()
     .optional()

@@ -20,8 +20,10 @@ export interface NodePublicConfig {
   };
   /** Asset ids the node collateralises (0x0…0 is the chain's native coin). */
   supportedAssets: string[];
-  /** `nats://…` for server-side clients. */
+  /** `nats://…` for server-side clients: the first of `messagingUrls` (older clients read it). */
   messagingUrl: string;
+  /** Every NATS server (one, or a cluster's), so a client fails over between them. */
+  messagingUrls?: string[];
   /** `ws://…` for browsers. */
   messagingWsUrl?: string;
   protocolVersion: number | string;
