@@ -58,15 +58,9 @@ describe.skipIf(missing !== undefined)("PostgreSQL restarted under three node pr
     expect(outcome.completed + outcome.cancelled).toBe(10 * PAYMENTS);
   }, 150_000);
 
-  // BUG (src/node/engine/router.ts: resolvePayer, forward; `resume` runs only at a user's hello
-  // and at start-up): work of a payment that fails because the database is away is retried only
-  // when the user says hello again or a node process starts. Users whose connections never
-  // dropped wait: seen as 1-3 payer transfers of completed payments still locked toward the node
-  // (the payee paid, the payer not claimed: unclaimed until its expiry, the payer would be
-  // refunded on top of the payee's payment), or a payment left pending, 60 s after PostgreSQL is
-  // back. The test above shows it all settles once users reconnect. Unskip once such work is
-  // retried on a timer (the background-work outbox being built on branch coord).
-  test.skip("...and settles without the users reconnecting", async () => {
+  // Work of a payment that failed while the database was away is retried by the engine's
+  // sweep (PaymentRouter.retryFailed), not only at a user's hello or a node's start.
+  test("...and settles without the users reconnecting", async () => {
     const { stream, before } = await underRestart();
     const outcome = await expectStreamSettled(scale, pairs, stream, before);
     expect(outcome.completed + outcome.cancelled).toBe(10 * PAYMENTS);

@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, toBeHex, Wallet, ZeroAddress } from "ethers";
 import { type ConnectOptions, ConnextClient } from "../../client";
+import { devAccount } from "../../contracts-bindings";
+import { natsKeysFromPrivateKey } from "../../node/auth/natsKeys";
+import { natsServerConfig } from "../../node/auth/natsServerConfig";
 import { type NatsCluster, startNatsCluster } from "../../node/messaging/testing/natsCluster";
 import { freePort } from "../../node/net/freePort";
 import { ADMIN_TOKEN, type Stack, startStack } from "../stack";
@@ -53,7 +56,20 @@ export async function startScaleStack(options: ScaleStackOptions = {}): Promise<
   try {
     const postgres = await startRestartablePostgres();
     stops.push(() => postgres.stop());
-    const nats = await startNatsCluster();
+    // Every server runs the configuration `connext-node nats-config` writes for the node's key
+    // (the cluster's listeners come from the harness's flags): only the node's JWTs get in,
+    // each with its own permissions, as in production.
+    const natsDir = await mkdtemp(join(tmpdir(), "scale-nats-"));
+    stops.push(() => rm(natsDir, { recursive: true, force: true }));
+    const configFile = join(natsDir, "nats.conf");
+    const nodeKey = devAccount(0).privateKey;
+    await writeFile(
+      configFile,
+      await natsServerConfig(natsKeysFromPrivateKey(nodeKey), {
+        node: new Wallet(nodeKey).address,
+      }),
+    );
+    const nats = await startNatsCluster({ configFile });
     stops.push(() => nats.stop());
     // The in-process node migrates the database once, before any process starts.
     const base = await startStack({ databaseUrl: postgres.url, natsUrl: nats.natsUrl });
