@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort } from "../../node/net/freePort";
-import { POSTGRES_BIN } from "../../node/store/testing/postgresServer";
+import { asServerUser, POSTGRES_BIN } from "../../node/store/testing/postgresServer";
 
 /**
  * A throwaway PostgreSQL that can be stopped and started again on the same data directory
@@ -23,16 +23,7 @@ export class PostgresStartError extends Error {
   override name = "PostgresStartError";
 }
 
-const SETPRIV = Bun.which("setpriv");
 const isRoot = process.getuid?.() === 0;
-
-/** PostgreSQL refuses root: as root it runs as `postgres`; it dies with us where setpriv exists. */
-function asServerUser(command: string[], dieWithUs = false): string[] {
-  if (SETPRIV === null) return isRoot ? ["runuser", "-u", "postgres", "--", ...command] : command;
-  const user = isRoot ? ["--reuid=postgres", "--regid=postgres", "--init-groups"] : [];
-  const death = dieWithUs ? ["--pdeathsig", "KILL"] : [];
-  return [SETPRIV, ...user, ...death, "--", ...command];
-}
 
 export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   const dir = await mkdtemp(join(tmpdir(), "scale-pg-"));

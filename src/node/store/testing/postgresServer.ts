@@ -27,8 +27,8 @@ export interface PostgresServer {
 const SETPRIV = Bun.which("setpriv");
 const isRoot = process.getuid?.() === 0;
 
-/** As `postgres` when we are root; killed by the kernel with us where setpriv exists. */
-function asServerUser(command: string[], dieWithUs = false): string[] {
+/** PostgreSQL refuses root: as `postgres` when we are root; killed by the kernel with us where setpriv exists. */
+export function asServerUser(command: string[], dieWithUs = false): string[] {
   if (SETPRIV === null) return isRoot ? ["runuser", "-u", "postgres", "--", ...command] : command;
   const user = isRoot ? ["--reuid=postgres", "--regid=postgres", "--init-groups"] : [];
   const death = dieWithUs ? ["--pdeathsig", "KILL"] : [];
