@@ -15,7 +15,7 @@ export interface Pair {
   payee: ConnextClient;
   payerWallet: Wallet;
   payeeWallet: Wallet;
-  /** Their channels' stores, so a user can come back (`reconnectPairs`). */
+  /** Their channels' stores, so a user can come back on them. */
   payerStore: ClientStore;
   payeeStore: ClientStore;
 }
@@ -58,28 +58,6 @@ export async function connectPairs(
   );
   for (const pair of pairs) await waitFor(() => pair.payee.getBalance(ETH).user === AMOUNT, 30_000);
   return pairs;
-}
-
-/**
- * Every user goes away and comes back: each client is closed and connected again on its
- * store, which says hello to the node, and the node resumes what waited for the user.
- */
-export async function reconnectPairs(
-  scale: ScaleStack,
-  pairs: Pair[],
-  nodeIndexes: number[] = [0],
-): Promise<Pair[]> {
-  const at = (i: number) => nodeIndexes[i % nodeIndexes.length] as number;
-  return Promise.all(
-    pairs.map(async (pair, i) => {
-      await Promise.all([pair.payer.close(), pair.payee.close()]);
-      const [payer, payee] = await Promise.all([
-        scale.client(pair.payerWallet, at(2 * i), { store: pair.payerStore }),
-        scale.client(pair.payeeWallet, at(2 * i + 1), { store: pair.payeeStore }),
-      ]);
-      return { ...pair, payer, payee };
-    }),
-  );
 }
 
 /**
@@ -223,22 +201,6 @@ export async function expectStreamSettled(
     await expectAgree(scale, pair.payee, pair.payeeWallet);
   }
   return outcome;
-}
-
-/**
- * What waits for a user's return after a fault: payments the node holds pending, and
- * transfers locked in users' channels (counted on the clients).
- */
-export async function waitingForUsers(
-  scale: ScaleStack,
-  pairs: Pair[],
-): Promise<{ pending: number; locked: number }> {
-  const pending = (await allPayments(scale)).filter((row) => row.status === "pending").length;
-  const locked = pairs.reduce(
-    (sum, pair) => sum + pair.payer.getTransfers().length + pair.payee.getTransfers().length,
-    0,
-  );
-  return { pending, locked };
 }
 
 /** What a failure needs to be understood: both sides' balances and transfers, the rows. */

@@ -6,9 +6,7 @@ import {
   connectPairs,
   expectStreamSettled,
   type Pair,
-  reconnectPairs,
   streamPayments,
-  waitingForUsers,
 } from "./paymentStreams";
 import { type ScaleStack, startScaleStack } from "./scaleStack";
 
@@ -44,25 +42,15 @@ describe.skipIf(missing !== undefined)("PostgreSQL restarted under three node pr
     return { stream, before };
   };
 
-  test("mid-stream: the nodes reconnect and carry on; once users return, everything settles", async () => {
+  // Work of a payment that failed while the database was away (a forward, a payer's resolve)
+  // is resumed by the engine's sweep (PaymentRouter.retryFailed), not only at a user's hello
+  // or a node's start: everything settles with the users' connections never dropped.
+  test("mid-stream: the nodes reconnect and carry on; everything settles without users reconnecting", async () => {
     const { stream, before } = await underRestart();
-    // Let what the node retries on its own finish, then see what waits for the users.
-    await Bun.sleep(3_000);
-    const waiting = await waitingForUsers(scale, pairs);
-    pairs = await reconnectPairs(scale, pairs, [0, 1, 2]);
     const outcome = await expectStreamSettled(scale, pairs, stream, before);
     console.log(
-      `PostgreSQL restart: ${JSON.stringify(outcome)}, retried ${JSON.stringify(stream.retried)}, ` +
-        `waiting for the users' return ${JSON.stringify(waiting)}`,
+      `PostgreSQL restart: ${JSON.stringify(outcome)}, retried ${JSON.stringify(stream.retried)}`,
     );
-    expect(outcome.completed + outcome.cancelled).toBe(10 * PAYMENTS);
-  }, 150_000);
-
-  // Work of a payment that failed while the database was away is retried by the engine's
-  // sweep (PaymentRouter.retryFailed), not only at a user's hello or a node's start.
-  test("...and settles without the users reconnecting", async () => {
-    const { stream, before } = await underRestart();
-    const outcome = await expectStreamSettled(scale, pairs, stream, before);
     expect(outcome.completed + outcome.cancelled).toBe(10 * PAYMENTS);
   }, 150_000);
 });
