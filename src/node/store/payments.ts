@@ -29,12 +29,13 @@ export interface Payment {
   updatedAt: Date;
 }
 
-/** A completed payment whose payer's transfer is still active (`unsettledPayers`). */
+/** What `reserveMirror` reserved over. */
 export interface MirrorReservation {
   /** The payment's mirror nonce before this reservation (null: none signed yet). */
   previous: number | null;
 }
 
+/** A completed payment whose payer's transfer is still active (`unsettledPayers`). */
 export interface UnsettledPayerRow {
   paymentId: string;
   senderTransferId: string;
