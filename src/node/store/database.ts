@@ -10,7 +10,7 @@ import { type LeaseHold, postgresChannelLeases } from "./channelLeases";
 import { embeddedMigrationMeta, migrateFromMemory } from "./migrate";
 import { EMBEDDED_MIGRATIONS } from "./migrations";
 import { pgliteAssets } from "./pgliteAssets";
-import { type MaintenanceReport, maintainPglite } from "./pgliteMaintenance";
+import { type MaintenanceReport, maintainPglite, tuneForMaintenance } from "./pgliteMaintenance";
 import { installDrizzleParsers } from "./pgliteParsers";
 import * as schema from "./schema";
 import { postgresSenderTurns, type SenderTurns } from "./senderTurns";
@@ -107,6 +107,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     throw error;
   }
   installDrizzleParsers(client);
+  await tuneForMaintenance(client);
   // Statistics from the first query on: a restarted node's tables may be large already.
   await maintainPglite(client);
   return {
