@@ -79,17 +79,18 @@ export class PaymentRouter {
 
   /**
    * Background payment work that failed for a reason other than a user's absence (the
-   * database away, a restart of the messaging) would otherwise wait for the user's next hello
-   * or the node's next start: everything is resumed at the first sweep past `retryAt`, later
-   * each time it fails again (RETRY_FIRST_SECONDS doubling up to RETRY_MOST_SECONDS).
+   * database away, a restart of the messaging), or a payer's resolve that failed for any
+   * reason, would otherwise wait for the user's next hello or the node's next start:
+   * everything is resumed at the first sweep past `retryAt`, later each time it fails again
+   * (RETRY_FIRST_SECONDS doubling up to RETRY_MOST_SECONDS).
    */
   private retryAt: number | undefined;
   private retries = 0;
 
-  private failed(error: unknown): void {
-    const away =
-      isNodeError(error) && (error.code === "PEER_UNAVAILABLE" || error.code === "SHUTTING_DOWN");
-    if (away || this.retryAt !== undefined) return;
+  private failed(error: unknown, evenIfAway = false): void {
+    const stopping = isNodeError(error) && error.code === "SHUTTING_DOWN";
+    const away = isNodeError(error) && error.code === "PEER_UNAVAILABLE" && !evenIfAway;
+    if (stopping || away || this.retryAt !== undefined) return;
     const delay = Math.min(RETRY_FIRST_SECONDS * 2 ** this.retries, RETRY_MOST_SECONDS);
     this.retries++;
     this.retryAt = this.deps.now() + delay;
@@ -395,13 +396,14 @@ export class PaymentRouter {
       );
       this.deps.logger.info({ paymentId: payment.paymentId }, "payment completed");
     } catch (error) {
-      // The payee is paid and we hold the pre-image: the payer's side waits for it to return
-      // (or, failed for another reason, for the next retry).
+      // The payee is paid and we hold the pre-image: the payer's side is tried again at its
+      // return and at the next retry, even if it seemed away: the payer may not have left at
+      // all (the node's own messaging server went away mid-request), and would say no hello.
       this.deps.logger.info(
         { paymentId: payment.paymentId, err: errorText(error) },
-        "payer not resolved yet: retried when it returns",
+        "payer not resolved yet: retried",
       );
-      this.failed(error);
+      this.failed(error, true);
     }
   }
 
