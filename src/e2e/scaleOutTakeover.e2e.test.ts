@@ -60,15 +60,7 @@ describe.skipIf(missing !== undefined)("a node process killed holding on-chain w
     // Its deposit goes out but stays unmined: the process dies holding it.
     await stack.provider.send("evm_setAutomine", [false]);
     const first = client.requestCollateral(ETH).catch(() => "cut off");
-    let inFlight: string | undefined;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      const [row] = await deposits();
-      if (row?.status === "submitted") {
-        inFlight = row.transaction_hash as string;
-        break;
-      }
-      await Bun.sleep(100);
-    }
+    const inFlight = await submittedHash(deposits);
     expect(inFlight).toBeDefined();
     await child.kill();
     expect(await first).toBe("cut off");
@@ -133,15 +125,7 @@ describe.skipIf(missing !== undefined)("a node process killed holding on-chain w
     await child.start();
     await stack.provider.send("evm_setAutomine", [false]);
     void client.withdraw({ assetId: ETH, amount, recipient }).catch(() => {});
-    let inFlight: string | undefined;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      const [row] = await withdraws();
-      if (row?.status === "submitted") {
-        inFlight = row.transaction_hash as string;
-        break;
-      }
-      await Bun.sleep(100);
-    }
+    const inFlight = await submittedHash(withdraws);
     expect(inFlight).toBeDefined();
     await child.kill();
 
@@ -173,3 +157,15 @@ describe.skipIf(missing !== undefined)("a node process killed holding on-chain w
     expect(await stack.provider.getBalance(recipient)).toBe(amount);
   }, 240_000);
 });
+
+/** The hash of the first transaction `rows` shows `submitted` (broadcast, not mined) within 60 s. */
+async function submittedHash(
+  rows: () => Promise<readonly { status: string; transaction_hash: string | null }[]>,
+): Promise<string | undefined> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const [row] = await rows();
+    if (row?.status === "submitted") return row.transaction_hash ?? undefined;
+    await Bun.sleep(100);
+  }
+  return undefined;
+}

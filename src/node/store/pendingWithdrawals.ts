@@ -1,5 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
-import type { Tx } from "./channelStore";
+import { rowsOf, type Tx } from "./channelStore";
 import type { StoreDb } from "./database";
 import { pendingWithdrawals } from "./schema";
 
@@ -112,9 +112,4 @@ export class PendingWithdrawalRepository {
       nextAttemptAt: row.nextAttemptAt,
     }));
   }
-}
-
-/** Rows of a raw statement: PGlite answers `{ rows }`, postgres.js an array of rows. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }

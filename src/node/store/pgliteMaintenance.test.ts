@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { rowsOf } from "./channelStore";
 import { type Database, openDatabase } from "./database";
 import { MAINTAINED_TABLES, scheduleMaintenance } from "./pgliteMaintenance";
 
@@ -9,11 +10,6 @@ describe("PGlite maintenance (autovacuum's job)", () => {
     database = await openDatabase();
   });
   afterAll(() => database.close());
-
-  const rowsOf = (result: unknown) =>
-    (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
-      Record<string, unknown>
-    >;
 
   test("gives the planner statistics and clears dead rows of every busy table", async () => {
     const { db, maintain } = database;
@@ -26,7 +22,7 @@ describe("PGlite maintenance (autovacuum's job)", () => {
     }
     const report = await maintain();
     expect(Object.keys(report.tables)).toEqual([...MAINTAINED_TABLES]);
-    const [stats] = rowsOf(
+    const [stats] = rowsOf<{ reltuples: unknown; relallvisible: unknown }>(
       await db.execute(
         sql`select reltuples, relallvisible from pg_class where relname = 'channels'`,
       ),

@@ -20,6 +20,8 @@ const TEXT_TYPES = [
   1182, // date[]
 ] as const;
 
+const TEXT_TYPE_KEYS = new Set<string>(TEXT_TYPES.map(String));
+
 const asText = (value: string) => value;
 
 type QueryOptions = Parameters<PGlite["query"]>[2];
@@ -48,7 +50,7 @@ function withoutRepeatedParsers(options: QueryOptions): QueryOptions {
   const parsers = options?.parsers;
   if (!parsers) return options;
   for (const type of Object.keys(parsers)) {
-    if (!(TEXT_TYPES as readonly number[]).includes(Number(type))) return options;
+    if (!TEXT_TYPE_KEYS.has(type)) return options;
   }
   const { parsers: _repeated, ...rest } = options;
   return rest;

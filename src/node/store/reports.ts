@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { rowsOf } from "./channelStore";
 import type { StoreDb } from "./database";
 import {
   channelDisputes,
@@ -555,9 +556,4 @@ function channelSearch(search: string): SQL | undefined {
 /** `%` and `_` typed in a search match themselves. */
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** Rows of a raw statement: PGlite answers `{ rows }`, postgres.js an array of rows. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
