@@ -428,6 +428,22 @@ describe("a payee that does not take the mirror", () => {
     ]);
   });
 
+  test("refuses it in words an outage would use: still a refusal, not forwarded again", async () => {
+    const { payer, payee } = await payerAndPayee({
+      refuse: "TRANSFER_REJECTED",
+      message:
+        "a payment expiring then leaves no room to claim it (channel timeout 3600 s): timed out",
+    });
+    await paid(payer, payee);
+    expect(hub.notified.map((n) => n.reason)).toEqual([
+      "the payee has not taken the payment; it is refunded once it no longer can",
+    ]);
+    hub.advance(RETRY_FIRST_SECONDS);
+    await hub.router.retryFailed();
+    await hub.settled();
+    expect(payee.received.map((update) => update.type)).toEqual(["create"]);
+  });
+
   test("signs it but its reply is lost: the payee's hello brings the mirror in and its claim completes the payment", async () => {
     const { payer, payee } = await payerAndPayee("signButLoseReply");
     await paid(payer, payee);

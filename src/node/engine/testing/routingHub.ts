@@ -77,7 +77,7 @@ export type Answer =
   /** Countersigns and keeps the update, but the reply never reaches the node. */
   | "signButLoseReply"
   /** Answers with an error of this code. */
-  | { refuse: string };
+  | { refuse: string; message?: string };
 
 export interface User {
   party: Party;
@@ -194,7 +194,9 @@ export async function routingHub(
       throw new NodeError("PEER_UNAVAILABLE", `${to} did not answer`, { delivered: true });
     }
     if (typeof answer === "object") {
-      return new TextEncoder().encode(errorReply({ code: answer.refuse, message: "refused" }));
+      return new TextEncoder().encode(
+        errorReply({ code: answer.refuse, message: answer.message ?? "refused" }),
+      );
     }
     const reply = await respondToUpdate(
       user.party.view,
