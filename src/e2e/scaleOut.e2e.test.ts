@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseEther, ZeroAddress } from "ethers";
 import pino from "pino";
+import postgres from "postgres";
 import type { ConnextClient } from "../client";
 import { type RunningNode, startNode } from "../node/node";
 import { expectChannelsAgree, waitFor } from "./expectations";
@@ -117,6 +118,31 @@ describe.skipIf(missing !== undefined)("two node processes on one PostgreSQL and
     while ((await inFirst()) && Date.now() < gone) await Bun.sleep(50);
     expect(await inFirst()).toBe(false);
   });
+
+  test("a user asking both processes for collateral at once gets one deposit, not one each", async () => {
+    const user = await stack.client(6);
+    await user.deposit({ assetId: ETH, amount: parseEther("1") });
+    const channel = (user.channelAddress as string).toLowerCase();
+    // The queue group spreads these over both processes (each with its own rate limiter):
+    // the top-up's lease in PostgreSQL lets one deposit through, the other counts it.
+    const asked = await Promise.allSettled(
+      Array.from({ length: 6 }, () => user.requestCollateral(ETH)),
+    );
+    expect(asked.some((outcome) => outcome.status === "fulfilled")).toBe(true);
+    await waitFor(() => user.getBalance(ETH).node === parseEther("1"), 30_000);
+    const sql = postgres(stack.settings.databaseUrl as string, { max: 1, onnotice: () => {} });
+    try {
+      const deposits = await sql`select id from onchain_transactions
+        where lower(channel_address) = ${channel} and purpose = 'deposit'`;
+      expect(deposits).toHaveLength(1);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    // Nothing more arrives later either.
+    await Bun.sleep(2_000);
+    expect(user.getBalance(ETH).node).toBe(parseEther("1"));
+    await user.close();
+  }, 120_000);
 
   test("a collateral target set through one process is the one the other tops up to", async () => {
     const setTarget = await fetch(`${stack.node.httpUrl}/admin/collateral/${ETH}`, {
